@@ -1,0 +1,93 @@
+//! portico's exit codes: one enum, one line each in the man page's EXIT STATUS section.
+
+/// Every exit status portico uses. Scripts may rely on these numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Exit {
+    /// Success.
+    Ok = 0,
+    /// An error not covered below (I/O, unexpected server answer, …).
+    Failure = 1,
+    /// Bad command line (clap's own code).
+    Usage = 2,
+    /// `~/.aws/config` is missing something, names an unknown profile or is malformed.
+    Config = 3,
+    /// Not signed in, or the sign-in expired and cannot be refreshed: run `portico login`.
+    LoginRequired = 4,
+    /// Sign-in was denied, expired or timed out before the user approved it.
+    LoginFailed = 5,
+    /// Identity Center refused: no access to the account or role, or nothing assigned.
+    AccessDenied = 6,
+    /// The service could not be reached, kept throttling, or answered with errors.
+    Service = 7,
+    /// Cancelled by the user (Ctrl-C).
+    Cancelled = 130,
+}
+
+impl Exit {
+    /// All codes with the one-line meaning printed in `--help` and the man page.
+    pub const ALL: [(Exit, &'static str); 9] = [
+        (Exit::Ok, "success"),
+        (
+            Exit::Failure,
+            "an error not listed below (file I/O, unexpected answer)",
+        ),
+        (Exit::Usage, "invalid command line"),
+        (
+            Exit::Config,
+            "the AWS config file is malformed or lacks what was asked for",
+        ),
+        (
+            Exit::LoginRequired,
+            "not signed in, or the sign-in expired and cannot be refreshed: run `portico login`",
+        ),
+        (
+            Exit::LoginFailed,
+            "sign-in was denied, expired or timed out",
+        ),
+        (
+            Exit::AccessDenied,
+            "Identity Center refused access to the account or role",
+        ),
+        (
+            Exit::Service,
+            "Identity Center could not be reached, kept throttling or failed",
+        ),
+        (Exit::Cancelled, "cancelled with Ctrl-C"),
+    ];
+
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+impl From<Exit> for std::process::ExitCode {
+    fn from(exit: Exit) -> Self {
+        std::process::ExitCode::from(exit.code())
+    }
+}
+
+/// The EXIT STATUS text shared by `--help` and the man page.
+pub fn help_text() -> String {
+    let mut text = String::from("Exit status:\n");
+    for (exit, meaning) in Exit::ALL {
+        text.push_str(&format!("  {:>3}  {meaning}\n", exit.code()));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_distinct_and_listed_once() {
+        let mut seen = std::collections::BTreeSet::new();
+        for (exit, meaning) in Exit::ALL {
+            assert!(seen.insert(exit.code()), "duplicate code {}", exit.code());
+            assert!(!meaning.is_empty());
+        }
+        assert_eq!(Exit::Usage.code(), 2, "clap exits with 2 on usage errors");
+        assert_eq!(Exit::Cancelled.code(), 130);
+    }
+}

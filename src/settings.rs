@@ -1,0 +1,771 @@
+//! Resolving what the user asked for (flags) against the environment and `~/.aws/config` into
+//! one value the rest of portico takes: which Identity Center session, which endpoints, which
+//! account and role. All validation of PROTOCOL.md §3 lives here, with messages that say how to
+//! fix the file.
+
+use std::path::PathBuf;
+
+use crate::awsconfig::{ConfigFile, LoadError, Section};
+
+/// The environment variables portico reads, captured once so that resolution is a pure function.
+#[derive(Debug, Clone, Default)]
+pub struct Environment {
+    pub home: Option<PathBuf>,
+    pub config_file: Option<PathBuf>,
+    pub profile: Option<String>,
+    pub default_profile: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub endpoint_url_sso: Option<String>,
+    pub endpoint_url_sso_oidc: Option<String>,
+}
+
+impl Environment {
+    /// Reads the process environment. Empty variables count as unset, as in botocore.
+    pub fn from_process() -> Environment {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        Environment {
+            home: dirs::home_dir(),
+            config_file: var("AWS_CONFIG_FILE").map(PathBuf::from),
+            profile: var("AWS_PROFILE"),
+            default_profile: var("AWS_DEFAULT_PROFILE"),
+            endpoint_url: var("AWS_ENDPOINT_URL"),
+            endpoint_url_sso: var("AWS_ENDPOINT_URL_SSO"),
+            endpoint_url_sso_oidc: var("AWS_ENDPOINT_URL_SSO_OIDC"),
+        }
+    }
+
+    /// `AWS_CONFIG_FILE`, else `~/.aws/config`.
+    pub fn config_path(&self) -> Result<PathBuf, SettingsError> {
+        if let Some(path) = &self.config_file {
+            return Ok(expand_tilde(path, self.home.as_deref()));
+        }
+        Ok(self.aws_dir()?.join("config"))
+    }
+
+    /// `~/.aws`, where the AWS CLI keeps its caches.
+    pub fn aws_dir(&self) -> Result<PathBuf, SettingsError> {
+        self.home
+            .as_ref()
+            .map(|h| h.join(".aws"))
+            .ok_or(SettingsError::NoHome)
+    }
+
+    /// `~/.aws/sso/cache`, the token cache shared with the AWS CLI and SDKs.
+    pub fn sso_cache_dir(&self) -> Result<PathBuf, SettingsError> {
+        Ok(self.aws_dir()?.join("sso").join("cache"))
+    }
+
+    /// The profile named by `AWS_PROFILE`, else `AWS_DEFAULT_PROFILE`.
+    pub fn profile_from_env(&self) -> Option<&str> {
+        self.profile.as_deref().or(self.default_profile.as_deref())
+    }
+}
+
+fn expand_tilde(path: &std::path::Path, home: Option<&std::path::Path>) -> PathBuf {
+    match (path.strip_prefix("~"), home) {
+        (Ok(rest), Some(home)) => home.join(rest),
+        _ => path.to_path_buf(),
+    }
+}
+
+/// How the user picked the Identity Center session on the command line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selector {
+    pub profile: Option<String>,
+    pub sso_session: Option<String>,
+    pub start_url: Option<String>,
+    pub region: Option<String>,
+}
+
+/// An Identity Center instance and how portico talks to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SsoSession {
+    /// The `[sso-session NAME]`; `None` for a legacy profile or a bare `--start-url`.
+    pub name: Option<String>,
+    pub start_url: String,
+    pub region: String,
+    /// Scopes to register with; empty for legacy set-ups (which then get no refresh token).
+    pub scopes: Vec<String>,
+    pub oidc_endpoint: String,
+    pub portal_endpoint: String,
+}
+
+impl SsoSession {
+    /// The token-cache key: the session name, or the start URL for legacy set-ups.
+    pub fn cache_key(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.start_url)
+    }
+
+    /// How messages name this session.
+    pub fn label(&self) -> String {
+        match &self.name {
+            Some(name) => format!("sso-session {name}"),
+            None => format!("start URL {}", self.start_url),
+        }
+    }
+
+    /// The flags that select this session again, for "run this next" hints.
+    pub fn selector_flags(&self) -> String {
+        match &self.name {
+            Some(name) => format!("--sso-session {name}"),
+            None => format!("--start-url {} --region {}", self.start_url, self.region),
+        }
+    }
+}
+
+/// A profile that names an account and role (what credentials are issued for).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleProfile {
+    pub profile: String,
+    pub session: SsoSession,
+    pub account_id: String,
+    pub role_name: String,
+    /// The profile's `region`, handed to programs as `AWS_REGION`.
+    pub region: Option<String>,
+}
+
+/// Why the settings could not be resolved. Each message names the file or profile and the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("HOME is not set, so ~/.aws cannot be found; set HOME or AWS_CONFIG_FILE")]
+    NoHome,
+    #[error(transparent)]
+    Config(#[from] LoadError),
+    #[error("profile {profile:?} is not in {path}{}; run `portico configure` or pick one with --profile", known("profiles", available))]
+    ProfileNotFound {
+        profile: String,
+        path: String,
+        available: Vec<String>,
+    },
+    #[error("sso-session {name:?} is not in {path}{}; add a [sso-session {name}] section or run `portico configure`", known("sso-sessions", available))]
+    SessionNotFound {
+        name: String,
+        path: String,
+        available: Vec<String>,
+    },
+    #[error("[{section}] in {path} has no {key}; add `{key} = …` to it")]
+    MissingKey {
+        section: String,
+        path: String,
+        key: &'static str,
+    },
+    #[error("profile {profile:?} in {path} sets {key} = {profile_value} but its sso-session {session:?} says {session_value}; remove {key} from [profile {profile}]")]
+    Mismatch {
+        profile: String,
+        path: String,
+        session: String,
+        key: &'static str,
+        profile_value: String,
+        session_value: String,
+    },
+    #[error("profile {profile:?} in {path} has no Identity Center settings; give it `sso_session = NAME` (or run `portico configure`)")]
+    NotSso { profile: String, path: String },
+    #[error(
+        "profile {profile:?} in {path} has no {key}; add `{key} = …` or pass --account and --role"
+    )]
+    NoRole {
+        profile: String,
+        path: String,
+        key: &'static str,
+    },
+    #[error("{what} {value:?} is not a valid start URL; it looks like https://d-1234567890.awsapps.com/start")]
+    BadStartUrl { what: String, value: String },
+    #[error("{what} {value:?} is not an AWS region name like eu-central-1")]
+    BadRegion { what: String, value: String },
+    #[error("--start-url needs --region (the region your Identity Center lives in)")]
+    StartUrlWithoutRegion,
+    #[error("{0} is not an http(s) URL; fix the variable or unset it")]
+    BadEndpoint(String),
+    #[error("no Identity Center session is configured in {path}; run `portico configure`, or pass --start-url URL --region REGION")]
+    NothingConfigured { path: String },
+    #[error("{path} has several sso-sessions ({}); pick one with --sso-session or --profile", names.join(", "))]
+    Ambiguous { path: String, names: Vec<String> },
+}
+
+fn known(what: &str, names: &[String]) -> String {
+    if names.is_empty() {
+        String::new()
+    } else {
+        format!(" (known {what}: {})", names.join(", "))
+    }
+}
+
+/// The config file plus the environment: everything resolution reads.
+pub struct Context {
+    pub env: Environment,
+    pub config: ConfigFile,
+}
+
+impl Context {
+    /// Loads the config file named by the environment.
+    pub fn load(env: Environment) -> Result<Context, SettingsError> {
+        let path = env.config_path()?;
+        let config = ConfigFile::load(&path)?;
+        Ok(Context { env, config })
+    }
+
+    fn path(&self) -> String {
+        self.config.path.display().to_string()
+    }
+
+    /// The session the selector names. With nothing selected: the session of the profile from
+    /// the environment (or `default`) if it has one, else the only sso-session in the file.
+    pub fn session(&self, selector: &Selector) -> Result<SsoSession, SettingsError> {
+        if let Some(start_url) = &selector.start_url {
+            let region = selector
+                .region
+                .as_deref()
+                .ok_or(SettingsError::StartUrlWithoutRegion)?;
+            check_start_url("--start-url", start_url)?;
+            check_region("--region", region)?;
+            // A configured session with this start URL keeps its name (and so its cache file).
+            let named = self.config.sso_session_names().into_iter().find(|name| {
+                self.config.sso_session(name).is_some_and(|s| {
+                    s.get("sso_start_url") == Some(start_url.as_str())
+                        && s.get("sso_region") == Some(region)
+                })
+            });
+            if let Some(name) = named {
+                return self.named_session(name);
+            }
+            return self.build_session(None, start_url, region, Vec::new());
+        }
+        if let Some(name) = &selector.sso_session {
+            return self.named_session(name);
+        }
+        if let Some(profile) = &selector.profile {
+            return self.profile_session(profile);
+        }
+        let from_env = self.env.profile_from_env();
+        if let Some(profile) = from_env {
+            return self.profile_session(profile);
+        }
+        if let Some(default) = self.config.profile("default") {
+            if default.get("sso_session").is_some() || default.get("sso_start_url").is_some() {
+                return self.profile_session("default");
+            }
+        }
+        match self.config.sso_session_names().as_slice() {
+            [] => Err(SettingsError::NothingConfigured { path: self.path() }),
+            [only] => self.named_session(only),
+            many => Err(SettingsError::Ambiguous {
+                path: self.path(),
+                names: many.iter().map(|s| s.to_string()).collect(),
+            }),
+        }
+    }
+
+    /// Every configured session (named ones, then legacy start URLs), for `status`.
+    pub fn all_sessions(&self) -> Vec<Result<SsoSession, SettingsError>> {
+        let mut out: Vec<Result<SsoSession, SettingsError>> = self
+            .config
+            .sso_session_names()
+            .into_iter()
+            .map(|name| self.named_session(name))
+            .collect();
+        for profile in self.config.profile_names() {
+            let Some(section) = self.config.profile(profile) else {
+                continue;
+            };
+            if section.get("sso_session").is_none() && section.get("sso_start_url").is_some() {
+                let session = self.profile_session(profile);
+                let seen = out.iter().any(|s| match (s, &session) {
+                    (Ok(a), Ok(b)) => a.cache_key() == b.cache_key(),
+                    _ => false,
+                });
+                if !seen {
+                    out.push(session);
+                }
+            }
+        }
+        out
+    }
+
+    /// The `[sso-session NAME]` section, validated.
+    pub fn named_session(&self, name: &str) -> Result<SsoSession, SettingsError> {
+        let section =
+            self.config
+                .sso_session(name)
+                .ok_or_else(|| SettingsError::SessionNotFound {
+                    name: name.to_string(),
+                    path: self.path(),
+                    available: names(self.config.sso_session_names()),
+                })?;
+        let header = format!("sso-session {name}");
+        let start_url = self.require(section, &header, "sso_start_url")?;
+        let region = self.require(section, &header, "sso_region")?;
+        check_start_url(&format!("sso_start_url of [{header}]"), start_url)?;
+        check_region(&format!("sso_region of [{header}]"), region)?;
+        let scopes = match section.get("sso_registration_scopes") {
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect(),
+            None => vec!["sso:account:access".to_string()],
+        };
+        self.build_session(Some(name.to_string()), start_url, region, scopes)
+    }
+
+    /// The session a profile uses (through `sso_session`, or legacy keys in the profile).
+    pub fn profile_session(&self, profile: &str) -> Result<SsoSession, SettingsError> {
+        let section = self.find_profile(profile)?;
+        if let Some(name) = section.get("sso_session") {
+            let session = self.named_session(name)?;
+            for (key, value) in [
+                ("sso_start_url", &session.start_url),
+                ("sso_region", &session.region),
+            ] {
+                if let Some(own) = section.get(key) {
+                    if own != value {
+                        return Err(SettingsError::Mismatch {
+                            profile: profile.to_string(),
+                            path: self.path(),
+                            session: name.to_string(),
+                            key,
+                            profile_value: own.to_string(),
+                            session_value: value.clone(),
+                        });
+                    }
+                }
+            }
+            return Ok(session);
+        }
+        if let Some(start_url) = section.get("sso_start_url") {
+            let header = format!("profile {profile}");
+            let region = self.require(section, &header, "sso_region")?;
+            check_start_url(&format!("sso_start_url of [{header}]"), start_url)?;
+            check_region(&format!("sso_region of [{header}]"), region)?;
+            return self.build_session(None, start_url, region, Vec::new());
+        }
+        Err(SettingsError::NotSso {
+            profile: profile.to_string(),
+            path: self.path(),
+        })
+    }
+
+    /// A profile that names an account and role, validated.
+    pub fn role_profile(&self, profile: &str) -> Result<RoleProfile, SettingsError> {
+        let session = self.profile_session(profile)?;
+        let section = self.find_profile(profile)?;
+        let need = |key: &'static str| {
+            section
+                .get(key)
+                .map(String::from)
+                .ok_or_else(|| SettingsError::NoRole {
+                    profile: profile.to_string(),
+                    path: self.path(),
+                    key,
+                })
+        };
+        let region = section.get("region").map(String::from);
+        if let Some(region) = &region {
+            check_region(&format!("region of [profile {profile}]"), region)?;
+        }
+        Ok(RoleProfile {
+            profile: profile.to_string(),
+            account_id: need("sso_account_id")?,
+            role_name: need("sso_role_name")?,
+            region,
+            session,
+        })
+    }
+
+    fn find_profile(&self, profile: &str) -> Result<&Section, SettingsError> {
+        self.config
+            .profile(profile)
+            .ok_or_else(|| SettingsError::ProfileNotFound {
+                profile: profile.to_string(),
+                path: self.path(),
+                available: names(self.config.profile_names()),
+            })
+    }
+
+    fn require<'a>(
+        &self,
+        section: &'a Section,
+        header: &str,
+        key: &'static str,
+    ) -> Result<&'a str, SettingsError> {
+        section.get(key).ok_or_else(|| SettingsError::MissingKey {
+            section: header.to_string(),
+            path: self.path(),
+            key,
+        })
+    }
+
+    fn build_session(
+        &self,
+        name: Option<String>,
+        start_url: &str,
+        region: &str,
+        scopes: Vec<String>,
+    ) -> Result<SsoSession, SettingsError> {
+        let endpoint = |specific: &Option<String>, name: &str, default: String| match specific
+            .as_ref()
+            .or(self.env.endpoint_url.as_ref())
+        {
+            Some(url) => {
+                if url.starts_with("http://") || url.starts_with("https://") {
+                    Ok(url.trim_end_matches('/').to_string())
+                } else {
+                    Err(SettingsError::BadEndpoint(format!("{name}={url}")))
+                }
+            }
+            None => Ok(default),
+        };
+        Ok(SsoSession {
+            name,
+            start_url: start_url.to_string(),
+            region: region.to_string(),
+            scopes,
+            oidc_endpoint: endpoint(
+                &self.env.endpoint_url_sso_oidc,
+                "AWS_ENDPOINT_URL_SSO_OIDC",
+                format!("https://oidc.{region}.amazonaws.com"),
+            )?,
+            portal_endpoint: endpoint(
+                &self.env.endpoint_url_sso,
+                "AWS_ENDPOINT_URL_SSO",
+                format!("https://portal.sso.{region}.amazonaws.com"),
+            )?,
+        })
+    }
+}
+
+fn names(list: Vec<&str>) -> Vec<String> {
+    list.into_iter().map(String::from).collect()
+}
+
+/// A start URL must be an https URL with a host (`https://d-1234567890.awsapps.com/start`).
+pub fn check_start_url(what: &str, value: &str) -> Result<(), SettingsError> {
+    let bad = || SettingsError::BadStartUrl {
+        what: what.to_string(),
+        value: value.to_string(),
+    };
+    let url = url::Url::parse(value).map_err(|_| bad())?;
+    if url.scheme() != "https" || url.host_str().is_none_or(str::is_empty) {
+        return Err(bad());
+    }
+    Ok(())
+}
+
+/// A region name: `eu-central-1`, `us-gov-west-1`, `cn-north-1`, `us-isob-east-1`.
+pub fn check_region(what: &str, value: &str) -> Result<(), SettingsError> {
+    let parts: Vec<&str> = value.split('-').collect();
+    let ok = parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[0].chars().all(|c| c.is_ascii_lowercase())
+        && parts[1..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+        && parts[parts.len() - 1].parse::<u8>().is_ok();
+    if ok {
+        Ok(())
+    } else {
+        Err(SettingsError::BadRegion {
+            what: what.to_string(),
+            value: value.to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    const CONFIG: &str = "\
+[default]
+region = us-east-1
+
+[sso-session corp]
+sso_start_url = https://d-1234567890.awsapps.com/start
+sso_region = eu-central-1
+sso_registration_scopes = sso:account:access
+
+[profile dev-admin]
+sso_session = corp
+sso_account_id = 111122223333
+sso_role_name = AdministratorAccess
+region = eu-west-1
+
+[profile legacy]
+sso_start_url = https://legacy.awsapps.com/start
+sso_region = us-west-2
+sso_account_id = 222233334444
+sso_role_name = ReadOnlyAccess
+
+[profile plain]
+region = us-east-1
+
+[profile matching]
+sso_session = corp
+sso_start_url = https://d-1234567890.awsapps.com/start
+sso_region = eu-central-1
+
+[profile clash]
+sso_session = corp
+sso_region = us-east-1
+
+[profile dangling]
+sso_session = nope
+
+[profile half]
+sso_session = corp
+sso_account_id = 111122223333
+";
+
+    fn ctx_with(text: &str, env: Environment) -> Context {
+        Context {
+            env,
+            config: ConfigFile::parse(Path::new("/home/u/.aws/config"), text).unwrap(),
+        }
+    }
+
+    fn ctx() -> Context {
+        ctx_with(CONFIG, Environment::default())
+    }
+
+    #[test]
+    fn named_session_with_defaults_for_endpoints() {
+        let s = ctx().named_session("corp").unwrap();
+        assert_eq!(s.cache_key(), "corp");
+        assert_eq!(s.region, "eu-central-1");
+        assert_eq!(s.scopes, vec!["sso:account:access"]);
+        assert_eq!(s.oidc_endpoint, "https://oidc.eu-central-1.amazonaws.com");
+        assert_eq!(
+            s.portal_endpoint,
+            "https://portal.sso.eu-central-1.amazonaws.com"
+        );
+    }
+
+    #[test]
+    fn service_specific_endpoint_variables_win_over_the_global_one() {
+        let env = Environment {
+            endpoint_url: Some("http://127.0.0.1:9/".into()),
+            endpoint_url_sso_oidc: Some("http://127.0.0.1:7".into()),
+            ..Environment::default()
+        };
+        let s = ctx_with(CONFIG, env).named_session("corp").unwrap();
+        assert_eq!(s.oidc_endpoint, "http://127.0.0.1:7");
+        assert_eq!(s.portal_endpoint, "http://127.0.0.1:9");
+
+        let env = Environment {
+            endpoint_url_sso: Some("ftp://x".into()),
+            ..Environment::default()
+        };
+        let err = ctx_with(CONFIG, env).named_session("corp").unwrap_err();
+        assert!(
+            err.to_string().contains("AWS_ENDPOINT_URL_SSO=ftp://x"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn role_profile_through_sso_session() {
+        let p = ctx().role_profile("dev-admin").unwrap();
+        assert_eq!(p.account_id, "111122223333");
+        assert_eq!(p.role_name, "AdministratorAccess");
+        assert_eq!(p.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(p.session.name.as_deref(), Some("corp"));
+    }
+
+    #[test]
+    fn legacy_profile_uses_start_url_as_cache_key_and_no_scopes() {
+        let p = ctx().role_profile("legacy").unwrap();
+        assert_eq!(p.session.name, None);
+        assert_eq!(p.session.cache_key(), "https://legacy.awsapps.com/start");
+        assert!(p.session.scopes.is_empty());
+        assert_eq!(p.session.region, "us-west-2");
+    }
+
+    #[test]
+    fn matching_duplicated_keys_are_accepted_and_mismatches_refused() {
+        assert_eq!(
+            ctx().profile_session("matching").unwrap().cache_key(),
+            "corp"
+        );
+        let err = ctx().profile_session("clash").unwrap_err().to_string();
+        assert!(
+            err.contains("sso_region = us-east-1") && err.contains("eu-central-1"),
+            "{err}"
+        );
+        assert!(
+            err.contains("remove sso_region from [profile clash]"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn errors_name_the_problem_and_the_fix() {
+        let c = ctx();
+        let err = c.profile_session("nope").unwrap_err().to_string();
+        assert!(
+            err.contains("profile \"nope\" is not in /home/u/.aws/config"),
+            "{err}"
+        );
+        assert!(err.contains("dev-admin"), "lists known profiles: {err}");
+
+        let err = c.profile_session("dangling").unwrap_err().to_string();
+        assert!(
+            err.contains("sso-session \"nope\"") && err.contains("known sso-sessions: corp"),
+            "{err}"
+        );
+
+        let err = c.profile_session("plain").unwrap_err().to_string();
+        assert!(err.contains("no Identity Center settings"), "{err}");
+
+        let err = c.role_profile("half").unwrap_err().to_string();
+        assert!(err.contains("no sso_role_name"), "{err}");
+    }
+
+    #[test]
+    fn incomplete_and_invalid_sessions() {
+        let c = ctx_with(
+            "[sso-session a]\nsso_region = eu-west-1\n[sso-session b]\nsso_start_url = https://x.awsapps.com/start\nsso_region = europe\n\
+             [sso-session c]\nsso_start_url = d-123.awsapps.com/start\nsso_region = eu-west-1\n",
+            Environment::default(),
+        );
+        let err = c.named_session("a").unwrap_err().to_string();
+        assert!(
+            err.contains("[sso-session a]") && err.contains("no sso_start_url"),
+            "{err}"
+        );
+        let err = c.named_session("b").unwrap_err().to_string();
+        assert!(err.contains("\"europe\" is not an AWS region"), "{err}");
+        let err = c.named_session("c").unwrap_err().to_string();
+        assert!(err.contains("not a valid start URL"), "{err}");
+    }
+
+    #[test]
+    fn selection_order() {
+        let c = ctx();
+        // Explicit session, then profile.
+        let sel = Selector {
+            sso_session: Some("corp".into()),
+            ..Selector::default()
+        };
+        assert_eq!(c.session(&sel).unwrap().cache_key(), "corp");
+        let sel = Selector {
+            profile: Some("legacy".into()),
+            ..Selector::default()
+        };
+        assert_eq!(c.session(&sel).unwrap().region, "us-west-2");
+        // [default] has no SSO settings and there is exactly one sso-session.
+        assert_eq!(c.session(&Selector::default()).unwrap().cache_key(), "corp");
+        // AWS_PROFILE is honoured.
+        let env = Environment {
+            profile: Some("legacy".into()),
+            ..Environment::default()
+        };
+        let c2 = ctx_with(CONFIG, env);
+        assert_eq!(
+            c2.session(&Selector::default()).unwrap().region,
+            "us-west-2"
+        );
+        // AWS_DEFAULT_PROFILE as botocore reads it, below AWS_PROFILE.
+        let env = Environment {
+            default_profile: Some("legacy".into()),
+            ..Environment::default()
+        };
+        assert_eq!(
+            ctx_with(CONFIG, env)
+                .session(&Selector::default())
+                .unwrap()
+                .region,
+            "us-west-2"
+        );
+    }
+
+    #[test]
+    fn start_url_flag_reuses_a_matching_named_session() {
+        let c = ctx();
+        let sel = Selector {
+            start_url: Some("https://d-1234567890.awsapps.com/start".into()),
+            region: Some("eu-central-1".into()),
+            ..Selector::default()
+        };
+        assert_eq!(c.session(&sel).unwrap().name.as_deref(), Some("corp"));
+        let sel = Selector {
+            start_url: Some("https://other.awsapps.com/start".into()),
+            region: Some("eu-central-1".into()),
+            ..Selector::default()
+        };
+        assert_eq!(
+            c.session(&sel).unwrap().cache_key(),
+            "https://other.awsapps.com/start"
+        );
+        let sel = Selector {
+            start_url: Some("https://x.awsapps.com/start".into()),
+            ..Selector::default()
+        };
+        assert!(matches!(
+            c.session(&sel),
+            Err(SettingsError::StartUrlWithoutRegion)
+        ));
+    }
+
+    #[test]
+    fn nothing_or_several_sessions() {
+        let c = ctx_with("[default]\nregion = us-east-1\n", Environment::default());
+        assert!(matches!(
+            c.session(&Selector::default()),
+            Err(SettingsError::NothingConfigured { .. })
+        ));
+        let c = ctx_with(
+            "[sso-session a]\nsso_start_url = https://a.awsapps.com/start\nsso_region = eu-west-1\n\
+             [sso-session b]\nsso_start_url = https://b.awsapps.com/start\nsso_region = eu-west-1\n",
+            Environment::default(),
+        );
+        let err = c.session(&Selector::default()).unwrap_err().to_string();
+        assert!(err.contains("several sso-sessions (a, b)"), "{err}");
+        assert_eq!(c.all_sessions().len(), 2);
+    }
+
+    #[test]
+    fn config_path_from_env_with_tilde() {
+        let env = Environment {
+            home: Some("/home/u".into()),
+            config_file: Some("~/cfg/aws".into()),
+            ..Environment::default()
+        };
+        assert_eq!(env.config_path().unwrap(), PathBuf::from("/home/u/cfg/aws"));
+        let env = Environment {
+            home: Some("/home/u".into()),
+            ..Environment::default()
+        };
+        assert_eq!(
+            env.config_path().unwrap(),
+            PathBuf::from("/home/u/.aws/config")
+        );
+        assert_eq!(
+            env.sso_cache_dir().unwrap(),
+            PathBuf::from("/home/u/.aws/sso/cache")
+        );
+    }
+
+    #[test]
+    fn region_shapes() {
+        for ok in [
+            "eu-central-1",
+            "us-gov-west-1",
+            "cn-north-1",
+            "us-isob-east-1",
+            "ap-southeast-5",
+        ] {
+            assert!(check_region("r", ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "europe",
+            "eu-central",
+            "EU-CENTRAL-1",
+            "eu--1",
+            "eu-central-x",
+        ] {
+            assert!(check_region("r", bad).is_err(), "{bad}");
+        }
+    }
+}
