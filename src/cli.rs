@@ -1,13 +1,24 @@
 //! The command line, in one place. Flags are parsed here with no I/O; `settings` resolves them.
 //! The man page (`man/portico.1`) is generated from these definitions by `tests/man.rs`.
 
-use clap::{ArgAction, Parser};
+use std::time::Duration;
+
+use clap::{ArgAction, Args, Parser, Subcommand};
 
 /// Examples, shown by `--help` and in the man page (entries separated by blank lines:
 /// first line the command, the rest what it does).
 pub const EXAMPLES: &str = "\
-portico --version
-Print the version.
+portico login
+Sign in to the configured sso-session in the browser (PKCE).
+
+portico login --device-code --sso-session corp
+Sign in from an SSH session or a container: shows a code, a URL and a QR code.
+
+portico status --json
+Which sessions are signed in, until when, and whether they can refresh.
+
+portico logout --all
+Sign out of every session and delete the cached tokens and credentials.
 
 AWS_CONFIG_FILE=./config portico -v --help
 Use another config file, and say more on stderr.
@@ -34,7 +45,10 @@ pub const FILES: &str = "\
 Profiles and sso-sessions, shared with the AWS CLI and SDKs.
 
 ~/.aws/sso/cache/SHA1.json
-Sign-in tokens, in the AWS CLI's format, shared with it (mode 0600).
+Sign-in tokens and client registrations, in the AWS CLI's format, shared with it (mode 0600, directory 0700).
+
+~/.cache/portico/locks/
+Lock files that make concurrent portico processes sign in or refresh once ($XDG_CACHE_HOME is honoured).
 ";
 
 fn after_help() -> String {
@@ -71,4 +85,92 @@ pub struct Cli {
     /// Say more on stderr (-v: what is done; -vv: details). Secrets are never printed.
     #[arg(short, long, action = ArgAction::Count, global = true)]
     pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Sign in to Identity Center (browser with PKCE; device code where no browser can open)
+    #[command(
+        after_help = "Examples:\n  portico login\n  portico login --sso-session corp --device-code\n  portico login --start-url https://d-1234567890.awsapps.com/start --region eu-central-1"
+    )]
+    Login(LoginArgs),
+    /// Sign out: revoke the token, delete it and the role credentials cached for the session
+    #[command(
+        after_help = "Examples:\n  portico logout\n  portico logout --sso-session corp\n  portico logout --all"
+    )]
+    Logout(LogoutArgs),
+    /// Show each configured session: signed in or not, expiry, whether it can refresh
+    #[command(
+        after_help = "Examples:\n  portico status\n  portico status --json | jq '.[] | select(.signedIn)'"
+    )]
+    Status(StatusArgs),
+}
+
+/// Which Identity Center session a command works on.
+#[derive(Debug, Args, Default, Clone)]
+pub struct SessionArgs {
+    /// Use the sso-session of this profile [env: AWS_PROFILE]
+    #[arg(long, value_name = "PROFILE", conflicts_with_all = ["sso_session", "start_url"])]
+    pub profile: Option<String>,
+    /// Use this [sso-session NAME] of the config file
+    #[arg(long, value_name = "NAME", conflicts_with = "start_url")]
+    pub sso_session: Option<String>,
+    /// Use this start URL instead of the config file (needs --region)
+    #[arg(long, value_name = "URL", requires = "region")]
+    pub start_url: Option<String>,
+    /// The region of the Identity Center instance, with --start-url
+    #[arg(long, value_name = "REGION", requires = "start_url")]
+    pub region: Option<String>,
+}
+
+impl SessionArgs {
+    pub fn selector(&self) -> crate::settings::Selector {
+        crate::settings::Selector {
+            profile: self.profile.clone(),
+            sso_session: self.sso_session.clone(),
+            start_url: self.start_url.clone(),
+            region: self.region.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    #[command(flatten)]
+    pub session: SessionArgs,
+    /// Use the device code flow (for SSH sessions, containers, or a browser on another device)
+    #[arg(long)]
+    pub device_code: bool,
+    /// Do not open a browser; print the sign-in URL to open yourself
+    #[arg(long)]
+    pub no_browser: bool,
+    /// Give up waiting for the browser after this many seconds
+    #[arg(long, value_name = "SECS", default_value = "600", value_parser = parse_seconds)]
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    #[command(flatten)]
+    pub session: SessionArgs,
+    /// Sign out of every session in the config file and every token in the cache
+    #[arg(long, conflicts_with_all = ["profile", "sso_session", "start_url"])]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print JSON (one array of sessions) instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    match text.parse::<u64>() {
+        Ok(0) | Err(_) => Err(format!("{text:?} is not a number of seconds above 0")),
+        Ok(n) => Ok(Duration::from_secs(n)),
+    }
 }

@@ -67,6 +67,25 @@ impl From<Exit> for std::process::ExitCode {
     }
 }
 
+/// The exit status for an error, from the first error in its chain that portico knows.
+pub fn classify(err: &anyhow::Error) -> Exit {
+    for cause in err.chain() {
+        if let Some(e) = cause.downcast_ref::<crate::identity::IdentityError>() {
+            return e.exit();
+        }
+        if cause
+            .downcast_ref::<crate::settings::SettingsError>()
+            .is_some()
+            || cause
+                .downcast_ref::<crate::awsconfig::LoadError>()
+                .is_some()
+        {
+            return Exit::Config;
+        }
+    }
+    Exit::Failure
+}
+
 /// The EXIT STATUS text shared by `--help` and the man page.
 pub fn help_text() -> String {
     let mut text = String::from("Exit status:\n");

@@ -1,15 +1,44 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use portico::cli::Cli;
+use portico::cli::{Cli, Command};
 use portico::exit::Exit;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     portico::diag::set_verbosity(cli.verbose);
-    let mut command = <Cli as clap::CommandFactory>::command();
-    match command.print_help() {
-        Ok(()) => Exit::Ok.into(),
-        Err(_) => Exit::Failure.into(),
+    match run(cli) {
+        Ok(exit) => exit.into(),
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return Exit::Ok.into();
+            }
+            let exit = portico::exit::classify(&err);
+            if exit != Exit::Cancelled {
+                eprintln!("portico: error: {err:#}");
+            } else {
+                eprintln!("portico: cancelled");
+            }
+            exit.into()
+        }
     }
+}
+
+fn run(cli: Cli) -> anyhow::Result<Exit> {
+    match cli.command {
+        None => {
+            <Cli as clap::CommandFactory>::command().print_help()?;
+            Ok(Exit::Ok)
+        }
+        Some(Command::Login(args)) => portico::cmd::login::run(&args),
+        Some(Command::Logout(args)) => portico::cmd::logout::run(&args),
+        Some(Command::Status(args)) => portico::cmd::status::run(&args),
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

@@ -11,6 +11,8 @@ use crate::awsconfig::{ConfigFile, LoadError, Section};
 #[derive(Debug, Clone, Default)]
 pub struct Environment {
     pub home: Option<PathBuf>,
+    /// The user's cache directory (`$XDG_CACHE_HOME` or `~/.cache` on Linux).
+    pub cache_home: Option<PathBuf>,
     pub config_file: Option<PathBuf>,
     pub profile: Option<String>,
     pub default_profile: Option<String>,
@@ -25,6 +27,7 @@ impl Environment {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         Environment {
             home: dirs::home_dir(),
+            cache_home: dirs::cache_dir(),
             config_file: var("AWS_CONFIG_FILE").map(PathBuf::from),
             profile: var("AWS_PROFILE"),
             default_profile: var("AWS_DEFAULT_PROFILE"),
@@ -53,6 +56,14 @@ impl Environment {
     /// `~/.aws/sso/cache`, the token cache shared with the AWS CLI and SDKs.
     pub fn sso_cache_dir(&self) -> Result<PathBuf, SettingsError> {
         Ok(self.aws_dir()?.join("sso").join("cache"))
+    }
+
+    /// portico's own cache directory (role credentials, account lists, locks).
+    pub fn portico_cache_dir(&self) -> Result<PathBuf, SettingsError> {
+        self.cache_home
+            .as_ref()
+            .map(|c| c.join("portico"))
+            .ok_or(SettingsError::NoHome)
     }
 
     /// The profile named by `AWS_PROFILE`, else `AWS_DEFAULT_PROFILE`.

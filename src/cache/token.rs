@@ -1,0 +1,413 @@
+//! The SSO token cache shared with the AWS CLI and SDKs (`~/.aws/sso/cache/{sha1(key)}.json`)
+//! and the client-registration cache beside it, byte-compatible with what botocore writes and
+//! reads (PROTOCOL.md §3). Fields portico does not know are kept when it rewrites a file.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use time::{Duration, OffsetDateTime, PrimitiveDateTime};
+
+use crate::cache::files::{remove_if_exists, sha1_hex, write_private};
+use crate::secret::Secret;
+use crate::settings::SsoSession;
+
+/// Refresh when less than this is left on the access token (botocore's window).
+pub const REFRESH_WINDOW: Duration = Duration::minutes(15);
+/// A cached client registration is reused only with more than this left.
+pub const REGISTRATION_MARGIN: Duration = Duration::minutes(15);
+
+/// One token file as the AWS CLI writes it. Only `accessToken` and `expiresAt` are required.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    pub access_token: Secret,
+    pub expires_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_expires_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<Secret>,
+    /// Fields written by other tools, kept as they are.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl TokenFile {
+    /// When the access token expires; `None` if the file's timestamp cannot be read.
+    pub fn expires_at(&self) -> Option<OffsetDateTime> {
+        parse_time(&self.expires_at)
+    }
+
+    /// Whether the access token is still usable at `now`.
+    pub fn is_valid(&self, now: OffsetDateTime) -> bool {
+        self.expires_at().is_some_and(|t| t > now)
+    }
+
+    /// Whether the token is valid with more than the refresh window left.
+    pub fn is_fresh(&self, now: OffsetDateTime) -> bool {
+        self.expires_at().is_some_and(|t| t - now > REFRESH_WINDOW)
+    }
+
+    /// Why the token cannot be refreshed, or `None` if it can (botocore's conditions).
+    pub fn refresh_blocker(&self, now: OffsetDateTime) -> Option<&'static str> {
+        if self.refresh_token.is_none() {
+            return Some("it has no refresh token");
+        }
+        if self.client_id.is_none() || self.client_secret.is_none() {
+            return Some("it has no client registration");
+        }
+        match self.registration_expires_at.as_deref().and_then(parse_time) {
+            Some(t) if t > now => None,
+            Some(_) => Some("its client registration expired"),
+            None => Some("its client registration has no expiry"),
+        }
+    }
+}
+
+/// A client registration as the AWS CLI caches it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Registration {
+    pub client_id: String,
+    pub client_secret: Secret,
+    pub expires_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_types: Option<Vec<String>>,
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Registration {
+    /// Usable for a flow that needs `grants`, with enough time left.
+    pub fn usable_for(&self, grants: &[&str], now: OffsetDateTime) -> bool {
+        let time_ok = parse_time(&self.expires_at).is_some_and(|t| t - now > REGISTRATION_MARGIN);
+        let grants_ok = match &self.grant_types {
+            Some(have) => grants.iter().all(|g| have.iter().any(|h| h == g)),
+            // A registration without grant types is a device-flow one (older AWS CLI).
+            None => grants
+                .iter()
+                .all(|g| *g == crate::identity::GRANT_DEVICE_CODE),
+        };
+        time_ok && grants_ok
+    }
+}
+
+/// Where the token and registration files of one session live.
+#[derive(Debug, Clone)]
+pub struct TokenCache {
+    dir: PathBuf,
+}
+
+/// A cache file that exists but cannot be read as a token.
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} is not a valid token file ({problem}); run `portico login` to replace it", path.display())]
+    Corrupt { path: PathBuf, problem: String },
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl TokenCache {
+    pub fn new(dir: PathBuf) -> TokenCache {
+        TokenCache { dir }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// `{dir}/{sha1(cache_key)}.json`.
+    pub fn token_path(&self, session: &SsoSession) -> PathBuf {
+        self.dir
+            .join(format!("{}.json", sha1_hex(session.cache_key())))
+    }
+
+    /// The registration file, named as botocore names it:
+    /// sha1 of `json.dumps({"region","scopes","session_name","startUrl","tool"}, sort_keys=True)`.
+    pub fn registration_path(&self, session: &SsoSession) -> PathBuf {
+        let scopes = if session.scopes.is_empty() {
+            "null".to_string()
+        } else {
+            let quoted: Vec<String> = session.scopes.iter().map(|s| python_json_str(s)).collect();
+            format!("[{}]", quoted.join(", "))
+        };
+        let name = session
+            .name
+            .as_deref()
+            .map(python_json_str)
+            .unwrap_or_else(|| "null".to_string());
+        let key = format!(
+            "{{\"region\": {}, \"scopes\": {scopes}, \"session_name\": {name}, \"startUrl\": {}, \"tool\": \"botocore\"}}",
+            python_json_str(&session.region),
+            python_json_str(&session.start_url),
+        );
+        self.dir.join(format!("{}.json", sha1_hex(&key)))
+    }
+
+    /// The session's token, `None` when there is no file.
+    pub fn load_token(&self, session: &SsoSession) -> Result<Option<TokenFile>, CacheError> {
+        load_json(&self.token_path(session))
+    }
+
+    /// Writes the token atomically (0600, in a 0700 directory).
+    pub fn store_token(&self, session: &SsoSession, token: &TokenFile) -> Result<(), CacheError> {
+        store_json(&self.token_path(session), token)
+    }
+
+    /// Deletes the token file; returns its path if there was one.
+    pub fn remove_token(&self, session: &SsoSession) -> Result<Option<PathBuf>, CacheError> {
+        let path = self.token_path(session);
+        match remove_if_exists(&path) {
+            Ok(true) => Ok(Some(path)),
+            Ok(false) => Ok(None),
+            Err(source) => Err(CacheError::Write { path, source }),
+        }
+    }
+
+    /// The cached registration; a corrupt one is treated as absent (it is only a cache).
+    pub fn load_registration(&self, session: &SsoSession) -> Option<Registration> {
+        load_json(&self.registration_path(session)).ok().flatten()
+    }
+
+    pub fn store_registration(
+        &self,
+        session: &SsoSession,
+        registration: &Registration,
+    ) -> Result<(), CacheError> {
+        store_json(&self.registration_path(session), registration)
+    }
+}
+
+fn load_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>, CacheError> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(CacheError::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
+    };
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        // serde_json's messages name the field and position, never the value.
+        .map_err(|e| CacheError::Corrupt {
+            path: path.to_path_buf(),
+            problem: e.to_string(),
+        })
+}
+
+fn store_json<T: Serialize>(path: &Path, value: &T) -> Result<(), CacheError> {
+    let mut text = serde_json::to_vec(value).expect("cache types always serialize");
+    text.push(b'\n');
+    write_private(path, &text).map_err(|source| CacheError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ`, the only form every SDK reads (the Rust SDK insists on the `Z`).
+pub fn format_time(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    t.format(format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+    ))
+    .expect("formatting a UTC time cannot fail")
+}
+
+/// Reads the timestamps botocore and others have written over the years: RFC 3339 (`Z` or an
+/// offset, with or without fractions) and the older `…UTC` suffix.
+pub fn parse_time(text: &str) -> Option<OffsetDateTime> {
+    let text = text.trim();
+    if let Ok(t) = OffsetDateTime::parse(text, &Rfc3339) {
+        return Some(t);
+    }
+    let bare = text
+        .strip_suffix("UTC")
+        .or_else(|| text.strip_suffix('Z'))?;
+    let bare = bare.split('.').next().unwrap_or(bare);
+    PrimitiveDateTime::parse(
+        bare,
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"),
+    )
+    .ok()
+    .map(PrimitiveDateTime::assume_utc)
+}
+
+/// A JSON string as Python's `json.dumps` writes it (`ensure_ascii=True`).
+fn python_json_str(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{08}' => out.push_str("\\b"),
+            '\u{0c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn session(name: Option<&str>) -> SsoSession {
+        SsoSession {
+            name: name.map(String::from),
+            start_url: "https://d-1234567890.awsapps.com/start".into(),
+            region: "eu-central-1".into(),
+            scopes: if name.is_some() {
+                vec!["sso:account:access".into()]
+            } else {
+                vec![]
+            },
+            oidc_endpoint: "http://x".into(),
+            portal_endpoint: "http://x".into(),
+        }
+    }
+
+    #[test]
+    fn file_names_match_botocore() {
+        let cache = TokenCache::new("/c".into());
+        // hashlib.sha1(b"corp").hexdigest()
+        assert_eq!(
+            cache.token_path(&session(Some("corp"))),
+            PathBuf::from("/c/ee0bfd2552fbd840c02cc48b6e823320543c450f.json")
+        );
+        // hashlib.sha1(json.dumps({"tool": "botocore", "startUrl": "https://d-1234567890.awsapps.com/start",
+        //   "region": "eu-central-1", "scopes": ["sso:account:access"], "session_name": "corp"},
+        //   sort_keys=True).encode()).hexdigest()
+        assert_eq!(
+            cache.registration_path(&session(Some("corp"))),
+            PathBuf::from("/c/d6aad4b77707b07be3be31c5ba7f0c18de33b4e9.json")
+        );
+    }
+
+    #[test]
+    fn python_json_strings() {
+        assert_eq!(python_json_str("a\"b\\c"), r#""a\"b\\c""#);
+        assert_eq!(python_json_str("ünï😀"), r#""\u00fcn\u00ef\ud83d\ude00""#);
+    }
+
+    #[test]
+    fn times_round_trip_with_z_and_old_forms_parse() {
+        let t = datetime!(2026-11-22 18:00:00 UTC);
+        assert_eq!(format_time(t), "2026-11-22T18:00:00Z");
+        assert_eq!(parse_time("2026-11-22T18:00:00Z"), Some(t));
+        assert_eq!(parse_time("2026-11-22T18:00:00UTC"), Some(t));
+        assert_eq!(parse_time("2026-11-22T19:00:00+01:00"), Some(t));
+        assert_eq!(
+            parse_time("2026-11-22T18:00:00.123Z").map(|x| x.unix_timestamp()),
+            Some(t.unix_timestamp())
+        );
+        assert_eq!(parse_time("tomorrow"), None);
+    }
+
+    #[test]
+    fn reads_a_botocore_file_and_keeps_unknown_fields() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = TokenCache::new(dir.path().join("sso/cache"));
+        let s = session(Some("corp"));
+        let path = cache.token_path(&s);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(
+            &path,
+            r#"{"startUrl": "https://d-1234567890.awsapps.com/start", "region": "eu-central-1", "accessToken": "aoa-secret", "expiresAt": "2026-11-22T18:00:00Z", "clientId": "cid", "clientSecret": "csecret", "registrationExpiresAt": "2027-02-20T18:00:00Z", "refreshToken": "rt", "futureField": {"x": 1}}"#,
+        )
+        .unwrap();
+        let token = cache.load_token(&s).unwrap().unwrap();
+        let now = datetime!(2026-11-22 17:50:00 UTC);
+        assert!(token.is_valid(now));
+        assert!(
+            !token.is_fresh(now),
+            "10 minutes left is inside the refresh window"
+        );
+        assert_eq!(token.refresh_blocker(now), None);
+        cache.store_token(&s, &token).unwrap();
+        let again: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(again["futureField"]["x"], 1);
+        assert_eq!(again["accessToken"], "aoa-secret");
+        assert!(
+            format!("{token:?}").contains("<redacted>")
+                && !format!("{token:?}").contains("aoa-secret")
+        );
+    }
+
+    #[test]
+    fn minimal_and_corrupt_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = TokenCache::new(dir.path().to_path_buf());
+        let s = session(None);
+        assert!(cache.load_token(&s).unwrap().is_none());
+        std::fs::write(
+            cache.token_path(&s),
+            r#"{"accessToken":"a","expiresAt":"2026-11-22T18:00:00Z"}"#,
+        )
+        .unwrap();
+        let token = cache.load_token(&s).unwrap().unwrap();
+        assert_eq!(
+            token.refresh_blocker(datetime!(2026-11-22 17:00:00 UTC)),
+            Some("it has no refresh token")
+        );
+        std::fs::write(cache.token_path(&s), "{\"accessToken\": \"secret-value\", ").unwrap();
+        let err = cache.load_token(&s).unwrap_err().to_string();
+        assert!(
+            err.contains("not a valid token file") && !err.contains("secret-value"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn registration_reuse_rules() {
+        let now = datetime!(2026-11-22 12:00:00 UTC);
+        let reg = |expires: &str, grants: Option<Vec<&str>>| Registration {
+            client_id: "c".into(),
+            client_secret: Secret::new("s"),
+            expires_at: expires.into(),
+            scopes: None,
+            grant_types: grants.map(|g| g.into_iter().map(String::from).collect()),
+            extra: Default::default(),
+        };
+        let pkce = ["authorization_code", "refresh_token"];
+        assert!(reg("2026-11-22T12:30:00Z", Some(pkce.to_vec())).usable_for(&pkce, now));
+        assert!(!reg("2026-11-22T12:10:00Z", Some(pkce.to_vec())).usable_for(&pkce, now));
+        assert!(!reg("2026-11-23T12:00:00Z", None).usable_for(&pkce, now));
+        assert!(reg("2026-11-23T12:00:00Z", None)
+            .usable_for(&[crate::identity::GRANT_DEVICE_CODE], now));
+    }
+}

@@ -1,0 +1,96 @@
+//! `portico logout`: revoke the session's token (Logout), delete the token file and the role
+//! credentials portico cached for the session, and say what was removed.
+
+use time::OffsetDateTime;
+
+use crate::cli::LogoutArgs;
+use crate::exit::Exit;
+use crate::identity::Store;
+use crate::settings::SsoSession;
+
+pub fn run(args: &LogoutArgs) -> anyhow::Result<Exit> {
+    let ctx = super::context()?;
+    let store = Store::from_env(&ctx.env)?;
+    let sessions: Vec<SsoSession> = if args.all {
+        let mut all = Vec::new();
+        for session in ctx.all_sessions() {
+            match session {
+                Ok(s) => all.push(s),
+                Err(e) => eprintln!("portico: skipping a session: {e}"),
+            }
+        }
+        all
+    } else {
+        vec![ctx.session(&args.session.selector())?]
+    };
+    let runtime = super::runtime()?;
+    let mut removed_any = false;
+    for session in &sessions {
+        removed_any |= runtime.block_on(logout_one(&store, session))?;
+    }
+    if !removed_any {
+        eprintln!(
+            "portico: nothing to remove: not signed in to {}",
+            describe(&sessions)
+        );
+    }
+    Ok(Exit::Ok)
+}
+
+fn describe(sessions: &[SsoSession]) -> String {
+    match sessions {
+        [] => "any session".to_string(),
+        [one] => one.label(),
+        _ => "any configured session".to_string(),
+    }
+}
+
+/// Returns whether anything was removed.
+async fn logout_one(store: &Store, session: &SsoSession) -> anyhow::Result<bool> {
+    let token = match store.tokens.load_token(session) {
+        Ok(token) => token,
+        Err(e) => {
+            eprintln!("portico: {e}; deleting it");
+            None
+        }
+    };
+    let mut revoked = false;
+    if let Some(token) = &token {
+        if token.is_valid(OffsetDateTime::now_utc()) {
+            let client = crate::aws::portal_client(
+                session,
+                aws_sdk_sso::config::retry::RetryConfig::standard(),
+            );
+            match client
+                .logout()
+                .access_token(token.access_token.expose())
+                .send()
+                .await
+            {
+                Ok(_) => revoked = true,
+                Err(err) => eprintln!(
+                    "portico: Identity Center did not confirm the sign-out of {} ({}); deleting the local token anyway",
+                    session.label(),
+                    crate::identity::describe_portal_error(&err)
+                ),
+            }
+        }
+    }
+    let removed = store.tokens.remove_token(session)?;
+    let mut what = Vec::new();
+    if revoked {
+        what.push("revoked the sign-in".to_string());
+    }
+    if let Some(path) = &removed {
+        what.push(format!("deleted {}", path.display()));
+    }
+    if what.is_empty() {
+        return Ok(false);
+    }
+    eprintln!(
+        "portico: signed out of {}: {}",
+        session.label(),
+        what.join(", ")
+    );
+    Ok(true)
+}

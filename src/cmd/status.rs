@@ -1,0 +1,140 @@
+//! `portico status`: every configured session, whether it is signed in, until when, and whether
+//! it can refresh. Reads files only; never refreshes or calls the network.
+
+use serde::Serialize;
+use time::{Duration, OffsetDateTime};
+
+use crate::cache::token::format_time;
+use crate::cli::StatusArgs;
+use crate::exit::Exit;
+use crate::identity::Store;
+use crate::settings::SsoSession;
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionStatus {
+    /// The sso-session name; null for a legacy profile's start URL.
+    session: Option<String>,
+    start_url: String,
+    region: String,
+    signed_in: bool,
+    expires_at: Option<String>,
+    seconds_left: Option<i64>,
+    can_refresh: bool,
+    /// Why it cannot refresh, when it cannot.
+    refresh_problem: Option<String>,
+    token_file: String,
+}
+
+pub fn run(args: &StatusArgs) -> anyhow::Result<Exit> {
+    let ctx = super::context()?;
+    let store = Store::from_env(&ctx.env)?;
+    let now = OffsetDateTime::now_utc();
+    let mut rows = Vec::new();
+    let mut problems = Vec::new();
+    for session in ctx.all_sessions() {
+        match session {
+            Ok(session) => rows.push(status_of(&store, &session, now)?),
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    for problem in &problems {
+        eprintln!("portico: {problem}");
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else if rows.is_empty() && problems.is_empty() {
+        println!(
+            "No Identity Center sessions in {}. Run `portico configure`, or `portico login --start-url URL --region REGION`.",
+            ctx.config.path.display()
+        );
+    } else {
+        for row in &rows {
+            print_row(row);
+        }
+    }
+    Ok(if problems.is_empty() {
+        Exit::Ok
+    } else {
+        Exit::Config
+    })
+}
+
+fn status_of(
+    store: &Store,
+    session: &SsoSession,
+    now: OffsetDateTime,
+) -> anyhow::Result<SessionStatus> {
+    let path = store.tokens.token_path(session);
+    let token = match store.tokens.load_token(session) {
+        Ok(token) => token,
+        Err(e) => {
+            eprintln!("portico: {e}");
+            None
+        }
+    };
+    let expires = token.as_ref().and_then(|t| t.expires_at());
+    let problem = match &token {
+        None => Some("not signed in"),
+        Some(t) => crate::identity::refresh_problem(session, t, now),
+    };
+    Ok(SessionStatus {
+        session: session.name.clone(),
+        start_url: session.start_url.clone(),
+        region: session.region.clone(),
+        signed_in: token.as_ref().is_some_and(|t| t.is_valid(now)),
+        expires_at: expires.map(format_time),
+        seconds_left: expires.map(|t| (t - now).whole_seconds().max(0)),
+        can_refresh: token.is_some() && problem.is_none(),
+        refresh_problem: problem.filter(|_| token.is_some()).map(String::from),
+        token_file: path.display().to_string(),
+    })
+}
+
+fn print_row(row: &SessionStatus) {
+    let name = match &row.session {
+        Some(name) => format!("sso-session {name}"),
+        None => "legacy profile".to_string(),
+    };
+    println!("{name}: {} ({})", row.start_url, row.region);
+    let state = match (&row.expires_at, row.seconds_left) {
+        (None, _) => "not signed in; run `portico login`".to_string(),
+        (Some(at), Some(left)) if row.signed_in => {
+            format!(
+                "signed in until {at} ({} left)",
+                human_duration(Duration::seconds(left))
+            )
+        }
+        (Some(at), _) => format!("sign-in expired at {at}"),
+    };
+    let refresh = match (&row.refresh_problem, row.can_refresh) {
+        (_, true) => "; refreshes automatically".to_string(),
+        (Some(why), false) => format!("; cannot refresh: {why}"),
+        (None, false) => String::new(),
+    };
+    println!("  {state}{refresh}");
+}
+
+/// `7h59m`, `12m`, `45s`.
+pub fn human_duration(d: Duration) -> String {
+    let secs = d.whole_seconds().max(0);
+    match secs {
+        s if s >= 3600 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+        s if s >= 60 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_duration;
+    use time::Duration;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(human_duration(Duration::seconds(28_740)), "7h59m");
+        assert_eq!(human_duration(Duration::seconds(720)), "12m");
+        assert_eq!(human_duration(Duration::seconds(45)), "45s");
+        assert_eq!(human_duration(Duration::seconds(-5)), "0s");
+    }
+}

@@ -1,0 +1,133 @@
+//! What can go wrong while signing in, each worded with the fix, and the mapping from SDK
+//! errors. No message here ever contains a token or a client secret: SDK errors are described
+//! by their code, HTTP status and the service's own message, never by the request.
+
+use std::path::PathBuf;
+
+use aws_sdk_ssooidc::error::{ProvideErrorMetadata, SdkError};
+
+use crate::cache::token::CacheError;
+use crate::exit::Exit;
+use crate::sanitize::for_terminal;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    #[error("{reason} to {session}; run `{command}`")]
+    LoginRequired {
+        session: String,
+        reason: String,
+        command: String,
+    },
+    #[error("sign-in was denied {place}; run `portico login` again and approve it")]
+    Denied { place: &'static str },
+    #[error("the sign-in code expired before it was approved; run `portico login` again and approve within {minutes} minutes")]
+    CodeExpired { minutes: i64 },
+    #[error("no answer from the browser within {seconds} s; run `portico login` again, or `portico login --device-code` if the browser cannot reach this machine")]
+    Timeout { seconds: u64 },
+    #[error("refused the browser's answer: its state did not match the one portico sent (another page may have tried to complete this sign-in); nothing was saved, run `portico login` again")]
+    StateMismatch,
+    #[error("sign-in cancelled")]
+    Cancelled,
+    #[error("Identity Center in {region} does not know the start URL {start_url}: check that sso_region is the region your Identity Center lives in (the most common set-up mistake) and that the start URL is right ({detail})")]
+    WrongRegion {
+        start_url: String,
+        region: String,
+        detail: String,
+    },
+    #[error("cannot reach {endpoint} ({detail}); check your network and that the region is right")]
+    Network { endpoint: String, detail: String },
+    #[error("Identity Center's {operation} failed: {detail}; try again later, or run with -v for details")]
+    Service {
+        operation: &'static str,
+        detail: String,
+    },
+    #[error("cannot open the loopback listener for the browser's answer: {0}; use `portico login --device-code`")]
+    Listener(std::io::Error),
+    #[error("cannot take the sign-in lock in {}: {source}", dir.display())]
+    Lock {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+}
+
+impl IdentityError {
+    pub fn exit(&self) -> Exit {
+        match self {
+            IdentityError::LoginRequired { .. } => Exit::LoginRequired,
+            IdentityError::Denied { .. }
+            | IdentityError::CodeExpired { .. }
+            | IdentityError::Timeout { .. }
+            | IdentityError::StateMismatch => Exit::LoginFailed,
+            IdentityError::Cancelled => Exit::Cancelled,
+            IdentityError::WrongRegion { .. } => Exit::Config,
+            IdentityError::Network { .. } | IdentityError::Service { .. } => Exit::Service,
+            IdentityError::Listener(_) | IdentityError::Lock { .. } | IdentityError::Cache(_) => {
+                Exit::Failure
+            }
+        }
+    }
+}
+
+/// Describes an SDK failure without the request (which carries secrets).
+pub(crate) fn from_sdk<E, R>(
+    operation: &'static str,
+    endpoint: &str,
+    err: &SdkError<E, R>,
+) -> IdentityError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match err {
+        SdkError::DispatchFailure(failure) => IdentityError::Network {
+            endpoint: endpoint.to_string(),
+            detail: if failure.is_timeout() {
+                "timed out".to_string()
+            } else {
+                "connection failed".to_string()
+            },
+        },
+        SdkError::TimeoutError(_) => IdentityError::Network {
+            endpoint: endpoint.to_string(),
+            detail: "timed out".to_string(),
+        },
+        SdkError::ServiceError(service) => {
+            let e = service.err();
+            IdentityError::Service {
+                operation,
+                detail: for_terminal(&format!(
+                    "{}: {}",
+                    e.code().unwrap_or("unknown error"),
+                    e.message().unwrap_or("no message")
+                )),
+            }
+        }
+        SdkError::ResponseError(_) => IdentityError::Service {
+            operation,
+            detail: "the answer could not be read (malformed response)".to_string(),
+        },
+        _ => IdentityError::Service {
+            operation,
+            detail: "the request could not be built".to_string(),
+        },
+    }
+}
+
+/// A short description of a portal (aws-sdk-sso) failure for a warning line.
+pub fn describe_portal_error<E, R>(err: &aws_sdk_sso::error::SdkError<E, R>) -> String
+where
+    E: aws_sdk_sso::error::ProvideErrorMetadata,
+{
+    match err {
+        aws_sdk_sso::error::SdkError::ServiceError(service) => for_terminal(&format!(
+            "{}: {}",
+            service.err().code().unwrap_or("error"),
+            service.err().message().unwrap_or("no message")
+        )),
+        aws_sdk_sso::error::SdkError::DispatchFailure(_)
+        | aws_sdk_sso::error::SdkError::TimeoutError(_) => "could not reach the portal".to_string(),
+        _ => "unreadable answer".to_string(),
+    }
+}

@@ -1,0 +1,331 @@
+//! Signing in to Identity Center: client registration, the browser (PKCE) and device-code
+//! flows, refresh, and `access_token`, the one function every command that needs a token calls.
+//! It takes the per-session lock around refresh and login so that concurrent processes do the
+//! work once.
+
+mod browser;
+mod device;
+mod errors;
+mod pkce;
+mod register;
+
+use std::path::PathBuf;
+use std::time::Duration as StdDuration;
+
+use time::{Duration, OffsetDateTime};
+
+use crate::cache::lock;
+use crate::cache::token::{format_time, TokenCache, TokenFile};
+use crate::secret::Secret;
+use crate::settings::{Environment, SettingsError, SsoSession};
+
+pub use browser::{browser_available, BrowserAvailability};
+pub use errors::{describe_portal_error, IdentityError};
+
+pub const GRANT_DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
+pub const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
+pub const GRANT_REFRESH_TOKEN: &str = "refresh_token";
+
+/// How long the browser flow waits for the user before giving up (the AWS CLI's 10 minutes).
+pub const DEFAULT_LOGIN_TIMEOUT: StdDuration = StdDuration::from_secs(600);
+
+/// The files identity works with: the token cache and the lock directory.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub tokens: TokenCache,
+    pub locks: PathBuf,
+}
+
+impl Store {
+    /// `~/.aws/sso/cache` for tokens, portico's cache directory for locks.
+    pub fn from_env(env: &Environment) -> Result<Store, SettingsError> {
+        Ok(Store {
+            tokens: TokenCache::new(env.sso_cache_dir()?),
+            locks: env.portico_cache_dir()?.join("locks"),
+        })
+    }
+}
+
+/// Which sign-in flow to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// PKCE in the browser where one can open, else the device code (saying why).
+    Auto,
+    /// The device code, always.
+    DeviceCode,
+}
+
+/// How to sign in when a command finds no usable token.
+#[derive(Debug, Clone)]
+pub struct LoginOptions {
+    pub method: Method,
+    /// Do not open a browser: print the URL for the user to open.
+    pub no_browser: bool,
+    pub timeout: StdDuration,
+}
+
+impl Default for LoginOptions {
+    fn default() -> Self {
+        LoginOptions {
+            method: Method::Auto,
+            no_browser: false,
+            timeout: DEFAULT_LOGIN_TIMEOUT,
+        }
+    }
+}
+
+/// What `access_token` does when the token is missing and cannot be refreshed.
+#[derive(Debug, Clone)]
+pub enum OnMissing {
+    /// Fail with a message naming `portico login`.
+    Fail,
+    /// Sign in (the browser flow only; the device flow needs a person watching the terminal).
+    Login(LoginOptions),
+}
+
+/// Signs in with the chosen flow and writes the token to the cache. Holds the session lock so
+/// that a second `portico login` waits instead of opening a second browser tab.
+pub async fn login(
+    store: &Store,
+    session: &SsoSession,
+    options: &LoginOptions,
+) -> Result<TokenFile, IdentityError> {
+    let _lock = take_lock(store, session)?;
+    login_locked(store, session, options).await
+}
+
+async fn login_locked(
+    store: &Store,
+    session: &SsoSession,
+    options: &LoginOptions,
+) -> Result<TokenFile, IdentityError> {
+    let client = crate::aws::oidc_client(session);
+    let use_device = match options.method {
+        Method::DeviceCode => true,
+        Method::Auto => match browser_available() {
+            BrowserAvailability::Yes => false,
+            BrowserAvailability::No(reason) => {
+                eprintln!(
+                    "portico: using the device code flow because {reason} (the browser flow needs a browser on this machine)"
+                );
+                true
+            }
+        },
+    };
+    let (token, registration) = if use_device {
+        device::run(&client, store, session).await?
+    } else {
+        pkce::run(&client, store, session, options).await?
+    };
+    let now = OffsetDateTime::now_utc();
+    let file = TokenFile {
+        start_url: Some(session.start_url.clone()),
+        region: Some(session.region.clone()),
+        access_token: token.access_token,
+        expires_at: format_time(now + Duration::seconds(token.expires_in)),
+        client_id: Some(registration.client_id),
+        client_secret: Some(registration.client_secret),
+        registration_expires_at: Some(registration.expires_at),
+        refresh_token: token.refresh_token,
+        extra: Default::default(),
+    };
+    store.tokens.store_token(session, &file)?;
+    crate::info!(
+        "signed in to {}; token cached in {}",
+        session.label(),
+        store.tokens.token_path(session).display()
+    );
+    Ok(file)
+}
+
+/// A usable access token for `session`: from the cache, refreshed when less than 15 minutes
+/// remain, or (per `on_missing`) from a new login. `command` names what the user ran, for the
+/// "run `portico login`" message.
+pub async fn access_token(
+    store: &Store,
+    session: &SsoSession,
+    on_missing: &OnMissing,
+) -> Result<Secret, IdentityError> {
+    // Fast path without the lock: most calls find a fresh token.
+    let now = OffsetDateTime::now_utc();
+    if let Some(token) = store.tokens.load_token(session)? {
+        if token.is_fresh(now) {
+            return Ok(token.access_token);
+        }
+    }
+    let _lock = take_lock(store, session)?;
+    // Another process may have refreshed or signed in while we waited for the lock.
+    let now = OffsetDateTime::now_utc();
+    let cached = store.tokens.load_token(session)?;
+    let reason = match &cached {
+        Some(token) if token.is_fresh(now) => return Ok(token.access_token.clone()),
+        Some(token) => match refresh_problem(session, token, now) {
+            None => match refresh(store, session, token).await {
+                Ok(fresh) => return Ok(fresh.access_token),
+                Err(RefreshFailure::Rejected(why)) => why,
+                Err(RefreshFailure::Other(e)) if token.is_valid(now) => {
+                    eprintln!("portico: could not refresh the sign-in ({e}); using the current token until it expires");
+                    return Ok(token.access_token.clone());
+                }
+                Err(RefreshFailure::Other(e)) => return Err(e),
+            },
+            // Without a way to refresh, a token that is still valid is used to the end.
+            Some(_) if token.is_valid(now) => return Ok(token.access_token.clone()),
+            Some(why) => format!("the sign-in expired and {why}"),
+        },
+        None => "you are not signed in".to_string(),
+    };
+    match on_missing {
+        OnMissing::Fail => Err(IdentityError::LoginRequired {
+            session: session.label(),
+            reason,
+            command: format!("portico login {}", session.selector_flags()),
+        }),
+        OnMissing::Login(options) => {
+            eprintln!("portico: {reason} to {}; signing in…", session.label());
+            Ok(login_locked(store, session, options).await?.access_token)
+        }
+    }
+}
+
+/// Why `token` of `session` cannot be refreshed, or `None` if it can. A legacy profile's token
+/// (start URL in the profile) is never refreshed, as in the SDKs.
+pub fn refresh_problem(
+    session: &SsoSession,
+    token: &TokenFile,
+    now: OffsetDateTime,
+) -> Option<&'static str> {
+    if session.name.is_none() {
+        return Some(
+            "legacy profiles (start URL in the profile) are not refreshed; use an [sso-session]",
+        );
+    }
+    token.refresh_blocker(now)
+}
+
+/// Forces the next `access_token` to refresh or sign in (after the portal said 401).
+pub fn forget_access_token(store: &Store, session: &SsoSession) -> Result<(), IdentityError> {
+    let _lock = take_lock(store, session)?;
+    if let Some(mut token) = store.tokens.load_token(session)? {
+        token.expires_at = format_time(OffsetDateTime::now_utc() - Duration::seconds(1));
+        store.tokens.store_token(session, &token)?;
+    }
+    Ok(())
+}
+
+enum RefreshFailure {
+    /// The service refused the refresh token: only a new login helps.
+    Rejected(String),
+    Other(IdentityError),
+}
+
+async fn refresh(
+    store: &Store,
+    session: &SsoSession,
+    token: &TokenFile,
+) -> Result<TokenFile, RefreshFailure> {
+    let (Some(client_id), Some(client_secret), Some(refresh_token)) =
+        (&token.client_id, &token.client_secret, &token.refresh_token)
+    else {
+        return Err(RefreshFailure::Rejected(
+            "the sign-in cannot be refreshed".into(),
+        ));
+    };
+    crate::info!("refreshing the sign-in to {}", session.label());
+    let client = crate::aws::oidc_client(session);
+    let result = client
+        .create_token()
+        .client_id(client_id)
+        .client_secret(client_secret.expose())
+        .grant_type(GRANT_REFRESH_TOKEN)
+        .refresh_token(refresh_token.expose())
+        .send()
+        .await;
+    let output = match result {
+        Ok(output) => output,
+        Err(err) => {
+            let service = err.as_service_error();
+            if service.is_some_and(|e| {
+                e.is_invalid_grant_exception()
+                    || e.is_invalid_client_exception()
+                    || e.is_unauthorized_client_exception()
+                    || e.is_expired_token_exception()
+            }) {
+                return Err(RefreshFailure::Rejected(
+                    "the sign-in expired and Identity Center refused to refresh it".into(),
+                ));
+            }
+            return Err(RefreshFailure::Other(errors::from_sdk(
+                "CreateToken",
+                &session.oidc_endpoint,
+                &err,
+            )));
+        }
+    };
+    let access_token = output
+        .access_token()
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            RefreshFailure::Other(IdentityError::Service {
+                operation: "CreateToken",
+                detail: "the answer had no access token".into(),
+            })
+        })?;
+    let now = OffsetDateTime::now_utc();
+    let mut fresh = token.clone();
+    fresh.access_token = Secret::new(access_token);
+    fresh.expires_at = format_time(now + Duration::seconds(output.expires_in().into()));
+    // Keep the old refresh token if none came back, as the SDKs do.
+    if let Some(rotated) = output.refresh_token().filter(|t| !t.is_empty()) {
+        fresh.refresh_token = Some(Secret::new(rotated));
+    }
+    store
+        .tokens
+        .store_token(session, &fresh)
+        .map_err(|e| RefreshFailure::Other(e.into()))?;
+    crate::debug!("refreshed; new token expires {}", fresh.expires_at);
+    Ok(fresh)
+}
+
+fn take_lock(store: &Store, session: &SsoSession) -> Result<lock::SessionLock, IdentityError> {
+    lock::acquire(&store.locks, session.cache_key(), || {
+        eprintln!(
+            "portico: another portico process is signing in to {}; waiting for it…",
+            session.label()
+        );
+    })
+    .map_err(|source| IdentityError::Lock {
+        dir: store.locks.clone(),
+        source,
+    })
+}
+
+/// A token as CreateToken returned it, before it is written to the cache.
+struct NewToken {
+    access_token: Secret,
+    expires_in: i64,
+    refresh_token: Option<Secret>,
+}
+
+impl NewToken {
+    fn from_output(
+        output: &aws_sdk_ssooidc::operation::create_token::CreateTokenOutput,
+    ) -> Result<NewToken, IdentityError> {
+        let access_token =
+            output
+                .access_token()
+                .filter(|t| !t.is_empty())
+                .ok_or(IdentityError::Service {
+                    operation: "CreateToken",
+                    detail: "the answer had no access token".into(),
+                })?;
+        Ok(NewToken {
+            access_token: Secret::new(access_token),
+            expires_in: output.expires_in().into(),
+            refresh_token: output
+                .refresh_token()
+                .filter(|t| !t.is_empty())
+                .map(Secret::new),
+        })
+    }
+}

@@ -1,0 +1,280 @@
+//! The browser flow: authorization code with PKCE (PROTOCOL.md §1). The `oauth2` crate makes
+//! the verifier, challenge, state and authorize URL; the loopback listener is hand-written
+//! because it answers exactly one GET on 127.0.0.1 and a server framework would be overkill.
+
+use std::time::Duration;
+
+use oauth2::basic::BasicClient;
+use oauth2::{AuthUrl, ClientId, CsrfToken, PkceCodeChallenge, RedirectUrl};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use super::errors::from_sdk;
+use super::register::{self, Flow};
+use super::{browser, IdentityError, LoginOptions, NewToken, Store, GRANT_AUTHORIZATION_CODE};
+use crate::cache::token::Registration;
+use crate::settings::SsoSession;
+
+/// What the loopback listener got from the browser.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Callback {
+    Code(String),
+    Denied,
+}
+
+pub(super) async fn run(
+    client: &aws_sdk_ssooidc::Client,
+    store: &Store,
+    session: &SsoSession,
+    options: &LoginOptions,
+) -> Result<(NewToken, Registration), IdentityError> {
+    let registration = register::client_for(client, store, session, Flow::Pkce).await?;
+    let listener = TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .map_err(IdentityError::Listener)?;
+    let port = listener
+        .local_addr()
+        .map_err(IdentityError::Listener)?
+        .port();
+    let redirect_uri = format!("http://127.0.0.1:{port}/oauth/callback");
+
+    let scopes = if session.scopes.is_empty() {
+        "sso:account:access".to_string()
+    } else {
+        session.scopes.join(" ")
+    };
+    let invalid = |what: &str| IdentityError::Service {
+        operation: "authorize",
+        detail: format!("cannot build the {what} URL"),
+    };
+    let oauth = BasicClient::new(ClientId::new(registration.client_id.clone()))
+        .set_auth_uri(
+            AuthUrl::new(format!("{}/authorize", session.oidc_endpoint))
+                .map_err(|_| invalid("authorize"))?,
+        )
+        .set_redirect_uri(RedirectUrl::new(redirect_uri.clone()).map_err(|_| invalid("redirect"))?);
+    // 48 random bytes make a 64-character verifier, as the AWS CLI sends.
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256_len(48);
+    let (url, state) = oauth
+        .authorize_url(CsrfToken::new_random)
+        .set_pkce_challenge(challenge)
+        // The service reads the parameter literally named `scopes`.
+        .add_extra_param("scopes", scopes)
+        .url();
+
+    if options.no_browser {
+        eprintln!(
+            "portico: to sign in to {}, open this URL in a browser on this machine:\n\n  {url}\n",
+            session.label()
+        );
+    } else {
+        match browser::open(url.as_str()) {
+            Ok(opener) => eprintln!(
+                "portico: asked {opener} to open the sign-in page for {}.\n\
+                 If no page opened, open this URL yourself:\n\n  {url}\n",
+                session.label()
+            ),
+            Err(e) => eprintln!(
+                "portico: could not open a browser ({e}); open this URL in a browser on this machine:\n\n  {url}\n"
+            ),
+        }
+    }
+    eprintln!(
+        "portico: waiting for the browser (up to {} min; Ctrl-C to cancel)…",
+        options.timeout.as_secs().div_ceil(60)
+    );
+
+    let callback = tokio::select! {
+        result = wait_for_callback(&listener, state.secret()) => result?,
+        _ = tokio::time::sleep(options.timeout) => {
+            return Err(IdentityError::Timeout { seconds: options.timeout.as_secs() })
+        }
+        _ = tokio::signal::ctrl_c() => return Err(IdentityError::Cancelled),
+    };
+    drop(listener);
+    let code = match callback {
+        Callback::Code(code) => code,
+        Callback::Denied => {
+            return Err(IdentityError::Denied {
+                place: "in the browser",
+            })
+        }
+    };
+
+    let output = client
+        .create_token()
+        .client_id(&registration.client_id)
+        .client_secret(registration.client_secret.expose())
+        .grant_type(GRANT_AUTHORIZATION_CODE)
+        .code(code)
+        .code_verifier(verifier.secret())
+        .redirect_uri(&redirect_uri)
+        .send()
+        .await
+        .map_err(|err| from_sdk("CreateToken", &session.oidc_endpoint, &err))?;
+    Ok((NewToken::from_output(&output)?, registration))
+}
+
+/// Answers requests on the listener until one arrives at `/oauth/callback` with a code (or an
+/// error). A callback whose `state` differs is refused and ends the login: someone other than
+/// the page portico opened is trying to complete it.
+async fn wait_for_callback(listener: &TcpListener, state: &str) -> Result<Callback, IdentityError> {
+    loop {
+        let Ok((mut stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let Some(target) = read_request_target(&mut stream).await else {
+            continue;
+        };
+        let Ok(url) = url::Url::parse(&format!("http://127.0.0.1{target}")) else {
+            respond(
+                &mut stream,
+                400,
+                "Bad request",
+                "portico could not read this request.",
+            )
+            .await;
+            continue;
+        };
+        if url.path() != "/oauth/callback" {
+            respond(&mut stream, 404, "Not found", "Nothing here.").await;
+            continue;
+        }
+        let get = |key: &str| {
+            url.query_pairs()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.into_owned())
+        };
+        if get("state").as_deref() != Some(state) {
+            respond(
+                &mut stream,
+                400,
+                "Sign-in refused",
+                "This answer did not come from the sign-in portico started, so portico refused it. Return to the terminal.",
+            )
+            .await;
+            return Err(IdentityError::StateMismatch);
+        }
+        if let Some(code) = get("code").filter(|c| !c.is_empty()) {
+            respond(
+                &mut stream,
+                200,
+                "Signed in",
+                "portico has your sign-in. You can close this tab and return to the terminal.",
+            )
+            .await;
+            return Ok(Callback::Code(code));
+        }
+        let error = get("error").unwrap_or_else(|| "no code".to_string());
+        respond(
+            &mut stream,
+            200,
+            "Sign-in not completed",
+            "The sign-in was not approved. You can close this tab; the terminal says what to do next.",
+        )
+        .await;
+        crate::debug!(
+            "browser answered with error {}",
+            crate::sanitize::for_terminal(&error)
+        );
+        return Ok(Callback::Denied);
+    }
+}
+
+/// Reads an HTTP/1.x request head and returns the request target of a GET.
+async fn read_request_target(stream: &mut TcpStream) -> Option<String> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    let read = async {
+        while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 16 * 1024 {
+            let n = stream.read(&mut chunk).await.ok()?;
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        Some(())
+    };
+    tokio::time::timeout(Duration::from_secs(10), read)
+        .await
+        .ok()??;
+    let head = String::from_utf8_lossy(&buf);
+    let mut parts = head.lines().next()?.split_whitespace();
+    match (parts.next(), parts.next()) {
+        (Some("GET"), Some(target)) if target.starts_with('/') => Some(target.to_string()),
+        _ => None,
+    }
+}
+
+async fn respond(stream: &mut TcpStream, status: u16, title: &str, text: &str) {
+    let reason = match status {
+        200 => "OK",
+        400 => "Bad Request",
+        _ => "Not Found",
+    };
+    let body = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>portico: {title}</title></head>\
+         <body style=\"font-family:sans-serif;max-width:40em;margin:4em auto\"><h1>{title}</h1><p>{text}</p></body></html>"
+    );
+    let response = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\
+         Cache-Control: no-store\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.write_all(response.as_bytes()).await;
+    let _ = stream.shutdown().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn get(port: u16, target: &str) -> String {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        s.write_all(format!("GET {target} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+            .await
+            .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).await.unwrap();
+        out
+    }
+
+    async fn listen() -> (TcpListener, u16) {
+        let l = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let port = l.local_addr().unwrap().port();
+        (l, port)
+    }
+
+    #[tokio::test]
+    async fn takes_the_code_when_state_matches_and_ignores_other_paths() {
+        let (l, port) = listen().await;
+        let waiter = tokio::spawn(async move { wait_for_callback(&l, "st4te").await });
+        assert!(get(port, "/favicon.ico").await.starts_with("HTTP/1.1 404"));
+        let page = get(port, "/oauth/callback?code=c0de&state=st4te").await;
+        assert!(page.starts_with("HTTP/1.1 200") && page.contains("close this tab"));
+        assert_eq!(
+            waiter.await.unwrap().unwrap(),
+            Callback::Code("c0de".into())
+        );
+    }
+
+    #[tokio::test]
+    async fn refuses_a_wrong_state() {
+        let (l, port) = listen().await;
+        let waiter = tokio::spawn(async move { wait_for_callback(&l, "right").await });
+        let page = get(port, "/oauth/callback?code=c0de&state=wrong").await;
+        assert!(page.starts_with("HTTP/1.1 400"));
+        assert!(matches!(
+            waiter.await.unwrap(),
+            Err(IdentityError::StateMismatch)
+        ));
+    }
+
+    #[tokio::test]
+    async fn denial_is_reported() {
+        let (l, port) = listen().await;
+        let waiter = tokio::spawn(async move { wait_for_callback(&l, "s").await });
+        get(port, "/oauth/callback?error=access_denied&state=s").await;
+        assert_eq!(waiter.await.unwrap().unwrap(), Callback::Denied);
+    }
+}

@@ -1,0 +1,122 @@
+//! Client registration (RegisterClient), cached beside the tokens under the AWS CLI's file name
+//! and reused while more than 15 minutes remain and the grant types fit the flow.
+
+use time::OffsetDateTime;
+
+use super::errors::from_sdk;
+use super::{
+    IdentityError, Store, GRANT_AUTHORIZATION_CODE, GRANT_DEVICE_CODE, GRANT_REFRESH_TOKEN,
+};
+use crate::cache::token::{format_time, Registration};
+use crate::secret::Secret;
+use crate::settings::SsoSession;
+
+/// The redirect URI registered for the browser flow: no port, as the AWS CLI registers it; the
+/// authorize request and the token exchange carry the real port.
+pub const REDIRECT_URI: &str = "http://127.0.0.1/oauth/callback";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Pkce,
+    Device,
+}
+
+impl Flow {
+    fn grants(self) -> [&'static str; 2] {
+        match self {
+            Flow::Pkce => [GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN],
+            Flow::Device => [GRANT_DEVICE_CODE, GRANT_REFRESH_TOKEN],
+        }
+    }
+}
+
+/// A registration usable for `flow`: the cached one, or a new one (then cached).
+pub async fn client_for(
+    client: &aws_sdk_ssooidc::Client,
+    store: &Store,
+    session: &SsoSession,
+    flow: Flow,
+) -> Result<Registration, IdentityError> {
+    let grants = flow.grants();
+    let now = OffsetDateTime::now_utc();
+    if let Some(cached) = store.tokens.load_registration(session) {
+        if cached.usable_for(&grants, now) {
+            crate::debug!("reusing the cached client registration");
+            return Ok(cached);
+        }
+    }
+    crate::info!(
+        "registering a client with Identity Center ({:?} flow)",
+        flow
+    );
+    let mut request = client
+        .register_client()
+        .client_name(format!(
+            "portico-{}",
+            session.name.as_deref().unwrap_or("legacy")
+        ))
+        .client_type("public")
+        .set_grant_types(Some(grants.iter().map(|g| g.to_string()).collect()));
+    if !session.scopes.is_empty() {
+        request = request.set_scopes(Some(session.scopes.clone()));
+    }
+    if flow == Flow::Pkce {
+        request = request
+            .redirect_uris(REDIRECT_URI)
+            .issuer_url(&session.start_url);
+    }
+    let output = request.send().await.map_err(|err| {
+        if err
+            .as_service_error()
+            .is_some_and(|e| e.is_invalid_request_exception())
+        {
+            wrong_region(session, &err)
+        } else {
+            from_sdk("RegisterClient", &session.oidc_endpoint, &err)
+        }
+    })?;
+    let (Some(client_id), Some(client_secret)) = (output.client_id(), output.client_secret())
+    else {
+        return Err(IdentityError::Service {
+            operation: "RegisterClient",
+            detail: "the answer had no client id or secret".into(),
+        });
+    };
+    let expires =
+        OffsetDateTime::from_unix_timestamp(output.client_secret_expires_at()).map_err(|_| {
+            IdentityError::Service {
+                operation: "RegisterClient",
+                detail: "the answer had an impossible clientSecretExpiresAt".into(),
+            }
+        })?;
+    let registration = Registration {
+        client_id: client_id.to_string(),
+        client_secret: Secret::new(client_secret),
+        expires_at: format_time(expires),
+        scopes: (!session.scopes.is_empty()).then(|| session.scopes.clone()),
+        grant_types: Some(grants.iter().map(|g| g.to_string()).collect()),
+        extra: Default::default(),
+    };
+    store.tokens.store_registration(session, &registration)?;
+    Ok(registration)
+}
+
+/// InvalidRequestException on a call that names the start URL: the region's Identity Center
+/// does not know it, which in practice means `sso_region` is wrong.
+pub fn wrong_region<E, R>(
+    session: &SsoSession,
+    err: &aws_sdk_ssooidc::error::SdkError<E, R>,
+) -> IdentityError
+where
+    E: aws_sdk_ssooidc::error::ProvideErrorMetadata,
+{
+    let detail = err
+        .as_service_error()
+        .and_then(|e| e.message())
+        .unwrap_or("InvalidRequestException");
+    IdentityError::WrongRegion {
+        start_url: session.start_url.clone(),
+        region: session.region.clone(),
+        detail: crate::sanitize::for_terminal(detail),
+    }
+}
