@@ -1,0 +1,261 @@
+//! Steering the emulator from tests and scripts: the in-process [`Control`] and the
+//! `/_emulator/*` JSON endpoints that mirror it. Control calls are never delayed, throttled
+//! or garbled, and are not counted in the stats.
+
+use crate::app::App;
+use crate::directory::Directory;
+use crate::faults::{Faults, FaultsUpdate};
+use crate::state::ControlError;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// In-process handle on a running emulator; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Control {
+    app: Arc<App>,
+}
+
+impl Control {
+    pub(crate) fn new(app: Arc<App>) -> Control {
+        Control { app }
+    }
+
+    /// Base URL of the one server, e.g. `http://127.0.0.1:40123`: use it as both
+    /// `AWS_ENDPOINT_URL_SSO` and `AWS_ENDPOINT_URL_SSO_OIDC`.
+    pub fn url(&self) -> String {
+        self.app.settings.url.clone()
+    }
+
+    /// The one start URL this instance serves.
+    pub fn start_url(&self) -> String {
+        self.app.settings.start_url.clone()
+    }
+
+    /// The region this instance pretends to live in.
+    pub fn region(&self) -> String {
+        self.app.settings.region.clone()
+    }
+
+    /// The accounts and roles the portal serves.
+    pub fn directory(&self) -> &Directory {
+        &self.app.settings.directory
+    }
+
+    /// Approves a pending device authorization, as the verification page's button does.
+    pub fn approve(&self, user_code: &str) -> Result<(), ControlError> {
+        self.app
+            .store()
+            .decide_device(user_code, true, Instant::now())
+    }
+
+    /// Denies a pending device authorization; polling then answers AccessDeniedException.
+    pub fn deny(&self, user_code: &str) -> Result<(), ControlError> {
+        self.app
+            .store()
+            .decide_device(user_code, false, Instant::now())
+    }
+
+    /// With auto-approve on, device codes are approved when issued and /authorize redirects
+    /// at once with a code.
+    pub fn set_auto_approve(&self, enabled: bool) {
+        self.app.store().auto_approve = enabled;
+    }
+
+    /// User codes of device authorizations waiting for a decision, sorted.
+    pub fn pending_user_codes(&self) -> Vec<String> {
+        self.app.store().pending_user_codes(Instant::now())
+    }
+
+    pub fn faults(&self) -> Faults {
+        self.app.faults().get()
+    }
+
+    /// Replaces all fault settings. Refused (unchanged) when a value is out of range.
+    pub fn set_faults(&self, faults: Faults) -> Result<(), String> {
+        faults.validate()?;
+        self.app.faults().set(faults);
+        Ok(())
+    }
+
+    /// Changes the fault settings given, keeps the others; returns the new settings.
+    pub fn update_faults(&self, update: FaultsUpdate) -> Result<Faults, String> {
+        let mut state = self.app.faults();
+        let next = state.get().updated(&update)?;
+        state.set(next);
+        Ok(next)
+    }
+
+    /// Pending device codes and authorization requests (and unredeemed authorization codes)
+    /// expire now. Returns how many.
+    pub fn expire_pending(&self) -> usize {
+        self.app.store().expire_pending(Instant::now())
+    }
+
+    /// Every access token expires now; refresh tokens still work. Returns how many.
+    pub fn expire_access_tokens(&self) -> usize {
+        self.app.store().expire_access_tokens(Instant::now())
+    }
+
+    /// Every session is revoked: access and refresh tokens stop working. Returns how many.
+    pub fn revoke_all(&self) -> usize {
+        self.app.store().revoke_all()
+    }
+
+    /// Requests by operation plus `throttled` and `failed`; every key present.
+    pub fn stats(&self) -> BTreeMap<String, u64> {
+        self.app.stats.snapshot()
+    }
+
+    pub fn reset_stats(&self) {
+        self.app.stats.reset();
+    }
+}
+
+fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    (
+        status,
+        Json(json!({ "error": code, "message": message.into() })),
+    )
+        .into_response()
+}
+
+/// Parses a control body (an empty body reads as `{}`); a bad one is answered with 400.
+fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Box<Response>> {
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        bytes
+    };
+    serde_json::from_slice(bytes).map_err(|e| {
+        Box::new(error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            e.to_string(),
+        ))
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UserCodeBody {
+    user_code: String,
+}
+
+async fn decide(app: Arc<App>, bytes: Bytes, approve: bool) -> Response {
+    let req: UserCodeBody = match body(&bytes) {
+        Ok(r) => r,
+        Err(e) => return *e,
+    };
+    let control = Control::new(app);
+    let result = if approve {
+        control.approve(&req.user_code)
+    } else {
+        control.deny(&req.user_code)
+    };
+    match result {
+        Ok(()) => Json(json!({
+            "userCode": crate::state::normalize_user_code(&req.user_code),
+            "status": if approve { "approved" } else { "denied" },
+        }))
+        .into_response(),
+        Err(e @ ControlError::UnknownUserCode(_)) => {
+            error(StatusCode::NOT_FOUND, "unknown_user_code", e.to_string())
+        }
+        Err(e @ ControlError::NotPending(_)) => {
+            error(StatusCode::CONFLICT, "not_pending", e.to_string())
+        }
+    }
+}
+
+/// `POST /_emulator/approve {"userCode":"…"}`
+pub async fn approve(State(app): State<Arc<App>>, bytes: Bytes) -> Response {
+    decide(app, bytes, true).await
+}
+
+/// `POST /_emulator/deny {"userCode":"…"}`
+pub async fn deny(State(app): State<Arc<App>>, bytes: Bytes) -> Response {
+    decide(app, bytes, false).await
+}
+
+#[derive(Deserialize)]
+struct AutoApproveBody {
+    enabled: bool,
+}
+
+/// `POST /_emulator/auto-approve {"enabled":true}`
+pub async fn auto_approve(State(app): State<Arc<App>>, bytes: Bytes) -> Response {
+    match body::<AutoApproveBody>(&bytes) {
+        Ok(req) => {
+            Control::new(app).set_auto_approve(req.enabled);
+            Json(json!({ "enabled": req.enabled })).into_response()
+        }
+        Err(e) => *e,
+    }
+}
+
+/// `GET /_emulator/faults`: the current settings.
+pub async fn get_faults(State(app): State<Arc<App>>) -> Response {
+    Json(Control::new(app).faults()).into_response()
+}
+
+/// `POST /_emulator/faults {"latencyMs":…,"throttleRps":…,"errorRate":…,"garbleBodies":…}`
+pub async fn set_faults(State(app): State<Arc<App>>, bytes: Bytes) -> Response {
+    let update: FaultsUpdate = match body(&bytes) {
+        Ok(u) => u,
+        Err(e) => return *e,
+    };
+    match Control::new(app).update_faults(update) {
+        Ok(faults) => Json(faults).into_response(),
+        Err(message) => error(StatusCode::BAD_REQUEST, "invalid_request", message),
+    }
+}
+
+fn count(key: &str, n: usize) -> Response {
+    Json(json!({ key: n })).into_response()
+}
+
+/// `POST /_emulator/expire-pending`
+pub async fn expire_pending(State(app): State<Arc<App>>) -> Response {
+    count("expired", Control::new(app).expire_pending())
+}
+
+/// `POST /_emulator/expire-access-tokens`
+pub async fn expire_access_tokens(State(app): State<Arc<App>>) -> Response {
+    count("expired", Control::new(app).expire_access_tokens())
+}
+
+/// `POST /_emulator/revoke-all`
+pub async fn revoke_all(State(app): State<Arc<App>>) -> Response {
+    count("revoked", Control::new(app).revoke_all())
+}
+
+/// `GET /_emulator/stats`
+pub async fn stats(State(app): State<Arc<App>>) -> Response {
+    Json(Control::new(app).stats()).into_response()
+}
+
+/// `POST /_emulator/stats/reset`: zeroes the counters and answers with them.
+pub async fn reset_stats(State(app): State<Arc<App>>) -> Response {
+    let control = Control::new(app);
+    control.reset_stats();
+    Json(control.stats()).into_response()
+}
+
+/// `GET /_emulator/pending`: `{"userCodes":[…]}`, the device codes awaiting a decision.
+pub async fn pending(State(app): State<Arc<App>>) -> Response {
+    let codes: Vec<Value> = Control::new(app)
+        .pending_user_codes()
+        .into_iter()
+        .map(Value::String)
+        .collect();
+    Json(json!({ "userCodes": codes })).into_response()
+}

@@ -1,0 +1,30 @@
+//! An IAM Identity Center emulator that speaks the real wire protocol (shared/PROTOCOL.md):
+//! the SSO OIDC service, the SSO portal, the browser pages behind them and console
+//! federation, all on one loopback HTTP server, plus controls to approve sign-ins, expire
+//! or revoke tokens, inject faults and read per-operation request counts.
+//!
+//! In an async test: `let emu = idc_emulator::spawn(Config::default()).await?;`.
+//! In a synchronous test that blocks on a child process:
+//! `let emu = idc_emulator::start_blocking(Config::default())?;`.
+//! Either derefs to [`Control`]: `emu.url()`, `emu.approve(code)`, `emu.stats()`, …
+
+mod app;
+mod browser;
+mod control;
+mod directory;
+mod faults;
+mod oidc;
+mod portal;
+mod server;
+mod state;
+mod stats;
+mod wire;
+
+pub use control::Control;
+pub use directory::{Account, Directory, DirectoryError};
+pub use faults::{Faults, FaultsUpdate};
+pub use portal::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+pub use server::{
+    spawn, start_blocking, Config, EmulatorHandle, Running, DEFAULT_REGION, DEFAULT_START_URL,
+};
+pub use state::ControlError;

@@ -1,0 +1,204 @@
+//! `idc-emulator`: runs the emulator until SIGINT or SIGTERM. The first line on stdout is
+//! `{"url":…,"startUrl":…,"region":…}`; logs go to stderr.
+
+use clap::Parser;
+use idc_emulator::{Config, Directory, Faults, DEFAULT_REGION, DEFAULT_START_URL};
+use serde::Serialize;
+use std::error::Error;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const DEFAULT_ACCOUNTS: usize = 12;
+const DEFAULT_ROLES: usize = 3;
+
+/// An IAM Identity Center emulator (SSO OIDC + portal + console federation) on 127.0.0.1.
+///
+/// One base URL serves as both AWS_ENDPOINT_URL_SSO and AWS_ENDPOINT_URL_SSO_OIDC. Without
+/// --directory or --accounts the user is assigned a generated directory of 12 accounts × 3
+/// roles. Control endpoints live under /_emulator/ (approve, deny, auto-approve, faults,
+/// expire-pending, expire-access-tokens, revoke-all, stats, stats/reset).
+#[derive(Debug, Parser)]
+#[command(name = "idc-emulator", version)]
+struct Cli {
+    /// Port on 127.0.0.1; 0 picks a free one.
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Directory file: {"accounts":[{"accountId","accountName","emailAddress","roles":[…]}]}.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["accounts", "roles_per_account"])]
+    directory: Option<PathBuf>,
+    /// Generate a deterministic directory of N accounts (default 12).
+    #[arg(long, value_name = "N")]
+    accounts: Option<usize>,
+    /// Roles per generated account (default 3).
+    #[arg(long, value_name = "M")]
+    roles_per_account: Option<usize>,
+    /// The one start URL served; another one is refused with InvalidRequestException.
+    #[arg(long, value_name = "URL", default_value = DEFAULT_START_URL)]
+    start_url: String,
+    /// The region reported.
+    #[arg(long, value_name = "R", default_value = DEFAULT_REGION)]
+    region: String,
+    /// Delay added to every OIDC and portal call, in milliseconds.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    latency_ms: u64,
+    /// Portal calls per second before 429 TooManyRequestsException (token bucket holding one
+    /// second of calls); 0 turns throttling off.
+    #[arg(long, value_name = "N", default_value_t = 0.0)]
+    throttle_rps: f64,
+    /// Fraction (0–1) of OIDC and portal calls answered with 500.
+    #[arg(long, value_name = "F", default_value_t = 0.0)]
+    error_rate: f64,
+    /// Access token lifetime in seconds [default: 28800, or 3600 with a refresh token].
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    access_token_ttl: Option<u64>,
+    /// Role credential lifetime in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    role_credential_ttl: u64,
+    /// Approve device codes as they are issued; /authorize redirects at once with a code.
+    #[arg(long)]
+    auto_approve: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Ready {
+    url: String,
+    start_url: String,
+    region: String,
+}
+
+fn config(cli: Cli) -> Result<Config, Box<dyn Error>> {
+    let directory = match cli.directory {
+        Some(path) => Directory::load(&path)?,
+        None => Directory::generate(
+            cli.accounts.unwrap_or(DEFAULT_ACCOUNTS),
+            cli.roles_per_account.unwrap_or(DEFAULT_ROLES),
+        ),
+    };
+    let faults = Faults {
+        latency_ms: cli.latency_ms,
+        throttle_rps: cli.throttle_rps,
+        error_rate: cli.error_rate,
+        garble_bodies: false,
+    };
+    faults.validate()?;
+    Ok(Config {
+        port: cli.port,
+        directory,
+        start_url: cli.start_url,
+        region: cli.region,
+        faults,
+        access_token_ttl: cli.access_token_ttl,
+        role_credential_ttl: cli.role_credential_ttl,
+        auto_approve: cli.auto_approve,
+        log_requests: true,
+    })
+}
+
+/// SIGINT and SIGTERM, listened for from creation on: a signal that arrives right after the
+/// ready line must still stop the server cleanly.
+#[cfg(unix)]
+struct StopSignal {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl StopSignal {
+    fn install() -> std::io::Result<StopSignal> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(StopSignal {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+    }
+}
+
+#[cfg(not(unix))]
+struct StopSignal;
+
+#[cfg(not(unix))]
+impl StopSignal {
+    fn install() -> std::io::Result<StopSignal> {
+        Ok(StopSignal)
+    }
+
+    async fn wait(self) {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
+    let config = config(cli)?;
+    let accounts = config.directory.accounts().len();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let stop = StopSignal::install()?;
+        let running = idc_emulator::spawn(config).await?;
+        let ready = Ready {
+            url: running.url(),
+            start_url: running.start_url(),
+            region: running.region(),
+        };
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "{}", serde_json::to_string(&ready)?)?;
+        stdout.flush()?;
+        drop(stdout);
+        eprintln!(
+            "idc-emulator: serving {} ({} accounts) at {}",
+            ready.start_url, accounts, ready.url
+        );
+        stop.wait().await;
+        eprintln!("idc-emulator: stopping");
+        running.shutdown().await;
+        Ok(())
+    })
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("idc-emulator: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn directory_excludes_generation_flags() {
+        let parsed =
+            Cli::try_parse_from(["idc-emulator", "--directory", "d.json", "--accounts", "3"]);
+        assert!(parsed.is_err());
+        let cli = Cli::try_parse_from(["idc-emulator", "--accounts", "250"]).unwrap();
+        let config = config(cli).unwrap();
+        assert_eq!(config.directory.accounts().len(), 250);
+        assert_eq!(config.directory.accounts()[0].roles.len(), 3);
+    }
+
+    #[test]
+    fn out_of_range_error_rate_is_refused() {
+        let cli = Cli::try_parse_from(["idc-emulator", "--error-rate", "2"]).unwrap();
+        assert!(config(cli).is_err());
+    }
+}

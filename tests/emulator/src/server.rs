@@ -1,0 +1,296 @@
+//! Starting and stopping the one HTTP server that carries every route: the OIDC and portal
+//! services, the browser pages, console federation and the control API.
+
+use crate::app::App;
+use crate::control::{self, Control};
+use crate::directory::Directory;
+use crate::faults::{FaultState, Faults};
+use crate::state::{Settings, Store};
+use crate::{browser, oidc, portal};
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::json;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// The start URL served when none is given.
+pub const DEFAULT_START_URL: &str = "https://d-0000000000.awsapps.com/start";
+/// The region reported when none is given.
+pub const DEFAULT_REGION: &str = "us-east-1";
+
+/// How an emulator starts. `Config::default()` is a 12 × 3 generated directory on a free port.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// 0 picks a free port.
+    pub port: u16,
+    pub directory: Directory,
+    pub start_url: String,
+    pub region: String,
+    pub faults: Faults,
+    /// Overrides the access token lifetime (seconds) of every grant.
+    pub access_token_ttl: Option<u64>,
+    /// Lifetime of role credentials from GetRoleCredentials, seconds.
+    pub role_credential_ttl: u64,
+    pub auto_approve: bool,
+    /// One line per request on stderr (method, path without query, status).
+    pub log_requests: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            port: 0,
+            directory: Directory::default(),
+            start_url: DEFAULT_START_URL.to_string(),
+            region: DEFAULT_REGION.to_string(),
+            faults: Faults::default(),
+            access_token_ttl: None,
+            role_credential_ttl: 3600,
+            auto_approve: false,
+            log_requests: false,
+        }
+    }
+}
+
+fn router(app: Arc<App>) -> Router {
+    Router::new()
+        // OIDC
+        .route("/client/register", post(oidc::register_client))
+        .route(
+            "/device_authorization",
+            post(oidc::start_device_authorization),
+        )
+        .route("/token", post(oidc::create_token))
+        // Portal
+        .route("/assignment/accounts", get(portal::list_accounts))
+        .route("/assignment/roles", get(portal::list_account_roles))
+        .route("/federation/credentials", get(portal::get_role_credentials))
+        .route("/logout", post(portal::logout))
+        // Browser
+        .route("/", get(browser::index))
+        .route(
+            "/device",
+            get(browser::device_page).post(browser::device_decision),
+        )
+        .route(
+            "/authorize",
+            get(browser::authorize).post(browser::authorize_decision),
+        )
+        .route("/federation", get(browser::federation))
+        // Control
+        .route("/_emulator/approve", post(control::approve))
+        .route("/_emulator/deny", post(control::deny))
+        .route("/_emulator/auto-approve", post(control::auto_approve))
+        .route(
+            "/_emulator/faults",
+            get(control::get_faults).post(control::set_faults),
+        )
+        .route("/_emulator/expire-pending", post(control::expire_pending))
+        .route(
+            "/_emulator/expire-access-tokens",
+            post(control::expire_access_tokens),
+        )
+        .route("/_emulator/revoke-all", post(control::revoke_all))
+        .route("/_emulator/stats", get(control::stats))
+        .route("/_emulator/stats/reset", post(control::reset_stats))
+        .route("/_emulator/pending", get(control::pending))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(app.clone(), log_request))
+        .with_state(app)
+}
+
+async fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({ "message": "Not Found" })),
+    )
+        .into_response()
+}
+
+/// Logs method, path (never the query, which may carry tokens) and status to stderr.
+async fn log_request(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    if !app.log_requests {
+        return next.run(request).await;
+    }
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let error = response
+        .headers()
+        .get("x-amzn-ErrorType")
+        .and_then(|v| v.to_str().ok())
+        .map(|e| format!(" {e}"))
+        .unwrap_or_default();
+    eprintln!(
+        "idc-emulator: {method} {path} -> {}{error} ({} ms)",
+        response.status().as_u16(),
+        started.elapsed().as_millis()
+    );
+    response
+}
+
+/// A running emulator inside the caller's tokio runtime. Derefs to [`Control`].
+/// Dropping it stops the server; [`Running::shutdown`] also waits for it to stop.
+#[derive(Debug)]
+pub struct Running {
+    control: Control,
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<io::Result<()>>>,
+}
+
+impl Running {
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn control(&self) -> &Control {
+        &self.control
+    }
+
+    /// Stops accepting, lets requests in flight finish (at most 5 s), and returns.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(mut task) = self.task.take() {
+            if tokio::time::timeout(Duration::from_secs(5), &mut task)
+                .await
+                .is_err()
+            {
+                task.abort();
+            }
+        }
+    }
+}
+
+impl Deref for Running {
+    type Target = Control;
+    fn deref(&self) -> &Control {
+        &self.control
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Binds 127.0.0.1:`config.port` and serves in the current tokio runtime.
+pub async fn spawn(config: Config) -> io::Result<Running> {
+    config
+        .faults
+        .validate()
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, config.port)).await?;
+    let addr = listener.local_addr()?;
+    let settings = Settings {
+        url: format!("http://127.0.0.1:{}", addr.port()),
+        start_url: config.start_url,
+        region: config.region,
+        access_token_ttl: config.access_token_ttl,
+        role_credential_ttl: config.role_credential_ttl,
+        directory: Arc::new(config.directory),
+    };
+    let store = Store {
+        auto_approve: config.auto_approve,
+        ..Store::default()
+    };
+    let app = Arc::new(App::new(
+        settings,
+        store,
+        FaultState::new(config.faults),
+        config.log_requests,
+    ));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let service = router(app.clone());
+    let task = tokio::spawn(async move {
+        axum::serve(listener, service)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Ok(Running {
+        control: Control::new(app),
+        addr,
+        stop: Some(stop),
+        task: Some(task),
+    })
+}
+
+/// An emulator on its own multi-threaded runtime, for synchronous tests: it keeps serving
+/// while the test thread blocks (for example on a child process). Derefs to [`Control`];
+/// dropping it stops the server.
+#[derive(Debug)]
+pub struct EmulatorHandle {
+    control: Control,
+    running: Option<Running>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+/// Starts an emulator on a private two-thread runtime. Works from any thread, including
+/// one that is itself inside a tokio runtime.
+pub fn start_blocking(config: Config) -> io::Result<EmulatorHandle> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("idc-emulator")
+        .enable_all()
+        .build()?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    runtime.spawn(async move {
+        let _ = tx.send(spawn(config).await);
+    });
+    let running = rx
+        .recv()
+        .map_err(|_| io::Error::other("the emulator runtime stopped while starting"))??;
+    Ok(EmulatorHandle {
+        control: running.control.clone(),
+        running: Some(running),
+        runtime: Some(runtime),
+    })
+}
+
+impl EmulatorHandle {
+    pub fn control(&self) -> &Control {
+        &self.control
+    }
+
+    /// Stops the server and its runtime.
+    pub fn shutdown(self) {
+        drop(self);
+    }
+}
+
+impl Deref for EmulatorHandle {
+    type Target = Control;
+    fn deref(&self) -> &Control {
+        &self.control
+    }
+}
+
+impl Drop for EmulatorHandle {
+    fn drop(&mut self) {
+        drop(self.running.take());
+        if let Some(runtime) = self.runtime.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                runtime.shutdown_background();
+            } else {
+                runtime.shutdown_timeout(Duration::from_secs(2));
+            }
+        }
+    }
+}
