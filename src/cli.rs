@@ -102,6 +102,24 @@ pub enum Command {
         after_help = "Examples:\n  portico logout\n  portico logout --sso-session corp\n  portico logout --all"
     )]
     Logout(LogoutArgs),
+    /// Print role credentials: credential_process JSON (default), shell exports, dotenv, JSON
+    #[command(after_help = CREDENTIALS_HELP)]
+    Credentials(CredentialsArgs),
+    /// Run a command with the role's credentials in its environment
+    #[command(
+        after_help = "Examples:\n  portico exec --profile dev-admin -- aws s3 ls\n  portico exec --account 111122223333 --role ReadOnlyAccess -- terraform plan"
+    )]
+    Exec(ExecArgs),
+    /// Open the AWS console signed in as the role (or print the sign-in link)
+    #[command(
+        after_help = "Examples:\n  portico console --profile dev-admin\n  portico console --profile dev-admin --service s3 --print"
+    )]
+    Console(ConsoleArgs),
+    /// List the accounts and roles assigned to you
+    #[command(
+        after_help = "Examples:\n  portico list\n  portico list --refresh --json | jq '.accounts[].accountName'"
+    )]
+    List(ListArgs),
     /// Show each configured session: signed in or not, expiry, whether it can refresh
     #[command(
         after_help = "Examples:\n  portico status\n  portico status --json | jq '.[] | select(.signedIn)'"
@@ -159,6 +177,95 @@ pub struct LogoutArgs {
     /// Sign out of every session in the config file and every token in the cache
     #[arg(long, conflicts_with_all = ["profile", "sso_session", "start_url"])]
     pub all: bool,
+}
+
+const CREDENTIALS_HELP: &str = "\
+As an AWS CLI / SDK credential provider, in ~/.aws/config:
+  [profile dev-admin-process]
+  credential_process = portico credentials --profile dev-admin
+
+Examples:
+  portico credentials --profile dev-admin
+  eval \"$(portico credentials --profile dev-admin --format env)\"
+  portico credentials --account 111122223333 --role ReadOnlyAccess --sso-session corp --format fish | source
+
+Credentials are cached (0600) until 15 minutes before they expire; concurrent callers make one
+request. With no usable sign-in, a browser login starts where a browser can open (--no-login
+turns that off); elsewhere it fails at once and names `portico login --device-code`.
+On failure stdout stays empty and the exit status says why (see portico --help).";
+
+/// Which account and role: a profile, or an account and role in a session.
+#[derive(Debug, Args, Default, Clone)]
+pub struct TargetArgs {
+    /// A profile with sso_account_id and sso_role_name [env: AWS_PROFILE]
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+    /// The account id (with --role), instead of a profile's
+    #[arg(long, value_name = "ID", requires = "role")]
+    pub account: Option<String>,
+    /// The permission set name (with --account), e.g. AdministratorAccess
+    #[arg(long, value_name = "NAME", requires = "account")]
+    pub role: Option<String>,
+    /// The sso-session for --account/--role (default: the only one, or the profile's)
+    #[arg(long, value_name = "NAME", requires = "account")]
+    pub sso_session: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CredentialsArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = crate::output::Format::Process)]
+    pub format: crate::output::Format,
+    /// Never start a login; fail with exit status 4 instead
+    #[arg(long)]
+    pub no_login: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Never start a login; fail with exit status 4 instead
+    #[arg(long)]
+    pub no_login: bool,
+    /// The command and its arguments, after --
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConsoleArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Open this service's console page (e.g. s3, ec2, cloudwatch) instead of the home page
+    #[arg(long, value_name = "SERVICE")]
+    pub service: Option<String>,
+    /// Print the link instead of opening a browser
+    #[arg(long)]
+    pub print: bool,
+    /// Console session length in seconds (900–43200)
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u32).range(900..=43200))]
+    pub duration: Option<u32>,
+    /// Never start a login; fail with exit status 4 instead
+    #[arg(long)]
+    pub no_login: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub session: SessionArgs,
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+    /// Ignore the cached list and ask Identity Center again
+    #[arg(long)]
+    pub refresh: bool,
+    /// Never start a login; fail with exit status 4 instead
+    #[arg(long)]
+    pub no_login: bool,
 }
 
 #[derive(Debug, Args)]

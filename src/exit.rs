@@ -73,6 +73,22 @@ pub fn classify(err: &anyhow::Error) -> Exit {
         if let Some(e) = cause.downcast_ref::<crate::identity::IdentityError>() {
             return e.exit();
         }
+        if let Some(e) = cause.downcast_ref::<crate::portal::PortalError>() {
+            use crate::portal::PortalError as P;
+            return match e {
+                P::Unauthorized { .. } => Exit::LoginRequired,
+                P::Forbidden { .. } | P::NotFound { .. } | P::NoAssignments { .. } => {
+                    Exit::AccessDenied
+                }
+                P::Throttled { .. } | P::Service { .. } | P::Network { .. } => Exit::Service,
+            };
+        }
+        if cause
+            .downcast_ref::<crate::console::ConsoleError>()
+            .is_some()
+        {
+            return Exit::Service;
+        }
         if cause
             .downcast_ref::<crate::settings::SettingsError>()
             .is_some()

@@ -2,9 +2,16 @@
 
 pub mod aws;
 pub mod awsconfig;
+pub mod cache;
 pub mod cli;
+pub mod cmd;
+pub mod console;
 pub mod diag;
 pub mod exit;
+pub mod identity;
+pub mod output;
+pub mod portal;
 pub mod sanitize;
 pub mod secret;
 pub mod settings;
+pub mod tui;

@@ -33,6 +33,10 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         Some(Command::Login(args)) => portico::cmd::login::run(&args),
         Some(Command::Logout(args)) => portico::cmd::logout::run(&args),
         Some(Command::Status(args)) => portico::cmd::status::run(&args),
+        Some(Command::Credentials(args)) => portico::cmd::credentials::run(&args),
+        Some(Command::Exec(args)) => portico::cmd::exec::run(&args),
+        Some(Command::Console(args)) => portico::cmd::console::run(&args),
+        Some(Command::List(args)) => portico::cmd::list::run(&args),
     }
 }
 

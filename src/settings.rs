@@ -160,14 +160,13 @@ pub enum SettingsError {
         path: String,
         key: &'static str,
     },
-    #[error("profile {profile:?} in {path} sets {key} = {profile_value} but its sso-session {session:?} says {session_value}; remove {key} from [profile {profile}]")]
+    #[error("profile {profile:?} in {path} sets {detail}; remove {key} from [profile {profile}]")]
     Mismatch {
         profile: String,
         path: String,
-        session: String,
         key: &'static str,
-        profile_value: String,
-        session_value: String,
+        /// `KEY = VALUE but its sso-session NAME says OTHER`.
+        detail: String,
     },
     #[error("profile {profile:?} in {path} has no Identity Center settings; give it `sso_session = NAME` (or run `portico configure`)")]
     NotSso { profile: String, path: String },
@@ -333,10 +332,10 @@ impl Context {
                         return Err(SettingsError::Mismatch {
                             profile: profile.to_string(),
                             path: self.path(),
-                            session: name.to_string(),
                             key,
-                            profile_value: own.to_string(),
-                            session_value: value.clone(),
+                            detail: format!(
+                                "{key} = {own} but its sso-session {name:?} says {value}"
+                            ),
                         });
                     }
                 }

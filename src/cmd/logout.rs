@@ -3,6 +3,7 @@
 
 use time::OffsetDateTime;
 
+use crate::cache::rolecreds::RoleCredsCache;
 use crate::cli::LogoutArgs;
 use crate::exit::Exit;
 use crate::identity::Store;
@@ -23,10 +24,11 @@ pub fn run(args: &LogoutArgs) -> anyhow::Result<Exit> {
     } else {
         vec![ctx.session(&args.session.selector())?]
     };
+    let cache_root = ctx.env.portico_cache_dir()?;
     let runtime = super::runtime()?;
     let mut removed_any = false;
     for session in &sessions {
-        removed_any |= runtime.block_on(logout_one(&store, session))?;
+        removed_any |= runtime.block_on(logout_one(&store, &cache_root, session))?;
     }
     if !removed_any {
         eprintln!(
@@ -46,7 +48,11 @@ fn describe(sessions: &[SsoSession]) -> String {
 }
 
 /// Returns whether anything was removed.
-async fn logout_one(store: &Store, session: &SsoSession) -> anyhow::Result<bool> {
+async fn logout_one(
+    store: &Store,
+    cache_root: &std::path::Path,
+    session: &SsoSession,
+) -> anyhow::Result<bool> {
     let token = match store.tokens.load_token(session) {
         Ok(token) => token,
         Err(e) => {
@@ -77,12 +83,20 @@ async fn logout_one(store: &Store, session: &SsoSession) -> anyhow::Result<bool>
         }
     }
     let removed = store.tokens.remove_token(session)?;
+    let creds = RoleCredsCache::under(cache_root).remove_session(session.cache_key())?;
     let mut what = Vec::new();
     if revoked {
         what.push("revoked the sign-in".to_string());
     }
     if let Some(path) = &removed {
         what.push(format!("deleted {}", path.display()));
+    }
+    if !creds.is_empty() {
+        what.push(format!(
+            "deleted {} cached role credential file{}",
+            creds.len(),
+            if creds.len() == 1 { "" } else { "s" }
+        ));
     }
     if what.is_empty() {
         return Ok(false);

@@ -1,5 +1,9 @@
 //! One module per subcommand, each with a `run` that returns the exit status.
 
+pub mod console;
+pub mod credentials;
+pub mod exec;
+pub mod list;
 pub mod login;
 pub mod logout;
 pub mod status;

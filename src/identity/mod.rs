@@ -19,7 +19,7 @@ use crate::cache::token::{format_time, TokenCache, TokenFile};
 use crate::secret::Secret;
 use crate::settings::{Environment, SettingsError, SsoSession};
 
-pub use browser::{browser_available, BrowserAvailability};
+pub use browser::{browser_available, open as open_browser, BrowserAvailability};
 pub use errors::{describe_portal_error, IdentityError};
 
 pub const GRANT_DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -179,7 +179,12 @@ pub async fn access_token(
         OnMissing::Fail => Err(IdentityError::LoginRequired {
             session: session.label(),
             reason,
-            command: format!("portico login {}", session.selector_flags()),
+            command: match browser_available() {
+                BrowserAvailability::Yes => format!("portico login {}", session.selector_flags()),
+                BrowserAvailability::No(_) => {
+                    format!("portico login --device-code {}", session.selector_flags())
+                }
+            },
         }),
         OnMissing::Login(options) => {
             eprintln!("portico: {reason} to {}; signing in…", session.label());

@@ -21,15 +21,17 @@ impl TestEnv {
         let emu = idc_emulator::start_blocking(config).expect("emulator starts");
         let home = tempfile::tempdir().unwrap();
         let env = TestEnv { emu, home };
-        let first = &env.emu.directory().accounts()[0];
-        let config = format!(
-            "[sso-session emu]\nsso_start_url = {start}\nsso_region = {region}\nsso_registration_scopes = sso:account:access\n\n\
-             [profile dev]\nsso_session = emu\nsso_account_id = {account}\nsso_role_name = {role}\nregion = eu-west-1\n",
-            start = env.emu.start_url(),
-            region = env.emu.region(),
-            account = first.account_id,
-            role = first.roles[0],
+        let mut config = format!(
+            "[sso-session emu]\nsso_start_url = {}\nsso_region = {}\nsso_registration_scopes = sso:account:access\n",
+            env.emu.start_url(),
+            env.emu.region(),
         );
+        if let Some(first) = env.emu.directory().accounts().first() {
+            config.push_str(&format!(
+                "\n[profile dev]\nsso_session = emu\nsso_account_id = {}\nsso_role_name = {}\nregion = eu-west-1\n",
+                first.account_id, first.roles[0]
+            ));
+        }
         env.write_config(&config);
         env
     }

@@ -1,0 +1,8 @@
+//! Files portico keeps: the token cache shared with the AWS CLI, client registrations, role
+//! credentials and account lists, and the locks that make concurrent processes cooperate.
+
+pub mod accounts;
+pub mod files;
+pub mod lock;
+pub mod rolecreds;
+pub mod token;

@@ -1,0 +1,146 @@
+//! `portico credentials`: the credential_process provider, and `obtain`, which `exec` and
+//! `console` share. The warm path — valid credentials in portico's cache — reads the config and
+//! one file and prints; it never starts an async runtime or builds an SDK client.
+
+use std::io::Write;
+
+use anyhow::Context as _;
+use time::OffsetDateTime;
+
+use crate::cache::rolecreds::RoleCredsCache;
+use crate::cli::{CredentialsArgs, TargetArgs};
+use crate::exit::Exit;
+use crate::identity::{self, BrowserAvailability, LoginOptions, OnMissing, Store};
+use crate::output::{self, RoleCredentials};
+use crate::portal::{self, PortalError};
+use crate::settings::{Context, Selector, SettingsError, SsoSession};
+
+/// The account and role credentials are asked for, and where they come from.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub session: SsoSession,
+    pub account_id: String,
+    pub role_name: String,
+    /// The profile's `region`, handed on as `AWS_REGION`.
+    pub region: Option<String>,
+}
+
+/// `--profile P`, or `--account ID --role NAME [--sso-session S]`, or `AWS_PROFILE`.
+pub fn resolve_target(ctx: &Context, args: &TargetArgs) -> Result<Target, SettingsError> {
+    if let (Some(account_id), Some(role_name)) = (&args.account, &args.role) {
+        let selector = Selector {
+            profile: args.profile.clone(),
+            sso_session: args.sso_session.clone(),
+            ..Selector::default()
+        };
+        let region = match &args.profile {
+            Some(profile) => ctx
+                .config
+                .profile(profile)
+                .and_then(|p| p.get("region"))
+                .map(String::from),
+            None => None,
+        };
+        return Ok(Target {
+            session: ctx.session(&selector)?,
+            account_id: account_id.clone(),
+            role_name: role_name.clone(),
+            region,
+        });
+    }
+    let profile = args
+        .profile
+        .clone()
+        .or_else(|| ctx.env.profile_from_env().map(String::from))
+        .unwrap_or_else(|| "default".to_string());
+    let p = ctx.role_profile(&profile)?;
+    Ok(Target {
+        session: p.session,
+        account_id: p.account_id,
+        role_name: p.role_name,
+        region: p.region,
+    })
+}
+
+/// What to do when no usable token is found.
+pub fn on_missing(no_login: bool) -> OnMissing {
+    if no_login {
+        return OnMissing::Fail;
+    }
+    match identity::browser_available() {
+        BrowserAvailability::Yes => OnMissing::Login(LoginOptions::default()),
+        // The device flow needs a person watching this terminal; a credential_process caller
+        // hides stderr, so fail at once and name the command that works here.
+        BrowserAvailability::No(_) => OnMissing::Fail,
+    }
+}
+
+/// Role credentials for `target`: cached, or fetched once however many processes ask.
+pub fn obtain(
+    ctx: &Context,
+    target: &Target,
+    on_missing: &OnMissing,
+) -> anyhow::Result<RoleCredentials> {
+    let cache = RoleCredsCache::under(&ctx.env.portico_cache_dir()?);
+    let key = target.session.cache_key();
+    let (account, role) = (target.account_id.as_str(), target.role_name.as_str());
+    if let Some(creds) = cache.load(key, account, role, OffsetDateTime::now_utc()) {
+        crate::debug!("using cached credentials for {role} in {account}");
+        return Ok(creds);
+    }
+    let _guard = cache
+        .lock_with(key, account, role, || {
+            crate::info!("another portico process is fetching these credentials; waiting");
+        })
+        .with_context(|| format!("locking {}", cache.dir().display()))?;
+    if let Some(creds) = cache.load(key, account, role, OffsetDateTime::now_utc()) {
+        return Ok(creds);
+    }
+    let store = Store::from_env(&ctx.env)?;
+    let creds = super::runtime()?.block_on(fetch(&store, target, on_missing))?;
+    if let Err(e) = cache.store(key, &target.session.start_url, role, &creds) {
+        eprintln!(
+            "portico: could not cache the credentials in {} ({e}); continuing",
+            cache.dir().display()
+        );
+    }
+    Ok(creds)
+}
+
+async fn fetch(
+    store: &Store,
+    target: &Target,
+    on_missing: &OnMissing,
+) -> anyhow::Result<RoleCredentials> {
+    let session = &target.session;
+    let token = identity::access_token(store, session, on_missing).await?;
+    crate::info!(
+        "fetching credentials for {} in {}",
+        target.role_name,
+        target.account_id
+    );
+    match portal::role_credentials(session, &token, &target.account_id, &target.role_name).await {
+        Err(PortalError::Unauthorized { .. }) => {
+            // The token was revoked or expired early: refresh (or sign in) once and retry.
+            identity::forget_access_token(store, session)?;
+            let token = identity::access_token(store, session, on_missing).await?;
+            Ok(
+                portal::role_credentials(session, &token, &target.account_id, &target.role_name)
+                    .await?,
+            )
+        }
+        other => Ok(other?),
+    }
+}
+
+pub fn run(args: &CredentialsArgs) -> anyhow::Result<Exit> {
+    let ctx = super::context()?;
+    let target = resolve_target(&ctx, &args.target)?;
+    let creds = obtain(&ctx, &target, &on_missing(args.no_login))?;
+    let text = output::render(args.format, &creds, target.region.as_deref());
+    // Only now, with everything in hand, does stdout get a byte.
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
+    Ok(Exit::Ok)
+}

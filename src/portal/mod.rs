@@ -1,0 +1,755 @@
+//! The Identity Center portal (PROTOCOL.md §2): the accounts and roles assigned to the user,
+//! and role credentials. Listing is paced adaptively (see [`pacing`]) because large
+//! organisations always meet the portal's 429 throttling; errors are typed so that callers can
+//! branch (sign in again on `Unauthorized`, explain `Forbidden`), and every message says what
+//! to do next.
+
+pub mod pacing;
+
+use std::collections::{HashMap, HashSet};
+use std::error::Error as StdError;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_sdk_sso::config::http::HttpResponse;
+use aws_sdk_sso::config::retry::RetryConfig;
+use aws_sdk_sso::error::{ProvideErrorMetadata, SdkError};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use tokio::sync::{mpsc, Semaphore};
+use tokio::task::JoinSet;
+
+use crate::output::RoleCredentials;
+use crate::sanitize::for_terminal;
+use crate::secret::Secret;
+use crate::settings::SsoSession;
+use pacing::{Pacer, PacerConfig};
+
+/// An AWS account assigned to the user, with the roles (permission sets) they may use in it.
+/// Names come from the service as they are: clean them with [`for_terminal`] before display.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Account {
+    pub account_id: String,
+    pub account_name: String,
+    pub email_address: String,
+    /// Sorted, without duplicates.
+    pub roles: Vec<String>,
+}
+
+/// How far a listing has got, for a progress bar on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Progress {
+    /// Accounts ListAccounts has returned so far.
+    pub accounts_seen: usize,
+    /// All accounts, once ListAccounts has returned its last page.
+    pub accounts_total: Option<usize>,
+    /// Accounts whose roles are listed.
+    pub accounts_done: usize,
+    /// Portal calls sent, retries included.
+    pub calls: u64,
+    /// Calls answered with 429 (and retried).
+    pub throttled: u64,
+    pub elapsed: Duration,
+}
+
+/// Why a portal call failed, in the cases callers treat differently.
+#[derive(Debug, thiserror::Error)]
+pub enum PortalError {
+    /// The access token expired or was revoked: sign in again.
+    #[error("Identity Center no longer accepts the sign-in of {session} (it expired or was revoked); run `portico login {flags}` and try again")]
+    Unauthorized { session: String, flags: String },
+    /// GetRoleCredentials answered 403 "No access".
+    #[error("you have no access to role {role_name} in account {account_id} (Identity Center said \"No access\"); an administrator must assign you that permission set in that account; `portico list --refresh` shows what you have now")]
+    Forbidden {
+        account_id: String,
+        role_name: String,
+    },
+    /// The account or role does not exist (for this user).
+    #[error("Identity Center does not know role {role_name} in account {account_id}; check both with `portico list --refresh`")]
+    NotFound {
+        account_id: String,
+        role_name: String,
+    },
+    /// ListAccounts returned no accounts at all.
+    #[error("no AWS accounts are assigned to you in {session}: an administrator may not have assigned you a permission set yet, or SCIM may not have provisioned your user from Entra ID yet; ask your AWS administrator, then run `portico list --refresh`")]
+    NoAssignments { session: String },
+    /// 429 TooManyRequestsException beyond the bound: no call got through for a long time.
+    #[error("Identity Center kept refusing {operation} with 429 Too Many Requests: {detail} ({throttled} calls throttled); wait a few minutes and try again")]
+    Throttled {
+        operation: &'static str,
+        throttled: u64,
+        detail: String,
+    },
+    /// 5xx, an unreadable answer, or an unexpected refusal.
+    #[error("Identity Center failed {operation} ({}{detail}) after {attempts} attempt{}; try again in a few minutes, or run with -vv to see more", status.map(|s| format!("HTTP {s}: ")).unwrap_or_default(), if *attempts == 1 { "" } else { "s" })]
+    Service {
+        operation: &'static str,
+        status: Option<u16>,
+        detail: String,
+        attempts: u32,
+    },
+    /// The endpoint could not be reached or did not answer in time.
+    #[error("cannot reach Identity Center at {endpoint} ({detail}); check the network connection, and that sso_region {region} is the region your Identity Center is in")]
+    Network {
+        endpoint: String,
+        region: String,
+        detail: String,
+    },
+}
+
+/// Lists every account assigned to the user and the roles in each, sorted by account name
+/// then id, with the default pacing. `progress` is called on the caller's task as the listing
+/// advances (and about every 250 ms while it waits).
+pub async fn list_assignments(
+    session: &SsoSession,
+    token: &Secret,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Vec<Account>, PortalError> {
+    list_assignments_with(session, token, &PacerConfig::default(), progress).await
+}
+
+/// [`list_assignments`] with explicit pacing, retry and give-up settings.
+pub async fn list_assignments_with(
+    session: &SsoSession,
+    token: &Secret,
+    config: &PacerConfig,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Vec<Account>, PortalError> {
+    let started = Instant::now();
+    let shared = Arc::new(Shared {
+        // The pacer retries; the SDK's own retries would hide 429s from it.
+        client: crate::aws::portal_client(session, RetryConfig::disabled()),
+        token: token.clone(),
+        pacer: Pacer::new(config.clone(), started),
+        context: Context::new(session),
+        calls: AtomicU64::new(0),
+        throttled: AtomicU64::new(0),
+    });
+    let permits = Arc::new(Semaphore::new(config.concurrency.max(1)));
+    let (events, mut inbox) = mpsc::unbounded_channel();
+    let mut tasks = JoinSet::new();
+    tasks.spawn(page_accounts(shared.clone(), events.clone()));
+
+    let mut accounts: Vec<Account> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut roles: HashMap<String, Vec<String>> = HashMap::new();
+    let mut total: Option<usize> = None;
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+
+    loop {
+        tokio::select! {
+            Some(event) = inbox.recv() => match event {
+                Event::Page(page) => {
+                    for account in page {
+                        if seen.insert(account.account_id.clone()) {
+                            tasks.spawn(list_roles(
+                                shared.clone(),
+                                permits.clone(),
+                                account.account_id.clone(),
+                                events.clone(),
+                            ));
+                            accounts.push(account);
+                        }
+                    }
+                }
+                Event::PagesDone => {
+                    if accounts.is_empty() {
+                        return Err(PortalError::NoAssignments {
+                            session: shared.context.session.clone(),
+                        });
+                    }
+                    total = Some(accounts.len());
+                }
+                Event::Roles(account_id, list) => {
+                    roles.insert(account_id, list);
+                }
+                Event::Failed(error) => return Err(error),
+            },
+            Some(joined) = tasks.join_next() => {
+                if let Err(e) = joined {
+                    if e.is_panic() {
+                        std::panic::resume_unwind(e.into_panic());
+                    }
+                }
+            }
+            _ = tick.tick() => {
+                let now = Instant::now();
+                let stalled = shared.pacer.stalled_for(now);
+                if stalled > config.stall_timeout {
+                    return Err(shared.gave_up(format!("no call succeeded for {} s", stalled.as_secs())));
+                }
+                if now - started > config.overall_timeout {
+                    return Err(shared.gave_up(format!(
+                        "listing took more than {} minutes",
+                        config.overall_timeout.as_secs() / 60
+                    )));
+                }
+            }
+        }
+        progress(Progress {
+            accounts_seen: accounts.len(),
+            accounts_total: total,
+            accounts_done: roles.len(),
+            calls: shared.calls.load(Ordering::Relaxed),
+            throttled: shared.throttled.load(Ordering::Relaxed),
+            elapsed: started.elapsed(),
+        });
+        if total == Some(roles.len()) {
+            break;
+        }
+    }
+    crate::debug!(
+        "listed {} accounts in {:.1}s: {} calls, {} throttled, final rate {:.1}/s",
+        accounts.len(),
+        started.elapsed().as_secs_f64(),
+        shared.calls.load(Ordering::Relaxed),
+        shared.throttled.load(Ordering::Relaxed),
+        shared.pacer.rate()
+    );
+    for account in &mut accounts {
+        let mut list = roles.remove(&account.account_id).unwrap_or_default();
+        list.sort();
+        list.dedup();
+        account.roles = list;
+    }
+    accounts.sort_by(|a, b| {
+        a.account_name
+            .to_lowercase()
+            .cmp(&b.account_name.to_lowercase())
+            .then_with(|| a.account_name.cmp(&b.account_name))
+            .then_with(|| a.account_id.cmp(&b.account_id))
+    });
+    Ok(accounts)
+}
+
+/// Short-lived credentials for `role_name` in `account_id` (GetRoleCredentials; the SDK
+/// retries throttling and server errors, three attempts in all).
+pub async fn role_credentials(
+    session: &SsoSession,
+    token: &Secret,
+    account_id: &str,
+    role_name: &str,
+) -> Result<RoleCredentials, PortalError> {
+    const ATTEMPTS: u32 = 3;
+    const OPERATION: &str = "GetRoleCredentials";
+    let context = Context::new(session);
+    let client =
+        crate::aws::portal_client(session, RetryConfig::standard().with_max_attempts(ATTEMPTS));
+    let mut unreadable = 0;
+    let output = loop {
+        let result = client
+            .get_role_credentials()
+            .access_token(token.expose())
+            .account_id(account_id)
+            .role_name(role_name)
+            .send()
+            .await;
+        let error = match result {
+            Ok(output) => break output,
+            Err(error) => error,
+        };
+        let failure = classify(&error);
+        let attempts = match failure {
+            // The SDK does not retry an answer it could not read (a dropped connection).
+            Failure::Server {
+                status: Some(200..=299),
+                ..
+            } => {
+                unreadable += 1;
+                if unreadable < ATTEMPTS {
+                    crate::debug!("GetRoleCredentials answer was unreadable; retrying");
+                    tokio::time::sleep(Duration::from_millis(200 * u64::from(unreadable))).await;
+                    continue;
+                }
+                unreadable
+            }
+            ref retried if retried.is_retried() => ATTEMPTS,
+            _ => 1,
+        };
+        return Err(context.error(OPERATION, failure, attempts, Some((account_id, role_name))));
+    };
+    let incomplete = |what: &str| PortalError::Service {
+        operation: OPERATION,
+        status: Some(200),
+        detail: format!("the answer has no {what}"),
+        attempts: 1,
+    };
+    let creds = output
+        .role_credentials()
+        .ok_or_else(|| incomplete("roleCredentials"))?;
+    let expiration = OffsetDateTime::from_unix_timestamp(creds.expiration().div_euclid(1000))
+        .map_err(|_| incomplete("valid expiration"))?;
+    Ok(RoleCredentials {
+        access_key_id: creds
+            .access_key_id()
+            .ok_or_else(|| incomplete("accessKeyId"))?
+            .to_string(),
+        secret_access_key: Secret::new(
+            creds
+                .secret_access_key()
+                .ok_or_else(|| incomplete("secretAccessKey"))?,
+        ),
+        session_token: Secret::new(
+            creds
+                .session_token()
+                .ok_or_else(|| incomplete("sessionToken"))?,
+        ),
+        expiration,
+        account_id: account_id.to_string(),
+    })
+}
+
+/// What the listing's tasks share.
+struct Shared {
+    client: aws_sdk_sso::Client,
+    token: Secret,
+    pacer: Pacer,
+    context: Context,
+    calls: AtomicU64,
+    throttled: AtomicU64,
+}
+
+impl Shared {
+    /// The error for giving up on a listing that stopped making progress.
+    fn gave_up(&self, detail: String) -> PortalError {
+        let throttled = self.throttled.load(Ordering::Relaxed);
+        if throttled > 0 {
+            PortalError::Throttled {
+                operation: "ListAccountRoles",
+                throttled,
+                detail,
+            }
+        } else {
+            PortalError::Network {
+                endpoint: self.context.endpoint.clone(),
+                region: self.context.region.clone(),
+                detail,
+            }
+        }
+    }
+}
+
+/// What the listing's tasks report to the collecting loop.
+enum Event {
+    Page(Vec<Account>),
+    PagesDone,
+    Roles(String, Vec<String>),
+    Failed(PortalError),
+}
+
+/// Pages through ListAccounts, reporting each page as it arrives so that role listing starts
+/// at once. Not limited by the concurrency permits: the next page should never wait behind the
+/// role calls of the previous one.
+async fn page_accounts(shared: Arc<Shared>, events: mpsc::UnboundedSender<Event>) {
+    const OPERATION: &str = "ListAccounts";
+    let mut next_token: Option<String> = None;
+    loop {
+        let result = paced(&shared, || {
+            shared
+                .client
+                .list_accounts()
+                .access_token(shared.token.expose())
+                .max_results(100)
+                .set_next_token(next_token.clone())
+                .send()
+        })
+        .await;
+        let output = match result {
+            Ok(output) => output,
+            Err((failure, attempts)) => {
+                let error = shared.context.error(OPERATION, failure, attempts, None);
+                let _ = events.send(Event::Failed(error));
+                return;
+            }
+        };
+        let page = output
+            .account_list()
+            .iter()
+            .filter_map(|a| {
+                Some(Account {
+                    account_id: a.account_id()?.to_string(),
+                    account_name: a.account_name().unwrap_or_default().to_string(),
+                    email_address: a.email_address().unwrap_or_default().to_string(),
+                    roles: Vec::new(),
+                })
+            })
+            .collect();
+        let _ = events.send(Event::Page(page));
+        next_token = output
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(String::from);
+        if next_token.is_none() {
+            let _ = events.send(Event::PagesDone);
+            return;
+        }
+    }
+}
+
+/// Lists one account's roles (all pages). An account that vanished or became inaccessible
+/// since ListAccounts (404/403) is reported with no roles rather than failing the listing.
+async fn list_roles(
+    shared: Arc<Shared>,
+    permits: Arc<Semaphore>,
+    account_id: String,
+    events: mpsc::UnboundedSender<Event>,
+) {
+    const OPERATION: &str = "ListAccountRoles";
+    let Ok(_permit) = permits.acquire_owned().await else {
+        return;
+    };
+    let mut roles = Vec::new();
+    let mut next_token: Option<String> = None;
+    loop {
+        let result = paced(&shared, || {
+            shared
+                .client
+                .list_account_roles()
+                .access_token(shared.token.expose())
+                .account_id(&account_id)
+                .max_results(100)
+                .set_next_token(next_token.clone())
+                .send()
+        })
+        .await;
+        let output = match result {
+            Ok(output) => output,
+            Err((Failure::Forbidden | Failure::NotFound, _)) => {
+                crate::debug!(
+                    "account {} went away while listing; leaving it without roles",
+                    for_terminal(&account_id)
+                );
+                break;
+            }
+            Err((failure, attempts)) => {
+                let error = shared.context.error(OPERATION, failure, attempts, None);
+                let _ = events.send(Event::Failed(error));
+                return;
+            }
+        };
+        roles.extend(
+            output
+                .role_list()
+                .iter()
+                .filter_map(|r| r.role_name().map(String::from)),
+        );
+        next_token = output
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(String::from);
+        if next_token.is_none() {
+            break;
+        }
+    }
+    let _ = events.send(Event::Roles(account_id, roles));
+}
+
+/// Sends one call through the pacer: waits for a slot, retries 429 for as long as the caller
+/// keeps going (the collecting loop gives up on a stall), and retries server and network errors
+/// a bounded number of times. Returns the failure and how many attempts it took.
+async fn paced<T, E, F, Fut>(shared: &Shared, mut call: F) -> Result<T, (Failure, u32)>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    E: ProvideErrorMetadata + StdError + 'static,
+{
+    let config = shared.pacer.config();
+    let (mut attempts, mut throttles, mut server_errors, mut network_errors) = (0u32, 0, 0, 0);
+    loop {
+        let slot = shared.pacer.reserve(Instant::now());
+        tokio::time::sleep_until(slot.at.into()).await;
+        attempts += 1;
+        shared.calls.fetch_add(1, Ordering::Relaxed);
+        let error = match call().await {
+            Ok(value) => {
+                shared.pacer.on_success(&slot, Instant::now());
+                return Ok(value);
+            }
+            Err(error) => error,
+        };
+        let wait = match classify(&error) {
+            Failure::Throttled => {
+                throttles += 1;
+                shared.throttled.fetch_add(1, Ordering::Relaxed);
+                shared.pacer.on_throttled(&slot, throttles, Instant::now())
+            }
+            Failure::Server { ref detail, .. }
+                if server_errors + 1 < config.max_attempts_server_error =>
+            {
+                server_errors += 1;
+                crate::debug!("portal call failed ({detail}); retrying");
+                shared.pacer.error_backoff(server_errors)
+            }
+            Failure::Network { ref detail } if network_errors + 1 < config.max_attempts_network => {
+                network_errors += 1;
+                crate::debug!("portal call failed ({detail}); retrying");
+                shared.pacer.error_backoff(network_errors)
+            }
+            failure => return Err((failure, attempts)),
+        };
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// What kind of failure an SDK error is, by HTTP status and exception name.
+#[derive(Debug)]
+enum Failure {
+    Throttled,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    /// 5xx, or an answer that could not be read: worth retrying.
+    Server {
+        status: Option<u16>,
+        detail: String,
+    },
+    /// No connection or no answer in time: worth a few retries.
+    Network {
+        detail: String,
+    },
+    /// Anything else (400 InvalidRequestException, unexpected statuses): retrying will not help.
+    Other {
+        status: Option<u16>,
+        detail: String,
+    },
+}
+
+impl Failure {
+    /// Whether the SDK's standard retry mode retries it.
+    fn is_retried(&self) -> bool {
+        matches!(
+            self,
+            Failure::Throttled | Failure::Server { .. } | Failure::Network { .. }
+        )
+    }
+}
+
+fn classify<E>(error: &SdkError<E, HttpResponse>) -> Failure
+where
+    E: ProvideErrorMetadata + StdError + 'static,
+{
+    match error {
+        SdkError::ServiceError(service) => {
+            let status = service.raw().status().as_u16();
+            let err = service.err();
+            let code = err.code();
+            let detail = || {
+                let text = match (code, err.message()) {
+                    (Some(code), Some(message)) => format!("{code}: {message}"),
+                    (Some(code), None) => code.to_string(),
+                    (None, Some(message)) => message.to_string(),
+                    (None, None) => "no error details".to_string(),
+                };
+                clean(&text)
+            };
+            match (code, status) {
+                (Some("TooManyRequestsException"), _) | (_, 429) => Failure::Throttled,
+                (Some("UnauthorizedException"), _) | (_, 401) => Failure::Unauthorized,
+                (Some("ForbiddenException"), _) | (_, 403) => Failure::Forbidden,
+                (Some("ResourceNotFoundException"), _) | (_, 404) => Failure::NotFound,
+                // A success status with an error means the body could not be parsed.
+                (_, 200..=299) => Failure::Server {
+                    status: Some(status),
+                    detail: "unreadable answer".to_string(),
+                },
+                (_, 500..=599) => Failure::Server {
+                    status: Some(status),
+                    detail: detail(),
+                },
+                _ => Failure::Other {
+                    status: Some(status),
+                    detail: detail(),
+                },
+            }
+        }
+        SdkError::ResponseError(response) => Failure::Server {
+            status: Some(response.raw().status().as_u16()),
+            detail: "unreadable answer".to_string(),
+        },
+        SdkError::TimeoutError(_) => Failure::Network {
+            detail: "no answer in time".to_string(),
+        },
+        SdkError::DispatchFailure(dispatch) => Failure::Network {
+            detail: if dispatch.is_timeout() {
+                "no answer in time".to_string()
+            } else {
+                clean(&root_cause(error))
+            },
+        },
+        SdkError::ConstructionFailure(_) => Failure::Other {
+            status: None,
+            detail: clean(&root_cause(error)),
+        },
+        _ => Failure::Other {
+            status: None,
+            detail: clean(&root_cause(error)),
+        },
+    }
+}
+
+/// The innermost message of an error chain ("Connection refused (os error 111)").
+fn root_cause(error: &(dyn StdError + 'static)) -> String {
+    let mut current = error;
+    while let Some(source) = current.source() {
+        current = source;
+    }
+    current.to_string()
+}
+
+/// One line, no control characters, not too long: fit for an error message.
+fn clean(text: &str) -> String {
+    let line: String = for_terminal(text.trim()).chars().take(200).collect();
+    line
+}
+
+/// What error messages name: the session and the endpoint.
+struct Context {
+    session: String,
+    flags: String,
+    endpoint: String,
+    region: String,
+}
+
+impl Context {
+    fn new(session: &SsoSession) -> Context {
+        Context {
+            session: session.label(),
+            flags: session.selector_flags(),
+            endpoint: session.portal_endpoint.clone(),
+            region: session.region.clone(),
+        }
+    }
+
+    /// The caller-facing error for a failure of `operation`; `role` is the (account, role)
+    /// asked for, if any.
+    fn error(
+        &self,
+        operation: &'static str,
+        failure: Failure,
+        attempts: u32,
+        role: Option<(&str, &str)>,
+    ) -> PortalError {
+        match (failure, role) {
+            (Failure::Throttled, _) => PortalError::Throttled {
+                operation,
+                throttled: u64::from(attempts),
+                detail: format!("gave up after {attempts} attempts"),
+            },
+            (Failure::Unauthorized, _) => PortalError::Unauthorized {
+                session: self.session.clone(),
+                flags: self.flags.clone(),
+            },
+            (Failure::Forbidden, Some((account, role))) => PortalError::Forbidden {
+                account_id: for_terminal(account),
+                role_name: for_terminal(role),
+            },
+            (Failure::NotFound, Some((account, role))) => PortalError::NotFound {
+                account_id: for_terminal(account),
+                role_name: for_terminal(role),
+            },
+            (Failure::Forbidden, None) => PortalError::Service {
+                operation,
+                status: Some(403),
+                detail: "access refused".to_string(),
+                attempts,
+            },
+            (Failure::NotFound, None) => PortalError::Service {
+                operation,
+                status: Some(404),
+                detail: "not found".to_string(),
+                attempts,
+            },
+            (Failure::Server { status, detail } | Failure::Other { status, detail }, _) => {
+                PortalError::Service {
+                    operation,
+                    status,
+                    detail,
+                    attempts,
+                }
+            }
+            (Failure::Network { detail }, _) => PortalError::Network {
+                endpoint: self.endpoint.clone(),
+                region: self.region.clone(),
+                detail,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_one_line_and_say_what_to_do() {
+        let errors = [
+            PortalError::Unauthorized {
+                session: "sso-session corp".into(),
+                flags: "--sso-session corp".into(),
+            },
+            PortalError::Forbidden {
+                account_id: "111122223333".into(),
+                role_name: "AdministratorAccess".into(),
+            },
+            PortalError::NotFound {
+                account_id: "111122223333".into(),
+                role_name: "AdministratorAccess".into(),
+            },
+            PortalError::NoAssignments {
+                session: "sso-session corp".into(),
+            },
+            PortalError::Throttled {
+                operation: "ListAccountRoles",
+                throttled: 120,
+                detail: "no call succeeded for 60 s".into(),
+            },
+            PortalError::Service {
+                operation: "ListAccounts",
+                status: Some(500),
+                detail: "InternalServerException: boom".into(),
+                attempts: 6,
+            },
+            PortalError::Network {
+                endpoint: "https://portal.sso.eu-central-1.amazonaws.com".into(),
+                region: "eu-central-1".into(),
+                detail: "Connection refused (os error 111)".into(),
+            },
+        ];
+        for e in &errors {
+            let text = e.to_string();
+            assert!(!text.contains('\n'), "{text}");
+            assert!(
+                ["run", "ask", "try again", "check", "must"]
+                    .iter()
+                    .any(|w| text.contains(w)),
+                "{text}"
+            );
+        }
+        let forbidden = errors[1].to_string();
+        assert!(forbidden.contains("no access to role AdministratorAccess in account 111122223333"));
+        assert!(forbidden.contains("administrator must assign"));
+        assert!(errors[0]
+            .to_string()
+            .contains("portico login --sso-session corp"));
+        assert!(errors[3].to_string().contains("SCIM"));
+        assert!(errors[5].to_string().contains("HTTP 500"));
+        assert!(errors[6].to_string().contains("sso_region eu-central-1"));
+        let one = PortalError::Service {
+            operation: "GetRoleCredentials",
+            status: None,
+            detail: "x".into(),
+            attempts: 1,
+        };
+        assert!(one.to_string().contains("after 1 attempt;"), "{one}");
+    }
+
+    #[test]
+    fn clean_keeps_one_short_line() {
+        assert_eq!(clean(" a\nb\u{1b}[2J "), "a\u{fffd}b\u{fffd}[2J");
+        assert_eq!(clean(&"x".repeat(500)).len(), 200);
+    }
+}
