@@ -7,6 +7,21 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*" >&2; }
 
+# fish runs the `--format fish` output for real; Debian has it, so install it when we can.
+if ! command -v fish >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        step "installing fish (for the shell-format tests)"
+        apt-get update -qq >/dev/null && apt-get install -y -qq fish >/dev/null
+    else
+        echo "note: fish is not installed; the fish output format is then checked by unit tests only" >&2
+    fi
+fi
+
+# The Python virtualenv (boto3, botocore, pytest) is needed by Rust tests too (botocore reads
+# the config files portico writes), so make it before cargo test.
+step "Python virtualenv for the boto3 tests"
+tests/python-env.sh >/dev/null
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -21,3 +36,6 @@ cargo test --workspace --locked
 
 step "boto3 conformance tests against the emulator"
 bash tests/conformance/run.sh
+
+step "portico <-> boto3 interop tests against the emulator"
+bash tests/interop/run.sh

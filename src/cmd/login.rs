@@ -30,10 +30,10 @@ pub fn run(args: &LoginArgs) -> anyhow::Result<Exit> {
     } else {
         ""
     };
-    eprintln!(
-        "portico: signed in to {} ({}); the token is valid for {left}{refresh}.",
-        session.label(),
-        session.start_url
-    );
+    let place = match &session.name {
+        Some(_) => format!("{} ({})", session.label(), session.start_url),
+        None => session.label(),
+    };
+    eprintln!("portico: signed in to {place}; the token is valid for {left}{refresh}.");
     Ok(Exit::Ok)
 }

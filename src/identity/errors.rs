@@ -12,12 +12,8 @@ use crate::sanitize::for_terminal;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IdentityError {
-    #[error("{reason} to {session}; run `{command}`")]
-    LoginRequired {
-        session: String,
-        reason: String,
-        command: String,
-    },
+    #[error("{reason}; run `{command}`")]
+    LoginRequired { reason: String, command: String },
     #[error("sign-in was denied {place}; run `portico login` again and approve it")]
     Denied { place: &'static str },
     #[error("the sign-in code expired before it was approved; run `portico login` again and approve within {minutes} minutes")]

@@ -157,12 +157,31 @@ pub async fn access_token(
     // Another process may have refreshed or signed in while we waited for the lock.
     let now = OffsetDateTime::now_utc();
     let cached = store.tokens.load_token(session)?;
+    let label = session.label();
     let reason = match &cached {
         Some(token) if token.is_fresh(now) => return Ok(token.access_token.clone()),
         Some(token) => match refresh_problem(session, token, now) {
             None => match refresh(store, session, token).await {
                 Ok(fresh) => return Ok(fresh.access_token),
-                Err(RefreshFailure::Rejected(why)) => why,
+                Err(RefreshFailure::Rejected) => {
+                    // Another program that shares the cache but not our lock (the AWS CLI,
+                    // boto3) may have spent the refresh token a moment ago: its result is in
+                    // the file. Failing that, a token that still works is used to its end.
+                    let now = OffsetDateTime::now_utc();
+                    match store.tokens.load_token(session)? {
+                        Some(newer) if newer.is_valid(now) && newer.access_token != token.access_token => {
+                            crate::info!("another program refreshed the sign-in; using its token");
+                            return Ok(newer.access_token);
+                        }
+                        _ if token.is_valid(now) => {
+                            crate::info!("the refresh was refused; using the current token until it expires");
+                            return Ok(token.access_token.clone());
+                        }
+                        _ => format!(
+                            "Identity Center refused to refresh the sign-in to {label} (the refresh token was revoked or has expired)"
+                        ),
+                    }
+                }
                 Err(RefreshFailure::Other(e)) if token.is_valid(now) => {
                     eprintln!("portico: could not refresh the sign-in ({e}); using the current token until it expires");
                     return Ok(token.access_token.clone());
@@ -171,13 +190,12 @@ pub async fn access_token(
             },
             // Without a way to refresh, a token that is still valid is used to the end.
             Some(_) if token.is_valid(now) => return Ok(token.access_token.clone()),
-            Some(why) => format!("the sign-in expired and {why}"),
+            Some(why) => format!("the sign-in to {label} has expired and {why}"),
         },
-        None => "you are not signed in".to_string(),
+        None => format!("not signed in to {label}"),
     };
     match on_missing {
         OnMissing::Fail => Err(IdentityError::LoginRequired {
-            session: session.label(),
             reason,
             command: match browser_available() {
                 BrowserAvailability::Yes => format!("portico login {}", session.selector_flags()),
@@ -187,7 +205,7 @@ pub async fn access_token(
             },
         }),
         OnMissing::Login(options) => {
-            eprintln!("portico: {reason} to {}; signing in…", session.label());
+            eprintln!("portico: {reason}; signing in…");
             Ok(login_locked(store, session, options).await?.access_token)
         }
     }
@@ -220,7 +238,7 @@ pub fn forget_access_token(store: &Store, session: &SsoSession) -> Result<(), Id
 
 enum RefreshFailure {
     /// The service refused the refresh token: only a new login helps.
-    Rejected(String),
+    Rejected,
     Other(IdentityError),
 }
 
@@ -232,9 +250,7 @@ async fn refresh(
     let (Some(client_id), Some(client_secret), Some(refresh_token)) =
         (&token.client_id, &token.client_secret, &token.refresh_token)
     else {
-        return Err(RefreshFailure::Rejected(
-            "the sign-in cannot be refreshed".into(),
-        ));
+        return Err(RefreshFailure::Rejected);
     };
     crate::info!("refreshing the sign-in to {}", session.label());
     let client = crate::aws::oidc_client(session);
@@ -256,9 +272,7 @@ async fn refresh(
                     || e.is_unauthorized_client_exception()
                     || e.is_expired_token_exception()
             }) {
-                return Err(RefreshFailure::Rejected(
-                    "the sign-in expired and Identity Center refused to refresh it".into(),
-                ));
+                return Err(RefreshFailure::Rejected);
             }
             return Err(RefreshFailure::Other(errors::from_sdk(
                 "CreateToken",
