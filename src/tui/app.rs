@@ -1,0 +1,213 @@
+//! The TUI's whole state. Only [`super::update`] changes it; the view only reads it.
+
+use time::OffsetDateTime;
+
+use super::action::{Choice, SessionInfo};
+use super::filter::Filter;
+use super::form::FirstRunForm;
+use super::qr::QrModules;
+use super::rows::{RecentUse, Row, Rows};
+
+/// Which screen fills the terminal. Overlays (help, the profile-name prompt) sit on top.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Screen {
+    /// Several sso-sessions are configured: pick one.
+    ChooseSession {
+        selected: usize,
+    },
+    /// None configured: ask for the start URL and region.
+    FirstRun(FirstRunForm),
+    SigningIn(SignIn),
+    /// No token and no sign-in under way; `reason` says why (`sign-in cancelled`).
+    SignedOut {
+        reason: String,
+    },
+    /// Waiting for the first account list.
+    Loading,
+    List,
+}
+
+/// A sign-in that waits for the user.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SignIn {
+    Browser {
+        browser: Option<String>,
+        url: String,
+    },
+    DeviceCode {
+        user_code: String,
+        verification_uri: String,
+        verification_uri_complete: String,
+        expires_at: OffsetDateTime,
+        /// The QR code of `verification_uri_complete`, encoded once when the code arrives.
+        qr: Option<QrModules>,
+    },
+}
+
+/// Where keys go on the list screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    /// Typing filters (the default: open and type). Enter exports; Tab switches to `Keys`.
+    Filter,
+    /// Letters are actions: `o` console, `s` shell, `p` profile… Any other letter filters.
+    Keys,
+}
+
+/// The name prompt that `p` opens before writing a profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfilePrompt {
+    pub choice: Choice,
+    pub name: String,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusKind {
+    Info,
+    Error,
+}
+
+/// The line above the footer: an error stays until the next key, a note for a few seconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusLine {
+    pub kind: StatusKind,
+    pub text: String,
+    pub at: OffsetDateTime,
+}
+
+/// How long an informational status note stays up.
+pub const STATUS_NOTE_SECONDS: i64 = 5;
+
+/// All of the TUI's state.
+#[derive(Debug)]
+pub struct App {
+    pub(crate) screen: Screen,
+    pub(crate) sessions: Vec<SessionInfo>,
+    pub(crate) last_session: Option<String>,
+    pub(crate) session: Option<SessionInfo>,
+    pub(crate) config_path: String,
+    pub(crate) now: OffsetDateTime,
+    pub(crate) token_expires_at: Option<OffsetDateTime>,
+    pub(crate) fetched_at: Option<OffsetDateTime>,
+    pub(crate) refreshing: bool,
+    pub(crate) progress: Option<(usize, Option<usize>)>,
+    pub(crate) loaded: bool,
+    pub(crate) rows: Rows,
+    pub(crate) recent: Vec<RecentUse>,
+    pub(crate) filter: Filter,
+    /// Index into the filter's matches.
+    pub(crate) selected: usize,
+    /// First visible match; the view keeps the selection in sight whatever this says.
+    pub(crate) offset: usize,
+    pub(crate) width: u16,
+    pub(crate) height: u16,
+    pub(crate) focus: Focus,
+    pub(crate) help: bool,
+    pub(crate) prompt: Option<ProfilePrompt>,
+    pub(crate) status: Option<StatusLine>,
+}
+
+/// Lines of the list screen that are not list rows: header, filter line, footer.
+pub(crate) const LIST_CHROME: u16 = 3;
+
+impl App {
+    /// An empty app waiting for `Action::Sessions` (or `SessionSelected`); `now` is the clock
+    /// reading that ages and countdowns start from.
+    pub fn new(now: OffsetDateTime) -> App {
+        App {
+            screen: Screen::Loading,
+            sessions: Vec::new(),
+            last_session: None,
+            session: None,
+            config_path: "~/.aws/config".into(),
+            now,
+            token_expires_at: None,
+            fetched_at: None,
+            refreshing: false,
+            progress: None,
+            loaded: false,
+            rows: Rows::default(),
+            recent: Vec::new(),
+            filter: Filter::default(),
+            selected: 0,
+            offset: 0,
+            width: 80,
+            height: 24,
+            focus: Focus::Filter,
+            help: false,
+            prompt: None,
+            status: None,
+        }
+    }
+
+    pub fn screen(&self) -> &Screen {
+        &self.screen
+    }
+
+    /// The session in use: the caller remembers it as the last one when it is chosen.
+    pub fn session(&self) -> Option<&SessionInfo> {
+        self.session.as_ref()
+    }
+
+    /// The session chosen last (from `Action::Sessions`, then each choice): the caller
+    /// stores it so that the next start preselects it.
+    pub fn last_session(&self) -> Option<&str> {
+        self.last_session.as_deref()
+    }
+
+    pub fn focus(&self) -> Focus {
+        self.focus
+    }
+
+    pub fn help_open(&self) -> bool {
+        self.help
+    }
+
+    pub fn prompt(&self) -> Option<&ProfilePrompt> {
+        self.prompt.as_ref()
+    }
+
+    pub fn status(&self) -> Option<&StatusLine> {
+        self.status.as_ref()
+    }
+
+    pub fn query(&self) -> &str {
+        self.filter.query()
+    }
+
+    pub fn refreshing(&self) -> bool {
+        self.refreshing
+    }
+
+    /// How many rows match the filter, and how many there are.
+    pub fn counts(&self) -> (usize, usize) {
+        (self.filter.matches().len(), self.rows.rows.len())
+    }
+
+    /// The matching rows, best first.
+    pub fn visible_rows(&self) -> impl Iterator<Item = &Row> {
+        self.filter
+            .matches()
+            .iter()
+            .map(|&i| &self.rows.rows[i as usize])
+    }
+
+    pub(crate) fn selected_row(&self) -> Option<&Row> {
+        let i = *self.filter.matches().get(self.selected)?;
+        self.rows.rows.get(i as usize)
+    }
+
+    /// The account and role under the cursor.
+    pub fn selected_choice(&self) -> Option<Choice> {
+        self.selected_row().map(|r| Choice {
+            account_id: r.account_id.clone(),
+            account_name: r.account_name.clone(),
+            role: r.role.clone(),
+        })
+    }
+
+    /// Rows of the list that fit on the screen.
+    pub(crate) fn list_height(&self) -> usize {
+        usize::from(self.height.saturating_sub(LIST_CHROME)).max(1)
+    }
+}

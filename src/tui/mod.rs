@@ -1,0 +1,31 @@
+//! The portal TUI (issue 6): the account × role picker that `portico` opens with no
+//! arguments. State ([`App`]), one [`Action`] enum, a pure [`update`] that returns
+//! [`Effect`]s for the caller to carry out, a pure view (`impl Widget for &App`), the mapping
+//! of terminal events to actions, and a terminal guard that always restores the terminal.
+//!
+//! The caller (the command that wires this to sign-in, the portal and the config file) owns
+//! all I/O: it feeds results back as actions (`AccountsLoaded`, `LoginState`, `Error`…).
+
+mod action;
+mod app;
+mod filter;
+pub mod form;
+mod keys;
+mod qr;
+mod rows;
+mod terminal;
+mod update;
+mod view;
+
+pub use action::{Action, Choice, Effect, LoginState, SessionInfo};
+pub use app::{App, Focus, ProfilePrompt, Screen, SignIn, StatusKind, StatusLine};
+pub use filter::Filter;
+pub use keys::action_for;
+pub use qr::QrModules;
+pub use rows::{RecentUse, Row, Rows};
+pub use terminal::{
+    restore, run_loop, CrosstermEvents, EventSource, Input, TerminalGuard, TtyWriter, TuiTerminal,
+    TICK,
+};
+pub use update::{default_profile_name, update};
+pub use view::{render, HIGHLIGHT};

@@ -1,0 +1,181 @@
+//! The list's rows: one per account × role, cleaned for the terminal, kept in the default
+//! order (recently used first, then by account name and role), with the text the fuzzy
+//! matcher searches.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+use nucleo_matcher::Utf32String;
+use time::OffsetDateTime;
+use unicode_width::UnicodeWidthStr;
+
+use crate::portal::Account;
+use crate::sanitize::for_terminal;
+
+/// A role the user picked before, and when: given by the caller, which keeps the history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecentUse {
+    pub account_id: String,
+    pub role: String,
+    pub used_at: OffsetDateTime,
+}
+
+/// One line of the list.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub account_name: String,
+    pub account_id: String,
+    pub role: String,
+    pub last_used: Option<OffsetDateTime>,
+    /// `name id role`, separated by spaces so that each field starts a word for the matcher.
+    pub(crate) haystack: Utf32String,
+    name_chars: u32,
+    id_chars: u32,
+}
+
+impl Row {
+    fn new(account_name: String, account_id: String, role: String) -> Row {
+        let haystack = Utf32String::from(format!("{account_name} {account_id} {role}"));
+        Row {
+            name_chars: account_name.chars().count() as u32,
+            id_chars: account_id.chars().count() as u32,
+            account_name,
+            account_id,
+            role,
+            last_used: None,
+            haystack,
+        }
+    }
+
+    /// Where each field starts in the haystack, in characters: name, id, role.
+    pub(crate) fn field_starts(&self) -> [u32; 3] {
+        [
+            0,
+            self.name_chars + 1,
+            self.name_chars + 1 + self.id_chars + 1,
+        ]
+    }
+
+    /// The key used to keep a selection across reloads.
+    pub(crate) fn same_role(&self, account_id: &str, role: &str) -> bool {
+        self.account_id == account_id && self.role == role
+    }
+}
+
+/// The rows and the widths the view lays its columns out by.
+#[derive(Debug, Clone, Default)]
+pub struct Rows {
+    pub rows: Vec<Row>,
+    /// Widest account name and role, in terminal columns.
+    pub name_width: usize,
+    pub role_width: usize,
+}
+
+impl Rows {
+    /// One row per account × role, names cleaned of control characters, sorted in the
+    /// default order.
+    pub fn build(accounts: &[Account], recent: &[RecentUse]) -> Rows {
+        let mut rows = Vec::with_capacity(accounts.iter().map(|a| a.roles.len()).sum());
+        for account in accounts {
+            let name = for_terminal(&account.account_name);
+            let id = for_terminal(&account.account_id);
+            for role in &account.roles {
+                rows.push(Row::new(name.clone(), id.clone(), for_terminal(role)));
+            }
+        }
+        let mut built = Rows {
+            rows,
+            name_width: 0,
+            role_width: 0,
+        };
+        built.name_width = built
+            .rows
+            .iter()
+            .map(|r| r.account_name.width())
+            .max()
+            .unwrap_or(0);
+        built.role_width = built.rows.iter().map(|r| r.role.width()).max().unwrap_or(0);
+        built.apply_recent(recent);
+        built
+    }
+
+    /// Marks recently used rows and restores the default order.
+    pub fn apply_recent(&mut self, recent: &[RecentUse]) {
+        let mut last: HashMap<(&str, &str), OffsetDateTime> = HashMap::new();
+        for r in recent {
+            let at = last
+                .entry((r.account_id.as_str(), r.role.as_str()))
+                .or_insert(r.used_at);
+            *at = (*at).max(r.used_at);
+        }
+        for row in &mut self.rows {
+            row.last_used = last
+                .get(&(row.account_id.as_str(), row.role.as_str()))
+                .copied();
+        }
+        self.rows.sort_by(default_order);
+    }
+}
+
+/// Recently used first (latest first), then account name (ignoring ASCII case), id, role.
+fn default_order(a: &Row, b: &Row) -> Ordering {
+    b.last_used
+        .cmp(&a.last_used)
+        .then_with(|| caseless(&a.account_name, &b.account_name))
+        .then_with(|| a.account_id.cmp(&b.account_id))
+        .then_with(|| caseless(&a.role, &b.role))
+}
+
+fn caseless(a: &str, b: &str) -> Ordering {
+    a.bytes()
+        .map(|c| c.to_ascii_lowercase())
+        .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+        .then_with(|| a.cmp(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn account(id: &str, name: &str, roles: &[&str]) -> Account {
+        Account {
+            account_id: id.into(),
+            account_name: name.into(),
+            email_address: format!("{name}@example.com"),
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn one_row_per_role_recent_first_then_by_name() {
+        let accounts = [
+            account("2", "beta", &["Admin", "ReadOnly"]),
+            account("1", "Alpha", &["Admin"]),
+            account("3", "gamma\u{1b}[31m", &["Admin"]),
+        ];
+        let recent = [RecentUse {
+            account_id: "2".into(),
+            role: "ReadOnly".into(),
+            used_at: datetime!(2026-01-01 00:00 UTC),
+        }];
+        let rows = Rows::build(&accounts, &recent);
+        let order: Vec<_> = rows
+            .rows
+            .iter()
+            .map(|r| format!("{}/{}", r.account_name, r.role))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "beta/ReadOnly",
+                "Alpha/Admin",
+                "beta/Admin",
+                "gamma\u{fffd}[31m/Admin"
+            ]
+        );
+        assert!(rows.rows[0].last_used.is_some());
+        assert_eq!(rows.name_width, "gamma\u{fffd}[31m".width());
+        assert_eq!(rows.rows[1].field_starts(), [0, 6, 8]);
+    }
+}

@@ -1,0 +1,579 @@
+//! `update`: the only place the TUI's state changes. No I/O: work for the outside world is
+//! returned as an [`Effect`], and its results come back as [`Action`]s.
+
+use super::action::{Action, Effect, LoginState};
+use super::app::{
+    App, Focus, ProfilePrompt, Screen, SignIn, StatusKind, StatusLine, STATUS_NOTE_SECONDS,
+};
+use super::form::{valid_name, Field, FirstRunForm, Step};
+use super::qr::QrModules;
+use super::rows::Rows;
+use crate::sanitize::for_terminal;
+
+/// Rows the mouse wheel moves per notch.
+const WHEEL_ROWS: usize = 3;
+
+/// Applies `action` to `app`, returning the work the caller has to do, if any.
+pub fn update(app: &mut App, action: Action) -> Option<Effect> {
+    if action.is_user() {
+        app.status = None;
+    }
+    match action {
+        Action::Sessions {
+            sessions,
+            last,
+            config_path,
+        } => {
+            app.config_path = config_path;
+            app.sessions = sessions;
+            app.last_session = last;
+            match app.sessions.len() {
+                0 => {
+                    app.screen = Screen::FirstRun(FirstRunForm::default());
+                    None
+                }
+                1 => Some(choose_session(app, 0)),
+                _ => {
+                    let selected = app
+                        .last_session
+                        .as_ref()
+                        .and_then(|l| app.sessions.iter().position(|s| &s.name == l))
+                        .unwrap_or(0);
+                    app.screen = Screen::ChooseSession { selected };
+                    None
+                }
+            }
+        }
+        Action::SessionSelected(session) => {
+            app.session = Some(session);
+            app.screen = after_sign_in(app);
+            None
+        }
+        Action::LoginState(state) => {
+            login_state(app, state);
+            None
+        }
+        Action::Progress {
+            accounts_done,
+            accounts_total,
+        } => {
+            app.progress = Some((accounts_done, accounts_total));
+            None
+        }
+        Action::AccountsLoaded {
+            accounts,
+            fetched_at,
+        } => {
+            let keep = keep_selection(app);
+            app.rows = Rows::build(&accounts, &app.recent);
+            app.filter.set_rows(&app.rows.rows);
+            restore_selection(app, keep);
+            app.fetched_at = Some(fetched_at);
+            app.refreshing = false;
+            app.loaded = true;
+            app.progress = None;
+            if app.screen == Screen::Loading {
+                app.screen = Screen::List;
+            }
+            None
+        }
+        Action::RecentUses(recent) => {
+            let keep = keep_selection(app);
+            app.recent = recent;
+            app.rows.apply_recent(&app.recent);
+            app.filter.set_rows(&app.rows.rows);
+            restore_selection(app, keep);
+            None
+        }
+        Action::RefreshStarted => {
+            app.refreshing = true;
+            None
+        }
+        Action::Status(text) => {
+            set_status(app, StatusKind::Info, &text);
+            None
+        }
+        Action::Error(text) => {
+            set_status(app, StatusKind::Error, &text);
+            app.refreshing = false;
+            if let Screen::FirstRun(form) = &mut app.screen {
+                if form.step == Step::Saving {
+                    form.step = Step::Confirm;
+                }
+            }
+            None
+        }
+        Action::Tick(now) => {
+            app.now = now;
+            if let Some(s) = &app.status {
+                if s.kind == StatusKind::Info && (now - s.at).whole_seconds() >= STATUS_NOTE_SECONDS
+                {
+                    app.status = None;
+                }
+            }
+            None
+        }
+        Action::Resize { width, height } => {
+            app.width = width;
+            app.height = height;
+            scroll_into_view(app);
+            None
+        }
+        Action::Input(c) => {
+            edit_input(app, |s| s.push(c));
+            None
+        }
+        Action::Paste(text) => {
+            let clean: String = text.chars().filter(|c| !c.is_control()).collect();
+            edit_input(app, |s| s.push_str(&clean));
+            None
+        }
+        Action::Backspace => {
+            edit_input(app, |s| {
+                s.pop();
+            });
+            None
+        }
+        Action::DeleteWord => {
+            edit_input(app, |s| {
+                let kept = s.trim_end().rfind(char::is_whitespace).map_or(0, |i| i + 1);
+                s.truncate(kept);
+            });
+            None
+        }
+        Action::ClearInput => {
+            edit_input(app, String::clear);
+            None
+        }
+        Action::Up => navigate(app, Move::Up),
+        Action::Down => navigate(app, Move::Down),
+        Action::PageUp => navigate(app, Move::PageUp),
+        Action::PageDown => navigate(app, Move::PageDown),
+        Action::Home => navigate(app, Move::Home),
+        Action::End => navigate(app, Move::End),
+        Action::ScrollUp => navigate(app, Move::WheelUp),
+        Action::ScrollDown => navigate(app, Move::WheelDown),
+        Action::FocusNext | Action::FocusPrev => {
+            let forward = action == Action::FocusNext;
+            if overlay_open(app) {
+                return None;
+            }
+            match &mut app.screen {
+                Screen::FirstRun(form) if form.step == Step::Edit => form.move_focus(forward),
+                Screen::List => {
+                    app.focus = match app.focus {
+                        Focus::Filter => Focus::Keys,
+                        Focus::Keys => Focus::Filter,
+                    }
+                }
+                _ => {}
+            }
+            None
+        }
+        Action::FocusFilter => {
+            if app.screen == Screen::List && !overlay_open(app) {
+                app.focus = Focus::Filter;
+            }
+            None
+        }
+        Action::Accept => accept(app),
+        Action::Back => back(app),
+        Action::Console => on_selection(app, Effect::OpenConsole),
+        Action::Shell => on_selection(app, Effect::Subshell),
+        Action::Copy => match &app.screen {
+            Screen::SigningIn(SignIn::Browser { url, .. }) => Some(Effect::CopyText(url.clone())),
+            Screen::SigningIn(SignIn::DeviceCode {
+                verification_uri_complete,
+                ..
+            }) => Some(Effect::CopyText(verification_uri_complete.clone())),
+            _ => on_selection(app, Effect::CopyExports),
+        },
+        Action::SaveProfile => {
+            if app.screen == Screen::List && !overlay_open(app) {
+                match app.selected_choice() {
+                    Some(choice) => {
+                        let name = default_profile_name(&choice.account_name, &choice.role);
+                        app.prompt = Some(ProfilePrompt {
+                            choice,
+                            name,
+                            error: None,
+                        });
+                    }
+                    None => nothing_selected(app),
+                }
+            }
+            None
+        }
+        Action::Refresh => {
+            let can = matches!(app.screen, Screen::List | Screen::Loading)
+                && app.session.is_some()
+                && !app.refreshing
+                && !overlay_open(app);
+            can.then_some(Effect::Refresh)
+        }
+        Action::Logout => {
+            let can = matches!(app.screen, Screen::List | Screen::Loading)
+                && app.session.is_some()
+                && !overlay_open(app);
+            can.then_some(Effect::Logout)
+        }
+        Action::DeviceCode => match app.screen {
+            Screen::SigningIn(SignIn::Browser { .. }) | Screen::SignedOut { .. } => {
+                Some(Effect::StartLogin { device_code: true })
+            }
+            _ => None,
+        },
+        Action::Help => {
+            if app.prompt.is_none() {
+                app.help = !app.help;
+            }
+            None
+        }
+        Action::Quit => Some(Effect::Quit),
+    }
+}
+
+fn choose_session(app: &mut App, index: usize) -> Effect {
+    let session = app.sessions[index].clone();
+    app.last_session = Some(session.name.clone());
+    app.session = Some(session.clone());
+    app.screen = after_sign_in(app);
+    Effect::SessionChosen(session)
+}
+
+/// The screen once a session and token are in hand: the list if there is one.
+fn after_sign_in(app: &App) -> Screen {
+    if app.loaded {
+        Screen::List
+    } else {
+        Screen::Loading
+    }
+}
+
+fn login_state(app: &mut App, state: LoginState) {
+    match state {
+        LoginState::Browser { browser, url } => {
+            app.screen = Screen::SigningIn(SignIn::Browser {
+                browser: browser.map(|b| for_terminal(&b)),
+                url: for_terminal(&url),
+            });
+        }
+        LoginState::DeviceCode {
+            user_code,
+            verification_uri,
+            verification_uri_complete,
+            expires_at,
+        } => {
+            let qr = QrModules::encode(&verification_uri_complete);
+            app.screen = Screen::SigningIn(SignIn::DeviceCode {
+                user_code: for_terminal(&user_code),
+                verification_uri: for_terminal(&verification_uri),
+                verification_uri_complete: for_terminal(&verification_uri_complete),
+                expires_at,
+                qr,
+            });
+        }
+        LoginState::SignedIn { expires_at } => {
+            app.token_expires_at = Some(expires_at);
+            if matches!(
+                app.screen,
+                Screen::SigningIn(_) | Screen::SignedOut { .. } | Screen::Loading
+            ) {
+                app.screen = after_sign_in(app);
+            }
+        }
+        LoginState::SignedOut => {
+            app.token_expires_at = None;
+            app.refreshing = false;
+            app.help = false;
+            app.prompt = None;
+            app.screen = Screen::SignedOut {
+                reason: "Signed out".into(),
+            };
+        }
+    }
+}
+
+fn set_status(app: &mut App, kind: StatusKind, text: &str) {
+    // One line: the first line of a message, cleaned for the terminal.
+    let text = for_terminal(text.lines().next().unwrap_or("").trim());
+    app.status = Some(StatusLine {
+        kind,
+        text,
+        at: app.now,
+    });
+}
+
+fn overlay_open(app: &App) -> bool {
+    app.help || app.prompt.is_some()
+}
+
+/// Edits whatever text has the keyboard: the profile prompt, a form field or the filter.
+fn edit_input(app: &mut App, edit: impl FnOnce(&mut String)) {
+    if app.help {
+        return;
+    }
+    if let Some(prompt) = &mut app.prompt {
+        edit(&mut prompt.name);
+        prompt.error = None;
+        return;
+    }
+    match &mut app.screen {
+        Screen::FirstRun(form) if form.step == Step::Edit => {
+            edit(form.focused_mut());
+            form.errors[form.focus as usize] = None;
+        }
+        Screen::List => {
+            let mut query = app.filter.query().to_string();
+            edit(&mut query);
+            app.focus = Focus::Filter;
+            set_query(app, &query);
+        }
+        _ => {}
+    }
+}
+
+fn set_query(app: &mut App, query: &str) {
+    app.filter.set_query(&app.rows.rows, query);
+    app.selected = 0;
+    app.offset = 0;
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Move {
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Home,
+    End,
+    WheelUp,
+    WheelDown,
+}
+
+fn navigate(app: &mut App, step: Move) -> Option<Effect> {
+    if overlay_open(app) {
+        return None;
+    }
+    match &mut app.screen {
+        Screen::ChooseSession { selected } => {
+            let last = app.sessions.len().saturating_sub(1);
+            *selected = match step {
+                Move::Up | Move::WheelUp => selected.saturating_sub(1),
+                Move::Down | Move::WheelDown => (*selected + 1).min(last),
+                Move::PageUp | Move::Home => 0,
+                Move::PageDown | Move::End => last,
+            };
+        }
+        Screen::FirstRun(form) if form.step == Step::Edit => match step {
+            Move::Up => form.move_focus(false),
+            Move::Down => form.move_focus(true),
+            _ => {}
+        },
+        Screen::List => move_selection(app, step),
+        _ => {}
+    }
+    None
+}
+
+fn move_selection(app: &mut App, step: Move) {
+    let n = app.filter.matches().len();
+    if n == 0 {
+        app.selected = 0;
+        app.offset = 0;
+        return;
+    }
+    let page = app.list_height();
+    let last = n - 1;
+    let max_offset = n.saturating_sub(page);
+    match step {
+        Move::Up => app.selected = app.selected.saturating_sub(1),
+        Move::Down => app.selected = (app.selected + 1).min(last),
+        Move::PageUp => {
+            app.selected = app.selected.saturating_sub(page);
+            app.offset = app.offset.saturating_sub(page);
+        }
+        Move::PageDown => {
+            app.selected = (app.selected + page).min(last);
+            app.offset = (app.offset + page).min(max_offset);
+        }
+        Move::Home => app.selected = 0,
+        Move::End => app.selected = last,
+        Move::WheelUp | Move::WheelDown => {
+            app.offset = if step == Move::WheelUp {
+                app.offset.saturating_sub(WHEEL_ROWS)
+            } else {
+                (app.offset + WHEEL_ROWS).min(max_offset)
+            };
+            // The selection follows the rows scrolled, staying on screen.
+            app.selected = app
+                .selected
+                .clamp(app.offset, (app.offset + page - 1).min(last));
+        }
+    }
+    scroll_into_view(app);
+}
+
+/// Moves the window so that the selection is in it.
+fn scroll_into_view(app: &mut App) {
+    app.offset = super::view::window_offset(
+        app.offset,
+        app.selected,
+        app.list_height(),
+        app.filter.matches().len(),
+    );
+}
+
+fn keep_selection(app: &App) -> Option<(String, String)> {
+    app.selected_row()
+        .map(|r| (r.account_id.clone(), r.role.clone()))
+}
+
+fn restore_selection(app: &mut App, keep: Option<(String, String)>) {
+    let found = keep.and_then(|(id, role)| {
+        app.filter
+            .matches()
+            .iter()
+            .position(|&i| app.rows.rows[i as usize].same_role(&id, &role))
+    });
+    app.selected = found.unwrap_or(0);
+    scroll_into_view(app);
+}
+
+fn nothing_selected(app: &mut App) {
+    let text = if app.rows.rows.is_empty() {
+        "no roles are assigned to you in this session"
+    } else {
+        "no role matches the filter"
+    };
+    set_status(app, StatusKind::Info, text);
+}
+
+fn on_selection(app: &mut App, effect: impl FnOnce(super::Choice) -> Effect) -> Option<Effect> {
+    if app.screen != Screen::List || overlay_open(app) {
+        return None;
+    }
+    match app.selected_choice() {
+        Some(choice) => Some(effect(choice)),
+        None => {
+            nothing_selected(app);
+            None
+        }
+    }
+}
+
+fn accept(app: &mut App) -> Option<Effect> {
+    if app.help {
+        app.help = false;
+        return None;
+    }
+    if let Some(prompt) = &mut app.prompt {
+        let name = prompt.name.trim().to_string();
+        if !valid_name(&name) {
+            prompt.error = Some("use letters, digits, '-', '_' and '.' only".into());
+            return None;
+        }
+        let prompt = app.prompt.take().expect("checked above");
+        return Some(Effect::SaveProfile {
+            choice: prompt.choice,
+            name,
+        });
+    }
+    match &mut app.screen {
+        Screen::ChooseSession { selected } => {
+            let index = *selected;
+            (index < app.sessions.len()).then(|| choose_session(app, index))
+        }
+        Screen::FirstRun(form) => match form.step {
+            Step::Edit => {
+                let from = form.focus;
+                if form.validate().is_some() {
+                    form.step = Step::Confirm;
+                } else {
+                    // Enter on a field the user has filled moves on; empty fields further
+                    // down are not errors yet.
+                    for f in Field::ALL {
+                        if f as usize > from as usize && form.value(f).trim().is_empty() {
+                            form.errors[f as usize] = None;
+                        }
+                    }
+                    form.focus = Field::ALL
+                        .into_iter()
+                        .find(|f| form.error(*f).is_some())
+                        .unwrap_or(Field::ALL[(from as usize + 1).min(2)]);
+                }
+                None
+            }
+            Step::Confirm => {
+                let session = form.validate()?;
+                form.step = Step::Saving;
+                Some(Effect::WriteSessionConfig(session))
+            }
+            Step::Saving => None,
+        },
+        Screen::SignedOut { .. } => Some(Effect::StartLogin { device_code: false }),
+        Screen::List => on_selection(app, Effect::PrintExports),
+        Screen::SigningIn(_) | Screen::Loading => None,
+    }
+}
+
+fn back(app: &mut App) -> Option<Effect> {
+    if app.help {
+        app.help = false;
+        return None;
+    }
+    if app.prompt.take().is_some() {
+        return None;
+    }
+    match &mut app.screen {
+        Screen::FirstRun(form) => match form.step {
+            Step::Edit => Some(Effect::Quit),
+            Step::Confirm => {
+                form.step = Step::Edit;
+                None
+            }
+            Step::Saving => None,
+        },
+        Screen::SigningIn(_) => {
+            app.screen = Screen::SignedOut {
+                reason: "Sign-in cancelled".into(),
+            };
+            Some(Effect::CancelLogin)
+        }
+        Screen::List => {
+            if app.focus == Focus::Keys {
+                app.focus = Focus::Filter;
+                None
+            } else if !app.filter.query().is_empty() {
+                let keep = keep_selection(app);
+                set_query(app, "");
+                restore_selection(app, keep);
+                None
+            } else {
+                Some(Effect::Quit)
+            }
+        }
+        Screen::ChooseSession { .. } | Screen::Loading | Screen::SignedOut { .. } => {
+            Some(Effect::Quit)
+        }
+    }
+}
+
+/// `payments-prod.AdministratorAccess`, with anything a profile name cannot hold turned
+/// into `-`.
+pub fn default_profile_name(account_name: &str, role: &str) -> String {
+    format!("{account_name}.{role}")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+#[path = "update_tests.rs"]
+mod tests;

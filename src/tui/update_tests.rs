@@ -1,0 +1,677 @@
+//! Unit tests of `update`, one or more per action.
+
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+
+use super::*;
+use crate::portal::Account;
+use crate::tui::app::{Focus, ProfilePrompt, StatusKind};
+use crate::tui::form::FirstRunForm;
+use crate::tui::rows::RecentUse;
+use crate::tui::{Choice, SessionInfo, SignIn};
+
+const NOW: OffsetDateTime = datetime!(2026-03-01 12:00 UTC);
+
+fn session(name: &str) -> SessionInfo {
+    SessionInfo {
+        name: name.into(),
+        start_url: format!("https://{name}.awsapps.com/start"),
+        region: "eu-central-1".into(),
+    }
+}
+
+fn accounts(n: usize) -> Vec<Account> {
+    (0..n)
+        .map(|i| Account {
+            account_id: format!("{:012}", 100_000_000_000u64 + i as u64),
+            account_name: format!("account-{i:03}"),
+            email_address: String::new(),
+            roles: vec!["Admin".into(), "ReadOnly".into()],
+        })
+        .collect()
+}
+
+/// An app showing a list of `n` accounts × 2 roles in a 80×24 terminal.
+fn list_app(n: usize) -> App {
+    let mut app = App::new(NOW);
+    assert_eq!(
+        update(&mut app, Action::SessionSelected(session("corp"))),
+        None
+    );
+    update(
+        &mut app,
+        Action::AccountsLoaded {
+            accounts: accounts(n),
+            fetched_at: NOW,
+        },
+    );
+    assert_eq!(app.screen, Screen::List);
+    app
+}
+
+fn selected(app: &App) -> String {
+    let c = app.selected_choice().unwrap();
+    format!("{}/{}", c.account_name, c.role)
+}
+
+fn type_str(app: &mut App, s: &str) {
+    for c in s.chars() {
+        assert_eq!(update(app, Action::Input(c)), None);
+    }
+}
+
+#[test]
+fn sessions_none_opens_the_first_run_form() {
+    let mut app = App::new(NOW);
+    let effect = update(
+        &mut app,
+        Action::Sessions {
+            sessions: vec![],
+            last: None,
+            config_path: "/home/u/.aws/config".into(),
+        },
+    );
+    assert_eq!(effect, None);
+    assert!(matches!(app.screen, Screen::FirstRun(_)));
+    assert_eq!(app.config_path, "/home/u/.aws/config");
+}
+
+#[test]
+fn sessions_one_is_chosen_at_once() {
+    let mut app = App::new(NOW);
+    let effect = update(
+        &mut app,
+        Action::Sessions {
+            sessions: vec![session("corp")],
+            last: None,
+            config_path: "c".into(),
+        },
+    );
+    assert_eq!(effect, Some(Effect::SessionChosen(session("corp"))));
+    assert_eq!(app.session(), Some(&session("corp")));
+    assert_eq!(app.screen, Screen::Loading);
+}
+
+#[test]
+fn sessions_several_preselect_the_last_and_accept_chooses() {
+    let mut app = App::new(NOW);
+    update(
+        &mut app,
+        Action::Sessions {
+            sessions: vec![session("a"), session("b"), session("c")],
+            last: Some("b".into()),
+            config_path: "c".into(),
+        },
+    );
+    assert_eq!(app.screen, Screen::ChooseSession { selected: 1 });
+    update(&mut app, Action::Down);
+    update(&mut app, Action::Down);
+    assert_eq!(app.screen, Screen::ChooseSession { selected: 2 });
+    update(&mut app, Action::Up);
+    update(&mut app, Action::Home);
+    assert_eq!(app.screen, Screen::ChooseSession { selected: 0 });
+    update(&mut app, Action::End);
+    update(&mut app, Action::ScrollUp);
+    assert_eq!(app.screen, Screen::ChooseSession { selected: 1 });
+    let effect = update(&mut app, Action::Accept);
+    assert_eq!(effect, Some(Effect::SessionChosen(session("b"))));
+    assert_eq!(app.last_session.as_deref(), Some("b"));
+    assert_eq!(app.screen, Screen::Loading);
+}
+
+#[test]
+fn session_selected_goes_to_loading_or_the_list() {
+    let mut app = App::new(NOW);
+    assert_eq!(
+        update(&mut app, Action::SessionSelected(session("x"))),
+        None
+    );
+    assert_eq!(app.screen, Screen::Loading);
+    let mut app = list_app(1);
+    update(&mut app, Action::SessionSelected(session("y")));
+    assert_eq!(app.screen, Screen::List);
+    assert_eq!(app.session().unwrap().name, "y");
+}
+
+#[test]
+fn login_states_move_between_screens() {
+    let mut app = App::new(NOW);
+    update(&mut app, Action::SessionSelected(session("corp")));
+    update(
+        &mut app,
+        Action::LoginState(LoginState::Browser {
+            browser: Some("firefox\u{1b}".into()),
+            url: "https://oidc/authorize".into(),
+        }),
+    );
+    assert_eq!(
+        app.screen,
+        Screen::SigningIn(SignIn::Browser {
+            browser: Some("firefox\u{fffd}".into()),
+            url: "https://oidc/authorize".into()
+        })
+    );
+    update(
+        &mut app,
+        Action::LoginState(LoginState::DeviceCode {
+            user_code: "ABCD-EFGH".into(),
+            verification_uri: "https://device.sso.eu-central-1.amazonaws.com/".into(),
+            verification_uri_complete:
+                "https://device.sso.eu-central-1.amazonaws.com/?user_code=ABCD-EFGH".into(),
+            expires_at: NOW + Duration::minutes(10),
+        }),
+    );
+    match &app.screen {
+        Screen::SigningIn(SignIn::DeviceCode { user_code, qr, .. }) => {
+            assert_eq!(user_code, "ABCD-EFGH");
+            assert!(qr.is_some());
+        }
+        other => panic!("{other:?}"),
+    }
+    let expires = NOW + Duration::hours(8);
+    update(
+        &mut app,
+        Action::LoginState(LoginState::SignedIn {
+            expires_at: expires,
+        }),
+    );
+    assert_eq!(app.screen, Screen::Loading);
+    assert_eq!(app.token_expires_at, Some(expires));
+    update(&mut app, Action::LoginState(LoginState::SignedOut));
+    assert!(matches!(app.screen, Screen::SignedOut { .. }));
+    assert_eq!(app.token_expires_at, None);
+}
+
+#[test]
+fn signed_in_does_not_leave_the_list() {
+    let mut app = list_app(2);
+    update(
+        &mut app,
+        Action::LoginState(LoginState::SignedIn {
+            expires_at: NOW + Duration::hours(1),
+        }),
+    );
+    assert_eq!(app.screen, Screen::List);
+}
+
+#[test]
+fn progress_is_kept_until_the_list_arrives() {
+    let mut app = App::new(NOW);
+    update(
+        &mut app,
+        Action::Progress {
+            accounts_done: 3,
+            accounts_total: Some(10),
+        },
+    );
+    assert_eq!(app.progress, Some((3, Some(10))));
+    update(
+        &mut app,
+        Action::AccountsLoaded {
+            accounts: accounts(1),
+            fetched_at: NOW,
+        },
+    );
+    assert_eq!(app.progress, None);
+}
+
+#[test]
+fn accounts_loaded_builds_rows_and_keeps_the_selection_and_filter() {
+    let mut app = list_app(3);
+    assert_eq!(app.counts(), (6, 6));
+    assert!(app.loaded);
+    assert_eq!(app.fetched_at, Some(NOW));
+    type_str(&mut app, "001");
+    update(&mut app, Action::Down);
+    let before = selected(&app);
+    update(&mut app, Action::RefreshStarted);
+    assert!(app.refreshing);
+    let later = NOW + Duration::minutes(5);
+    update(
+        &mut app,
+        Action::AccountsLoaded {
+            accounts: accounts(5),
+            fetched_at: later,
+        },
+    );
+    assert!(!app.refreshing);
+    assert_eq!(app.fetched_at, Some(later));
+    assert_eq!(app.query(), "001");
+    assert_eq!(selected(&app), before);
+    assert_eq!(app.counts().1, 10);
+}
+
+#[test]
+fn recent_uses_mark_and_reorder() {
+    let mut app = list_app(3);
+    assert_eq!(selected(&app), "account-000/Admin");
+    update(
+        &mut app,
+        Action::RecentUses(vec![RecentUse {
+            account_id: "100000000002".into(),
+            role: "ReadOnly".into(),
+            used_at: NOW,
+        }]),
+    );
+    // The selection stays on its row; the recent row leads the list.
+    assert_eq!(selected(&app), "account-000/Admin");
+    let first = app.visible_rows().next().unwrap();
+    assert_eq!(first.account_name, "account-002");
+    assert!(first.last_used.is_some());
+    update(&mut app, Action::Home);
+    assert_eq!(selected(&app), "account-002/ReadOnly");
+}
+
+#[test]
+fn recent_use_breaks_ties_between_equal_scores() {
+    let mut app = list_app(3);
+    update(
+        &mut app,
+        Action::RecentUses(vec![RecentUse {
+            account_id: "100000000001".into(),
+            role: "Admin".into(),
+            used_at: NOW,
+        }]),
+    );
+    type_str(&mut app, "admin");
+    let order: Vec<String> = app.visible_rows().map(|r| r.account_name.clone()).collect();
+    assert_eq!(order, ["account-001", "account-000", "account-002"]);
+}
+
+#[test]
+fn status_and_error_show_and_clear() {
+    let mut app = list_app(1);
+    update(&mut app, Action::Status("copied\nsecond line".into()));
+    let s = app.status().unwrap();
+    assert_eq!((s.kind, s.text.as_str()), (StatusKind::Info, "copied"));
+    update(&mut app, Action::Tick(NOW + Duration::seconds(4)));
+    assert!(app.status().is_some());
+    update(&mut app, Action::Tick(NOW + Duration::seconds(5)));
+    assert!(app.status().is_none());
+
+    update(&mut app, Action::RefreshStarted);
+    update(&mut app, Action::Error("throttled \u{1b}[2J".into()));
+    let s = app.status().unwrap();
+    assert_eq!(s.kind, StatusKind::Error);
+    assert_eq!(s.text, "throttled \u{fffd}[2J");
+    assert!(!app.refreshing);
+    // Errors stay through ticks, and go with the next key.
+    update(&mut app, Action::Tick(NOW + Duration::minutes(5)));
+    assert!(app.status().is_some());
+    update(&mut app, Action::Down);
+    assert!(app.status().is_none());
+}
+
+#[test]
+fn tick_moves_the_clock() {
+    let mut app = App::new(NOW);
+    update(&mut app, Action::Tick(NOW + Duration::seconds(7)));
+    assert_eq!(app.now, NOW + Duration::seconds(7));
+}
+
+#[test]
+fn resize_sets_the_page_and_keeps_the_selection_visible() {
+    let mut app = list_app(50);
+    update(&mut app, Action::End);
+    assert_eq!(app.selected, 99);
+    update(
+        &mut app,
+        Action::Resize {
+            width: 60,
+            height: 10,
+        },
+    );
+    assert_eq!((app.width, app.height), (60, 10));
+    assert_eq!(app.list_height(), 7);
+    assert_eq!(app.offset, 93);
+}
+
+#[test]
+fn input_backspace_delete_word_clear_and_paste_edit_the_filter() {
+    let mut app = list_app(20);
+    type_str(&mut app, "acc 01");
+    assert_eq!(app.query(), "acc 01");
+    update(&mut app, Action::Backspace);
+    assert_eq!(app.query(), "acc 0");
+    update(&mut app, Action::DeleteWord);
+    assert_eq!(app.query(), "acc ");
+    update(&mut app, Action::Paste("0\n1\u{7}9".into()));
+    assert_eq!(app.query(), "acc 019");
+    assert_eq!(selected(&app), "account-019/Admin");
+    update(&mut app, Action::ClearInput);
+    assert_eq!(app.query(), "");
+    assert_eq!(app.counts(), (40, 40));
+}
+
+#[test]
+fn typing_resets_the_selection_to_the_best_match() {
+    let mut app = list_app(20);
+    update(&mut app, Action::End);
+    type_str(&mut app, "read");
+    assert_eq!(app.selected, 0);
+    assert_eq!(app.offset, 0);
+}
+
+#[test]
+fn moving_through_the_list() {
+    let mut app = list_app(50); // 100 rows, 21 visible
+    update(&mut app, Action::Up);
+    assert_eq!(app.selected, 0);
+    update(&mut app, Action::Down);
+    assert_eq!(app.selected, 1);
+    update(&mut app, Action::PageDown);
+    assert_eq!((app.selected, app.offset), (22, 21));
+    update(&mut app, Action::PageUp);
+    assert_eq!((app.selected, app.offset), (1, 0));
+    update(&mut app, Action::End);
+    assert_eq!((app.selected, app.offset), (99, 79));
+    update(&mut app, Action::PageDown);
+    assert_eq!(app.selected, 99);
+    update(&mut app, Action::Home);
+    assert_eq!((app.selected, app.offset), (0, 0));
+}
+
+#[test]
+fn the_wheel_scrolls_and_the_selection_follows() {
+    let mut app = list_app(50);
+    update(&mut app, Action::ScrollDown);
+    assert_eq!((app.offset, app.selected), (3, 3));
+    update(&mut app, Action::ScrollDown);
+    update(&mut app, Action::ScrollUp);
+    assert_eq!((app.offset, app.selected), (3, 6));
+    update(&mut app, Action::ScrollUp);
+    update(&mut app, Action::ScrollUp);
+    assert_eq!(app.offset, 0);
+}
+
+#[test]
+fn moving_in_an_empty_result_is_harmless() {
+    let mut app = list_app(2);
+    type_str(&mut app, "zzz");
+    assert_eq!(app.counts().0, 0);
+    for a in [
+        Action::Down,
+        Action::End,
+        Action::PageDown,
+        Action::ScrollDown,
+    ] {
+        update(&mut app, a);
+    }
+    assert_eq!(app.selected, 0);
+    assert_eq!(update(&mut app, Action::Accept), None);
+    assert_eq!(
+        app.status().map(|s| s.text.as_str()),
+        Some("no role matches the filter")
+    );
+}
+
+#[test]
+fn focus_switches_between_typing_and_keys() {
+    let mut app = list_app(2);
+    assert_eq!(app.focus(), Focus::Filter);
+    update(&mut app, Action::FocusNext);
+    assert_eq!(app.focus(), Focus::Keys);
+    update(&mut app, Action::FocusPrev);
+    assert_eq!(app.focus(), Focus::Filter);
+    update(&mut app, Action::FocusNext);
+    update(&mut app, Action::FocusFilter);
+    assert_eq!(app.focus(), Focus::Filter);
+    // Typing from the keys focus goes back to the filter.
+    update(&mut app, Action::FocusNext);
+    update(&mut app, Action::Input('x'));
+    assert_eq!((app.focus(), app.query()), (Focus::Filter, "x"));
+}
+
+#[test]
+fn accept_on_the_list_prints_exports() {
+    let mut app = list_app(2);
+    update(&mut app, Action::Down);
+    assert_eq!(
+        update(&mut app, Action::Accept),
+        Some(Effect::PrintExports(Choice {
+            account_id: "100000000000".into(),
+            account_name: "account-000".into(),
+            role: "ReadOnly".into()
+        }))
+    );
+}
+
+#[test]
+fn console_shell_and_copy_act_on_the_selection() {
+    let mut app = list_app(2);
+    let choice = app.selected_choice().unwrap();
+    assert_eq!(
+        update(&mut app, Action::Console),
+        Some(Effect::OpenConsole(choice.clone()))
+    );
+    assert_eq!(
+        update(&mut app, Action::Shell),
+        Some(Effect::Subshell(choice.clone()))
+    );
+    assert_eq!(
+        update(&mut app, Action::Copy),
+        Some(Effect::CopyExports(choice))
+    );
+    // Not while the help is open.
+    update(&mut app, Action::Help);
+    assert_eq!(update(&mut app, Action::Console), None);
+}
+
+#[test]
+fn save_profile_asks_for_a_name() {
+    let mut app = list_app(2);
+    assert_eq!(update(&mut app, Action::SaveProfile), None);
+    let prompt = app.prompt().unwrap();
+    assert_eq!(prompt.name, "account-000.Admin");
+    // Typing goes to the prompt, not the filter.
+    update(&mut app, Action::ClearInput);
+    type_str(&mut app, "my prod");
+    assert_eq!(app.query(), "");
+    assert_eq!(update(&mut app, Action::Accept), None);
+    assert!(app.prompt().unwrap().error.is_some());
+    update(&mut app, Action::DeleteWord);
+    update(&mut app, Action::Backspace);
+    type_str(&mut app, "-prod");
+    let effect = update(&mut app, Action::Accept);
+    assert_eq!(
+        effect,
+        Some(Effect::SaveProfile {
+            choice: app.selected_choice().unwrap(),
+            name: "my-prod".into()
+        })
+    );
+    assert!(app.prompt().is_none());
+    // Esc cancels the prompt.
+    update(&mut app, Action::SaveProfile);
+    assert_eq!(update(&mut app, Action::Back), None);
+    assert_eq!(app.prompt(), None::<&ProfilePrompt>);
+}
+
+#[test]
+fn refresh_once_at_a_time() {
+    let mut app = list_app(2);
+    assert_eq!(update(&mut app, Action::Refresh), Some(Effect::Refresh));
+    update(&mut app, Action::RefreshStarted);
+    assert_eq!(update(&mut app, Action::Refresh), None);
+    // No session, no refresh.
+    let mut app = App::new(NOW);
+    assert_eq!(update(&mut app, Action::Refresh), None);
+}
+
+#[test]
+fn logout_needs_a_session() {
+    let mut app = list_app(1);
+    assert_eq!(update(&mut app, Action::Logout), Some(Effect::Logout));
+    let mut app = App::new(NOW);
+    assert_eq!(update(&mut app, Action::Logout), None);
+}
+
+#[test]
+fn help_toggles_and_closes_with_back_or_accept() {
+    let mut app = list_app(1);
+    update(&mut app, Action::Help);
+    assert!(app.help_open());
+    update(&mut app, Action::Help);
+    assert!(!app.help_open());
+    update(&mut app, Action::Help);
+    assert_eq!(update(&mut app, Action::Back), None);
+    assert!(!app.help_open());
+    update(&mut app, Action::Help);
+    assert_eq!(update(&mut app, Action::Accept), None);
+    assert!(!app.help_open());
+    // Keys do not reach the list under the help.
+    update(&mut app, Action::Help);
+    update(&mut app, Action::Input('a'));
+    update(&mut app, Action::Down);
+    assert_eq!((app.query(), app.selected), ("", 0));
+}
+
+#[test]
+fn quit_always_quits() {
+    let mut app = list_app(1);
+    update(&mut app, Action::Help);
+    assert_eq!(update(&mut app, Action::Quit), Some(Effect::Quit));
+}
+
+#[test]
+fn back_on_the_list_unwinds_then_quits() {
+    let mut app = list_app(10);
+    type_str(&mut app, "001");
+    update(&mut app, Action::FocusNext);
+    assert_eq!(update(&mut app, Action::Back), None);
+    assert_eq!(app.focus(), Focus::Filter);
+    assert_eq!(update(&mut app, Action::Back), None);
+    assert_eq!(app.query(), "");
+    // Clearing the filter keeps the row that was selected under it.
+    assert_eq!(selected(&app), "account-001/Admin");
+    assert_eq!(app.selected, 2);
+    assert_eq!(update(&mut app, Action::Back), Some(Effect::Quit));
+}
+
+#[test]
+fn back_elsewhere() {
+    let mut app = App::new(NOW);
+    assert_eq!(update(&mut app, Action::Back), Some(Effect::Quit)); // loading
+    update(
+        &mut app,
+        Action::LoginState(LoginState::Browser {
+            browser: None,
+            url: "u".into(),
+        }),
+    );
+    assert_eq!(update(&mut app, Action::Back), Some(Effect::CancelLogin));
+    assert!(matches!(app.screen, Screen::SignedOut { .. }));
+    assert_eq!(update(&mut app, Action::Back), Some(Effect::Quit));
+}
+
+#[test]
+fn device_code_and_sign_in_again() {
+    let mut app = App::new(NOW);
+    assert_eq!(update(&mut app, Action::DeviceCode), None);
+    update(
+        &mut app,
+        Action::LoginState(LoginState::Browser {
+            browser: None,
+            url: "https://u".into(),
+        }),
+    );
+    assert_eq!(
+        update(&mut app, Action::DeviceCode),
+        Some(Effect::StartLogin { device_code: true })
+    );
+    assert_eq!(
+        update(&mut app, Action::Copy),
+        Some(Effect::CopyText("https://u".into()))
+    );
+    update(&mut app, Action::LoginState(LoginState::SignedOut));
+    assert_eq!(
+        update(&mut app, Action::Accept),
+        Some(Effect::StartLogin { device_code: false })
+    );
+    assert_eq!(
+        update(&mut app, Action::DeviceCode),
+        Some(Effect::StartLogin { device_code: true })
+    );
+}
+
+fn first_run_app() -> App {
+    let mut app = App::new(NOW);
+    update(
+        &mut app,
+        Action::Sessions {
+            sessions: vec![],
+            last: None,
+            config_path: "~/.aws/config".into(),
+        },
+    );
+    app
+}
+
+fn form(app: &App) -> &FirstRunForm {
+    match &app.screen {
+        Screen::FirstRun(f) => f,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn first_run_form_validates_confirms_and_writes() {
+    let mut app = first_run_app();
+    update(
+        &mut app,
+        Action::Paste("https://corp.awsapps.com/start".into()),
+    );
+    // Enter on a good URL moves on without complaining about the empty fields below.
+    update(&mut app, Action::Accept);
+    assert_eq!(form(&app).focus, Field::Region);
+    assert!(form(&app).errors.iter().all(Option::is_none));
+    type_str(&mut app, "europe");
+    update(&mut app, Action::Accept);
+    assert!(form(&app).error(Field::Region).is_some());
+    update(&mut app, Action::ClearInput);
+    assert!(form(&app).error(Field::Region).is_none());
+    type_str(&mut app, "eu-central-1");
+    update(&mut app, Action::Accept);
+    assert_eq!(form(&app).step, Step::Confirm);
+    // Esc goes back to editing; Enter again confirms.
+    update(&mut app, Action::Back);
+    assert_eq!(form(&app).step, Step::Edit);
+    update(&mut app, Action::FocusNext);
+    assert_eq!(form(&app).focus, Field::Name);
+    update(&mut app, Action::FocusPrev);
+    update(&mut app, Action::Down);
+    update(&mut app, Action::Up);
+    assert_eq!(form(&app).focus, Field::Region);
+    update(&mut app, Action::Accept);
+    let effect = update(&mut app, Action::Accept);
+    assert_eq!(
+        effect,
+        Some(Effect::WriteSessionConfig(SessionInfo {
+            name: "corp".into(),
+            start_url: "https://corp.awsapps.com/start".into(),
+            region: "eu-central-1".into(),
+        }))
+    );
+    assert_eq!(form(&app).step, Step::Saving);
+    assert_eq!(update(&mut app, Action::Accept), None);
+    // A failed write goes back to the confirmation with the error shown.
+    update(&mut app, Action::Error("permission denied".into()));
+    assert_eq!(form(&app).step, Step::Confirm);
+    update(&mut app, Action::Accept);
+    update(&mut app, Action::SessionSelected(session("corp")));
+    assert_eq!(app.screen, Screen::Loading);
+}
+
+#[test]
+fn first_run_esc_quits_while_editing() {
+    let mut app = first_run_app();
+    assert_eq!(update(&mut app, Action::Back), Some(Effect::Quit));
+}
+
+#[test]
+fn profile_names_are_config_safe() {
+    assert_eq!(
+        default_profile_name("Payments Prod (EU)", "Admin"),
+        "Payments-Prod--EU-.Admin"
+    );
+}
