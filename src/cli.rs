@@ -20,6 +20,12 @@ Which sessions are signed in, until when, and whether they can refresh.
 portico logout --all
 Sign out of every session and delete the cached tokens and credentials.
 
+portico configure --sso-session corp --start-url https://d-1234567890.awsapps.com/start --region eu-central-1
+Add an sso-session to ~/.aws/config (portico asks for what is missing when run in a terminal).
+
+portico completions bash > ~/.local/share/bash-completion/completions/portico
+Install bash completions (also zsh, fish, powershell).
+
 AWS_CONFIG_FILE=./config portico -v --help
 Use another config file, and say more on stderr.
 ";
@@ -42,7 +48,10 @@ Where ~/.aws is.
 /// Files portico reads and writes (same format as EXAMPLES).
 pub const FILES: &str = "\
 ~/.aws/config
-Profiles and sso-sessions, shared with the AWS CLI and SDKs.
+Profiles and sso-sessions, shared with the AWS CLI and SDKs. portico configure changes only the lines it manages and never rewrites the file wholesale.
+
+~/.aws/config.portico-backup
+The config file as it was before portico's last write to it (one backup, replaced by each write).
 
 ~/.aws/sso/cache/SHA1.json
 Sign-in tokens and client registrations, in the AWS CLI's format, shared with it (mode 0600, directory 0700).
@@ -125,6 +134,14 @@ pub enum Command {
         after_help = "Examples:\n  portico status\n  portico status --json | jq '.[] | select(.signedIn)'"
     )]
     Status(StatusArgs),
+    /// Create or update an sso-session (and a profile for one account and role) in ~/.aws/config
+    #[command(after_help = CONFIGURE_HELP)]
+    Configure(ConfigureArgs),
+    /// Print shell completions (bash, zsh, fish, powershell, elvish) on stdout
+    #[command(
+        after_help = "Examples:\n  portico completions bash > ~/.local/share/bash-completion/completions/portico\n  portico completions zsh > \"${fpath[1]}/_portico\"\n  portico completions fish > ~/.config/fish/completions/portico.fish"
+    )]
+    Completions(CompletionsArgs),
 }
 
 /// Which Identity Center session a command works on.
@@ -273,6 +290,59 @@ pub struct StatusArgs {
     /// Print JSON (one array of sessions) instead of text
     #[arg(long)]
     pub json: bool,
+}
+
+const CONFIGURE_HELP: &str = "\
+Without the flags it needs, and with a terminal on stdin, portico asks for the missing values.
+It shows the change as a diff before writing; every other line of the file stays as it was,
+and the previous file is kept as config.portico-backup beside it.
+
+Examples:
+  portico configure
+  portico configure --sso-session corp --region eu-central-1 \\
+      --start-url https://d-1234567890.awsapps.com/start
+  portico configure --sso-session corp --profile dev-admin \\
+      --account 111122223333 --role AdministratorAccess --dry-run";
+
+#[derive(Debug, Args)]
+pub struct ConfigureArgs {
+    /// The [sso-session NAME] to create or update
+    #[arg(long, value_name = "NAME")]
+    pub sso_session: Option<String>,
+    /// The AWS access portal URL (https://d-xxxxxxxxxx.awsapps.com/start)
+    #[arg(long, value_name = "URL")]
+    pub start_url: Option<String>,
+    /// The region your Identity Center instance lives in (sso_region)
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Registration scopes, comma-separated or repeated [default for a new session: sso:account:access]
+    #[arg(long, value_name = "SCOPE", value_delimiter = ',')]
+    pub scopes: Vec<String>,
+    /// Also write [profile NAME] for an account and role of this session
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// The profile's AWS account ID (12 digits)
+    #[arg(long, value_name = "ID", requires = "profile")]
+    pub account: Option<String>,
+    /// The profile's role (permission set) name
+    #[arg(long, value_name = "ROLE", requires = "profile")]
+    pub role: Option<String>,
+    /// The profile's default region for AWS calls (its `region` key)
+    #[arg(long, value_name = "REGION", requires = "profile")]
+    pub profile_region: Option<String>,
+    /// Write without asking for confirmation
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Show the diff only; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to generate completions for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 fn parse_seconds(text: &str) -> Result<Duration, String> {

@@ -37,6 +37,8 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         Some(Command::Exec(args)) => portico::cmd::exec::run(&args),
         Some(Command::Console(args)) => portico::cmd::console::run(&args),
         Some(Command::List(args)) => portico::cmd::list::run(&args),
+        Some(Command::Configure(args)) => portico::cmd::configure::run(&args),
+        Some(Command::Completions(args)) => portico::cmd::completions::run(&args),
     }
 }
 

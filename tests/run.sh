@@ -7,13 +7,18 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*" >&2; }
 
-# fish runs the `--format fish` output for real; Debian has it, so install it when we can.
-if ! command -v fish >/dev/null 2>&1; then
+# fish runs the `--format fish` output for real, and tmux drives the TUI end to end; both are
+# Debian packages, so install whichever is missing when we can.
+missing=()
+for tool in fish tmux; do
+    command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        step "installing fish (for the shell-format tests)"
-        apt-get update -qq >/dev/null && apt-get install -y -qq fish >/dev/null
+        step "installing ${missing[*]} (Debian packages the tests use)"
+        apt-get update -qq >/dev/null && apt-get install -y -qq "${missing[@]}" >/dev/null
     else
-        echo "note: fish is not installed; the fish output format is then checked by unit tests only" >&2
+        echo "note: ${missing[*]} not installed and cannot be installed here (need root and apt-get)" >&2
     fi
 fi
 

@@ -6,8 +6,11 @@
 //! Section names follow botocore's `build_profile_map`: `[default]`, `[profile NAME]`,
 //! `[sso-session NAME]`, `[services NAME]`; anything else is kept but is not a profile.
 //!
-//! This module only reads. Parsing is by hand because what we need is botocore's exact
-//! reading rules plus line numbers for error messages, which no INI crate offers together.
+//! This module only reads; writes go through [`edit`], which keeps every other byte. Parsing is
+//! by hand because what we need is botocore's exact reading rules plus line numbers for error
+//! messages, which no INI crate offers together.
+
+pub mod edit;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -111,9 +114,11 @@ impl ConfigFile {
     }
 
     /// The `[sso-session NAME]` section.
+    /// With duplicates, the last copy wins, as for profiles.
     pub fn sso_session(&self, name: &str) -> Option<&Section> {
         self.sections
             .iter()
+            .rev()
             .find(|s| s.kind == SectionKind::SsoSession && s.name == name)
     }
 
@@ -146,8 +151,15 @@ pub enum LoadError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// Not `#[from]`: that would make the ParseError the source too and print it twice.
     #[error("{0}; fix that line (the AWS CLI cannot read this file either)")]
-    Parse(#[from] ParseError),
+    Parse(ParseError),
+}
+
+impl From<ParseError> for LoadError {
+    fn from(e: ParseError) -> LoadError {
+        LoadError::Parse(e)
+    }
 }
 
 struct Parser {
@@ -313,7 +325,7 @@ fn split_setting(line: &str) -> Option<(String, &str)> {
 }
 
 /// Maps a header to its kind and name as botocore's `build_profile_map` does.
-fn classify(header: &str) -> (SectionKind, String) {
+pub(crate) fn classify(header: &str) -> (SectionKind, String) {
     if header == "default" {
         return (SectionKind::Profile, "default".to_string());
     }

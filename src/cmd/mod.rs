@@ -1,5 +1,7 @@
 //! One module per subcommand, each with a `run` that returns the exit status.
 
+pub mod completions;
+pub mod configure;
 pub mod console;
 pub mod credentials;
 pub mod exec;
