@@ -10,13 +10,14 @@ step() { printf '\n==> %s\n' "$*" >&2; }
 # fish runs the `--format fish` output for real, and tmux drives the TUI end to end; both are
 # Debian packages, so install whichever is missing when we can.
 missing=()
-for tool in fish tmux; do
+for tool in fish tmux man; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         step "installing ${missing[*]} (Debian packages the tests use)"
-        apt-get update -qq >/dev/null && apt-get install -y -qq "${missing[@]}" >/dev/null
+        pkgs=("${missing[@]/#man/man-db}")
+        apt-get update -qq >/dev/null && apt-get install -y -qq "${pkgs[@]}" >/dev/null
     else
         echo "note: ${missing[*]} not installed and cannot be installed here (need root and apt-get)" >&2
     fi
@@ -44,3 +45,13 @@ bash tests/conformance/run.sh
 
 step "portico <-> boto3 interop tests against the emulator"
 bash tests/interop/run.sh
+
+step "install.sh into a temporary PREFIX, then run what it installed"
+prefix="$(mktemp -d)"
+trap 'rm -rf "$prefix"' EXIT
+PREFIX="$prefix" bash install.sh
+"$prefix/bin/portico" --version
+"$prefix/bin/idc-emulator" --help >/dev/null
+MANWIDTH=80 man -l "$prefix/share/man/man1/portico.1" | grep -q "EXIT STATUS"
+bash -c "source '$prefix/share/bash-completion/completions/portico'"
+echo "install.sh: ok" >&2
