@@ -303,3 +303,57 @@ fn config_errors_exit_3_with_one_line() {
     assert_eq!(out.status.code(), Some(3));
     assert!(text(&out.stderr).contains("line 1"));
 }
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_mid_login_cancels_cleanly_and_writes_nothing() {
+    let env = env();
+    for args in [vec!["login", "--device-code"], vec!["login"]] {
+        let mut cmd = env.portico();
+        cmd.args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if args.len() == 1 {
+            // The browser flow: the "person" never answers.
+            cmd.env("BROWSER", support("fake-browser.py"))
+                .env("FAKE_BROWSER_MODE", "ignore");
+        }
+        let log = env.home.path().join("browser.log");
+        cmd.env("FAKE_BROWSER_LOG", &log);
+        let child = cmd.spawn().unwrap();
+        // Wait until portico is waiting (a device code pending, or the browser opened).
+        if args.len() == 2 {
+            env.wait_for_user_code();
+        } else {
+            common::wait_until(std::time::Duration::from_secs(20), || {
+                std::fs::read_to_string(&log)
+                    .ok()
+                    .filter(|l| l.contains("opened"))
+            })
+            .expect("the browser was opened");
+        }
+        let status = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(130),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(text(&out.stderr).contains("cancelled"));
+        assert!(env.token().is_none(), "nothing written");
+        let leftovers: Vec<_> = std::fs::read_dir(env.token_path().parent().unwrap())
+            .map(|d| d.filter_map(Result::ok).map(|e| e.file_name()).collect())
+            .unwrap_or_default();
+        assert!(
+            leftovers
+                .iter()
+                .all(|n| !n.to_string_lossy().starts_with(".portico-")),
+            "no temporary files: {leftovers:?}"
+        );
+    }
+}

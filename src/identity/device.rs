@@ -1,7 +1,7 @@
 //! The device-code flow for headless places (SSH, containers): the URL, the user code, a QR code
 //! of the complete verification URL for a phone already signed in to Entra ID, and a live
 //! countdown on stderr while polling as the AWS CLI does (interval from the answer, +5 s on
-//! each `slow_down`).
+//! each `slow_down`). With a [`LoginReporter`] (the TUI) the code goes to it instead of stderr.
 
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
@@ -11,7 +11,7 @@ use qrcode::QrCode;
 
 use super::errors::from_sdk;
 use super::register::{self, Flow};
-use super::{IdentityError, NewToken, Store, GRANT_DEVICE_CODE};
+use super::{IdentityError, LoginEvent, LoginReporter, NewToken, Store, GRANT_DEVICE_CODE};
 use crate::cache::token::Registration;
 use crate::sanitize::for_terminal;
 use crate::settings::SsoSession;
@@ -20,7 +20,9 @@ pub(super) async fn run(
     client: &aws_sdk_ssooidc::Client,
     store: &Store,
     session: &SsoSession,
+    reporter: Option<&LoginReporter>,
 ) -> Result<(NewToken, Registration), IdentityError> {
+    let mut interrupt = super::Interrupt::new();
     let registration = register::client_for(client, store, session, Flow::Device).await?;
     let auth = client
         .start_device_authorization()
@@ -54,20 +56,33 @@ pub(super) async fn run(
         i if i > 0 => i as u64,
         _ => 5,
     });
-    show_instructions(
-        session,
-        &for_terminal(verification_uri),
-        &for_terminal(user_code),
-        auth.verification_uri_complete(),
-    );
-
     let deadline = Instant::now() + expires_in;
-    let countdown = tokio::spawn(countdown(deadline));
+    let countdown = match reporter {
+        Some(reporter) => {
+            reporter.report(LoginEvent::DeviceCode {
+                verification_uri: for_terminal(verification_uri),
+                verification_uri_complete: auth.verification_uri_complete().map(for_terminal),
+                user_code: for_terminal(user_code),
+                expires_at: time::OffsetDateTime::now_utc()
+                    + time::Duration::seconds(expires_in.as_secs() as i64),
+            });
+            None
+        }
+        None => {
+            show_instructions(
+                session,
+                &for_terminal(verification_uri),
+                &for_terminal(user_code),
+                auth.verification_uri_complete(),
+            );
+            Some(tokio::spawn(countdown(deadline)))
+        }
+    };
     let result = async {
         loop {
             tokio::select! {
                 _ = tokio::time::sleep(interval) => {}
-                _ = tokio::signal::ctrl_c() => return Err(IdentityError::Cancelled),
+                _ = interrupt.recv() => return Err(IdentityError::Cancelled),
             }
             if Instant::now() >= deadline {
                 return Err(IdentityError::CodeExpired {
@@ -106,9 +121,11 @@ pub(super) async fn run(
         }
     }
     .await;
-    countdown.abort();
-    if std::io::stderr().is_terminal() {
-        eprint!("\r\x1b[K");
+    if let Some(countdown) = countdown {
+        countdown.abort();
+        if std::io::stderr().is_terminal() {
+            eprint!("\r\x1b[K");
+        }
     }
     Ok((result?, registration))
 }

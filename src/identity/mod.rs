@@ -10,6 +10,7 @@ mod pkce;
 mod register;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use time::{Duration, OffsetDateTime};
@@ -62,6 +63,9 @@ pub struct LoginOptions {
     /// Do not open a browser: print the URL for the user to open.
     pub no_browser: bool,
     pub timeout: StdDuration,
+    /// Who shows the URL or the device code. `None`: the login writes them to stderr. The TUI
+    /// sets one, because nothing may write over its screen.
+    pub reporter: Option<LoginReporter>,
 }
 
 impl Default for LoginOptions {
@@ -70,7 +74,47 @@ impl Default for LoginOptions {
             method: Method::Auto,
             no_browser: false,
             timeout: DEFAULT_LOGIN_TIMEOUT,
+            reporter: None,
         }
+    }
+}
+
+/// What a login that waits for the user has to show them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginEvent {
+    /// The browser flow's sign-in page. `opener` names what was asked to open `url`
+    /// (`$BROWSER (firefox)`, `the default browser`); `None` when no browser was asked
+    /// (`no_browser`) or none could be started, so the user has to open it.
+    Browser { url: String, opener: Option<String> },
+    /// The device flow: enter `user_code` at `verification_uri` (or open
+    /// `verification_uri_complete`, the QR code's target) before `expires_at`. Cleaned of
+    /// control characters.
+    DeviceCode {
+        verification_uri: String,
+        verification_uri_complete: Option<String>,
+        user_code: String,
+        expires_at: OffsetDateTime,
+    },
+}
+
+/// A callback that receives [`LoginEvent`]s instead of stderr. Called on the login's task; it
+/// should hand the event on (to a channel) and return at once.
+#[derive(Clone)]
+pub struct LoginReporter(Arc<dyn Fn(LoginEvent) + Send + Sync>);
+
+impl LoginReporter {
+    pub fn new(report: impl Fn(LoginEvent) + Send + Sync + 'static) -> LoginReporter {
+        LoginReporter(Arc::new(report))
+    }
+
+    pub fn report(&self, event: LoginEvent) {
+        (self.0)(event)
+    }
+}
+
+impl std::fmt::Debug for LoginReporter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LoginReporter")
     }
 }
 
@@ -105,15 +149,17 @@ async fn login_locked(
         Method::Auto => match browser_available() {
             BrowserAvailability::Yes => false,
             BrowserAvailability::No(reason) => {
-                eprintln!(
-                    "portico: using the device code flow because {reason} (the browser flow needs a browser on this machine)"
-                );
+                if options.reporter.is_none() {
+                    eprintln!(
+                        "portico: using the device code flow because {reason} (the browser flow needs a browser on this machine)"
+                    );
+                }
                 true
             }
         },
     };
     let (token, registration) = if use_device {
-        device::run(&client, store, session).await?
+        device::run(&client, store, session, options.reporter.as_ref()).await?
     } else {
         pkce::run(&client, store, session, options).await?
     };
@@ -317,6 +363,32 @@ fn take_lock(store: &Store, session: &SsoSession) -> Result<lock::SessionLock, I
         dir: store.locks.clone(),
         source,
     })
+}
+
+/// Ctrl-C, listened for from the moment the login starts (not only once the wait begins), so
+/// an early Ctrl-C also ends in a clean cancel instead of the default kill.
+pub(crate) struct Interrupt {
+    #[cfg(unix)]
+    signal: Option<tokio::signal::unix::Signal>,
+}
+
+impl Interrupt {
+    pub(crate) fn new() -> Interrupt {
+        Interrupt {
+            #[cfg(unix)]
+            signal: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok(),
+        }
+    }
+
+    /// Resolves when the user presses Ctrl-C.
+    pub(crate) async fn recv(&mut self) {
+        #[cfg(unix)]
+        if let Some(signal) = &mut self.signal {
+            signal.recv().await;
+            return;
+        }
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// A token as CreateToken returned it, before it is written to the cache.

@@ -11,7 +11,9 @@ use tokio::net::{TcpListener, TcpStream};
 
 use super::errors::from_sdk;
 use super::register::{self, Flow};
-use super::{browser, IdentityError, LoginOptions, NewToken, Store, GRANT_AUTHORIZATION_CODE};
+use super::{
+    browser, IdentityError, LoginEvent, LoginOptions, NewToken, Store, GRANT_AUTHORIZATION_CODE,
+};
 use crate::cache::token::Registration;
 use crate::settings::SsoSession;
 
@@ -28,6 +30,7 @@ pub(super) async fn run(
     session: &SsoSession,
     options: &LoginOptions,
 ) -> Result<(NewToken, Registration), IdentityError> {
+    let mut interrupt = super::Interrupt::new();
     let registration = register::client_for(client, store, session, Flow::Pkce).await?;
     let listener = TcpListener::bind(("127.0.0.1", 0))
         .await
@@ -62,7 +65,17 @@ pub(super) async fn run(
         .add_extra_param("scopes", scopes)
         .url();
 
-    if options.no_browser {
+    if let Some(reporter) = &options.reporter {
+        let opener = if options.no_browser {
+            None
+        } else {
+            browser::open(url.as_str()).ok()
+        };
+        reporter.report(LoginEvent::Browser {
+            url: url.to_string(),
+            opener,
+        });
+    } else if options.no_browser {
         eprintln!(
             "portico: to sign in to {}, open this URL in a browser on this machine:\n\n  {url}\n",
             session.label()
@@ -79,17 +92,19 @@ pub(super) async fn run(
             ),
         }
     }
-    eprintln!(
-        "portico: waiting for the browser (up to {} min; Ctrl-C to cancel)…",
-        options.timeout.as_secs().div_ceil(60)
-    );
+    if options.reporter.is_none() {
+        eprintln!(
+            "portico: waiting for the browser (up to {} min; Ctrl-C to cancel)…",
+            options.timeout.as_secs().div_ceil(60)
+        );
+    }
 
     let callback = tokio::select! {
         result = wait_for_callback(&listener, state.secret()) => result?,
         _ = tokio::time::sleep(options.timeout) => {
             return Err(IdentityError::Timeout { seconds: options.timeout.as_secs() })
         }
-        _ = tokio::signal::ctrl_c() => return Err(IdentityError::Cancelled),
+        _ = interrupt.recv() => return Err(IdentityError::Cancelled),
     };
     drop(listener);
     let code = match callback {
