@@ -8,6 +8,12 @@ use clap::{ArgAction, Args, Parser, Subcommand};
 /// Examples, shown by `--help` and in the man page (entries separated by blank lines:
 /// first line the command, the rest what it does).
 pub const EXAMPLES: &str = "\
+portico demo
+Try portico first: the portal on a local Identity Center emulator, without an AWS account.
+
+eval \"$(portico)\"
+Open the portal, pick a role, and apply its credentials to this shell (Enter); see portico init.
+
 portico login
 Sign in to the configured sso-session in the browser (PKCE).
 
@@ -23,8 +29,17 @@ Sign out of every session and delete the cached tokens and credentials.
 portico configure --sso-session corp --start-url https://d-1234567890.awsapps.com/start --region eu-central-1
 Add an sso-session to ~/.aws/config (portico asks for what is missing when run in a terminal).
 
+portico profiles sync --sso-session corp --dry-run
+Show the profiles (one per account and role) a sync would write to ~/.aws/config; drop --dry-run to write them.
+
+portico doctor
+Check the config, cache permissions, sign-in, clock, endpoints, region and assignments, each with the fix.
+
 portico completions bash > ~/.local/share/bash-completion/completions/portico
 Install bash completions (also zsh, fish, powershell).
+
+eval \"$(portico init bash)\"
+Define pt, which opens the portal and applies the chosen role's credentials (put it in ~/.bashrc).
 
 AWS_CONFIG_FILE=./config portico -v --help
 Use another config file, and say more on stderr.
@@ -43,12 +58,18 @@ Endpoints for the OIDC and portal services, instead of https://oidc.REGION.amazo
 
 HOME
 Where ~/.aws is.
+
+SHELL
+Which shell code the portal prints with Enter when --format is not given (fish, pwsh, else bash/zsh), and the shell its `s` key starts.
+
+PORTICO_FEDERATION_ENDPOINT
+The console sign-in (federation) endpoint, instead of https://REGION.signin.aws.amazon.com/federation (used to point portico at the emulator).
 ";
 
 /// Files portico reads and writes (same format as EXAMPLES).
 pub const FILES: &str = "\
 ~/.aws/config
-Profiles and sso-sessions, shared with the AWS CLI and SDKs. portico configure changes only the lines it manages and never rewrites the file wholesale.
+Profiles and sso-sessions, shared with the AWS CLI and SDKs. portico configure and portico profiles sync change only the lines they manage and never rewrite the file wholesale; profiles sync marks its profiles with a `# managed by portico profiles sync` comment and touches no others.
 
 ~/.aws/config.portico-backup
 The config file as it was before portico's last write to it (one backup, replaced by each write).
@@ -58,6 +79,9 @@ Sign-in tokens and client registrations, in the AWS CLI's format, shared with it
 
 ~/.cache/portico/locks/
 Lock files that make concurrent portico processes sign in or refresh once ($XDG_CACHE_HOME is honoured).
+
+~/.cache/portico/portal.json
+The portal's memory: the sso-session used last and the roles picked recently (marked with a star).
 ";
 
 fn after_help() -> String {
@@ -95,8 +119,49 @@ pub struct Cli {
     #[arg(short, long, action = ArgAction::Count, global = true)]
     pub verbose: u8,
 
+    /// With no command: the portal (the account and role picker)
+    #[command(flatten)]
+    pub portal: PortalArgs,
+
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+impl Cli {
+    /// Parses the command line (exiting on errors, as clap does). The portal's flags belong to
+    /// the bare `portico` only; before a command they would be silently ignored, so they are
+    /// refused. (clap's `args_conflicts_with_subcommands` would refuse the global `-v` too.)
+    pub fn parse_checked() -> Cli {
+        use clap::CommandFactory;
+        let cli = Cli::parse();
+        let p = &cli.portal;
+        if cli.command.is_some()
+            && (p.sso_session.is_some() || p.profile.is_some() || p.format.is_some())
+        {
+            Cli::command()
+                .error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    "--sso-session, --profile and --format before a command are the portal's (`portico` alone); give a command's options after its name, e.g. `portico list --sso-session corp`",
+                )
+                .exit();
+        }
+        cli
+    }
+}
+
+/// `portico` with no command opens the portal: pick an account and role, then print its
+/// credentials as shell code (for `eval "$(portico)"`), open the console, start a shell…
+#[derive(Debug, Args, Default, Clone)]
+pub struct PortalArgs {
+    /// Open the portal on this [sso-session NAME] (default: the only one, or the one used last)
+    #[arg(long, value_name = "NAME", conflicts_with = "profile")]
+    pub sso_session: Option<String>,
+    /// Open the portal on the sso-session of this profile
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+    /// The shell code Enter prints [default: from $SHELL: fish, powershell for pwsh, else env]
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<crate::output::Format>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -137,11 +202,22 @@ pub enum Command {
     /// Create or update an sso-session (and a profile for one account and role) in ~/.aws/config
     #[command(after_help = CONFIGURE_HELP)]
     Configure(ConfigureArgs),
+    /// Write profiles for the accounts and roles assigned to you (`profiles sync`)
+    Profiles(ProfilesArgs),
+    /// Check the set-up (config, caches, sign-in, clock, network, region, assignments) and say how to fix it
+    #[command(after_help = DOCTOR_HELP)]
+    Doctor(DoctorArgs),
     /// Print shell completions (bash, zsh, fish, powershell, elvish) on stdout
     #[command(
         after_help = "Examples:\n  portico completions bash > ~/.local/share/bash-completion/completions/portico\n  portico completions zsh > \"${fpath[1]}/_portico\"\n  portico completions fish > ~/.config/fish/completions/portico.fish"
     )]
     Completions(CompletionsArgs),
+    /// Print a shell function that opens the portal and applies the chosen role's credentials
+    #[command(after_help = INIT_HELP)]
+    Init(InitArgs),
+    /// Try portico on a local Identity Center emulator: no AWS account, nothing in ~/.aws touched
+    #[command(after_help = DEMO_HELP)]
+    Demo(DemoArgs),
 }
 
 /// Which Identity Center session a command works on.
@@ -339,10 +415,156 @@ pub struct ConfigureArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ProfilesArgs {
+    #[command(subcommand)]
+    pub command: ProfilesCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfilesCommand {
+    /// Write one profile per account and role assigned to you; update and prune the ones it wrote
+    #[command(after_help = PROFILES_SYNC_HELP)]
+    Sync(SyncArgs),
+}
+
+const PROFILES_SYNC_HELP: &str = "\
+Each profile is marked with the comment `# managed by portico profiles sync (sso-session S)`.
+A later sync updates and removes only profiles carrying that mark: your own profiles and
+comments stay byte for byte. When one of your profiles already has a generated name, yours is
+kept and the generated one becomes NAME-ACCOUNT_ID (with a warning).
+
+Template placeholders: {account_name} {account_id} {role_name} {session}. Names are cleaned:
+characters other than letters, digits, _ . and - become -, repeated - collapse, - at either end
+is dropped; case is kept. Two accounts or roles that clean to the same name get -ACCOUNT_ID,
+then -ACCOUNT_ID-2, … appended, in a stable order.
+
+--dry-run prints the change as a diff on stdout and writes nothing. A real run prints a summary
+on stdout and keeps the previous file as config.portico-backup.
+
+Examples:
+  portico profiles sync --sso-session corp --dry-run
+  portico profiles sync --sso-session corp --region eu-west-1 --refresh
+  portico profiles sync --template '{session}-{account_name}-{role_name}' --credential-process";
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Sync this [sso-session NAME] (default: AWS_PROFILE's, or the only one in the file)
+    #[arg(long, value_name = "NAME", conflicts_with = "profile")]
+    pub sso_session: Option<String>,
+    /// Sync the sso-session this profile uses
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+    /// How to name the profiles (see below for the placeholders)
+    #[arg(long, value_name = "TEMPLATE", default_value = crate::cmd::profiles::DEFAULT_TEMPLATE)]
+    pub template: String,
+    /// Write `credential_process = portico credentials --account … --role … --sso-session …` instead of the sso_* keys
+    #[arg(long)]
+    pub credential_process: bool,
+    /// Set `region` (the default region for AWS calls) in every synced profile; without it, a region already there is kept
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Print the diff on stdout and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Ask Identity Center for the accounts and roles instead of using the list cached for an hour
+    #[arg(long)]
+    pub refresh: bool,
+    /// Remove synced profiles whose account or role is no longer assigned (the default)
+    #[arg(long, overrides_with = "no_prune")]
+    pub prune: bool,
+    /// Keep synced profiles whose account or role is no longer assigned
+    #[arg(long, overrides_with = "prune")]
+    pub no_prune: bool,
+    /// Never start a login; fail with exit status 4 instead
+    #[arg(long)]
+    pub no_login: bool,
+}
+
+const DOCTOR_HELP: &str = "\
+Each check prints ✓ (pass), ! (warning), ✗ (failure) or - (skipped, with the reason), and a
+`fix:` line saying what to do. Checks: config, sessions, profiles, credential-process,
+cache-permissions, then per sso-session token, refresh, oidc-endpoint, portal-endpoint, clock,
+start-url-region and assignments. Network checks send a GET to each endpoint, one
+RegisterClient naming the start URL, and one ListAccounts; doctor never signs in and never
+writes the config file (a token close to expiry is refreshed, as by any command).
+Exit status 0 when no check failed, 8 when one did.
+
+Examples:
+  portico doctor
+  portico doctor --sso-session corp
+  portico doctor --json | jq '.[] | select(.status == \"fail\")'";
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Check only this [sso-session NAME] (default: every session in the config file)
+    #[arg(long, value_name = "NAME", conflicts_with = "profile")]
+    pub sso_session: Option<String>,
+    /// Check only the sso-session this profile uses
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+    /// Print a JSON array of {check, status, message, fix, session} instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct CompletionsArgs {
     /// The shell to generate completions for
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+const INIT_HELP: &str = "\
+The function (named pt unless --name says otherwise) runs the portal and applies the credentials
+of the role you pick to the shell it runs in; Esc or Ctrl-C leaves the shell as it was. It passes its
+arguments on (pt --sso-session corp).
+
+Examples:
+  echo 'eval \"$(portico init bash)\"' >> ~/.bashrc
+  echo 'eval \"$(portico init zsh)\"' >> ~/.zshrc
+  echo 'portico init fish | source' >> ~/.config/fish/config.fish
+  Add-Content $PROFILE 'Invoke-Expression (& portico init powershell | Out-String)'";
+
+/// The shells `portico init` writes a function for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InitShell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The shell to write the function for
+    #[arg(value_enum)]
+    pub shell: InitShell,
+    /// The function's name
+    #[arg(long, value_name = "NAME", default_value = "pt")]
+    pub name: String,
+}
+
+const DEMO_HELP: &str = "\
+portico demo starts idc-emulator (installed beside portico by install.sh) with generated accounts
+and automatic approval, signs in to it in a throw-away HOME, config and cache, and opens the
+portal there. On exit the emulator stops and the throw-away directory is deleted.
+
+Examples:
+  portico demo
+  portico demo --accounts 2000
+  portico demo -- bash     # a shell in the demo world: try portico list, portico credentials";
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// How many accounts the emulator assigns to the demo user
+    #[arg(long, value_name = "N", default_value_t = 40, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub accounts: u32,
+    /// Roles (permission sets) in each account
+    #[arg(long, value_name = "M", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub roles_per_account: u32,
+    /// Run this command in the demo world instead of the portal
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
 }
 
 fn parse_seconds(text: &str) -> Result<Duration, String> {

@@ -20,13 +20,15 @@ pub enum Exit {
     AccessDenied = 6,
     /// The service could not be reached, kept throttling, or answered with errors.
     Service = 7,
+    /// `portico doctor` found at least one check that failed.
+    ChecksFailed = 8,
     /// Cancelled by the user (Ctrl-C).
     Cancelled = 130,
 }
 
 impl Exit {
     /// All codes with the one-line meaning printed in `--help` and the man page.
-    pub const ALL: [(Exit, &'static str); 9] = [
+    pub const ALL: [(Exit, &'static str); 10] = [
         (Exit::Ok, "success"),
         (
             Exit::Failure,
@@ -52,6 +54,10 @@ impl Exit {
         (
             Exit::Service,
             "Identity Center could not be reached, kept throttling or failed",
+        ),
+        (
+            Exit::ChecksFailed,
+            "portico doctor found a check that failed",
         ),
         (Exit::Cancelled, "cancelled with Ctrl-C"),
     ];

@@ -1,11 +1,10 @@
 use std::process::ExitCode;
 
-use clap::Parser;
 use portico::cli::{Cli, Command};
 use portico::exit::Exit;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_checked();
     portico::diag::set_verbosity(cli.verbose);
     match run(cli) {
         Ok(exit) => exit.into(),
@@ -26,10 +25,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
-        None => {
-            <Cli as clap::CommandFactory>::command().print_help()?;
-            Ok(Exit::Ok)
-        }
+        None => portico::cmd::portal::run(&cli.portal),
         Some(Command::Login(args)) => portico::cmd::login::run(&args),
         Some(Command::Logout(args)) => portico::cmd::logout::run(&args),
         Some(Command::Status(args)) => portico::cmd::status::run(&args),
@@ -38,7 +34,11 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         Some(Command::Console(args)) => portico::cmd::console::run(&args),
         Some(Command::List(args)) => portico::cmd::list::run(&args),
         Some(Command::Configure(args)) => portico::cmd::configure::run(&args),
+        Some(Command::Profiles(args)) => portico::cmd::profiles::run(&args),
+        Some(Command::Doctor(args)) => portico::cmd::doctor::run(&args),
         Some(Command::Completions(args)) => portico::cmd::completions::run(&args),
+        Some(Command::Init(args)) => portico::cmd::init::run(&args),
+        Some(Command::Demo(args)) => portico::cmd::demo::run(&args),
     }
 }
 

@@ -16,17 +16,25 @@ fn render() -> String {
     man.render_description_section(&mut out).unwrap();
     man.render_options_section(&mut out).unwrap();
 
-    // Each subcommand with its own synopsis and options, so the page is complete on its own.
-    let subcommands: Vec<_> = command
+    // Each subcommand (and each of theirs, e.g. `profiles sync`) with its own synopsis and
+    // options, so the page is complete on its own.
+    let subcommands: Vec<(String, &clap::Command)> = command
         .get_subcommands()
         .filter(|s| !s.is_hide_set())
+        .flat_map(|s| {
+            let name = format!("portico {}", s.get_name());
+            let nested = s
+                .get_subcommands()
+                .filter(|n| !n.is_hide_set() && n.get_name() != "help")
+                .map(move |n| (format!("portico {} {}", s.get_name(), n.get_name()), n));
+            std::iter::once((name, s)).chain(nested)
+        })
         .collect();
     if !subcommands.is_empty() {
         let mut roff = Roff::new();
         roff.control("SH", ["COMMANDS"]);
         roff.to_writer(&mut out).unwrap();
-        for sub in subcommands {
-            let name = format!("portico {}", sub.get_name());
+        for (name, sub) in subcommands {
             let sub_man = clap_mangen::Man::new(
                 sub.clone()
                     .bin_name(name.clone())

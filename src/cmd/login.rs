@@ -18,6 +18,7 @@ pub fn run(args: &LoginArgs) -> anyhow::Result<Exit> {
         },
         no_browser: args.no_browser,
         timeout: args.timeout,
+        reporter: None,
     };
     let token = super::runtime()?.block_on(identity::login(&store, &session, &options))?;
     let now = OffsetDateTime::now_utc();

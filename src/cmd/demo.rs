@@ -1,0 +1,396 @@
+//! `portico demo`: the newcomer's first run, on a machine with no Identity Center. It starts
+//! `idc-emulator` (installed beside portico) with generated accounts and automatic approval,
+//! makes a throw-away HOME with its own config and caches, signs in there, and runs the portal
+//! (or a command given after `--`) as a child process whose environment points only at that
+//! world. Nothing under the user's real `~/.aws` or cache is read or written. On exit — also
+//! after an error, Ctrl-C or SIGTERM — the emulator is stopped and the directory deleted.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use serde::Deserialize;
+
+use crate::awsconfig::edit::{EditableFile, SectionId};
+use crate::cli::DemoArgs;
+use crate::exit::Exit;
+use crate::portal::Account;
+
+/// The sso-session the demo config defines.
+const SESSION: &str = "demo";
+
+/// Longest wait for the emulator's ready line.
+const START_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Variables that would point the demo at the user's own setup, or hand it other credentials.
+const CLEARED: [&str; 10] = [
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+];
+
+pub fn run(args: &DemoArgs) -> anyhow::Result<Exit> {
+    if args.command.is_empty() {
+        // Fail before starting anything: the portal needs a terminal.
+        super::portal::check_terminal()?;
+    }
+    let me = std::env::current_exe().context("cannot find the running portico executable")?;
+    let emulator = find_emulator(&me)?;
+    let interrupted = watch_signals();
+    let world = World::create(&me, &emulator, args)?;
+    eprintln!(
+        "portico demo: an Identity Center emulator at {} assigns you {} accounts × {} roles;\n\
+         portico demo: its world lives in {} and is deleted when you leave.",
+        world.url,
+        args.accounts,
+        args.roles_per_account,
+        world.dir.path().display()
+    );
+    let prepared = world
+        .sign_in()
+        .and_then(|()| world.add_profiles())
+        .and_then(|profiles| {
+            if !profiles.is_empty() {
+                eprintln!(
+                    "portico demo: signed in; profiles {} are in the demo config.",
+                    profiles.join(" and ")
+                );
+            }
+            let mut command = match args.command.split_first() {
+                None => world.command(&me),
+                Some((program, rest)) => {
+                    let mut c = world.command(Path::new(program));
+                    c.args(rest);
+                    c
+                }
+            };
+            command
+                .spawn()
+                .with_context(|| format!("cannot run {}", command.get_program().to_string_lossy()))
+        });
+    let child = match prepared {
+        Ok(child) => child,
+        Err(_) if interrupted.load(Ordering::SeqCst) => return Ok(Exit::Cancelled),
+        Err(e) => return Err(e),
+    };
+    let status = wait(child, &interrupted)?;
+    // Stop the emulator and delete the world before saying how it ended.
+    drop(world);
+    match status.code() {
+        Some(0) => Ok(Exit::Ok),
+        Some(130) | None => Ok(Exit::Cancelled),
+        Some(code) => std::process::exit(code),
+    }
+}
+
+/// `idc-emulator` beside the running portico (install.sh puts both in PREFIX/bin; a cargo
+/// build both in target/debug), else on PATH.
+fn find_emulator(me: &Path) -> anyhow::Result<PathBuf> {
+    let name = format!("idc-emulator{}", std::env::consts::EXE_SUFFIX);
+    let beside = me.parent().map(|dir| dir.join(&name));
+    let on_path = std::env::var_os("PATH")
+        .map(|p| {
+            std::env::split_paths(&p)
+                .map(|dir| dir.join(&name))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    beside
+        .into_iter()
+        .chain(on_path)
+        .find(|p| p.is_file())
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "cannot find idc-emulator beside {} or on PATH; run ./install.sh in the portico source tree (it installs portico and idc-emulator together)",
+                me.display()
+            )
+        })
+}
+
+/// The emulator's first line on stdout.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Ready {
+    url: String,
+    start_url: String,
+    region: String,
+}
+
+/// The throw-away world: a running emulator and a directory holding HOME. Dropping it stops
+/// the one and deletes the other.
+struct World {
+    emulator: Child,
+    url: String,
+    home: PathBuf,
+    portico_dir: Option<PathBuf>,
+    dir: tempfile::TempDir,
+}
+
+impl World {
+    fn create(me: &Path, emulator: &Path, args: &DemoArgs) -> anyhow::Result<World> {
+        let dir = tempfile::Builder::new()
+            .prefix("portico-demo-")
+            .tempdir()
+            .context("cannot create the demo's temporary directory")?;
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(home.join(".aws"))
+            .with_context(|| format!("creating {}", home.display()))?;
+        let log_path = dir.path().join("emulator.log");
+        let log = std::fs::File::create(&log_path)
+            .with_context(|| format!("creating {}", log_path.display()))?;
+        let mut child = Command::new(emulator)
+            .args(["--accounts", &args.accounts.to_string()])
+            .args(["--roles-per-account", &args.roles_per_account.to_string()])
+            .arg("--auto-approve")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("cannot start {}", emulator.display()))?;
+        let ready = match read_ready(&mut child) {
+            Ok(ready) => ready,
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+                let last = log.lines().last().unwrap_or("no output");
+                return Err(e.context(format!(
+                    "{} did not start ({})",
+                    emulator.display(),
+                    last.trim()
+                )));
+            }
+        };
+        let world = World {
+            emulator: child,
+            url: ready.url,
+            home,
+            portico_dir: me.parent().map(Path::to_path_buf),
+            dir,
+        };
+        let config = format!(
+            "# portico demo: a throw-away config for the Identity Center emulator at {}\n\
+             [sso-session {SESSION}]\n\
+             sso_start_url = {}\n\
+             sso_region = {}\n\
+             sso_registration_scopes = sso:account:access\n",
+            world.url, ready.start_url, ready.region
+        );
+        std::fs::write(world.config_path(), config)
+            .with_context(|| format!("writing {}", world.config_path().display()))?;
+        Ok(world)
+    }
+
+    fn config_path(&self) -> PathBuf {
+        self.home.join(".aws").join("config")
+    }
+
+    /// `program` with the environment of the demo world only.
+    fn command(&self, program: &Path) -> Command {
+        let mut command = Command::new(program);
+        for var in CLEARED {
+            command.env_remove(var);
+        }
+        let aws = self.home.join(".aws");
+        command
+            .env("HOME", &self.home)
+            .env("XDG_CACHE_HOME", self.home.join(".cache"))
+            .env("AWS_CONFIG_FILE", aws.join("config"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", aws.join("credentials"))
+            .env("AWS_ENDPOINT_URL_SSO", &self.url)
+            .env("AWS_ENDPOINT_URL_SSO_OIDC", &self.url)
+            .env(
+                crate::console::FEDERATION_ENDPOINT_ENV,
+                format!("{}/federation", self.url),
+            );
+        // `portico` in a demo shell is this portico.
+        if let Some(dir) = &self.portico_dir {
+            let rest = std::env::var_os("PATH").unwrap_or_default();
+            let paths = std::iter::once(dir.clone()).chain(std::env::split_paths(&rest));
+            if let Ok(path) = std::env::join_paths(paths) {
+                command.env("PATH", path);
+            }
+        }
+        command
+    }
+
+    fn portico(&self) -> Command {
+        let me = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("portico"));
+        self.command(&me)
+    }
+
+    /// Signs in with the device code, which the emulator approves at once.
+    fn sign_in(&self) -> anyhow::Result<()> {
+        let out = self
+            .portico()
+            .args(["login", "--device-code", "--sso-session", SESSION])
+            .stdin(Stdio::null())
+            .output()
+            .context("cannot run portico login")?;
+        if !out.status.success() {
+            anyhow::bail!(
+                "signing in to the emulator failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        Ok(())
+    }
+
+    /// Lists the accounts (which fills the portal's cache) and writes two profiles, so that
+    /// `portico credentials --profile …` and the AWS CLI have something to try. Returns
+    /// their names.
+    fn add_profiles(&self) -> anyhow::Result<Vec<String>> {
+        let out = self
+            .portico()
+            .args(["list", "--json", "--sso-session", SESSION])
+            .stdin(Stdio::null())
+            .output()
+            .context("cannot run portico list")?;
+        if !out.status.success() {
+            anyhow::bail!(
+                "listing the emulator's accounts failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        #[derive(Deserialize)]
+        struct Listed {
+            accounts: Vec<Account>,
+        }
+        let listed: Listed =
+            serde_json::from_slice(&out.stdout).context("reading portico list --json")?;
+        let picks: Vec<(&Account, &String)> = listed
+            .accounts
+            .iter()
+            .filter_map(|a| a.roles.first().map(|r| (a, r)))
+            .take(2)
+            .collect();
+        let mut file = EditableFile::open(&self.config_path())?;
+        let mut names = Vec::new();
+        for (account, role) in picks {
+            let name = crate::tui::default_profile_name(&account.account_name, role);
+            file.doc.upsert(
+                &SectionId::profile(&name),
+                &[
+                    ("sso_session", SESSION),
+                    ("sso_account_id", account.account_id.as_str()),
+                    ("sso_role_name", role.as_str()),
+                    ("region", "eu-west-1"),
+                ],
+                &[],
+            )?;
+            names.push(name);
+        }
+        file.save(&self.home.join(".cache").join("portico").join("locks"))?;
+        Ok(names)
+    }
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        let _ = self.emulator.kill();
+        let _ = self.emulator.wait();
+    }
+}
+
+/// Reads the emulator's ready line, giving up after [`START_TIMEOUT`].
+fn read_ready(child: &mut Child) -> anyhow::Result<Ready> {
+    let stdout = child.stdout.take().context("the emulator has no stdout")?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(stdout);
+        let mut line = String::new();
+        let read = reader.read_line(&mut line).map(|_| line);
+        let _ = tx.send(read);
+        // Keep reading so that the emulator never writes into a closed pipe.
+        let _ = std::io::copy(&mut reader.take(u64::MAX), &mut std::io::sink());
+    });
+    let line = rx
+        .recv_timeout(START_TIMEOUT)
+        .map_err(|_| anyhow::anyhow!("no ready line within {} s", START_TIMEOUT.as_secs()))?
+        .context("reading the emulator's ready line")?;
+    serde_json::from_str(line.trim())
+        .with_context(|| format!("unexpected first line from the emulator: {:?}", line.trim()))
+}
+
+/// Waits for the demo's child. On SIGINT, SIGTERM or SIGHUP to this process the child is
+/// asked to quit (the portal restores the terminal on SIGTERM) and, failing that, killed.
+fn wait(mut child: Child, interrupted: &AtomicBool) -> anyhow::Result<ExitStatus> {
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        if interrupted.load(Ordering::SeqCst) {
+            terminate(&mut child);
+            return Ok(child.wait()?);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn terminate(child: &mut Child) {
+    #[cfg(unix)]
+    {
+        let asked = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while asked && Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    let _ = child.kill();
+}
+
+/// Notes SIGINT, SIGTERM and SIGHUP instead of dying of them, so that the world is always
+/// cleaned up.
+fn watch_signals() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let set = flag.clone();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let Ok(runtime) = super::runtime() else {
+                let _ = ready_tx.send(());
+                return;
+            };
+            runtime.block_on(async move {
+                let signals = (
+                    signal(SignalKind::interrupt()),
+                    signal(SignalKind::terminate()),
+                    signal(SignalKind::hangup()),
+                );
+                let _ = ready_tx.send(());
+                let (Ok(mut int), Ok(mut term), Ok(mut hup)) = signals else {
+                    return;
+                };
+                tokio::select! {
+                    _ = int.recv() => {}
+                    _ = term.recv() => {}
+                    _ = hup.recv() => {}
+                }
+                set.store(true, Ordering::SeqCst);
+            });
+        });
+        // The handlers are in place before anything is started that needs cleaning up.
+        let _ = ready_rx.recv();
+    }
+    flag
+}

@@ -1,0 +1,829 @@
+//! `portico` with no command: the portal. The TUI (`crate::tui`) is pure state and view; this
+//! module wires it to the world — the config file, sign-in, the account list and its cache,
+//! role credentials, the clipboard, the browser and the shell.
+//!
+//! Network work (sign-in, refresh, listing, logout) runs on background threads, each with its
+//! own single-threaded tokio runtime, and reports back as [`Action`]s through the channel the
+//! event loop reads. A thread per job, rather than tasks on one runtime, because identity's
+//! session lock is a blocking file lock: two tasks of one runtime waiting on each other through
+//! it would never wake. Effects that need the terminal itself (print and leave, a subshell, the
+//! clipboard, the console) leave the event loop, run, and re-enter it.
+//!
+//! While the TUI is up nothing may write to stdout (it belongs to `eval "$(portico)"`) or
+//! stderr (it would draw over the screen): sign-in reports through a [`LoginReporter`], and
+//! errors go to the status line.
+
+mod jobs;
+mod memory;
+
+use std::io::{IsTerminal, Write};
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use anyhow::Context as _;
+use time::OffsetDateTime;
+
+use super::configure::{self, Answers, DEFAULT_SCOPE};
+use super::credentials::{self, Target};
+use crate::awsconfig::edit::{EditError, EditableFile, SectionId};
+use crate::awsconfig::{ConfigFile, LoadError};
+use crate::cache::accounts::AccountsCache;
+use crate::cli::PortalArgs;
+use crate::console;
+use crate::exit::Exit;
+use crate::identity::{
+    self, BrowserAvailability, IdentityError, LoginOptions, Method, OnMissing, Store,
+};
+use crate::output::{self, Format, RoleCredentials};
+use crate::settings::{Context, Environment, Selector, SsoSession};
+use crate::tui::{
+    self, Action, App, Choice, CrosstermEvents, Effect, LoginState, RecentUse, SessionInfo,
+    TerminalGuard,
+};
+use jobs::{describe, list_accounts, needs_sign_in, sign_out, spawn, Courier, Job};
+use memory::Memory;
+
+/// A cached account list younger than this is shown without asking the portal again; an
+/// older one is shown at once and refreshed in the background.
+const REFRESH_AFTER: time::Duration = time::Duration::minutes(10);
+
+/// Set while a subshell has the terminal: Ctrl-C there belongs to the shell, not the portal.
+static SUSPENDED: AtomicBool = AtomicBool::new(false);
+
+pub fn run(args: &PortalArgs) -> anyhow::Result<Exit> {
+    check_terminal()?;
+    // `-v` lines on stderr would draw over the screen.
+    crate::diag::set_verbosity(0);
+    let ctx = Context::load(Environment::from_process())?;
+    let format = args
+        .format
+        .unwrap_or_else(|| shell_format(std::env::var("SHELL").ok().as_deref(), cfg!(windows)));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut portal = Portal::new(ctx, tx.clone())?;
+    let start = portal.start(args)?;
+
+    watch_signals(tx);
+    let mut app = App::new(OffsetDateTime::now_utc());
+    let mut guard = TerminalGuard::enter().context("cannot set up the terminal for the portal")?;
+    let mut events = CrosstermEvents::new(rx);
+    match start {
+        Start::Open(session, skipped) => {
+            apply(&mut app, Action::SessionSelected(session_info(&session)));
+            portal.open(session, &mut app);
+            report_skipped(&mut app, &skipped);
+        }
+        Start::Choose(action, skipped) => {
+            if let Some(effect) = tui::update(&mut app, action) {
+                if let ControlFlow::Break(Effect::Quit) = portal.on_effect(effect, &mut app) {
+                    return Ok(Exit::Cancelled);
+                }
+            }
+            report_skipped(&mut app, &skipped);
+        }
+    }
+
+    loop {
+        let effect = tui::run_loop(
+            guard.terminal(),
+            &mut app,
+            &mut events,
+            |effect, app| portal.on_effect(effect, app),
+            OffsetDateTime::now_utc,
+        )?;
+        let done = match effect {
+            Effect::Quit => return Ok(Exit::Cancelled),
+            Effect::PrintExports(choice) => {
+                busy(&mut guard, &mut app, fetching(&choice));
+                match portal.credentials(&choice) {
+                    Ok((creds, region)) => {
+                        drop(guard);
+                        print_exports(format, &creds, region.as_deref())?;
+                        return Ok(Exit::Ok);
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Effect::CopyExports(choice) => {
+                busy(&mut guard, &mut app, fetching(&choice));
+                portal.credentials(&choice).and_then(|(creds, region)| {
+                    guard.copy_to_clipboard(&output::render(format, &creds, region.as_deref()))?;
+                    Ok(format!(
+                        "sent the exports for {} in {} to the clipboard (OSC 52)",
+                        choice.role, choice.account_name
+                    ))
+                })
+            }
+            Effect::CopyText(text) => guard
+                .copy_to_clipboard(&text)
+                .map(|()| "sent the link to the clipboard (OSC 52)".to_string())
+                .map_err(Into::into),
+            Effect::Subshell(choice) => {
+                busy(&mut guard, &mut app, fetching(&choice));
+                portal.subshell(&mut guard, &choice)
+            }
+            Effect::OpenConsole(choice) => {
+                busy(&mut guard, &mut app, fetching(&choice));
+                portal.console(&mut guard, &choice)
+            }
+            other => {
+                // on_effect breaks out only with the effects above.
+                let _ = portal.on_effect(other, &mut app);
+                continue;
+            }
+        };
+        match done {
+            Ok(note) => apply(&mut app, Action::Status(note)),
+            Err(e) => show_error(&mut app, &e),
+        }
+        apply(&mut app, Action::RecentUses(portal.recent()));
+    }
+}
+
+/// The portal needs a terminal to read keys from and draw on; scripts get the commands that
+/// do the same without one.
+pub(super) fn check_terminal() -> anyhow::Result<()> {
+    let tty = cfg!(windows)
+        || std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/tty")
+            .is_ok();
+    if !std::io::stdin().is_terminal() || !tty {
+        anyhow::bail!(
+            "the portal needs a terminal (stdin is not one); in scripts use `portico list` to see your accounts and roles and `portico credentials` to get keys"
+        );
+    }
+    Ok(())
+}
+
+/// The shell code format for the user's shell: `$SHELL` names it (`/usr/bin/fish`, `pwsh`).
+pub fn shell_format(shell: Option<&str>, windows: bool) -> Format {
+    let name = shell
+        .map(|s| s.rsplit(['/', '\\']).next().unwrap_or(s))
+        .map(|s| s.trim_end_matches(".exe").to_ascii_lowercase());
+    match name.as_deref() {
+        Some("fish") => Format::Fish,
+        Some("pwsh" | "powershell") => Format::Powershell,
+        Some(_) => Format::Env,
+        None if windows => Format::Powershell,
+        None => Format::Env,
+    }
+}
+
+fn print_exports(
+    format: Format,
+    creds: &RoleCredentials,
+    region: Option<&str>,
+) -> anyhow::Result<()> {
+    let text = output::render(format, creds, region);
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
+    if std::io::stdout().is_terminal() {
+        eprintln!(
+            "portico: to apply these to your shell, run eval \"$(portico)\", or define a function with `portico init bash|zsh|fish|powershell`"
+        );
+    }
+    Ok(())
+}
+
+fn fetching(choice: &Choice) -> String {
+    format!(
+        "getting credentials for {} in {}…",
+        choice.role, choice.account_name
+    )
+}
+
+/// Shows `note` in the status line at once, before work that blocks the loop for a moment.
+fn busy(guard: &mut TerminalGuard, app: &mut App, note: String) {
+    apply(app, Action::Status(note));
+    let _ = guard
+        .terminal()
+        .draw(|frame| frame.render_widget(&*app, frame.area()));
+}
+
+/// Applies an action that never asks for an effect (results, notes, errors).
+fn apply(app: &mut App, action: Action) {
+    let effect = tui::update(app, action);
+    debug_assert!(effect.is_none(), "a result action asked for {effect:?}");
+}
+
+fn show_error(app: &mut App, err: &anyhow::Error) {
+    if needs_sign_in(err) {
+        apply(app, Action::LoginState(LoginState::SignedOut));
+    }
+    apply(app, Action::Error(describe(err)));
+}
+
+fn report_skipped(app: &mut App, skipped: &[String]) {
+    if let Some(first) = skipped.first() {
+        apply(app, Action::Error(format!("skipped a session: {first}")));
+    }
+}
+
+fn session_info(session: &SsoSession) -> SessionInfo {
+    SessionInfo {
+        name: session.cache_key().to_string(),
+        start_url: session.start_url.clone(),
+        region: session.region.clone(),
+    }
+}
+
+/// How the portal starts: on a session the flags named, or with the configured ones.
+enum Start {
+    Open(SsoSession, Vec<String>),
+    Choose(Action, Vec<String>),
+}
+
+/// The region a profile for this role names (for `AWS_REGION` in the exports): the first
+/// profile of the session with the same account and role that has a `region`.
+pub fn profile_region(
+    config: &ConfigFile,
+    session: &SsoSession,
+    account_id: &str,
+    role: &str,
+) -> Option<String> {
+    config.profile_names().into_iter().find_map(|name| {
+        let p = config.profile(name)?;
+        let same_session = match (&session.name, p.get("sso_session")) {
+            (Some(ours), Some(theirs)) => ours == theirs,
+            (None, None) => p.get("sso_start_url") == Some(session.start_url.as_str()),
+            _ => false,
+        };
+        (same_session
+            && p.get("sso_account_id") == Some(account_id)
+            && p.get("sso_role_name") == Some(role))
+        .then(|| p.get("region").map(String::from))
+        .flatten()
+    })
+}
+
+/// The portal's side of the TUI: what it knows of the world and the jobs it runs.
+struct Portal {
+    ctx: Context,
+    store: Store,
+    cache_root: PathBuf,
+    tx: Sender<Action>,
+    /// The sessions offered (cache key = the name the TUI shows).
+    sessions: Vec<SsoSession>,
+    current: Option<SsoSession>,
+    memory: Memory,
+    generation: Arc<AtomicU64>,
+    sign_in: Option<Job>,
+    refresh: Option<Job>,
+}
+
+impl Portal {
+    fn new(ctx: Context, tx: Sender<Action>) -> anyhow::Result<Portal> {
+        let store = Store::from_env(&ctx.env)?;
+        let cache_root = ctx.env.portico_cache_dir()?;
+        let memory = Memory::load(&Memory::path(&cache_root));
+        Ok(Portal {
+            ctx,
+            store,
+            cache_root,
+            tx,
+            sessions: Vec::new(),
+            current: None,
+            memory,
+            generation: Arc::new(AtomicU64::new(0)),
+            sign_in: None,
+            refresh: None,
+        })
+    }
+
+    fn courier(&self) -> Courier {
+        Courier::new(self.tx.clone(), &self.generation)
+    }
+
+    /// The session the flags name (resolved before the terminal is taken, so a typo is a
+    /// plain error), or the configured sessions to choose from.
+    fn start(&mut self, args: &PortalArgs) -> anyhow::Result<Start> {
+        if args.sso_session.is_some() || args.profile.is_some() {
+            let session = self.ctx.session(&Selector {
+                profile: args.profile.clone(),
+                sso_session: args.sso_session.clone(),
+                ..Selector::default()
+            })?;
+            self.sessions = vec![session.clone()];
+            return Ok(Start::Open(session, Vec::new()));
+        }
+        let mut skipped = Vec::new();
+        self.sessions.clear();
+        for session in self.ctx.all_sessions() {
+            match session {
+                Ok(s) => self.sessions.push(s),
+                Err(e) => skipped.push(e.to_string()),
+            }
+        }
+        Ok(Start::Choose(
+            Action::Sessions {
+                sessions: self.sessions.iter().map(session_info).collect(),
+                last: self.memory.last_session.clone(),
+                config_path: self.ctx.config.path.display().to_string(),
+            },
+            skipped,
+        ))
+    }
+
+    /// Carries out an effect that does not need the terminal; the others break out of the
+    /// event loop to `run`.
+    fn on_effect(&mut self, effect: Effect, app: &mut App) -> ControlFlow<Effect> {
+        match effect {
+            Effect::SessionChosen(info) => {
+                match self.sessions.iter().find(|s| s.cache_key() == info.name) {
+                    Some(session) => {
+                        let session = session.clone();
+                        self.memory.last_session = Some(info.name.clone());
+                        self.save_memory();
+                        self.open(session, app);
+                    }
+                    None => apply(
+                        app,
+                        Action::Error(format!("no sso-session {} is configured", info.name)),
+                    ),
+                }
+            }
+            Effect::WriteSessionConfig(info) => match self.write_session(&info) {
+                Ok(session) => {
+                    self.memory.last_session = Some(info.name.clone());
+                    self.save_memory();
+                    apply(app, Action::SessionSelected(info));
+                    apply(
+                        app,
+                        Action::Status(format!(
+                            "added [sso-session {}] to {}",
+                            session.cache_key(),
+                            self.ctx.config.path.display()
+                        )),
+                    );
+                    self.open(session, app);
+                }
+                Err(e) => show_error(app, &e),
+            },
+            Effect::StartLogin { device_code } => self.connect(Some(device_code), true),
+            Effect::CancelLogin => self.sign_in = None,
+            Effect::SaveProfile { choice, name } => match self.save_profile(&choice, &name) {
+                Ok(note) => apply(app, Action::Status(note)),
+                Err(e) => show_error(app, &e),
+            },
+            Effect::Refresh => self.refresh_list(),
+            Effect::Logout => self.logout(),
+            other @ (Effect::PrintExports(_)
+            | Effect::CopyExports(_)
+            | Effect::CopyText(_)
+            | Effect::Subshell(_)
+            | Effect::OpenConsole(_)
+            | Effect::Quit) => return ControlFlow::Break(other),
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// Works on `session` from now on: the cached list and the recent roles at once, then
+    /// the token (refreshed silently, or a sign-in when there is none) and a fresh list.
+    fn open(&mut self, session: SsoSession, app: &mut App) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.sign_in = None;
+        self.refresh = None;
+        let key = session.cache_key().to_string();
+        self.current = Some(session);
+        apply(app, Action::RecentUses(self.memory.recent_for(&key)));
+        let now = OffsetDateTime::now_utc();
+        let cached = AccountsCache::under(&self.cache_root).load(&key);
+        let stale = match &cached {
+            Some((_, at)) => *at > now || now - *at >= REFRESH_AFTER,
+            None => true,
+        };
+        if let Some((accounts, fetched_at)) = cached {
+            apply(
+                app,
+                Action::AccountsLoaded {
+                    accounts,
+                    fetched_at,
+                },
+            );
+        }
+        self.connect(None, stale);
+    }
+
+    /// Gets a token, then lists the accounts if `list`. `device_code: None` first tries the
+    /// cached token (refreshing it silently) and signs in only if that fails; `Some` signs in
+    /// now, with the device code if `true`.
+    fn connect(&mut self, device_code: Option<bool>, list: bool) {
+        let Some(session) = self.current.clone() else {
+            return;
+        };
+        // Drop a sign-in under way before starting another.
+        self.sign_in = None;
+        let store = self.store.clone();
+        let accounts = AccountsCache::under(&self.cache_root);
+        self.sign_in = Some(spawn(self.courier(), move |courier| async move {
+            let options = |device: bool| LoginOptions {
+                method: if device {
+                    Method::DeviceCode
+                } else {
+                    Method::Auto
+                },
+                reporter: Some(courier.login_reporter()),
+                ..LoginOptions::default()
+            };
+            let token = match device_code {
+                Some(device) => identity::login(&store, &session, &options(device)).await,
+                None => match identity::access_token(&store, &session, &OnMissing::Fail).await {
+                    Ok(_) => store
+                        .tokens
+                        .load_token(&session)
+                        .map_err(IdentityError::from)
+                        .and_then(|t| {
+                            t.ok_or(IdentityError::Service {
+                                operation: "CreateToken",
+                                detail: "the token vanished from the cache".into(),
+                            })
+                        }),
+                    Err(IdentityError::LoginRequired { .. }) => {
+                        identity::login(&store, &session, &options(false)).await
+                    }
+                    Err(e) => Err(e),
+                },
+            };
+            let token = match token {
+                Ok(token) => token,
+                Err(IdentityError::Cancelled) => return,
+                Err(e) => {
+                    courier.send(Action::LoginState(LoginState::SignedOut));
+                    courier.send(Action::Error(describe(&anyhow::Error::from(e))));
+                    return;
+                }
+            };
+            if let Some(expires_at) = token.expires_at() {
+                courier.send(Action::LoginState(LoginState::SignedIn { expires_at }));
+            }
+            if list {
+                list_accounts(&courier, &store, &session, &accounts).await;
+            }
+        }));
+    }
+
+    fn refresh_list(&mut self) {
+        let Some(session) = self.current.clone() else {
+            return;
+        };
+        let store = self.store.clone();
+        let accounts = AccountsCache::under(&self.cache_root);
+        self.refresh = Some(spawn(self.courier(), move |courier| async move {
+            list_accounts(&courier, &store, &session, &accounts).await;
+        }));
+    }
+
+    /// Like `portico logout` for the open session, reporting to the status line.
+    fn logout(&mut self) {
+        let Some(session) = self.current.clone() else {
+            return;
+        };
+        // Results of work started before the logout are of no use any more.
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.sign_in = None;
+        self.refresh = None;
+        let store = self.store.clone();
+        let root = self.cache_root.clone();
+        // Kept in the refresh slot so that it is not cancelled at once; a new session or
+        // sign-in does not need to wait for it.
+        self.refresh = Some(spawn(self.courier(), move |courier| async move {
+            match sign_out(&store, &root, &session).await {
+                Ok(note) => {
+                    courier.send(Action::LoginState(LoginState::SignedOut));
+                    courier.send(Action::Status(note));
+                }
+                Err(e) => courier.fail(&e),
+            }
+        }));
+    }
+
+    /// Role credentials for the chosen row (cached, or fetched once), and the region of a
+    /// profile for that role, if one names it.
+    fn credentials(
+        &mut self,
+        choice: &Choice,
+    ) -> anyhow::Result<(RoleCredentials, Option<String>)> {
+        let session = self.current.clone().context("no session is open")?;
+        let signing_in = self.sign_in.as_ref().is_some_and(Job::is_running);
+        let token_fresh = matches!(
+            self.store.tokens.load_token(&session),
+            Ok(Some(t)) if t.is_fresh(OffsetDateTime::now_utc())
+        );
+        if signing_in && !token_fresh {
+            // The sign-in holds the session's lock until the user approves: waiting for it
+            // here would freeze the screen that shows what to approve.
+            anyhow::bail!("still signing in; try again once the sign-in is done");
+        }
+        let region = profile_region(&self.ctx.config, &session, &choice.account_id, &choice.role);
+        let target = Target {
+            session: session.clone(),
+            account_id: choice.account_id.clone(),
+            role_name: choice.role.clone(),
+            region: region.clone(),
+        };
+        let creds = credentials::obtain(&self.ctx, &target, &OnMissing::Fail)?;
+        self.memory.record(
+            session.cache_key(),
+            &choice.account_id,
+            &choice.role,
+            OffsetDateTime::now_utc(),
+        );
+        self.save_memory();
+        Ok((creds, region))
+    }
+
+    fn recent(&self) -> Vec<RecentUse> {
+        self.current
+            .as_ref()
+            .map(|s| self.memory.recent_for(s.cache_key()))
+            .unwrap_or_default()
+    }
+
+    fn save_memory(&self) {
+        // Losing the history is harmless; an error here must not get in the way.
+        let _ = self.memory.save(&Memory::path(&self.cache_root));
+    }
+
+    fn lock_dir(&self) -> PathBuf {
+        self.cache_root.join("locks")
+    }
+
+    fn reload_config(&mut self) -> anyhow::Result<()> {
+        self.ctx = Context::load(self.ctx.env.clone())?;
+        Ok(())
+    }
+
+    /// The first-run form's `[sso-session]`, written through the line-preserving editor.
+    fn write_session(&mut self, info: &SessionInfo) -> anyhow::Result<SsoSession> {
+        let path = self.ctx.config.path.clone();
+        let mut file = open_config(&path)?;
+        let answers = Answers {
+            session: info.name.clone(),
+            start_url: info.start_url.clone(),
+            region: info.region.clone(),
+            scopes: Some(vec![DEFAULT_SCOPE.to_string()]),
+            profile: None,
+        };
+        configure::apply(&mut file.doc, &answers)?;
+        file.save(&self.lock_dir())?;
+        self.reload_config()?;
+        let session = self.ctx.named_session(&info.name)?;
+        self.sessions = vec![session.clone()];
+        Ok(session)
+    }
+
+    /// `[profile NAME]` pointing at the open session's account and role. An existing profile
+    /// is never repurposed: the user picks another name.
+    fn save_profile(&mut self, choice: &Choice, name: &str) -> anyhow::Result<String> {
+        let session = self.current.clone().context("no session is open")?;
+        let Some(session_name) = session.name.clone() else {
+            anyhow::bail!(
+                "profiles can only point at an [sso-session]; this session comes from a legacy profile (run `portico configure` to add one)"
+            );
+        };
+        let path = self.ctx.config.path.clone();
+        let mut file = open_config(&path)?;
+        let id = SectionId::profile(name);
+        if let Some(existing) = file.doc.section(&id) {
+            let same = existing.get("sso_session") == Some(session_name.as_str())
+                && existing.get("sso_account_id") == Some(choice.account_id.as_str())
+                && existing.get("sso_role_name") == Some(choice.role.as_str());
+            if same {
+                return Ok(format!(
+                    "[{id}] in {} already uses {} in {}",
+                    path.display(),
+                    choice.role,
+                    choice.account_name
+                ));
+            }
+            anyhow::bail!(
+                "[{id}] already exists in {} (line {}) for something else; choose another name",
+                path.display(),
+                existing.line
+            );
+        }
+        file.doc.upsert(
+            &id,
+            &[
+                ("sso_session", session_name.as_str()),
+                ("sso_account_id", choice.account_id.as_str()),
+                ("sso_role_name", choice.role.as_str()),
+            ],
+            &[],
+        )?;
+        file.save(&self.lock_dir())?;
+        self.reload_config()?;
+        Ok(format!("added [{id}] to {}", path.display()))
+    }
+
+    /// Suspends the TUI and runs `$SHELL` on the terminal with the role's credentials.
+    fn subshell(&mut self, guard: &mut TerminalGuard, choice: &Choice) -> anyhow::Result<String> {
+        let (creds, region) = self.credentials(choice)?;
+        let shell = std::env::var_os("SHELL")
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| if cfg!(windows) { "cmd.exe" } else { "/bin/sh" }.into());
+        let mut command = Command::new(&shell);
+        for var in ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_TOKEN"] {
+            command.env_remove(var);
+        }
+        command
+            .envs(output::env_vars(&creds, region.as_deref()))
+            .env(
+                "PORTICO_SUBSHELL",
+                format!("{}/{}", choice.account_name, choice.role),
+            );
+        // The shell talks to the terminal, never to our stdout: under `eval "$(portico)"`
+        // that is a pipe whose content the calling shell would run.
+        let mut banner: Box<dyn Write> = match tty() {
+            Some(tty) => {
+                command
+                    .stdin(Stdio::from(tty.try_clone()?))
+                    .stdout(Stdio::from(tty.try_clone()?))
+                    .stderr(Stdio::from(tty.try_clone()?));
+                Box::new(tty)
+            }
+            // No terminal device to name (Windows): the console the shell inherits is it.
+            None => Box::new(std::io::stderr()),
+        };
+        guard.suspend()?;
+        SUSPENDED.store(true, Ordering::SeqCst);
+        let _ = writeln!(
+            banner,
+            "portico: a shell as {} in {} ({}); the credentials expire at {} UTC. Type `exit` to return to the portal.",
+            choice.role,
+            choice.account_name,
+            choice.account_id,
+            clock(creds.expiration)
+        );
+        let status = command.status();
+        SUSPENDED.store(false, Ordering::SeqCst);
+        guard.resume()?;
+        let status = status.with_context(|| format!("cannot run {}", shell.to_string_lossy()))?;
+        Ok(match status.code() {
+            Some(0) | None => "back from the shell".to_string(),
+            Some(code) => format!("back from the shell (it exited with {code})"),
+        })
+    }
+
+    /// A console sign-in link for the role: opened in the browser, or sent to the clipboard
+    /// where no browser can open (SSH).
+    fn console(&mut self, guard: &mut TerminalGuard, choice: &Choice) -> anyhow::Result<String> {
+        let (creds, region) = self.credentials(choice)?;
+        let override_url = std::env::var(console::FEDERATION_ENDPOINT_ENV)
+            .ok()
+            .filter(|v| !v.is_empty());
+        let endpoint = console::federation_endpoint(region.as_deref(), override_url.as_deref());
+        let destination = console::console_destination(None, region.as_deref());
+        let url = super::runtime()?.block_on(console::signin_url(
+            &endpoint,
+            &creds,
+            &destination,
+            console::DEFAULT_ISSUER,
+            None,
+        ))?;
+        let who = format!("{} in {}", choice.role, choice.account_name);
+        let copy = |guard: &mut TerminalGuard, why: String| -> anyhow::Result<String> {
+            guard.copy_to_clipboard(&url)?;
+            Ok(format!(
+                "{why}: sent the console link for {who} to the clipboard (valid 15 min)"
+            ))
+        };
+        match identity::browser_available() {
+            BrowserAvailability::Yes => match identity::open_browser(&url) {
+                Ok(opener) => Ok(format!("asked {opener} to open the console as {who}")),
+                Err(e) => copy(guard, format!("could not open a browser ({e})")),
+            },
+            BrowserAvailability::No(_) => copy(guard, "no browser here".to_string()),
+        }
+    }
+}
+
+fn open_config(path: &Path) -> anyhow::Result<EditableFile> {
+    let file = EditableFile::open(path)?;
+    if let Some(problem) = file.doc.problem() {
+        return Err(EditError::Unreadable {
+            path: path.to_path_buf(),
+            source: LoadError::Parse(problem.clone()),
+        }
+        .into());
+    }
+    Ok(file)
+}
+
+/// The controlling terminal, for the subshell.
+fn tty() -> Option<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .ok()
+}
+
+fn clock(t: OffsetDateTime) -> String {
+    format!("{:02}:{:02}", t.hour(), t.minute())
+}
+
+/// SIGTERM and SIGHUP (and a SIGINT that did not come as a key) quit like `q`, so the
+/// terminal is restored. If the loop cannot act on it within a few seconds (it is waiting
+/// for a lock), the terminal is restored here and the process ends.
+fn watch_signals(tx: Sender<Action>) {
+    #[cfg(unix)]
+    std::thread::spawn(move || {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(runtime) = super::runtime() else {
+            return;
+        };
+        runtime.block_on(async move {
+            let (Ok(mut term), Ok(mut hup), Ok(mut int)) = (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::hangup()),
+                signal(SignalKind::interrupt()),
+            ) else {
+                return;
+            };
+            loop {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = hup.recv() => {}
+                    _ = int.recv() => {
+                        if SUSPENDED.load(Ordering::SeqCst) {
+                            continue;
+                        }
+                    }
+                }
+                let _ = tx.send(Action::Quit);
+                tokio::time::sleep(StdDuration::from_secs(3)).await;
+                if !SUSPENDED.load(Ordering::SeqCst) {
+                    let _ = tui::restore();
+                    std::process::exit(i32::from(Exit::Cancelled.code()));
+                }
+            }
+        });
+    });
+    #[cfg(not(unix))]
+    drop(tx);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shell_picks_the_format() {
+        assert_eq!(shell_format(Some("/usr/bin/fish"), false), Format::Fish);
+        assert_eq!(
+            shell_format(Some("/opt/microsoft/pwsh"), false),
+            Format::Powershell
+        );
+        assert_eq!(
+            shell_format(Some("C:\\Program Files\\pwsh.exe"), true),
+            Format::Powershell
+        );
+        assert_eq!(shell_format(Some("/bin/zsh"), false), Format::Env);
+        assert_eq!(shell_format(Some("/bin/bash"), false), Format::Env);
+        assert_eq!(shell_format(None, false), Format::Env);
+        assert_eq!(shell_format(None, true), Format::Powershell);
+    }
+
+    #[test]
+    fn the_region_comes_from_a_profile_for_the_same_role() {
+        let config = ConfigFile::parse(
+            Path::new("config"),
+            "[sso-session corp]\nsso_start_url = https://d-1234567890.awsapps.com/start\nsso_region = eu-central-1\n\n\
+             [profile other]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Read\nregion = us-east-1\n\n\
+             [profile admin]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Admin\nregion = eu-west-1\n",
+        )
+        .unwrap();
+        let session = SsoSession {
+            name: Some("corp".into()),
+            start_url: "https://d-1234567890.awsapps.com/start".into(),
+            region: "eu-central-1".into(),
+            scopes: vec![],
+            oidc_endpoint: String::new(),
+            portal_endpoint: String::new(),
+        };
+        assert_eq!(
+            profile_region(&config, &session, "111122223333", "Admin").as_deref(),
+            Some("eu-west-1")
+        );
+        assert_eq!(
+            profile_region(&config, &session, "111122223333", "Power"),
+            None
+        );
+        let other = SsoSession {
+            name: Some("elsewhere".into()),
+            ..session
+        };
+        assert_eq!(
+            profile_region(&config, &other, "111122223333", "Admin"),
+            None
+        );
+    }
+}

@@ -1,0 +1,275 @@
+//! The portal's background work: a job per thread and runtime, cancelled by dropping it, that
+//! reports through a [`Courier`]; and the jobs themselves — listing accounts, signing out —
+//! written to report as actions instead of writing to stderr.
+
+use std::future::Future;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use time::OffsetDateTime;
+use tokio::sync::oneshot;
+
+use crate::cache::accounts::AccountsCache;
+use crate::cache::rolecreds::RoleCredsCache;
+use crate::identity::{self, IdentityError, LoginEvent, LoginReporter, OnMissing, Store};
+use crate::portal::{self as idc, Account, PortalError, Progress};
+use crate::settings::SsoSession;
+use crate::tui::{Action, LoginState};
+
+/// Whether `err` means the sign-in is gone and only a new one helps.
+pub(super) fn needs_sign_in(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        matches!(
+            e.downcast_ref::<IdentityError>(),
+            Some(IdentityError::LoginRequired { .. })
+        ) || matches!(
+            e.downcast_ref::<PortalError>(),
+            Some(PortalError::Unauthorized { .. })
+        )
+    })
+}
+
+/// The status-line text for `err`: the CLI's advice (`run portico login`) becomes the key
+/// that does it here.
+pub(super) fn describe(err: &anyhow::Error) -> String {
+    for e in err.chain() {
+        if let Some(IdentityError::LoginRequired { reason, .. }) = e.downcast_ref() {
+            return format!("{reason}; press ⏎ to sign in");
+        }
+        if let Some(PortalError::Unauthorized { .. }) = e.downcast_ref() {
+            return "Identity Center no longer accepts the sign-in; press ⏎ to sign in again"
+                .into();
+        }
+    }
+    format!("{err:#}")
+}
+
+/// A background job: dropping it cancels the work (its future is dropped, which releases
+/// identity's lock and closes a browser flow's listener).
+pub(super) struct Job {
+    _cancel: oneshot::Sender<()>,
+    running: Arc<AtomicBool>,
+}
+
+impl Job {
+    pub(super) fn is_running(&self) -> bool {
+        self.running.load(Ordering::SeqCst)
+    }
+}
+
+/// Hands a job's results to the event loop, unless the world has moved on since the job
+/// started (logout, another session): stale results are dropped.
+#[derive(Clone)]
+pub(super) struct Courier {
+    tx: Sender<Action>,
+    generation: Arc<AtomicU64>,
+    mine: u64,
+}
+
+impl Courier {
+    /// A courier for work that belongs to the current `generation`.
+    pub(super) fn new(tx: Sender<Action>, generation: &Arc<AtomicU64>) -> Courier {
+        Courier {
+            tx,
+            generation: generation.clone(),
+            mine: generation.load(Ordering::SeqCst),
+        }
+    }
+
+    pub(super) fn send(&self, action: Action) {
+        if self.generation.load(Ordering::SeqCst) == self.mine {
+            let _ = self.tx.send(action);
+        }
+    }
+
+    pub(super) fn fail(&self, err: &anyhow::Error) {
+        if needs_sign_in(err) {
+            self.send(Action::LoginState(LoginState::SignedOut));
+        }
+        self.send(Action::Error(describe(err)));
+    }
+
+    /// A reporter that turns the login's URL or device code into the sign-in screens.
+    pub(super) fn login_reporter(&self) -> LoginReporter {
+        let courier = self.clone();
+        LoginReporter::new(move |event| {
+            let state = match event {
+                LoginEvent::Browser { url, opener } => LoginState::Browser {
+                    browser: opener,
+                    url,
+                },
+                LoginEvent::DeviceCode {
+                    verification_uri,
+                    verification_uri_complete,
+                    user_code,
+                    expires_at,
+                } => LoginState::DeviceCode {
+                    user_code,
+                    verification_uri_complete: verification_uri_complete
+                        .unwrap_or_else(|| verification_uri.clone()),
+                    verification_uri,
+                    expires_at,
+                },
+            };
+            courier.send(Action::LoginState(state));
+        })
+    }
+}
+
+/// Runs `work` on its own thread and runtime. With `cancel`, the work stops when the
+/// returned job is dropped.
+pub(super) fn spawn<F, Fut>(courier: Courier, work: F) -> Job
+where
+    F: FnOnce(Courier) -> Fut + Send + 'static,
+    Fut: Future<Output = ()>,
+{
+    let (cancel, cancelled) = oneshot::channel::<()>();
+    let running = Arc::new(AtomicBool::new(true));
+    let flag = running.clone();
+    std::thread::spawn(move || {
+        match crate::cmd::runtime() {
+            Ok(runtime) => runtime.block_on(async move {
+                tokio::select! {
+                    () = work(courier) => {}
+                    _ = cancelled => {}
+                }
+            }),
+            Err(e) => courier.send(Action::Error(format!(
+                "cannot start background work: {e:#}"
+            ))),
+        }
+        flag.store(false, Ordering::SeqCst);
+    });
+    Job {
+        _cancel: cancel,
+        running,
+    }
+}
+
+/// Lists the accounts (with progress while there is no list yet), caches and shows them.
+pub(super) async fn list_accounts(
+    courier: &Courier,
+    store: &Store,
+    session: &SsoSession,
+    cache: &AccountsCache,
+) {
+    courier.send(Action::RefreshStarted);
+    match fetch_accounts(courier, store, session).await {
+        Ok(accounts) => {
+            let now = OffsetDateTime::now_utc();
+            if let Err(e) = cache.store(session.cache_key(), &accounts, now) {
+                courier.send(Action::Error(format!(
+                    "could not cache the account list ({e}); it is shown anyway"
+                )));
+            }
+            courier.send(Action::AccountsLoaded {
+                accounts,
+                fetched_at: now,
+            });
+        }
+        Err(e) => {
+            if let Some(PortalError::NoAssignments { .. }) = e.downcast_ref() {
+                // An empty list is the truth; the message says what to do about it.
+                let _ = cache.store(session.cache_key(), &[], OffsetDateTime::now_utc());
+                courier.send(Action::AccountsLoaded {
+                    accounts: Vec::new(),
+                    fetched_at: OffsetDateTime::now_utc(),
+                });
+            }
+            courier.fail(&e);
+        }
+    }
+}
+
+/// `portico list`'s fetch, with progress as actions instead of a line on stderr.
+pub(super) async fn fetch_accounts(
+    courier: &Courier,
+    store: &Store,
+    session: &SsoSession,
+) -> anyhow::Result<Vec<Account>> {
+    let mut last = None::<Instant>;
+    let mut progress = |p: Progress| {
+        let due = last.is_none_or(|at| at.elapsed() >= Duration::from_millis(100));
+        if due || p.accounts_total == Some(p.accounts_done) {
+            last = Some(Instant::now());
+            courier.send(Action::Progress {
+                accounts_done: p.accounts_done,
+                accounts_total: p.accounts_total,
+            });
+        }
+    };
+    let token = identity::access_token(store, session, &OnMissing::Fail).await?;
+    match idc::list_assignments(session, &token, &mut progress).await {
+        Err(PortalError::Unauthorized { .. }) => {
+            identity::forget_access_token(store, session)?;
+            let token = identity::access_token(store, session, &OnMissing::Fail).await?;
+            Ok(idc::list_assignments(session, &token, &mut progress).await?)
+        }
+        other => Ok(other?),
+    }
+}
+
+/// What `portico logout` does for one session, said in one line instead of on stderr.
+pub(super) async fn sign_out(
+    store: &Store,
+    cache_root: &Path,
+    session: &SsoSession,
+) -> anyhow::Result<String> {
+    let token = store.tokens.load_token(session).unwrap_or(None);
+    let mut done = Vec::new();
+    if let Some(token) = token.filter(|t| t.is_valid(OffsetDateTime::now_utc())) {
+        let client =
+            crate::aws::portal_client(session, aws_sdk_sso::config::retry::RetryConfig::standard());
+        match client
+            .logout()
+            .access_token(token.access_token.expose())
+            .send()
+            .await
+        {
+            Ok(_) => done.push("revoked the sign-in".to_string()),
+            Err(err) => done.push(format!(
+                "Identity Center did not confirm the sign-out ({})",
+                identity::describe_portal_error(&err)
+            )),
+        }
+    }
+    if store.tokens.remove_token(session)?.is_some() {
+        done.push("deleted the token".to_string());
+    }
+    let creds = RoleCredsCache::under(cache_root).remove_session(session.cache_key())?;
+    if !creds.is_empty() {
+        done.push(format!("deleted {} cached credentials", creds.len()));
+    }
+    if done.is_empty() {
+        done.push("nothing was cached".to_string());
+    }
+    Ok(format!(
+        "signed out of {}: {}",
+        session.label(),
+        done.join(", ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn login_required_becomes_a_key_to_press() {
+        let err = anyhow::Error::from(IdentityError::LoginRequired {
+            reason: "not signed in to sso-session corp".into(),
+            command: "portico login --sso-session corp".into(),
+        });
+        assert!(needs_sign_in(&err));
+        assert_eq!(
+            describe(&err),
+            "not signed in to sso-session corp; press ⏎ to sign in"
+        );
+        let other = anyhow::anyhow!("disk full");
+        assert!(!needs_sign_in(&other));
+        assert_eq!(describe(&other), "disk full");
+    }
+}

@@ -1,0 +1,274 @@
+//! `portico doctor` end to end: the real binary against the emulator with a temporary HOME —
+//! a healthy set-up, and each failure the issue names (wrong region, expired token, a cache
+//! others can read, no assignments), plus the credential_process and endpoint checks.
+
+mod common;
+
+use std::process::Output;
+
+use common::{text, TestEnv};
+use idc_emulator::{Config, Directory};
+use serde_json::Value;
+
+/// Exit status when a check failed (portico --help, EXIT STATUS).
+const CHECKS_FAILED: i32 = 8;
+
+fn doctor(env: &TestEnv, args: &[&str]) -> Output {
+    env.portico().arg("doctor").args(args).output().unwrap()
+}
+
+/// The `--json` report, checked for shape.
+fn report(env: &TestEnv) -> (Option<i32>, Vec<Value>) {
+    let out = doctor(env, &["--json"]);
+    let findings: Vec<Value> = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(&out.stdout)));
+    for f in &findings {
+        assert!(f["check"].is_string(), "{f}");
+        assert!(
+            ["pass", "warn", "fail", "skip"].contains(&f["status"].as_str().unwrap()),
+            "{f}"
+        );
+        assert!(f["message"].is_string(), "{f}");
+        assert!(f["fix"].is_string() || f["fix"].is_null(), "{f}");
+        if f["status"] == "fail" {
+            assert!(f["fix"].is_string(), "every failure says what to do: {f}");
+        }
+    }
+    (out.status.code(), findings)
+}
+
+fn find<'a>(findings: &'a [Value], check: &str, status: &str) -> Vec<&'a Value> {
+    findings
+        .iter()
+        .filter(|f| f["check"] == check && f["status"] == status)
+        .collect()
+}
+
+fn failures(findings: &[Value]) -> Vec<&Value> {
+    findings.iter().filter(|f| f["status"] == "fail").collect()
+}
+
+fn signed_in(config: Config) -> TestEnv {
+    let env = TestEnv::new(config);
+    env.login();
+    env
+}
+
+#[test]
+fn a_healthy_set_up_passes() {
+    let env = signed_in(Config::default());
+    let out = doctor(&env, &[]);
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    assert!(!stdout.contains('✗'), "{stdout}");
+    for line in [
+        "✓ config",
+        "✓ profiles",
+        "✓ credential-process",
+        "✓ cache-permissions",
+        "\nsso-session emu\n",
+        "✓ token",
+        "✓ refresh",
+        "✓ oidc-endpoint",
+        "✓ portal-endpoint",
+        "✓ clock",
+        "✓ start-url-region",
+        "✓ assignments",
+        "0 failed, 0 warnings",
+    ] {
+        assert!(stdout.contains(line), "{line:?} missing in:\n{stdout}");
+    }
+    assert!(stdout.contains("12 accounts are assigned"), "{stdout}");
+
+    let (code, findings) = report(&env);
+    assert_eq!(code, Some(0));
+    assert!(
+        findings.iter().all(|f| f["status"] == "pass"),
+        "{findings:#?}"
+    );
+    let clock = &find(&findings, "clock", "pass")[0];
+    assert_eq!(clock["session"], "sso-session emu");
+    assert!(find(&findings, "config", "pass")[0]["session"].is_null());
+}
+
+#[test]
+fn a_start_url_the_region_does_not_know_fails_as_a_wrong_region() {
+    let env = signed_in(Config::default());
+    // The emulator's region serves only its own start URL and refuses others with
+    // InvalidRequestException, as the service does.
+    env.write_config(&format!(
+        "[sso-session emu]\nsso_start_url = https://d-9999999999.awsapps.com/start\nsso_region = {}\n\
+         sso_registration_scopes = sso:account:access\n",
+        env.emu.region()
+    ));
+    let (code, findings) = report(&env);
+    assert_eq!(code, Some(CHECKS_FAILED));
+    let wrong = find(&findings, "start-url-region", "fail");
+    assert_eq!(wrong.len(), 1, "{findings:#?}");
+    let message = wrong[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("wrong sso_region") && message.contains("d-9999999999"),
+        "{message}"
+    );
+    assert!(wrong[0]["fix"].as_str().unwrap().contains("sso_region"));
+    // The token was issued for the other start URL: that is said too.
+    assert_eq!(find(&findings, "token", "warn").len(), 1, "{findings:#?}");
+
+    let out = doctor(&env, &[]);
+    assert_eq!(out.status.code(), Some(CHECKS_FAILED));
+    assert!(text(&out.stdout).contains("✗ start-url-region"));
+}
+
+#[test]
+fn an_expired_token_that_cannot_refresh_fails() {
+    let env = signed_in(Config::default());
+    let mut token = env.token().unwrap();
+    let object = token.as_object_mut().unwrap();
+    object.insert("expiresAt".into(), "2020-01-01T00:00:00Z".into());
+    object.remove("refreshToken");
+    std::fs::write(env.token_path(), serde_json::to_vec(&token).unwrap()).unwrap();
+
+    let (code, findings) = report(&env);
+    assert_eq!(code, Some(CHECKS_FAILED));
+    let expired = find(&findings, "token", "fail");
+    assert_eq!(expired.len(), 1, "{findings:#?}");
+    let message = expired[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("expired at 2020-01-01T00:00:00Z") && message.contains("no refresh token"),
+        "{message}"
+    );
+    assert!(expired[0]["fix"]
+        .as_str()
+        .unwrap()
+        .contains("portico login --sso-session emu"));
+    assert_eq!(find(&findings, "refresh", "warn").len(), 1);
+    assert_eq!(find(&findings, "assignments", "skip").len(), 1);
+    assert_eq!(failures(&findings).len(), 1, "{findings:#?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_cache_others_can_read_fails_with_the_chmod_that_fixes_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = signed_in(Config::default());
+    let token = env.token_path();
+    let dir = token.parent().unwrap().to_path_buf();
+    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let (code, findings) = report(&env);
+    assert_eq!(code, Some(CHECKS_FAILED));
+    let failed = find(&findings, "cache-permissions", "fail");
+    assert_eq!(failed.len(), 2, "{findings:#?}");
+    assert_eq!(
+        failed[0]["fix"].as_str().unwrap(),
+        format!("chmod 700 {}", dir.display())
+    );
+    assert!(failed[0]["message"].as_str().unwrap().contains("0755"));
+    assert_eq!(
+        failed[1]["fix"].as_str().unwrap(),
+        format!("chmod 600 {}", token.display())
+    );
+    assert!(failed[1]["message"].as_str().unwrap().contains("(0644)"));
+    assert_eq!(failures(&findings).len(), 2, "{findings:#?}");
+
+    // The fix works.
+    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    assert_eq!(report(&env).0, Some(0));
+}
+
+#[test]
+fn no_assignments_names_the_administrator_and_scim() {
+    let env = signed_in(Config {
+        directory: Directory::from_accounts(vec![]).unwrap(),
+        ..Config::default()
+    });
+    let (code, findings) = report(&env);
+    assert_eq!(code, Some(CHECKS_FAILED));
+    let none = find(&findings, "assignments", "fail");
+    assert_eq!(none.len(), 1, "{findings:#?}");
+    let message = none[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("no AWS account is assigned")
+            && message.contains("administrator")
+            && message.contains("SCIM"),
+        "{message}"
+    );
+    assert_eq!(failures(&findings).len(), 1, "{findings:#?}");
+}
+
+#[test]
+fn credential_process_lines_must_name_a_profile_that_exists() {
+    let env = signed_in(Config::default());
+    let mut config = std::fs::read_to_string(env.config_path()).unwrap();
+    config.push_str(
+        "\n[profile ok]\ncredential_process = portico credentials --profile dev\n\
+         \n[profile broken]\ncredential_process = portico -v credentials --profile=nope --format process\n\
+         \n[profile other-tool]\ncredential_process = aws-vault exec nope --json\n",
+    );
+    env.write_config(&config);
+    let (code, findings) = report(&env);
+    assert_eq!(code, Some(CHECKS_FAILED));
+    let failed = find(&findings, "credential-process", "fail");
+    assert_eq!(failed.len(), 1, "{findings:#?}");
+    let message = failed[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("profile broken") && message.contains("profile nope"),
+        "{message}"
+    );
+    assert_eq!(failures(&findings).len(), 1, "{findings:#?}");
+}
+
+#[test]
+fn an_endpoint_that_does_not_answer_is_named() {
+    let env = signed_in(Config::default());
+    // A port nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let out = env
+        .portico()
+        .env("AWS_ENDPOINT_URL_SSO", &url)
+        .args(["doctor", "--json", "--sso-session", "emu"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(CHECKS_FAILED));
+    let findings: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let failed = find(&findings, "portal-endpoint", "fail");
+    assert_eq!(failed.len(), 1, "{findings:#?}");
+    assert!(failed[0]["message"].as_str().unwrap().contains(&url));
+    assert!(failed[0]["fix"]
+        .as_str()
+        .unwrap()
+        .contains("AWS_ENDPOINT_URL_SSO"));
+    assert_eq!(find(&findings, "assignments", "skip").len(), 1);
+    assert_eq!(find(&findings, "oidc-endpoint", "pass").len(), 1);
+}
+
+#[test]
+fn a_config_botocore_refuses_is_a_warning_and_a_broken_one_a_failure() {
+    let env = signed_in(Config::default());
+    let good = std::fs::read_to_string(env.config_path()).unwrap();
+    env.write_config(&format!("{good}\n[profile dev]\noutput = json\n"));
+    let (code, findings) = report(&env);
+    assert_eq!(code, Some(0), "{findings:#?}");
+    let warned = find(&findings, "config", "warn");
+    assert_eq!(warned.len(), 1, "{findings:#?}");
+    assert!(warned[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("repeats the one on line"));
+
+    env.write_config(&format!("{good}\nthis is not ini\n"));
+    let (code, findings) = report(&env);
+    assert_eq!(code, Some(CHECKS_FAILED));
+    let failed = find(&findings, "config", "fail");
+    assert_eq!(failed.len(), 1, "{findings:#?}");
+    assert!(failed[0]["fix"].as_str().unwrap().starts_with("fix line "));
+}

@@ -1,0 +1,511 @@
+//! The portal end to end: the real `portico` binary in a tmux pane, against the emulator, driven
+//! by keys the way a person drives it, and checked through what the pane shows and what the
+//! shell in it ends up with. Each test has its own tmux server (`tmux -S …/portico-test-PID-N`),
+//! killed when the test ends, also on failure. Waits poll the pane (every 50 ms, bounded).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use common::{text, TestEnv};
+use idc_emulator::{Account, Config, Directory};
+
+/// How long any one thing may take to show up in the pane.
+const LIMIT: Duration = Duration::from_secs(10);
+
+static NEXT_SERVER: AtomicUsize = AtomicUsize::new(0);
+
+/// A tmux server of its own with one 100×30 pane running `command`. Its socket lives in a
+/// temporary directory, so nothing is left behind in /tmp/tmux-UID.
+struct Tmux {
+    socket: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Tmux {
+    fn start(command: &str) -> Tmux {
+        match Command::new("tmux").arg("-V").output() {
+            Ok(out) if out.status.success() => {}
+            _ => panic!(
+                "tmux is not installed: install tmux (apt-get install -y tmux) to run the portal's end-to-end tests"
+            ),
+        }
+        let dir = tempfile::Builder::new()
+            .prefix("portico-tmux-")
+            .tempdir()
+            .unwrap();
+        let tmux = Tmux {
+            socket: dir.path().join(format!(
+                "portico-test-{}-{}",
+                std::process::id(),
+                NEXT_SERVER.fetch_add(1, Ordering::SeqCst)
+            )),
+            _dir: dir,
+        };
+        let out = tmux
+            .tmux()
+            .args(["new-session", "-d", "-s", "t", "-x", "100", "-y", "30"])
+            .arg(command)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "tmux: {}", text(&out.stderr));
+        tmux
+    }
+
+    fn tmux(&self) -> Command {
+        let mut cmd = Command::new("tmux");
+        cmd.arg("-S").arg(&self.socket).env_remove("TMUX");
+        cmd.stdin(Stdio::null());
+        cmd
+    }
+
+    /// Key names as tmux knows them: `Enter`, `Escape`, `C-c`, `Tab`, `Down`.
+    fn keys(&self, keys: &[&str]) {
+        let out = self
+            .tmux()
+            .args(["send-keys", "-t", "t"])
+            .args(keys)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "send-keys: {}", text(&out.stderr));
+    }
+
+    /// Text typed as it is.
+    fn type_text(&self, literal: &str) {
+        let out = self
+            .tmux()
+            .args(["send-keys", "-t", "t", "-l", literal])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "send-keys: {}", text(&out.stderr));
+    }
+
+    /// A command line, then Enter.
+    fn run(&self, line: &str) {
+        self.type_text(line);
+        self.keys(&["Enter"]);
+    }
+
+    fn screen(&self) -> String {
+        let out = self
+            .tmux()
+            .args(["capture-pane", "-p", "-t", "t"])
+            .output()
+            .unwrap();
+        text(&out.stdout)
+    }
+
+    fn display(&self, format: &str) -> String {
+        let out = self
+            .tmux()
+            .args(["display-message", "-p", "-t", "t", format])
+            .output()
+            .unwrap();
+        text(&out.stdout).trim().to_string()
+    }
+
+    /// Polls the pane until `ready` holds, up to `limit`; fails showing the pane.
+    fn wait_for_within(&self, what: &str, limit: Duration, ready: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if ready(&screen) {
+                return screen;
+            }
+            if start.elapsed() > limit {
+                panic!(
+                    "waited {} s for {what}; the pane shows:\n{screen}",
+                    limit.as_secs()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn wait_for(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
+        self.wait_for_within(what, LIMIT, ready)
+    }
+
+    fn wait_for_text(&self, needle: &str) -> String {
+        self.wait_for(&format!("{needle:?}"), |s| s.contains(needle))
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.tmux().arg("kill-server").output();
+    }
+}
+
+/// Accounts with names a filter can pick apart.
+fn directory() -> Directory {
+    let account = |id: &str, name: &str, roles: &[&str]| Account {
+        account_id: id.to_string(),
+        account_name: name.to_string(),
+        email_address: format!("aws+{name}@example.com"),
+        roles: roles.iter().map(|r| r.to_string()).collect(),
+    };
+    Directory::from_accounts(vec![
+        account(
+            "111122223333",
+            "payments-prod",
+            &["AdministratorAccess", "ReadOnlyAccess"],
+        ),
+        account("222233334444", "platform-dev", &["PowerUserAccess"]),
+        account(
+            "333344445555",
+            "sandbox",
+            &["AdministratorAccess", "Billing"],
+        ),
+        account("444455556666", "logging", &["ViewOnlyAccess"]),
+    ])
+    .unwrap()
+}
+
+const ROLES: &str = "6 roles";
+
+fn test_env() -> TestEnv {
+    TestEnv::new(Config {
+        directory: directory(),
+        ..Config::default()
+    })
+}
+
+/// The directory holding the portico binary under test.
+fn bin_dir() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_portico"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The variables that point portico at the test's world, and keep the user's out.
+fn world_vars(env: &TestEnv) -> Vec<(&'static str, String)> {
+    let home = env.home.path();
+    vec![
+        ("HOME", home.display().to_string()),
+        ("XDG_CACHE_HOME", home.join(".cache").display().to_string()),
+        ("AWS_CONFIG_FILE", env.config_path().display().to_string()),
+        ("AWS_ENDPOINT_URL_SSO", env.emu.url()),
+        ("AWS_ENDPOINT_URL_SSO_OIDC", env.emu.url()),
+        (
+            "PORTICO_FEDERATION_ENDPOINT",
+            format!("{}/federation", env.emu.url()),
+        ),
+        ("TMPDIR", home.join("tmp").display().to_string()),
+    ]
+}
+
+const UNSET: &str = "AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID \
+    AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN BROWSER DISPLAY WAYLAND_DISPLAY SSH_CONNECTION SSH_TTY";
+
+/// A bash in the pane with the test's world in its environment and `$ ` as the prompt.
+fn bash_pane(env: &TestEnv) -> Tmux {
+    let mut rc = format!("PS1='$ '\nunset {UNSET}\nexport SHELL=/bin/bash\n");
+    for (name, value) in world_vars(env) {
+        rc.push_str(&format!("export {name}='{value}'\n"));
+    }
+    rc.push_str(&format!(
+        "export PATH='{}':\"$PATH\"\n",
+        bin_dir().display()
+    ));
+    std::fs::create_dir_all(env.home.path().join("tmp")).unwrap();
+    let path = env.home.path().join("bashrc");
+    std::fs::write(&path, rc).unwrap();
+    let tmux = Tmux::start(&format!(
+        "bash --noprofile --rcfile '{}' -i",
+        path.display()
+    ));
+    tmux.wait_for("the shell prompt", |s| s.trim_end().ends_with('$'));
+    tmux
+}
+
+/// The selected line of the list (the one with the `›` marker).
+fn selected_line(screen: &str) -> Option<&str> {
+    screen.lines().find(|l| l.starts_with('›'))
+}
+
+#[test]
+fn exports_of_the_chosen_role_reach_the_calling_shell() {
+    let env = test_env();
+    env.login();
+    let tmux = bash_pane(&env);
+    tmux.run(r#"eval "$(portico)"; echo "KEY=$AWS_ACCESS_KEY_ID""#);
+    tmux.wait_for_text(ROLES);
+    tmux.type_text("pay read");
+    tmux.wait_for("payments-prod ReadOnlyAccess selected", |s| {
+        selected_line(s)
+            .is_some_and(|l| l.contains("payments-prod") && l.contains("ReadOnlyAccess"))
+    });
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for_text("KEY=ASIA");
+    assert!(
+        !screen.contains("export AWS_"),
+        "the exports went to the shell, not the screen:\n{screen}"
+    );
+    // The credentials were those of the role picked, and the pick is remembered.
+    let cache =
+        portico::cache::rolecreds::RoleCredsCache::under(&env.home.path().join(".cache/portico"));
+    assert!(cache
+        .load(
+            "emu",
+            "111122223333",
+            "ReadOnlyAccess",
+            time::OffsetDateTime::now_utc()
+        )
+        .is_some());
+    let memory =
+        std::fs::read_to_string(env.home.path().join(".cache/portico/portal.json")).unwrap();
+    assert!(
+        memory.contains("ReadOnlyAccess") && memory.contains("\"lastSession\": \"emu\""),
+        "{memory}"
+    );
+}
+
+#[test]
+fn ctrl_c_mid_screen_leaves_the_terminal_as_it_was() {
+    let env = test_env();
+    env.login();
+    let tmux = bash_pane(&env);
+    tmux.run(concat!(
+        r#"out="$(portico)"; echo "EXIT=$? OUT=${#out}"; "#,
+        r#"printf 'STTY:%s\n' "$(stty -a | tr ' ;' '\n\n' | grep -Ex -- '-?(icanon|echo)' | sort | tr '\n' ,)""#
+    ));
+    tmux.wait_for_text(ROLES);
+    assert_eq!(
+        tmux.display("#{alternate_on}"),
+        "1",
+        "the portal draws on the alternate screen"
+    );
+    tmux.type_text("sand");
+    tmux.wait_for("the filtered list", |s| {
+        s.contains("of 6 roles") && selected_line(s).is_some_and(|l| l.contains("sandbox"))
+    });
+    tmux.keys(&["C-c"]);
+    let screen = tmux.wait_for("the stty line", |s| {
+        s.lines().any(|l| l.starts_with("STTY:"))
+    });
+    assert!(
+        screen.contains("EXIT=130 OUT=0"),
+        "quiet exit 130, nothing on stdout:\n{screen}"
+    );
+    assert!(
+        screen.contains("STTY:echo,icanon,"),
+        "raw mode was left:\n{screen}"
+    );
+    assert_eq!(
+        tmux.display("#{alternate_on}"),
+        "0",
+        "back on the main screen"
+    );
+    assert_eq!(tmux.display("#{cursor_flag}"), "1", "the cursor is shown");
+    // The prompt is back, below the command's output.
+    tmux.wait_for("the prompt", |s| s.trim_end().ends_with('$'));
+}
+
+#[test]
+fn the_action_keys_copy_open_the_console_save_a_profile_start_a_shell_and_log_out() {
+    let env = test_env();
+    env.login();
+    let tmux = bash_pane(&env);
+    // Let OSC 52 from the pane fill tmux's paste buffer, where the test can read it.
+    let out = tmux
+        .tmux()
+        .args(["set-option", "-g", "set-clipboard", "on"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let buffer = || text(&tmux.tmux().arg("show-buffer").output().unwrap().stdout);
+    tmux.run(r#"portico; echo "EXIT=$?""#);
+    tmux.wait_for_text(ROLES);
+    tmux.type_text("platform");
+    tmux.wait_for("platform-dev selected", |s| {
+        selected_line(s).is_some_and(|l| l.contains("platform-dev"))
+    });
+    tmux.keys(&["Tab", "c"]);
+    tmux.wait_for_text("to the clipboard");
+    assert!(
+        buffer().contains("export AWS_ACCESS_KEY_ID=ASIA"),
+        "{}",
+        buffer()
+    );
+
+    // No browser here: the console link goes to the clipboard.
+    tmux.keys(&["o"]);
+    tmux.wait_for_text("console link");
+    let link = buffer();
+    assert!(
+        link.starts_with(&format!("{}/federation?Action=login", env.emu.url())),
+        "{link}"
+    );
+
+    tmux.keys(&["p"]);
+    tmux.wait_for_text("platform-dev.PowerUserAccess");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for_text("added [profile platform-dev.PowerUserAccess]");
+    let config = std::fs::read_to_string(env.config_path()).unwrap();
+    assert!(
+        config.ends_with(
+            "[profile platform-dev.PowerUserAccess]\nsso_session = emu\n\
+             sso_account_id = 222233334444\nsso_role_name = PowerUserAccess\n"
+        ),
+        "{config}"
+    );
+
+    tmux.keys(&["s"]);
+    tmux.wait_for_text("Type `exit` to return to the portal");
+    tmux.wait_for("the subshell's prompt", |s| {
+        s.trim_end().ends_with(['$', '#'])
+    });
+    tmux.run(r#"echo "SUB=$PORTICO_SUBSHELL KEY=${AWS_ACCESS_KEY_ID:0:4}"; exit"#);
+    // Back in the portal, which says so.
+    tmux.wait_for_text("back from the shell");
+    assert_eq!(tmux.display("#{alternate_on}"), "1");
+
+    tmux.keys(&["L"]);
+    tmux.wait_for_text("Signed out");
+    assert!(env.token().is_none(), "the token is deleted");
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for_text("EXIT=130");
+    // The subshell's output stayed on the main screen.
+    assert!(
+        screen.contains("SUB=platform-dev/PowerUserAccess KEY=ASIA"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn signs_in_inside_the_portal_and_esc_cancels_a_sign_in() {
+    let env = test_env();
+    let tmux = bash_pane(&env);
+    tmux.run(r#"portico; echo "EXIT=$?""#);
+    // No browser in this environment: the device code, with the code and the QR code.
+    tmux.wait_for_text("enter the code");
+    let first = env.wait_for_user_code();
+    tmux.keys(&["Escape"]);
+    tmux.wait_for_text("Sign-in cancelled");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for_text("enter the code");
+    let second = common::wait_until(LIMIT, || {
+        env.emu
+            .pending_user_codes()
+            .into_iter()
+            .find(|c| *c != first)
+    })
+    .expect("a second device code");
+    env.emu.approve(&second).unwrap();
+    let screen = tmux.wait_for_text(ROLES);
+    assert!(
+        screen.contains("left"),
+        "the header shows the token expiry:\n{screen}"
+    );
+    assert!(
+        env.token().is_some(),
+        "the token is cached for the AWS CLI too"
+    );
+    tmux.keys(&["C-c"]);
+    tmux.wait_for_text("EXIT=130");
+}
+
+#[test]
+fn the_init_function_applies_credentials_in_bash_and_leaves_the_shell_alone_on_quit() {
+    let env = test_env();
+    env.login();
+    let tmux = bash_pane(&env);
+    tmux.run(r#"eval "$(portico init bash)"; pt; echo "RC=$? KEY=$AWS_ACCESS_KEY_ID""#);
+    tmux.wait_for_text(ROLES);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for_text("RC=0 KEY=ASIA");
+    tmux.run(r#"unset AWS_ACCESS_KEY_ID; pt; echo "RC=$? KEY=${AWS_ACCESS_KEY_ID:-none}""#);
+    tmux.wait_for_text("★");
+    tmux.keys(&["Escape"]);
+    tmux.wait_for_text("RC=130 KEY=none");
+}
+
+#[test]
+fn the_init_function_applies_credentials_in_fish() {
+    if Command::new("fish").arg("--version").output().is_err() {
+        eprintln!("fish is not installed; skipping (tests/run.sh installs it)");
+        return;
+    }
+    let env = test_env();
+    env.login();
+    let mut rc = format!("set -e {UNSET}\nset -gx SHELL /usr/bin/fish\n");
+    for (name, value) in world_vars(&env) {
+        rc.push_str(&format!("set -gx {name} '{value}'\n"));
+    }
+    rc.push_str(&format!("set -gx PATH '{}' $PATH\n", bin_dir().display()));
+    rc.push_str("function fish_prompt; echo -n '$ '; end\nfunction fish_greeting; end\n");
+    let path = env.home.path().join("config.fish");
+    std::fs::write(&path, rc).unwrap();
+    let tmux = Tmux::start(&format!("fish --no-config -C 'source {}'", path.display()));
+    tmux.wait_for("the fish prompt", |s| s.trim_end().ends_with('$'));
+    tmux.run(r#"portico init fish | source; pt; echo "RC=$status KEY=$AWS_ACCESS_KEY_ID""#);
+    tmux.wait_for_text(ROLES);
+    tmux.type_text("logging");
+    tmux.wait_for_text("1 of 6 roles");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for_text("RC=0 KEY=ASIA");
+}
+
+#[test]
+fn without_a_terminal_the_portal_names_the_commands_for_scripts() {
+    let env = test_env();
+    let out = env.portico().output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = text(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("needs a terminal")
+            && err.contains("portico list")
+            && err.contains("portico credentials"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_demo_opens_the_portal_and_cleans_up() {
+    let emulator = bin_dir().join("idc-emulator");
+    assert!(
+        emulator.is_file(),
+        "{} is missing: build it with `cargo build --workspace` (tests/run.sh does)",
+        emulator.display()
+    );
+    let env = test_env();
+    let config_before = std::fs::read(env.config_path()).unwrap();
+    let tmux = bash_pane(&env);
+    tmux.run(r#"portico demo; echo "EXIT=$?""#);
+    // 40 accounts × 3 roles, signed in and listed.
+    tmux.wait_for_within("the demo's list", Duration::from_secs(30), |s| {
+        s.contains("120 roles") && s.contains("demo")
+    });
+    let screen = tmux.screen();
+    tmux.keys(&["C-c"]);
+    let after = tmux.wait_for_text("EXIT=130");
+    // The emulator is stopped: its address (from the demo's first line) refuses connections.
+    let url = after
+        .lines()
+        .chain(screen.lines())
+        .find_map(|l| l.split("emulator at http://").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("the demo names the emulator's address:\n{after}"));
+    assert!(
+        std::net::TcpStream::connect(url).is_err(),
+        "the emulator at {url} still answers"
+    );
+    // The throw-away world is gone, and the test's own HOME was not touched.
+    let tmp = env.home.path().join("tmp");
+    assert_eq!(
+        std::fs::read_dir(&tmp).unwrap().count(),
+        0,
+        "{} is not empty",
+        tmp.display()
+    );
+    assert_eq!(std::fs::read(env.config_path()).unwrap(), config_before);
+    assert!(!env.home.path().join(".aws/sso").exists());
+    assert!(!env.home.path().join(".cache").exists());
+}
