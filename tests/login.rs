@@ -357,3 +357,35 @@ fn ctrl_c_mid_login_cancels_cleanly_and_writes_nothing() {
         );
     }
 }
+
+#[test]
+fn a_registration_the_service_no_longer_knows_is_replaced() {
+    // Sign in against one Identity Center, then against another with the same start URL (as
+    // after a registration was revoked): the cached client is refused and portico registers
+    // again instead of failing.
+    let env = env();
+    env.login();
+    let other = idc_emulator::start_blocking(Config::default()).unwrap();
+    let child = env
+        .portico()
+        .args(["login", "--device-code"])
+        .env("AWS_ENDPOINT_URL_SSO", other.url())
+        .env("AWS_ENDPOINT_URL_SSO_OIDC", other.url())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let code = common::wait_until(std::time::Duration::from_secs(20), || {
+        other.pending_user_codes().into_iter().next()
+    })
+    .expect("a device code is pending on the second emulator");
+    other.approve(&code).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_success(&out);
+    assert_eq!(other.stats()["RegisterClient"], 1);
+    assert_eq!(
+        other.stats()["StartDeviceAuthorization"],
+        2,
+        "one refused, one after registering again"
+    );
+}

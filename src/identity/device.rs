@@ -23,24 +23,38 @@ pub(super) async fn run(
     reporter: Option<&LoginReporter>,
 ) -> Result<(NewToken, Registration), IdentityError> {
     let mut interrupt = super::Interrupt::new();
-    let registration = register::client_for(client, store, session, Flow::Device).await?;
-    let auth = client
-        .start_device_authorization()
-        .client_id(&registration.client_id)
-        .client_secret(registration.client_secret.expose())
-        .start_url(&session.start_url)
-        .send()
-        .await
-        .map_err(|err| {
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_invalid_request_exception())
-            {
-                register::wrong_region(session, &err)
-            } else {
-                from_sdk("StartDeviceAuthorization", &session.oidc_endpoint, &err)
-            }
-        })?;
+    let mut registration = register::client_for(client, store, session, Flow::Device).await?;
+    let start = |registration: &Registration| {
+        client
+            .start_device_authorization()
+            .client_id(&registration.client_id)
+            .client_secret(registration.client_secret.expose())
+            .start_url(&session.start_url)
+            .send()
+    };
+    let mut result = start(&registration).await;
+    if result
+        .as_ref()
+        .err()
+        .and_then(|e| e.as_service_error())
+        .is_some_and(|e| e.is_invalid_client_exception())
+    {
+        // The cached registration is unknown to the service (revoked, or another instance):
+        // register afresh once.
+        crate::info!("the cached client registration was refused; registering again");
+        registration = register::register_new(client, store, session, Flow::Device).await?;
+        result = start(&registration).await;
+    }
+    let auth = result.map_err(|err| {
+        if err
+            .as_service_error()
+            .is_some_and(|e| e.is_invalid_request_exception())
+        {
+            register::wrong_region(session, &err)
+        } else {
+            from_sdk("StartDeviceAuthorization", &session.oidc_endpoint, &err)
+        }
+    })?;
     let (Some(device_code), Some(user_code), Some(verification_uri)) = (
         auth.device_code(),
         auth.user_code(),

@@ -45,6 +45,18 @@ pub async fn client_for(
             return Ok(cached);
         }
     }
+    register_new(client, store, session, flow).await
+}
+
+/// Registers a new client and caches it, replacing any cached one (used when the service no
+/// longer knows the cached client).
+pub async fn register_new(
+    client: &aws_sdk_ssooidc::Client,
+    store: &Store,
+    session: &SsoSession,
+    flow: Flow,
+) -> Result<Registration, IdentityError> {
+    let grants = flow.grants();
     crate::info!(
         "registering a client with Identity Center ({:?} flow)",
         flow
