@@ -9,7 +9,6 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use crate::awsconfig::edit::{Document, EditError, EditableFile, Saved, SectionId, Upserted};
-use crate::awsconfig::LoadError;
 use crate::cli::ConfigureArgs;
 use crate::exit::Exit;
 use crate::settings::{check_region, check_start_url, Environment};
@@ -510,16 +509,9 @@ fn something_missing(args: &ConfigureArgs, doc: &Document) -> bool {
 pub fn run(args: &ConfigureArgs) -> anyhow::Result<Exit> {
     let env = Environment::from_process();
     let path = env.config_path()?;
-    let mut file = EditableFile::open(&path)?;
+    let mut file = EditableFile::open_parsed(&path)?;
     for warning in file.doc.warnings() {
         eprintln!("portico: warning: {warning}");
-    }
-    if let Some(problem) = file.doc.problem() {
-        return Err(EditError::Unreadable {
-            path: path.clone(),
-            source: LoadError::Parse(problem.clone()),
-        }
-        .into());
     }
     let interactive = something_missing(args, &file.doc) && std::io::stdin().is_terminal();
     let mut terminal = Terminal;

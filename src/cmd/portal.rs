@@ -18,7 +18,7 @@ mod memory;
 
 use std::io::{IsTerminal, Write};
 use std::ops::ControlFlow;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::Sender;
@@ -30,8 +30,8 @@ use time::OffsetDateTime;
 
 use super::configure::{self, Answers, DEFAULT_SCOPE};
 use super::credentials::{self, Target};
-use crate::awsconfig::edit::{EditError, EditableFile, SectionId};
-use crate::awsconfig::{ConfigFile, LoadError};
+use crate::awsconfig::edit::{EditableFile, SectionId};
+use crate::awsconfig::ConfigFile;
 use crate::cache::accounts::AccountsCache;
 use crate::cli::PortalArgs;
 use crate::console;
@@ -563,7 +563,7 @@ impl Portal {
     /// The first-run form's `[sso-session]`, written through the line-preserving editor.
     fn write_session(&mut self, info: &SessionInfo) -> anyhow::Result<SsoSession> {
         let path = self.ctx.config.path.clone();
-        let mut file = open_config(&path)?;
+        let mut file = EditableFile::open_parsed(&path)?;
         let answers = Answers {
             session: info.name.clone(),
             start_url: info.start_url.clone(),
@@ -589,7 +589,7 @@ impl Portal {
             );
         };
         let path = self.ctx.config.path.clone();
-        let mut file = open_config(&path)?;
+        let mut file = EditableFile::open_parsed(&path)?;
         let id = SectionId::profile(name);
         if let Some(existing) = file.doc.section(&id) {
             let same = existing.get("sso_session") == Some(session_name.as_str())
@@ -705,18 +705,6 @@ impl Portal {
     }
 }
 
-fn open_config(path: &Path) -> anyhow::Result<EditableFile> {
-    let file = EditableFile::open(path)?;
-    if let Some(problem) = file.doc.problem() {
-        return Err(EditError::Unreadable {
-            path: path.to_path_buf(),
-            source: LoadError::Parse(problem.clone()),
-        }
-        .into());
-    }
-    Ok(file)
-}
-
 /// The controlling terminal, for the subshell.
 fn tty() -> Option<std::fs::File> {
     std::fs::OpenOptions::new()
@@ -795,7 +783,7 @@ mod tests {
     #[test]
     fn the_region_comes_from_a_profile_for_the_same_role() {
         let config = ConfigFile::parse(
-            Path::new("config"),
+            std::path::Path::new("config"),
             "[sso-session corp]\nsso_start_url = https://d-1234567890.awsapps.com/start\nsso_region = eu-central-1\n\n\
              [profile other]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Read\nregion = us-east-1\n\n\
              [profile admin]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Admin\nregion = eu-west-1\n",

@@ -904,16 +904,9 @@ fn run_sync(args: &SyncArgs) -> anyhow::Result<Exit> {
     let list = account_list(&ctx, &session, args)?;
     let items = assignments(&list);
     let path = ctx.config.path.clone();
-    let mut file = EditableFile::open(&path)?;
+    let mut file = EditableFile::open_parsed(&path)?;
     for warning in file.doc.warnings() {
         eprintln!("portico: warning: {warning}");
-    }
-    if let Some(problem) = file.doc.problem() {
-        return Err(EditError::Unreadable {
-            path: path.clone(),
-            source: LoadError::Parse(problem.clone()),
-        }
-        .into());
     }
     let style = if args.credential_process {
         let program = portico_program();

@@ -86,6 +86,19 @@ impl EditableFile {
         })
     }
 
+    /// [`open`](Self::open), refusing at once a file the AWS CLI cannot parse (every command
+    /// that is about to edit wants that; only tests look inside such a file).
+    pub fn open_parsed(path: &Path) -> Result<EditableFile, EditError> {
+        let file = EditableFile::open(path)?;
+        if let Some(problem) = file.doc.problem() {
+            return Err(EditError::Unreadable {
+                path: path.to_path_buf(),
+                source: crate::awsconfig::LoadError::Parse(problem.clone()),
+            });
+        }
+        Ok(file)
+    }
+
     /// Whether the file existed when it was read.
     pub fn existed(&self) -> bool {
         self.original.is_some()
