@@ -6,13 +6,7 @@ use crate::console;
 use crate::exit::Exit;
 
 pub fn run(args: &ConsoleArgs) -> anyhow::Result<Exit> {
-    let ctx = super::context()?;
-    let target = super::credentials::resolve_target(&ctx, &args.target)?;
-    let creds = super::credentials::obtain(
-        &ctx,
-        &target,
-        &super::credentials::on_missing(args.no_login),
-    )?;
+    let (target, creds) = super::credentials::for_args(&args.target, args.no_login)?;
     let override_url = std::env::var(console::FEDERATION_ENDPOINT_ENV)
         .ok()
         .filter(|v| !v.is_empty());

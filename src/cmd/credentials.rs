@@ -133,10 +133,17 @@ async fn fetch(
     }
 }
 
-pub fn run(args: &CredentialsArgs) -> anyhow::Result<Exit> {
+/// The command-line path shared by `credentials`, `exec` and `console`: load the config,
+/// resolve the target, obtain its credentials.
+pub fn for_args(args: &TargetArgs, no_login: bool) -> anyhow::Result<(Target, RoleCredentials)> {
     let ctx = super::context()?;
-    let target = resolve_target(&ctx, &args.target)?;
-    let creds = obtain(&ctx, &target, &on_missing(args.no_login))?;
+    let target = resolve_target(&ctx, args)?;
+    let creds = obtain(&ctx, &target, &on_missing(no_login))?;
+    Ok((target, creds))
+}
+
+pub fn run(args: &CredentialsArgs) -> anyhow::Result<Exit> {
+    let (target, creds) = for_args(&args.target, args.no_login)?;
     let text = output::render(args.format, &creds, target.region.as_deref());
     // Only now, with everything in hand, does stdout get a byte.
     let mut stdout = std::io::stdout().lock();

@@ -9,13 +9,7 @@ use crate::exit::Exit;
 use crate::output;
 
 pub fn run(args: &ExecArgs) -> anyhow::Result<Exit> {
-    let ctx = super::context()?;
-    let target = super::credentials::resolve_target(&ctx, &args.target)?;
-    let creds = super::credentials::obtain(
-        &ctx,
-        &target,
-        &super::credentials::on_missing(args.no_login),
-    )?;
+    let (target, creds) = super::credentials::for_args(&args.target, args.no_login)?;
     let (program, rest) = args
         .command
         .split_first()
