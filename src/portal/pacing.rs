@@ -226,37 +226,8 @@ mod tests {
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
 
-    /// The emulator's throttle: a bucket of `ceil(rate)` tokens, full at the start.
-    struct Bucket {
-        rate: f64,
-        capacity: f64,
-        tokens: f64,
-        last: Instant,
-    }
-
-    impl Bucket {
-        fn new(rate: f64, now: Instant) -> Bucket {
-            let capacity = rate.ceil().max(1.0);
-            Bucket {
-                rate,
-                capacity,
-                tokens: capacity,
-                last: now,
-            }
-        }
-
-        fn try_take(&mut self, now: Instant) -> bool {
-            let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
-            self.tokens = (self.tokens + elapsed * self.rate).min(self.capacity);
-            self.last = now;
-            if self.tokens >= 1.0 {
-                self.tokens -= 1.0;
-                true
-            } else {
-                false
-            }
-        }
-    }
+    /// The emulator's own throttle, so the simulation meets exactly what the tests meet.
+    use idc_emulator::TokenBucket as Bucket;
 
     #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
     enum Step {

@@ -61,9 +61,11 @@ impl Faults {
     }
 }
 
-/// A token bucket refilled continuously at `rate` tokens a second.
+/// A token bucket refilled continuously at `rate` tokens a second, holding one second of
+/// calls and full at the start: the emulator's throttle. Public so that clients' pacing can be
+/// simulated against the very same rule.
 #[derive(Debug)]
-struct Bucket {
+pub struct Bucket {
     rate: f64,
     capacity: f64,
     tokens: f64,
@@ -71,7 +73,7 @@ struct Bucket {
 }
 
 impl Bucket {
-    fn new(rate: f64, now: Instant) -> Bucket {
+    pub fn new(rate: f64, now: Instant) -> Bucket {
         let capacity = rate.ceil().max(1.0);
         Bucket {
             rate,
@@ -81,7 +83,8 @@ impl Bucket {
         }
     }
 
-    fn try_take(&mut self, now: Instant) -> bool {
+    /// Takes a token if there is one at `now`.
+    pub fn try_take(&mut self, now: Instant) -> bool {
         let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
         self.tokens = (self.tokens + elapsed * self.rate).min(self.capacity);
         self.last = now;

@@ -22,7 +22,7 @@ mod wire;
 
 pub use control::Control;
 pub use directory::{Account, Directory, DirectoryError};
-pub use faults::{Faults, FaultsUpdate};
+pub use faults::{Bucket as TokenBucket, Faults, FaultsUpdate};
 pub use portal::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use server::{
     spawn, start_blocking, Config, EmulatorHandle, Running, DEFAULT_REGION, DEFAULT_START_URL,
