@@ -490,3 +490,51 @@ fn no_assignments_says_what_the_administrator_must_do() {
         "{stderr}"
     );
 }
+
+#[test]
+fn many_callers_without_a_sign_in_open_one_browser_login() {
+    // Ten credential_process calls for ten roles arrive with no token: one browser login
+    // serves them all (the others wait on the session lock), not ten tabs.
+    let env = TestEnv::new(Config {
+        directory: Directory::generate(5, 2),
+        auto_approve: true,
+        ..Config::default()
+    });
+    let log = env.home.path().join("browser.log");
+    let mut children = Vec::new();
+    for account in env.emu.directory().accounts() {
+        for role in &account.roles {
+            children.push(
+                env.portico()
+                    .args([
+                        "credentials",
+                        "--account",
+                        &account.account_id,
+                        "--role",
+                        role,
+                    ])
+                    .env("BROWSER", common::support("fake-browser.py"))
+                    .env("FAKE_BROWSER_LOG", &log)
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap(),
+            );
+        }
+    }
+    let outputs: Vec<_> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    for out in &outputs {
+        assert_success(out);
+        assert_eq!(json(&out.stdout)["Version"], 1);
+    }
+    let opened = std::fs::read_to_string(&log)
+        .unwrap()
+        .matches("opened ")
+        .count();
+    assert_eq!(opened, 1, "one browser tab");
+    assert_eq!(env.stat("CreateToken:authorization_code"), 1);
+    assert_eq!(env.stat("GetRoleCredentials"), 10);
+}
