@@ -201,6 +201,7 @@ fn known(what: &str, names: &[String]) -> String {
 }
 
 /// The config file plus the environment: everything resolution reads.
+#[derive(Clone)]
 pub struct Context {
     pub env: Environment,
     pub config: ConfigFile,

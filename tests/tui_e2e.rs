@@ -509,3 +509,38 @@ fn the_demo_opens_the_portal_and_cleans_up() {
     assert!(!env.home.path().join(".aws/sso").exists());
     assert!(!env.home.path().join(".cache").exists());
 }
+
+#[test]
+fn a_refresh_that_waits_for_the_lock_says_so_on_the_status_line_not_over_the_screen() {
+    let env = test_env();
+    env.login();
+    let tmux = bash_pane(&env);
+    tmux.run(r#"portico; echo "EXIT=$?""#);
+    tmux.wait_for_text(ROLES);
+    // The token nears its end, so the next listing refreshes it first, and another portico
+    // process holds the session's lock.
+    let mut token = env.token().unwrap();
+    let soon = time::OffsetDateTime::now_utc() + time::Duration::minutes(5);
+    token["expiresAt"] = portico::cache::token::format_time(soon).into();
+    std::fs::write(env.token_path(), serde_json::to_vec(&token).unwrap()).unwrap();
+    let locks = env.home.path().join(".cache/portico/locks");
+    let lock = portico::cache::lock::acquire(&locks, "emu", || panic!("nobody holds it")).unwrap();
+
+    tmux.keys(&["Tab", "r"]);
+    let screen = tmux.wait_for("the wait on the status line", |s| {
+        s.lines()
+            .any(|l| l.starts_with(" • ") && l.contains("waiting for it"))
+    });
+    assert!(
+        !screen.contains("portico: "),
+        "a line was printed over the screen:\n{screen}"
+    );
+    drop(lock);
+    common::wait_until(Duration::from_secs(10), || {
+        (env.stat("CreateToken:refresh_token") == 1).then_some(())
+    })
+    .expect("the refresh went ahead once the lock was free");
+    tmux.wait_for(ROLES, |s| s.contains(ROLES) && !s.contains("portico: "));
+    tmux.keys(&["q"]);
+    tmux.wait_for_text("EXIT=130");
+}

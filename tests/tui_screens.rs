@@ -406,3 +406,40 @@ fn every_screen_at_every_small_size_does_not_panic() {
         }
     }
 }
+
+#[test]
+fn no_color_keeps_the_selection_and_the_matches_visible() {
+    use ratatui::style::Modifier;
+    use std::ffi::OsStr;
+
+    assert!(portico::tui::colors_wanted(None));
+    assert!(portico::tui::colors_wanted(Some(OsStr::new(""))));
+    assert!(!portico::tui::colors_wanted(Some(OsStr::new("1"))));
+
+    let mut app = list_app(80, 12);
+    app.set_colors(false);
+    type_str(&mut app, "pay prd adm");
+    let terminal = draw(&app, 80, 12);
+    let buf = terminal.backend().buffer();
+    // The same text as in colour.
+    insta::assert_snapshot!("list_filtered", terminal.backend().to_string());
+    for cell in buf.content() {
+        assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset), "{cell:?}");
+    }
+    // The selected row (the first) is reversed, and only it.
+    let reversed = |y: u16| (0..80).all(|x| buf[(x, y)].modifier.contains(Modifier::REVERSED));
+    assert!(reversed(2));
+    assert!(!(0..12)
+        .filter(|&y| y != 2)
+        .any(|y| (0..80).any(|x| buf[(x, y)].modifier.contains(Modifier::REVERSED))));
+    // The matched letters are bold and underlined.
+    let marked: String = (0..80)
+        .filter(|&x| {
+            buf[(x, 2)]
+                .modifier
+                .contains(Modifier::BOLD | Modifier::UNDERLINED)
+        })
+        .map(|x| buf[(x, 2)].symbol().to_string())
+        .collect();
+    assert_eq!(marked, "payprdAdm");
+}

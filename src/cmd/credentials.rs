@@ -99,8 +99,8 @@ pub fn obtain(
     let store = Store::from_env(&ctx.env)?;
     let creds = super::runtime()?.block_on(fetch(&store, target, on_missing))?;
     if let Err(e) = cache.store(key, &target.session.start_url, role, &creds) {
-        eprintln!(
-            "portico: could not cache the credentials in {} ({e}); continuing",
+        crate::notice!(
+            "could not cache the credentials in {} ({e}); continuing",
             cache.dir().display()
         );
     }

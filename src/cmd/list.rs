@@ -40,7 +40,7 @@ pub fn run(args: &ListArgs) -> anyhow::Result<Exit> {
             let on_missing = super::credentials::on_missing(args.no_login);
             let list = super::runtime()?.block_on(fetch(&store, &session, &on_missing))?;
             if let Err(e) = cache.store(session.cache_key(), &list, OffsetDateTime::now_utc()) {
-                eprintln!("portico: could not cache the account list ({e}); continuing");
+                crate::notice!("could not cache the account list ({e}); continuing");
             }
             list
         }

@@ -2,16 +2,17 @@
 //! module wires it to the world — the config file, sign-in, the account list and its cache,
 //! role credentials, the clipboard, the browser and the shell.
 //!
-//! Network work (sign-in, refresh, listing, logout) runs on background threads, each with its
-//! own single-threaded tokio runtime, and reports back as [`Action`]s through the channel the
-//! event loop reads. A thread per job, rather than tasks on one runtime, because identity's
-//! session lock is a blocking file lock: two tasks of one runtime waiting on each other through
-//! it would never wake. Effects that need the terminal itself (print and leave, a subshell, the
+//! Network work (sign-in, refresh, listing, logout, fetching role credentials) runs on
+//! background threads, each with its own single-threaded tokio runtime, and reports back as
+//! [`Action`]s through the channel the event loop reads. A thread per job, rather than tasks
+//! on one runtime, because identity's session lock is a blocking file lock: two tasks of one
+//! runtime waiting on each other through it would never wake. Effects that need the terminal itself (print and leave, a subshell, the
 //! clipboard, the console) leave the event loop, run, and re-enter it.
 //!
 //! While the TUI is up nothing may write to stdout (it belongs to `eval "$(portico)"`) or
-//! stderr (it would draw over the screen): sign-in reports through a [`LoginReporter`], and
-//! errors go to the status line.
+//! stderr (it would draw over the screen): sign-in reports through a [`LoginReporter`],
+//! notices (`crate::notice!`: a lock wait, a refresh that fell back) are redirected to the
+//! status line, and errors go there too.
 
 mod jobs;
 mod memory;
@@ -22,7 +23,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::Sender;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration as StdDuration;
 
 use anyhow::Context as _;
@@ -33,6 +34,7 @@ use super::credentials::{self, Target};
 use crate::awsconfig::edit::{EditableFile, SectionId};
 use crate::awsconfig::ConfigFile;
 use crate::cache::accounts::AccountsCache;
+use crate::cache::rolecreds::RoleCredsCache;
 use crate::cli::PortalArgs;
 use crate::console;
 use crate::exit::Exit;
@@ -67,8 +69,14 @@ pub fn run(args: &PortalArgs) -> anyhow::Result<Exit> {
     let mut portal = Portal::new(ctx, tx.clone())?;
     let start = portal.start(args)?;
 
+    let notices = tx.clone();
     watch_signals(tx);
     let mut app = App::new(OffsetDateTime::now_utc());
+    app.set_colors(tui::colors_wanted(std::env::var_os("NO_COLOR").as_deref()));
+    // Declared before the terminal guard, so it ends after the screen is restored.
+    let quiet = crate::diag::redirect(move |text| {
+        let _ = notices.send(Action::Status(text));
+    });
     let mut guard = TerminalGuard::enter().context("cannot set up the terminal for the portal")?;
     let mut events = CrosstermEvents::new(rx);
     match start {
@@ -102,6 +110,7 @@ pub fn run(args: &PortalArgs) -> anyhow::Result<Exit> {
                 match portal.credentials(&choice) {
                     Ok((creds, region)) => {
                         drop(guard);
+                        drop(quiet);
                         print_exports(format, &creds, region.as_deref())?;
                         return Ok(Exit::Ok);
                     }
@@ -192,6 +201,17 @@ fn print_exports(
     Ok(())
 }
 
+/// The row an effect that needs role credentials is about.
+fn credential_choice(effect: &Effect) -> Option<&Choice> {
+    match effect {
+        Effect::PrintExports(choice)
+        | Effect::CopyExports(choice)
+        | Effect::Subshell(choice)
+        | Effect::OpenConsole(choice) => Some(choice),
+        _ => None,
+    }
+}
+
 fn fetching(choice: &Choice) -> String {
     format!(
         "getting credentials for {} in {}…",
@@ -276,6 +296,17 @@ struct Portal {
     generation: Arc<AtomicU64>,
     sign_in: Option<Job>,
     refresh: Option<Job>,
+    /// Credentials fetched in the background for the effect that is asked for again.
+    fetched: Arc<Mutex<Option<Fetched>>>,
+    /// Set while credentials are being fetched: one fetch at a time.
+    fetching: Arc<AtomicBool>,
+}
+
+/// Role credentials a background fetch left for the runner, and whose they are.
+struct Fetched {
+    session: String,
+    choice: Choice,
+    creds: RoleCredentials,
 }
 
 impl Portal {
@@ -294,6 +325,8 @@ impl Portal {
             generation: Arc::new(AtomicU64::new(0)),
             sign_in: None,
             refresh: None,
+            fetched: Arc::default(),
+            fetching: Arc::default(),
         })
     }
 
@@ -374,12 +407,19 @@ impl Portal {
             },
             Effect::Refresh => self.refresh_list(),
             Effect::Logout => self.logout(),
-            other @ (Effect::PrintExports(_)
-            | Effect::CopyExports(_)
-            | Effect::CopyText(_)
-            | Effect::Subshell(_)
-            | Effect::OpenConsole(_)
-            | Effect::Quit) => return ControlFlow::Break(other),
+            Effect::PrintExports(ref choice)
+            | Effect::CopyExports(ref choice)
+            | Effect::Subshell(ref choice)
+            | Effect::OpenConsole(ref choice) => match self.at_hand(choice) {
+                Ok(true) => return ControlFlow::Break(effect),
+                Ok(false) => {
+                    let note = fetching(choice);
+                    self.fetch_credentials(effect);
+                    apply(app, Action::Status(note));
+                }
+                Err(e) => show_error(app, &e),
+            },
+            other @ (Effect::CopyText(_) | Effect::Quit) => return ControlFlow::Break(other),
         }
         ControlFlow::Continue(())
     }
@@ -390,6 +430,7 @@ impl Portal {
         self.generation.fetch_add(1, Ordering::SeqCst);
         self.sign_in = None;
         self.refresh = None;
+        self.take_fetched();
         let key = session.cache_key().to_string();
         self.current = Some(session);
         apply(app, Action::RecentUses(self.memory.recent_for(&key)));
@@ -489,6 +530,7 @@ impl Portal {
         self.generation.fetch_add(1, Ordering::SeqCst);
         self.sign_in = None;
         self.refresh = None;
+        self.take_fetched();
         let store = self.store.clone();
         let root = self.cache_root.clone();
         // Kept in the refresh slot so that it is not cancelled at once; a new session or
@@ -504,31 +546,105 @@ impl Portal {
         }));
     }
 
-    /// Role credentials for the chosen row (cached, or fetched once), and the region of a
-    /// profile for that role, if one names it.
+    /// Whether the credentials for `choice` can be had without the network: fetched in the
+    /// background a moment ago, or in the role-credential cache. `false` means a fetch is
+    /// needed, which [`Self::fetch_credentials`] does off the UI thread.
+    fn at_hand(&self, choice: &Choice) -> anyhow::Result<bool> {
+        let session = self.current.as_ref().context("no session is open")?;
+        let fetched = self.fetched.lock().unwrap_or_else(PoisonError::into_inner);
+        if fetched
+            .as_ref()
+            .is_some_and(|f| f.session == session.cache_key() && f.choice == *choice)
+        {
+            return Ok(true);
+        }
+        drop(fetched);
+        let cache = RoleCredsCache::under(&self.cache_root);
+        let now = OffsetDateTime::now_utc();
+        if cache
+            .load(session.cache_key(), &choice.account_id, &choice.role, now)
+            .is_some()
+        {
+            return Ok(true);
+        }
+        let signing_in = self.sign_in.as_ref().is_some_and(Job::is_running);
+        let token_fresh = matches!(
+            self.store.tokens.load_token(session),
+            Ok(Some(t)) if t.is_fresh(now)
+        );
+        if signing_in && !token_fresh {
+            // The sign-in holds the session's lock until the user approves: the fetch would
+            // wait for it, and the credentials would arrive long after the key was pressed.
+            anyhow::bail!("still signing in; try again once the sign-in is done");
+        }
+        Ok(false)
+    }
+
+    /// Fetches the credentials `effect` needs on a thread of its own, then asks for the
+    /// effect again (`CredentialsReady`), which finds them at hand.
+    fn fetch_credentials(&mut self, effect: Effect) {
+        let (Some(session), Some(choice)) = (self.current.clone(), credential_choice(&effect))
+        else {
+            return;
+        };
+        if self.fetching.swap(true, Ordering::SeqCst) {
+            // The fetch under way reports first; the key can be pressed again after it.
+            return;
+        }
+        let target = self.target(&session, choice);
+        let choice = choice.clone();
+        let ctx = self.ctx.clone();
+        let courier = self.courier();
+        let fetched = self.fetched.clone();
+        let fetching = self.fetching.clone();
+        std::thread::spawn(move || {
+            // `obtain` blocks (a lock shared with other portico processes, its own runtime):
+            // a plain thread, not a job on a runtime.
+            match credentials::obtain(&ctx, &target, &OnMissing::Fail) {
+                Ok(creds) => {
+                    *fetched.lock().unwrap_or_else(PoisonError::into_inner) = Some(Fetched {
+                        session: session.cache_key().to_string(),
+                        choice,
+                        creds,
+                    });
+                    courier.send(Action::CredentialsReady(effect));
+                }
+                Err(e) => courier.fail(&e),
+            }
+            fetching.store(false, Ordering::SeqCst);
+        });
+    }
+
+    fn take_fetched(&self) -> Option<Fetched> {
+        self.fetched
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+
+    fn target(&self, session: &SsoSession, choice: &Choice) -> Target {
+        Target {
+            session: session.clone(),
+            account_id: choice.account_id.clone(),
+            role_name: choice.role.clone(),
+            region: profile_region(&self.ctx.config, session, &choice.account_id, &choice.role),
+        }
+    }
+
+    /// Role credentials for the chosen row (fetched in the background a moment ago, or
+    /// cached: see [`Self::at_hand`]), and the region of a profile for that role, if one
+    /// names it.
     fn credentials(
         &mut self,
         choice: &Choice,
     ) -> anyhow::Result<(RoleCredentials, Option<String>)> {
         let session = self.current.clone().context("no session is open")?;
-        let signing_in = self.sign_in.as_ref().is_some_and(Job::is_running);
-        let token_fresh = matches!(
-            self.store.tokens.load_token(&session),
-            Ok(Some(t)) if t.is_fresh(OffsetDateTime::now_utc())
-        );
-        if signing_in && !token_fresh {
-            // The sign-in holds the session's lock until the user approves: waiting for it
-            // here would freeze the screen that shows what to approve.
-            anyhow::bail!("still signing in; try again once the sign-in is done");
-        }
-        let region = profile_region(&self.ctx.config, &session, &choice.account_id, &choice.role);
-        let target = Target {
-            session: session.clone(),
-            account_id: choice.account_id.clone(),
-            role_name: choice.role.clone(),
-            region: region.clone(),
+        let target = self.target(&session, choice);
+        let region = target.region.clone();
+        let creds = match self.take_fetched() {
+            Some(f) if f.session == session.cache_key() && f.choice == *choice => f.creds,
+            _ => credentials::obtain(&self.ctx, &target, &OnMissing::Fail)?,
         };
-        let creds = credentials::obtain(&self.ctx, &target, &OnMissing::Fail)?;
         self.memory.record(
             session.cache_key(),
             &choice.account_id,

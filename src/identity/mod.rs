@@ -229,7 +229,7 @@ pub async fn access_token(
                     }
                 }
                 Err(RefreshFailure::Other(e)) if token.is_valid(now) => {
-                    eprintln!("portico: could not refresh the sign-in ({e}); using the current token until it expires");
+                    crate::notice!("could not refresh the sign-in ({e}); using the current token until it expires");
                     return Ok(token.access_token.clone());
                 }
                 Err(RefreshFailure::Other(e)) => return Err(e),
@@ -251,7 +251,7 @@ pub async fn access_token(
             },
         }),
         OnMissing::Login(options) => {
-            eprintln!("portico: {reason}; signing in…");
+            crate::notice!("{reason}; signing in…");
             Ok(login_locked(store, session, options).await?.access_token)
         }
     }
@@ -354,8 +354,8 @@ async fn refresh(
 
 fn take_lock(store: &Store, session: &SsoSession) -> Result<lock::SessionLock, IdentityError> {
     lock::acquire(&store.locks, session.cache_key(), || {
-        eprintln!(
-            "portico: another portico process is signing in to {}; waiting for it…",
+        crate::notice!(
+            "another portico process is signing in to {}; waiting for it…",
             session.label()
         );
     })

@@ -83,6 +83,10 @@ pub enum Action {
     RecentUses(Vec<RecentUse>),
     /// A background refresh of the account list has begun.
     RefreshStarted,
+    /// The role credentials an effect (exports, copy, shell, console) waited for were
+    /// fetched in the background: the effect is asked for again, unless the user has left
+    /// the list since.
+    CredentialsReady(Effect),
     /// A short note for the status line (`copied exports to the clipboard`).
     Status(String),
     /// Something failed; shown in the status line until the next key.
@@ -157,6 +161,7 @@ impl Action {
                 | Action::AccountsLoaded { .. }
                 | Action::RecentUses(_)
                 | Action::RefreshStarted
+                | Action::CredentialsReady(_)
                 | Action::Status(_)
                 | Action::Error(_)
                 | Action::Tick(_)

@@ -105,6 +105,8 @@ pub struct App {
     pub(crate) help: bool,
     pub(crate) prompt: Option<ProfilePrompt>,
     pub(crate) status: Option<StatusLine>,
+    /// Draw in colour; off under NO_COLOR (see [`super::view::colors_wanted`]).
+    pub(crate) colors: bool,
 }
 
 /// Lines of the list screen that are not list rows: header, filter line, footer.
@@ -137,7 +139,13 @@ impl App {
             help: false,
             prompt: None,
             status: None,
+            colors: true,
         }
+    }
+
+    /// Colours on or off (NO_COLOR); emphasis (bold, reverse, underline) stays either way.
+    pub fn set_colors(&mut self, colors: bool) {
+        self.colors = colors;
     }
 
     pub fn screen(&self) -> &Screen {

@@ -28,4 +28,4 @@ pub use terminal::{
     TICK,
 };
 pub use update::{default_profile_name, update};
-pub use view::{render, HIGHLIGHT};
+pub use view::{colors_wanted, render, HIGHLIGHT};

@@ -6,6 +6,10 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
 
+/// The QR code's colours. Kept under NO_COLOR too: the code is a picture for a phone to
+/// scan, not decoration, and the terminal's own colours may be light on dark.
+pub(crate) const QR_STYLE: Style = Style::new().fg(Color::Black).bg(Color::White);
+
 /// A QR code's modules, dark = true, row by row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QrModules {
@@ -43,14 +47,14 @@ impl QrModules {
         x < self.width && y < self.width && self.dark[y * self.width + x]
     }
 
-    /// Draws black on white whatever the terminal's colours, so phones can read it on dark
+    /// Draws black on white (`QR_STYLE`) whatever the terminal's colours, so phones can read it on dark
     /// themes too. Does nothing if the area is too small.
     pub fn render(&self, area: Rect, buf: &mut Buffer) {
         let (w, h) = self.size();
         if area.width < w || area.height < h {
             return;
         }
-        let style = Style::new().fg(Color::Black).bg(Color::White);
+        let style = QR_STYLE;
         for row in 0..h {
             for col in 0..w {
                 let (x, y) = (usize::from(col), usize::from(row) * 2);

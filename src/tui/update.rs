@@ -89,6 +89,17 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
             app.refreshing = true;
             None
         }
+        Action::CredentialsReady(effect) => match effect {
+            Effect::PrintExports(_)
+            | Effect::CopyExports(_)
+            | Effect::Subshell(_)
+            | Effect::OpenConsole(_)
+                if app.screen == Screen::List && app.prompt.is_none() =>
+            {
+                Some(effect)
+            }
+            _ => None,
+        },
         Action::Status(text) => {
             set_status(app, StatusKind::Info, &text);
             None

@@ -675,3 +675,39 @@ fn profile_names_are_config_safe() {
         "Payments-Prod--EU-.Admin"
     );
 }
+
+#[test]
+fn credentials_ready_asks_for_the_effect_again_only_on_the_list() {
+    let choice = Choice {
+        account_id: "100000000000".into(),
+        account_name: "account-000".into(),
+        role: "Admin".into(),
+    };
+    let mut app = list_app(2);
+    for effect in [
+        Effect::PrintExports(choice.clone()),
+        Effect::CopyExports(choice.clone()),
+        Effect::Subshell(choice.clone()),
+        Effect::OpenConsole(choice.clone()),
+    ] {
+        assert_eq!(
+            update(&mut app, Action::CredentialsReady(effect.clone())),
+            Some(effect)
+        );
+    }
+    // Not a way to ask for anything else.
+    assert_eq!(
+        update(&mut app, Action::CredentialsReady(Effect::Logout)),
+        None
+    );
+    // The user left the list (signed out, another session) while the fetch ran.
+    update(&mut app, Action::LoginState(LoginState::SignedOut));
+    assert_ne!(app.screen, Screen::List);
+    assert_eq!(
+        update(
+            &mut app,
+            Action::CredentialsReady(Effect::PrintExports(choice))
+        ),
+        None
+    );
+}

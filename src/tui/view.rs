@@ -11,7 +11,7 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::app::{App, Focus, ProfilePrompt, Screen, SignIn, StatusKind};
 use super::form::{config_lines, start_url_label, Field, FirstRunForm, Step};
-use super::qr::big_text;
+use super::qr::{big_text, QR_STYLE};
 
 const DIM: Style = Style::new().fg(Color::DarkGray);
 const BOLD: Style = Style::new().add_modifier(Modifier::BOLD);
@@ -129,6 +129,37 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     }
     if let Some(prompt) = &app.prompt {
         profile_prompt(app, prompt, area, buf);
+    }
+    if !app.colors {
+        without_colors(area, buf);
+    }
+}
+
+/// Whether to draw in colour, given `NO_COLOR` (<https://no-color.org>: set and not empty
+/// means no colours).
+pub fn colors_wanted(no_color: Option<&std::ffi::OsStr>) -> bool {
+    no_color.is_none_or(|v| v.is_empty())
+}
+
+/// Takes the colours out of a drawn screen, keeping what they meant: a background marks the
+/// selected row, which becomes reversed; a matched letter (`HIGHLIGHT`) keeps its bold and
+/// is underlined too, to stand out from other bold text. The QR code keeps its colours.
+fn without_colors(area: Rect, buf: &mut Buffer) {
+    for y in area.top()..area.bottom() {
+        for x in area.left()..area.right() {
+            let cell = &mut buf[(x, y)];
+            if Some(cell.fg) == QR_STYLE.fg && Some(cell.bg) == QR_STYLE.bg {
+                continue;
+            }
+            if cell.bg != Color::Reset {
+                cell.modifier.insert(Modifier::REVERSED);
+            }
+            if Some(cell.fg) == HIGHLIGHT.fg && cell.modifier.contains(Modifier::BOLD) {
+                cell.modifier.insert(Modifier::UNDERLINED);
+            }
+            cell.fg = Color::Reset;
+            cell.bg = Color::Reset;
+        }
     }
 }
 

@@ -174,8 +174,8 @@ impl EditableFile {
             move |source| EditError::Write { path, source }
         };
         let _lock = crate::cache::lock::acquire(lock_dir, &self.target.to_string_lossy(), || {
-            eprintln!(
-                "portico: waiting for another portico writing {}",
+            crate::notice!(
+                "waiting for another portico writing {}",
                 self.path.display()
             )
         })
