@@ -113,13 +113,7 @@ fn the_browser_flow_gives_up_after_the_timeout() {
 #[test]
 fn device_login_approved_through_the_control_api() {
     let env = env();
-    let child = env
-        .portico()
-        .args(["login", "--device-code"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = env.spawn_device_login();
     let code = env.wait_for_user_code();
     env.emu.approve(&code).unwrap();
     let out = child.wait_with_output().unwrap();
@@ -160,13 +154,7 @@ fn no_display_means_device_flow_and_says_why() {
 #[test]
 fn denied_and_expired_device_codes_fail_cleanly() {
     let env = env();
-    let child = env
-        .portico()
-        .args(["login", "--device-code"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = env.spawn_device_login();
     env.emu.deny(&env.wait_for_user_code()).unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(5));
@@ -174,13 +162,7 @@ fn denied_and_expired_device_codes_fail_cleanly() {
     assert!(out.stdout.is_empty());
     assert!(env.token().is_none());
 
-    let child = env
-        .portico()
-        .args(["login", "--device-code"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = env.spawn_device_login();
     env.wait_for_user_code();
     env.emu.expire_pending();
     let out = child.wait_with_output().unwrap();

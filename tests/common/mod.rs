@@ -84,15 +84,20 @@ impl TestEnv {
         cmd
     }
 
-    /// Signs in with the device flow, approving through the control API.
-    pub fn login(&self) {
-        let child = self
-            .portico()
+    /// Starts `portico login --device-code` with its output captured; the caller approves,
+    /// denies or expires the code and waits.
+    pub fn spawn_device_login(&self) -> std::process::Child {
+        self.portico()
             .args(["login", "--device-code"])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
-            .unwrap();
+            .unwrap()
+    }
+
+    /// Signs in with the device flow, approving through the control API.
+    pub fn login(&self) {
+        let child = self.spawn_device_login();
         let code = self.wait_for_user_code();
         self.emu.approve(&code).unwrap();
         let out = child.wait_with_output().unwrap();
