@@ -46,11 +46,6 @@ impl AccountsCache {
         AccountsCache::new(root.join("accounts"))
     }
 
-    /// `~/.cache/portico/accounts` (the platform's cache directory; `$XDG_CACHE_HOME` on Linux).
-    pub fn default_dir() -> Option<PathBuf> {
-        dirs::cache_dir().map(|d| d.join("portico").join("accounts"))
-    }
-
     /// The session's file: `sha1(cache_key).json`.
     pub fn path(&self, session_key: &str) -> PathBuf {
         self.dir.join(format!("{}.json", sha1_hex(session_key)))

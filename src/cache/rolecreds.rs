@@ -60,11 +60,6 @@ impl RoleCredsCache {
         RoleCredsCache::new(root.join("credentials"))
     }
 
-    /// `~/.cache/portico/credentials` (the platform's cache directory; `$XDG_CACHE_HOME` on Linux).
-    pub fn default_dir() -> Option<PathBuf> {
-        dirs::cache_dir().map(|d| d.join("portico").join("credentials"))
-    }
-
     pub fn dir(&self) -> &Path {
         &self.dir
     }
