@@ -24,10 +24,33 @@ pub fn http_client() -> SharedHttpClient {
         .clone()
 }
 
+/// The variable that bounds one HTTP attempt to AWS, in seconds (fractions allowed).
+pub const HTTP_TIMEOUT_VAR: &str = "PORTICO_HTTP_TIMEOUT";
+
+/// How long one attempt of one request may take before it is abandoned (and retried where the
+/// caller retries): 30 s, or `PORTICO_HTTP_TIMEOUT` seconds. A slow network wants it longer; the
+/// fault tests make it short so that a server that never answers is noticed in bounded time.
+pub fn attempt_timeout() -> Duration {
+    static TIMEOUT: OnceLock<Duration> = OnceLock::new();
+    *TIMEOUT.get_or_init(|| {
+        std::env::var(HTTP_TIMEOUT_VAR)
+            .ok()
+            .and_then(|v| parse_timeout(&v))
+            .unwrap_or(Duration::from_secs(30))
+    })
+}
+
+/// A positive number of seconds, at most a day; anything else is ignored.
+fn parse_timeout(value: &str) -> Option<Duration> {
+    let secs: f64 = value.trim().parse().ok()?;
+    (secs > 0.0 && secs <= 86_400.0).then(|| Duration::from_secs_f64(secs))
+}
+
 fn timeouts() -> TimeoutConfig {
+    let attempt = attempt_timeout();
     TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .operation_attempt_timeout(Duration::from_secs(30))
+        .connect_timeout(attempt.min(Duration::from_secs(10)))
+        .operation_attempt_timeout(attempt)
         .build()
 }
 
@@ -56,4 +79,19 @@ pub fn portal_client(session: &SsoSession, retry: RetryConfig) -> aws_sdk_sso::C
         .retry_config(retry)
         .build();
     aws_sdk_sso::Client::from_conf(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeout_values() {
+        assert_eq!(parse_timeout("2"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_timeout(" 0.5 "), Some(Duration::from_millis(500)));
+        assert_eq!(parse_timeout("0"), None);
+        assert_eq!(parse_timeout("-1"), None);
+        assert_eq!(parse_timeout("soon"), None);
+        assert_eq!(parse_timeout("1e9"), None);
+    }
 }

@@ -6,7 +6,6 @@
 //! SDK client cannot send arbitrary requests, and the stack is already in the binary.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
@@ -26,9 +25,6 @@ pub const DEFAULT_FEDERATION_ENDPOINT: &str = "https://signin.aws.amazon.com/fed
 
 /// The `Issuer` portico names in login links (the console shows it when the session ends).
 pub const DEFAULT_ISSUER: &str = "portico";
-
-/// Longest wait for the federation endpoint, connection included.
-const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Why no sign-in link could be made. Messages never contain the credentials or the token.
 #[derive(Debug, thiserror::Error)]
@@ -210,9 +206,11 @@ where
             .to_bytes();
         Ok::<_, String>((status, body.to_vec()))
     };
-    tokio::time::timeout(TIMEOUT, exchange)
+    // Longest wait for the federation endpoint, connection included.
+    let timeout = crate::aws::attempt_timeout();
+    tokio::time::timeout(timeout, exchange)
         .await
-        .map_err(|_| format!("no answer within {} s", TIMEOUT.as_secs()))?
+        .map_err(|_| format!("no answer within {} s", timeout.as_secs_f64()))?
 }
 
 fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
