@@ -97,6 +97,10 @@ pub struct SsoSession {
     pub region: String,
     /// Scopes to register with; empty for legacy set-ups (which then get no refresh token).
     pub scopes: Vec<String>,
+    /// `sso_registration_scopes` as configured, `None` when the key is absent. The AWS CLI
+    /// names the client-registration cache file after exactly this (`"scopes": null` when
+    /// absent), so sharing that file needs the difference between absent and the default.
+    pub configured_scopes: Option<Vec<String>>,
     pub oidc_endpoint: String,
     pub portal_endpoint: String,
 }
@@ -307,16 +311,19 @@ impl Context {
         let region = self.require(section, &header, "sso_region")?;
         check_start_url(&format!("sso_start_url of [{header}]"), start_url)?;
         check_region(&format!("sso_region of [{header}]"), region)?;
-        let scopes = match section.get("sso_registration_scopes") {
-            Some(list) => list
-                .split(',')
+        let configured: Option<Vec<String>> = section.get("sso_registration_scopes").map(|list| {
+            list.split(',')
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
                 .map(String::from)
-                .collect(),
-            None => vec!["sso:account:access".to_string()],
-        };
-        self.build_session(Some(name.to_string()), start_url, region, scopes)
+                .collect()
+        });
+        let scopes = configured
+            .clone()
+            .unwrap_or_else(|| vec!["sso:account:access".to_string()]);
+        let mut session = self.build_session(Some(name.to_string()), start_url, region, scopes)?;
+        session.configured_scopes = configured;
+        Ok(session)
     }
 
     /// The session a profile uses (through `sso_session`, or legacy keys in the profile).
@@ -431,6 +438,7 @@ impl Context {
             start_url: start_url.to_string(),
             region: region.to_string(),
             scopes,
+            configured_scopes: None,
             oidc_endpoint: endpoint(
                 &self.env.endpoint_url_sso_oidc,
                 "AWS_ENDPOINT_URL_SSO_OIDC",

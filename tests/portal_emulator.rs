@@ -19,6 +19,7 @@ fn session_for(emu: &Running) -> SsoSession {
         start_url: emu.start_url(),
         region: emu.region(),
         scopes: vec!["sso:account:access".into()],
+        configured_scopes: None,
         oidc_endpoint: emu.url(),
         portal_endpoint: emu.url(),
     }
@@ -306,6 +307,7 @@ async fn unreachable_endpoint_is_a_network_error_naming_it() {
         start_url: "https://d-0000000000.awsapps.com/start".into(),
         region: "eu-central-1".into(),
         scopes: Vec::new(),
+        configured_scopes: None,
         oidc_endpoint: endpoint.clone(),
         portal_endpoint: endpoint.clone(),
     };

@@ -89,17 +89,22 @@ pub struct Registration {
 }
 
 impl Registration {
-    /// Usable for a flow that needs `grants`, with enough time left.
-    pub fn usable_for(&self, grants: &[&str], now: OffsetDateTime) -> bool {
+    /// Usable for a flow that needs `grants` and `scopes`, with enough time left.
+    pub fn usable_for(&self, grants: &[&str], scopes: &[String], now: OffsetDateTime) -> bool {
         let time_ok = parse_time(&self.expires_at).is_some_and(|t| t - now > REGISTRATION_MARGIN);
         let grants_ok = match &self.grant_types {
             Some(have) => grants.iter().all(|g| have.iter().any(|h| h == g)),
-            // A registration without grant types is a device-flow one (older AWS CLI).
-            None => grants
-                .iter()
-                .all(|g| *g == crate::identity::GRANT_DEVICE_CODE),
+            // A registration without grant types is the AWS CLI's device-flow one: the service
+            // gives such a client the device code and refresh tokens.
+            None => grants.iter().all(|g| {
+                *g == crate::identity::GRANT_DEVICE_CODE
+                    || *g == crate::identity::GRANT_REFRESH_TOKEN
+            }),
         };
-        time_ok && grants_ok
+        // Without the scopes it asks for, a client gets no refresh token (sso:account:access).
+        let have = self.scopes.as_deref().unwrap_or_default();
+        let scopes_ok = scopes.iter().all(|s| have.contains(s));
+        time_ok && grants_ok && scopes_ok
     }
 }
 
@@ -141,14 +146,19 @@ impl TokenCache {
             .join(format!("{}.json", sha1_hex(session.cache_key())))
     }
 
-    /// The registration file, named as botocore names it:
-    /// sha1 of `json.dumps({"region","scopes","session_name","startUrl","tool"}, sort_keys=True)`.
+    /// The registration file, named as the AWS CLI names it (`BaseSSOTokenFetcher.
+    /// _registration_cache_key` in its botocore): sha1 of
+    /// `json.dumps({"tool","startUrl","region","scopes","session_name"}, sort_keys=True)`, where
+    /// `scopes` is `sso_registration_scopes` as configured — `null` when the key is absent,
+    /// `[]` when it is empty — and `session_name` is `null` for a legacy profile. The device
+    /// and browser flows share the name, as in the AWS CLI.
     pub fn registration_path(&self, session: &SsoSession) -> PathBuf {
-        let scopes = if session.scopes.is_empty() {
-            "null".to_string()
-        } else {
-            let quoted: Vec<String> = session.scopes.iter().map(|s| python_json_str(s)).collect();
-            format!("[{}]", quoted.join(", "))
+        let scopes = match &session.configured_scopes {
+            None => "null".to_string(),
+            Some(list) => {
+                let quoted: Vec<String> = list.iter().map(|s| python_json_str(s)).collect();
+                format!("[{}]", quoted.join(", "))
+            }
         };
         let name = session
             .name
@@ -286,15 +296,23 @@ mod tests {
     use time::macros::datetime;
 
     fn session(name: Option<&str>) -> SsoSession {
+        with_scopes(name, name.map(|_| vec!["sso:account:access"]))
+    }
+
+    /// A session whose config says `sso_registration_scopes` = `configured` (`None`: absent).
+    fn with_scopes(name: Option<&str>, configured: Option<Vec<&str>>) -> SsoSession {
+        let configured: Option<Vec<String>> =
+            configured.map(|list| list.into_iter().map(String::from).collect());
         SsoSession {
             name: name.map(String::from),
             start_url: "https://d-1234567890.awsapps.com/start".into(),
             region: "eu-central-1".into(),
-            scopes: if name.is_some() {
-                vec!["sso:account:access".into()]
-            } else {
-                vec![]
+            scopes: match (&configured, name) {
+                (Some(list), _) => list.clone(),
+                (None, Some(_)) => vec!["sso:account:access".into()],
+                (None, None) => vec![],
             },
+            configured_scopes: configured,
             oidc_endpoint: "http://x".into(),
             portal_endpoint: "http://x".into(),
         }
@@ -315,6 +333,63 @@ mod tests {
             cache.registration_path(&session(Some("corp"))),
             PathBuf::from("/c/d6aad4b77707b07be3be31c5ba7f0c18de33b4e9.json")
         );
+    }
+
+    /// Every combination of sso_registration_scopes and session, against the names the AWS
+    /// CLI's own algorithm gives. Each expected name was computed with Python 3:
+    /// `hashlib.sha1(json.dumps({"tool": "botocore", "startUrl":
+    /// "https://d-1234567890.awsapps.com/start", "region": "eu-central-1", "scopes": S,
+    /// "session_name": N}, sort_keys=True).encode()).hexdigest()`.
+    #[test]
+    fn registration_names_match_the_aws_cli_for_every_scope_setting() {
+        let cache = TokenCache::new("/c".into());
+        /// Session name, configured scopes, expected sha1.
+        type Case = (
+            Option<&'static str>,
+            Option<Vec<&'static str>>,
+            &'static str,
+        );
+        let cases: [Case; 6] = [
+            // Key absent: S = None (the AWS CLI passes None, not the default scope).
+            (
+                Some("corp"),
+                None,
+                "a04d112de715abe8e35a3a45f82b53da4ddde021",
+            ),
+            // `sso_registration_scopes =` (empty): S = [].
+            (
+                Some("corp"),
+                Some(vec![]),
+                "175b1f1be47987cfd57ce55037dcb0103a54011c",
+            ),
+            // One scope.
+            (
+                Some("corp"),
+                Some(vec!["sso:account:access"]),
+                "d6aad4b77707b07be3be31c5ba7f0c18de33b4e9",
+            ),
+            // Several, in the order configured.
+            (
+                Some("corp"),
+                Some(vec!["sso:account:access", "codewhisperer:completions"]),
+                "b6c4b9bbe690d5dfaad31cc7a652e656d2300ffd",
+            ),
+            // A legacy profile: N = None, S = None.
+            (None, None, "4c8f82151c58a0b5f8a2d2aff7c872b197674e8d"),
+            // A session name outside ASCII: json.dumps escapes it (ensure_ascii).
+            (
+                Some("ünï"),
+                None,
+                "ba848586a2d912dbd5279e8bc2f2b83a14e84349",
+            ),
+        ];
+        for (name, scopes, hex) in cases {
+            assert_eq!(
+                cache.registration_path(&with_scopes(name, scopes.clone())),
+                PathBuf::from(format!("/c/{hex}.json")),
+                "{name:?} {scopes:?}"
+            );
+        }
     }
 
     #[test]
@@ -404,10 +479,19 @@ mod tests {
             extra: Default::default(),
         };
         let pkce = ["authorization_code", "refresh_token"];
-        assert!(reg("2026-11-22T12:30:00Z", Some(pkce.to_vec())).usable_for(&pkce, now));
-        assert!(!reg("2026-11-22T12:10:00Z", Some(pkce.to_vec())).usable_for(&pkce, now));
-        assert!(!reg("2026-11-23T12:00:00Z", None).usable_for(&pkce, now));
-        assert!(reg("2026-11-23T12:00:00Z", None)
-            .usable_for(&[crate::identity::GRANT_DEVICE_CODE], now));
+        let device = [crate::identity::GRANT_DEVICE_CODE, "refresh_token"];
+        let none: [String; 0] = [];
+        assert!(reg("2026-11-22T12:30:00Z", Some(pkce.to_vec())).usable_for(&pkce, &none, now));
+        assert!(!reg("2026-11-22T12:10:00Z", Some(pkce.to_vec())).usable_for(&pkce, &none, now));
+        assert!(!reg("2026-11-23T12:00:00Z", None).usable_for(&pkce, &none, now));
+        // The AWS CLI's device registration (no grantTypes) serves portico's device flow.
+        assert!(reg("2026-11-23T12:00:00Z", None).usable_for(&device, &none, now));
+        // …but only with the scopes portico asks for (else no refresh token comes).
+        let access = ["sso:account:access".to_string()];
+        assert!(!reg("2026-11-23T12:00:00Z", None).usable_for(&device, &access, now));
+        let mut scoped = reg("2026-11-23T12:00:00Z", None);
+        scoped.scopes = Some(access.to_vec());
+        assert!(scoped.usable_for(&device, &access, now));
+        assert!(!scoped.usable_for(&pkce, &access, now));
     }
 }

@@ -910,6 +910,7 @@ mod tests {
             start_url: "https://d-1234567890.awsapps.com/start".into(),
             region: "eu-central-1".into(),
             scopes: vec![],
+            configured_scopes: None,
             oidc_endpoint: String::new(),
             portal_endpoint: String::new(),
         };

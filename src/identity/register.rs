@@ -40,7 +40,7 @@ pub async fn client_for(
     let grants = flow.grants();
     let now = OffsetDateTime::now_utc();
     if let Some(cached) = store.tokens.load_registration(session) {
-        if cached.usable_for(&grants, now) {
+        if cached.usable_for(&grants, &session.scopes, now) {
             crate::debug!("reusing the cached client registration");
             return Ok(cached);
         }
