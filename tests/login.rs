@@ -74,12 +74,14 @@ fn pkce_login_through_the_browser_writes_an_aws_cli_token() {
 
 #[test]
 fn a_callback_with_a_forged_state_is_refused_and_nothing_is_written() {
+    // The forged callback is answered and ignored: the login keeps waiting for the real one
+    // (here, until its timeout), so a stray request cannot end someone's sign-in.
     let env = env();
     env.emu.set_auto_approve(true);
     let log = env.home.path().join("browser.log");
     let out = env
         .portico()
-        .args(["login"])
+        .args(["login", "--timeout", "2"])
         .env("BROWSER", support("fake-browser.py"))
         .env("FAKE_BROWSER_MODE", "tamper-state")
         .env("FAKE_BROWSER_LOG", &log)
@@ -87,7 +89,10 @@ fn a_callback_with_a_forged_state_is_refused_and_nothing_is_written() {
         .unwrap();
     assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("state did not match"), "{stderr}");
+    assert!(
+        stderr.contains("ignored an answer") && stderr.contains("no answer from the browser"),
+        "{stderr}"
+    );
     assert!(std::fs::read_to_string(&log)
         .unwrap()
         .contains("callback answered 400"));

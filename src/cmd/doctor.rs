@@ -687,7 +687,9 @@ fn check_token(
             return false;
         }
     };
-    let refresh = identity::refresh_problem(session, &token, now);
+    // Includes a refresh Identity Center refused since the last sign-in.
+    let outlook = identity::refresh_outlook(store, session, &token, now);
+    let refresh = outlook.as_deref();
     if let Some(url) = &token.start_url {
         if url != &session.start_url {
             report.add(

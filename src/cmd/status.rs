@@ -75,8 +75,9 @@ fn status_of(
     };
     let expires = token.as_ref().and_then(|t| t.expires_at());
     let problem = match &token {
-        None => Some("not signed in"),
-        Some(t) => crate::identity::refresh_problem(session, t, now),
+        None => Some("not signed in".to_string()),
+        // Includes a refresh Identity Center refused since the last sign-in.
+        Some(t) => crate::identity::refresh_outlook(store, session, t, now),
     };
     Ok(SessionStatus {
         session: session.name.clone(),
@@ -86,7 +87,7 @@ fn status_of(
         expires_at: expires.map(format_time),
         seconds_left: expires.map(|t| (t - now).whole_seconds().max(0)),
         can_refresh: token.is_some() && problem.is_none(),
-        refresh_problem: problem.filter(|_| token.is_some()).map(String::from),
+        refresh_problem: problem.filter(|_| token.is_some()),
         token_file: path.display().to_string(),
     })
 }

@@ -22,7 +22,6 @@ pub(super) async fn run(
     session: &SsoSession,
     reporter: Option<&LoginReporter>,
 ) -> Result<(NewToken, Registration), IdentityError> {
-    let mut interrupt = super::Interrupt::new();
     let mut registration = register::client_for(client, store, session, Flow::Device).await?;
     let start = |registration: &Registration| {
         client
@@ -89,15 +88,12 @@ pub(super) async fn run(
                 &for_terminal(user_code),
                 auth.verification_uri_complete(),
             );
-            Some(tokio::spawn(countdown(deadline)))
+            Some(Countdown(tokio::spawn(countdown(deadline))))
         }
     };
     let result = async {
         loop {
-            tokio::select! {
-                _ = tokio::time::sleep(interval) => {}
-                _ = interrupt.recv() => return Err(IdentityError::Cancelled),
-            }
+            tokio::time::sleep(interval).await;
             if Instant::now() >= deadline {
                 return Err(IdentityError::CodeExpired {
                     minutes: expires_in.as_secs().div_ceil(60) as i64,
@@ -135,13 +131,21 @@ pub(super) async fn run(
         }
     }
     .await;
-    if let Some(countdown) = countdown {
-        countdown.abort();
+    drop(countdown);
+    Ok((result?, registration))
+}
+
+/// The countdown line: stopped and wiped when the wait ends, however it ends (a Ctrl-C drops
+/// the whole login future), so that the next message starts on a clean line.
+struct Countdown(tokio::task::JoinHandle<()>);
+
+impl Drop for Countdown {
+    fn drop(&mut self) {
+        self.0.abort();
         if std::io::stderr().is_terminal() {
             eprint!("\r\x1b[K");
         }
     }
-    Ok((result?, registration))
 }
 
 fn show_instructions(session: &SsoSession, uri: &str, code: &str, complete: Option<&str>) {

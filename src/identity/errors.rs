@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use aws_sdk_ssooidc::config::http::HttpResponse;
 use aws_sdk_ssooidc::error::{ProvideErrorMetadata, SdkError};
 
 use crate::cache::token::CacheError;
@@ -20,8 +21,6 @@ pub enum IdentityError {
     CodeExpired { minutes: i64 },
     #[error("no answer from the browser within {seconds} s; run `portico login` again, or `portico login --device-code` if the browser cannot reach this machine")]
     Timeout { seconds: u64 },
-    #[error("refused the browser's answer: its state did not match the one portico sent (another page may have tried to complete this sign-in); nothing was saved, run `portico login` again")]
-    StateMismatch,
     #[error("sign-in cancelled")]
     Cancelled,
     #[error("Identity Center in {region} does not know the start URL {start_url}: check that sso_region is the region your Identity Center lives in (the most common set-up mistake) and that the start URL is right ({detail})")]
@@ -54,10 +53,11 @@ impl IdentityError {
             IdentityError::LoginRequired { .. } => Exit::LoginRequired,
             IdentityError::Denied { .. }
             | IdentityError::CodeExpired { .. }
-            | IdentityError::Timeout { .. }
-            | IdentityError::StateMismatch => Exit::LoginFailed,
+            | IdentityError::Timeout { .. } => Exit::LoginFailed,
             IdentityError::Cancelled => Exit::Cancelled,
             IdentityError::WrongRegion { .. } => Exit::Config,
+            // Its message says "run `portico login`", so it exits as every other such message.
+            IdentityError::Cache(CacheError::Corrupt { .. }) => Exit::LoginRequired,
             IdentityError::Network { .. } | IdentityError::Service { .. } => Exit::Service,
             IdentityError::Listener(_) | IdentityError::Lock { .. } | IdentityError::Cache(_) => {
                 Exit::Failure
@@ -66,15 +66,15 @@ impl IdentityError {
     }
 }
 
-/// Describes an SDK failure without the request (which carries secrets).
-pub(crate) fn from_sdk<E, R>(
+/// Describes an SDK failure without the request (which carries secrets). An answer that
+/// could not be parsed reads "unreadable answer", as the portal's do.
+pub(crate) fn from_sdk<E>(
     operation: &'static str,
     endpoint: &str,
-    err: &SdkError<E, R>,
+    err: &SdkError<E, HttpResponse>,
 ) -> IdentityError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     match err {
         SdkError::DispatchFailure(failure) => IdentityError::Network {
@@ -91,18 +91,28 @@ where
         },
         SdkError::ServiceError(service) => {
             let e = service.err();
+            let status = service.raw().status().as_u16();
+            let detail = match (e.code(), e.message()) {
+                // A success status with an error: the body could not be parsed.
+                _ if (200..300).contains(&status) => {
+                    format!("unreadable answer (HTTP {status})")
+                }
+                (Some(code), Some(message)) => format!("{code}: {message}"),
+                (Some(code), None) => code.to_string(),
+                (None, Some(message)) => format!("HTTP {status}: {message}"),
+                (None, None) => format!("unreadable answer (HTTP {status})"),
+            };
             IdentityError::Service {
                 operation,
-                detail: for_terminal(&format!(
-                    "{}: {}",
-                    e.code().unwrap_or("unknown error"),
-                    e.message().unwrap_or("no message")
-                )),
+                detail: for_terminal(&detail),
             }
         }
-        SdkError::ResponseError(_) => IdentityError::Service {
+        SdkError::ResponseError(response) => IdentityError::Service {
             operation,
-            detail: "the answer could not be read (malformed response)".to_string(),
+            detail: format!(
+                "unreadable answer (HTTP {})",
+                response.raw().status().as_u16()
+            ),
         },
         _ => IdentityError::Service {
             operation,

@@ -7,6 +7,7 @@ mod browser;
 mod device;
 mod errors;
 mod pkce;
+mod refusal;
 mod register;
 
 use std::path::PathBuf;
@@ -16,7 +17,7 @@ use std::time::Duration as StdDuration;
 use time::{Duration, OffsetDateTime};
 
 use crate::cache::lock;
-use crate::cache::token::{format_time, TokenCache, TokenFile};
+use crate::cache::token::{format_time, CacheError, TokenCache, TokenFile};
 use crate::secret::Secret;
 use crate::settings::{Environment, SettingsError, SsoSession};
 
@@ -30,19 +31,23 @@ pub const GRANT_REFRESH_TOKEN: &str = "refresh_token";
 /// How long the browser flow waits for the user before giving up (the AWS CLI's 10 minutes).
 pub const DEFAULT_LOGIN_TIMEOUT: StdDuration = StdDuration::from_secs(600);
 
-/// The files identity works with: the token cache and the lock directory.
+/// The files identity works with: the token cache, the lock directory, and portico's record
+/// of refused refreshes.
 #[derive(Debug, Clone)]
 pub struct Store {
     pub tokens: TokenCache,
     pub locks: PathBuf,
+    pub refusals: PathBuf,
 }
 
 impl Store {
-    /// `~/.aws/sso/cache` for tokens, portico's cache directory for locks.
+    /// `~/.aws/sso/cache` for tokens, portico's cache directory for locks and refusals.
     pub fn from_env(env: &Environment) -> Result<Store, SettingsError> {
+        let own = env.portico_cache_dir()?;
         Ok(Store {
             tokens: TokenCache::new(env.sso_cache_dir()?),
-            locks: env.portico_cache_dir()?.join("locks"),
+            locks: own.join("locks"),
+            refusals: own.join("refresh-refused"),
         })
     }
 }
@@ -128,13 +133,45 @@ pub enum OnMissing {
 }
 
 /// Signs in with the chosen flow and writes the token to the cache. Holds the session lock so
-/// that a second `portico login` waits instead of opening a second browser tab.
+/// that a second `portico login` waits instead of opening a second browser tab, and then uses
+/// the sign-in the first one made. Ctrl-C ends it at once at every step, network calls
+/// included, with [`IdentityError::Cancelled`].
 pub async fn login(
     store: &Store,
     session: &SsoSession,
     options: &LoginOptions,
 ) -> Result<TokenFile, IdentityError> {
-    let _lock = take_lock(store, session)?;
+    let mut interrupt = Interrupt::new();
+    tokio::select! {
+        biased;
+        _ = interrupt.recv() => Err(IdentityError::Cancelled),
+        result = login_after_others(store, session, options) => result,
+    }
+}
+
+async fn login_after_others(
+    store: &Store,
+    session: &SsoSession,
+    options: &LoginOptions,
+) -> Result<TokenFile, IdentityError> {
+    // What the cache held before waiting: a token that appears while we wait is another
+    // process's fresh sign-in. (A corrupt file is as good as none: the login replaces it.)
+    let before = store.tokens.load_token(session).ok().flatten();
+    let (_lock, waited) = take_lock(store, session).await?;
+    if waited {
+        if let Ok(Some(token)) = store.tokens.load_token(session) {
+            let new = before
+                .as_ref()
+                .is_none_or(|old| old.access_token != token.access_token);
+            if new && token.is_fresh(OffsetDateTime::now_utc()) {
+                crate::notice!(
+                    "another portico process just signed in to {}; using that sign-in",
+                    session.label()
+                );
+                return Ok(token);
+            }
+        }
+    }
     login_locked(store, session, options).await
 }
 
@@ -176,6 +213,7 @@ async fn login_locked(
         extra: Default::default(),
     };
     store.tokens.store_token(session, &file)?;
+    refusal::forget(store, session);
     crate::info!(
         "signed in to {}; token cached in {}",
         session.label(),
@@ -185,8 +223,8 @@ async fn login_locked(
 }
 
 /// A usable access token for `session`: from the cache, refreshed when less than 15 minutes
-/// remain, or (per `on_missing`) from a new login. `command` names what the user ran, for the
-/// "run `portico login`" message.
+/// remain, or (per `on_missing`) from a new login. Where it may sign in, Ctrl-C ends it at once
+/// with [`IdentityError::Cancelled`].
 pub async fn access_token(
     store: &Store,
     session: &SsoSession,
@@ -194,15 +232,54 @@ pub async fn access_token(
 ) -> Result<Secret, IdentityError> {
     // Fast path without the lock: most calls find a fresh token.
     let now = OffsetDateTime::now_utc();
-    if let Some(token) = store.tokens.load_token(session)? {
+    if let Ok(Some(token)) = store.tokens.load_token(session) {
         if token.is_fresh(now) {
             return Ok(token.access_token);
         }
     }
-    let _lock = take_lock(store, session)?;
+    let OnMissing::Login(options) = on_missing else {
+        return access_token_locked(store, session, on_missing).await;
+    };
+    let mut interrupt = Interrupt::new();
+    let result = tokio::select! {
+        biased;
+        _ = interrupt.recv() => return Err(IdentityError::Cancelled),
+        result = access_token_locked(store, session, on_missing) => result,
+    };
+    if options.reporter.is_none() {
+        // Listening for Ctrl-C took it over for the rest of the process (the default action
+        // does not come back), and the caller goes on to more network calls: keep honouring
+        // it while this runtime runs. Cache files are written by rename, so an exit here never
+        // leaves a torn file.
+        tokio::spawn(async move {
+            interrupt.recv().await;
+            eprintln!("portico: cancelled");
+            std::process::exit(i32::from(crate::exit::Exit::Cancelled.code()));
+        });
+    }
+    result
+}
+
+async fn access_token_locked(
+    store: &Store,
+    session: &SsoSession,
+    on_missing: &OnMissing,
+) -> Result<Secret, IdentityError> {
+    let (_lock, _) = take_lock(store, session).await?;
     // Another process may have refreshed or signed in while we waited for the lock.
     let now = OffsetDateTime::now_utc();
-    let cached = store.tokens.load_token(session)?;
+    let cached = match store.tokens.load_token(session) {
+        Ok(cached) => cached,
+        // A corrupt file is replaced by a sign-in where one may start.
+        Err(e @ CacheError::Corrupt { .. }) => match on_missing {
+            OnMissing::Fail => return Err(e.into()),
+            OnMissing::Login(options) => {
+                crate::notice!("{e}; signing in…");
+                return Ok(login_locked(store, session, options).await?.access_token);
+            }
+        },
+        Err(e) => return Err(e.into()),
+    };
     let label = session.label();
     let reason = match &cached {
         Some(token) if token.is_fresh(now) => return Ok(token.access_token.clone()),
@@ -214,7 +291,16 @@ pub async fn access_token(
                     // boto3) may have spent the refresh token a moment ago: its result is in
                     // the file. Failing that, a token that still works is used to its end.
                     let now = OffsetDateTime::now_utc();
-                    match store.tokens.load_token(session)? {
+                    let newer = store.tokens.load_token(session)?;
+                    if !newer
+                        .as_ref()
+                        .is_some_and(|n| n.refresh_token != token.refresh_token)
+                    {
+                        // Still the refused refresh token: `status` and `doctor` say so
+                        // until the next sign-in.
+                        refusal::remember(store, session, token, now);
+                    }
+                    match newer {
                         Some(newer) if newer.is_valid(now) && newer.access_token != token.access_token => {
                             crate::info!("another program refreshed the sign-in; using its token");
                             return Ok(newer.access_token);
@@ -257,6 +343,23 @@ pub async fn access_token(
     }
 }
 
+/// Why `token` of `session` cannot be refreshed, or `None` if it can: [`refresh_problem`]'s
+/// reasons, or a refresh Identity Center refused since the last sign-in (remembered in
+/// portico's own cache, see `refusal`). For `status` and `doctor`.
+pub fn refresh_outlook(
+    store: &Store,
+    session: &SsoSession,
+    token: &TokenFile,
+    now: OffsetDateTime,
+) -> Option<String> {
+    if let Some(why) = refresh_problem(session, token, now) {
+        return Some(why.to_string());
+    }
+    refusal::refused_at(store, session, token).map(|at| {
+        format!("Identity Center refused to refresh it at {at} (the refresh token was revoked or has expired)")
+    })
+}
+
 /// Why `token` of `session` cannot be refreshed, or `None` if it can. A legacy profile's token
 /// (start URL in the profile) is never refreshed, as in the SDKs.
 pub fn refresh_problem(
@@ -274,7 +377,7 @@ pub fn refresh_problem(
 
 /// Forces the next `access_token` to refresh or sign in (after the portal said 401).
 pub fn forget_access_token(store: &Store, session: &SsoSession) -> Result<(), IdentityError> {
-    let _lock = take_lock(store, session)?;
+    let _lock = take_lock_blocking(store, session, || {})?;
     if let Some(mut token) = store.tokens.load_token(session)? {
         token.expires_at = format_time(OffsetDateTime::now_utc() - Duration::seconds(1));
         store.tokens.store_token(session, &token)?;
@@ -352,16 +455,45 @@ async fn refresh(
     Ok(fresh)
 }
 
-fn take_lock(store: &Store, session: &SsoSession) -> Result<lock::SessionLock, IdentityError> {
-    lock::acquire(&store.locks, session.cache_key(), || {
-        crate::notice!(
-            "another portico process is signing in to {}; waiting for it…",
-            session.label()
-        );
+fn take_lock_blocking(
+    store: &Store,
+    session: &SsoSession,
+    on_wait: impl FnOnce(),
+) -> Result<lock::SessionLock, IdentityError> {
+    lock::acquire(&store.locks, session.cache_key(), on_wait).map_err(|source| {
+        IdentityError::Lock {
+            dir: store.locks.clone(),
+            source,
+        }
     })
-    .map_err(|source| IdentityError::Lock {
-        dir: store.locks.clone(),
-        source,
+}
+
+/// Takes the session lock; the flag says whether another process held it (and so may have
+/// just signed in). The wait is a blocking `flock`, so it runs on a thread of its own: the
+/// caller's future stays cancellable by Ctrl-C, and a thread left waiting ends with the process.
+async fn take_lock(
+    store: &Store,
+    session: &SsoSession,
+) -> Result<(lock::SessionLock, bool), IdentityError> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let dir = store.locks.clone();
+    let (store, session) = (store.clone(), session.clone());
+    std::thread::spawn(move || {
+        let mut waited = false;
+        let result = take_lock_blocking(&store, &session, || {
+            waited = true;
+            crate::notice!(
+                "another portico process is signing in to {}; waiting for it…",
+                session.label()
+            );
+        });
+        let _ = tx.send(result.map(|lock| (lock, waited)));
+    });
+    rx.await.unwrap_or_else(|_| {
+        Err(IdentityError::Lock {
+            dir,
+            source: std::io::Error::other("the thread waiting for it ended"),
+        })
     })
 }
 

@@ -1,6 +1,9 @@
 //! The browser flow: authorization code with PKCE (PROTOCOL.md §1). The `oauth2` crate makes
 //! the verifier, challenge, state and authorize URL; the loopback listener is hand-written
-//! because it answers exactly one GET on 127.0.0.1 and a server framework would be overkill.
+//! because it reads one GET per connection on 127.0.0.1 and a server framework would be
+//! overkill. It serves connections concurrently (a browser's idle preconnect sockets must not
+//! hold up the callback) and only a callback carrying this sign-in's state ends the wait:
+//! anything else — another local process, a stale tab — is answered and ignored.
 
 use std::time::Duration;
 
@@ -8,6 +11,8 @@ use oauth2::basic::BasicClient;
 use oauth2::{AuthUrl, ClientId, CsrfToken, PkceCodeChallenge, RedirectUrl};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 
 use super::errors::from_sdk;
 use super::register::{self, Flow};
@@ -30,7 +35,6 @@ pub(super) async fn run(
     session: &SsoSession,
     options: &LoginOptions,
 ) -> Result<(NewToken, Registration), IdentityError> {
-    let mut interrupt = super::Interrupt::new();
     let registration = register::client_for(client, store, session, Flow::Pkce).await?;
     let listener = TcpListener::bind(("127.0.0.1", 0))
         .await
@@ -94,17 +98,16 @@ pub(super) async fn run(
     }
     if options.reporter.is_none() {
         eprintln!(
-            "portico: waiting for the browser (up to {} min; Ctrl-C to cancel)…",
-            options.timeout.as_secs().div_ceil(60)
+            "portico: waiting for the browser (up to {}; Ctrl-C to cancel)…",
+            spoken_limit(options.timeout)
         );
     }
 
     let callback = tokio::select! {
-        result = wait_for_callback(&listener, state.secret()) => result?,
+        callback = wait_for_callback(&listener, state.secret()) => callback,
         _ = tokio::time::sleep(options.timeout) => {
             return Err(IdentityError::Timeout { seconds: options.timeout.as_secs() })
         }
-        _ = interrupt.recv() => return Err(IdentityError::Cancelled),
     };
     drop(listener);
     let code = match callback {
@@ -130,70 +133,98 @@ pub(super) async fn run(
     Ok((NewToken::from_output(&output)?, registration))
 }
 
-/// Answers requests on the listener until one arrives at `/oauth/callback` with a code (or an
-/// error). A callback whose `state` differs is refused and ends the login: someone other than
-/// the page portico opened is trying to complete it.
-async fn wait_for_callback(listener: &TcpListener, state: &str) -> Result<Callback, IdentityError> {
+/// `--timeout` as a person says it: "45 s", "10 min", "1 min 30 s".
+fn spoken_limit(limit: Duration) -> String {
+    let secs = limit.as_secs().max(1);
+    match (secs / 60, secs % 60) {
+        (0, s) => format!("{s} s"),
+        (m, 0) => format!("{m} min"),
+        (m, s) => format!("{m} min {s} s"),
+    }
+}
+
+/// Serves the listener until a request arrives at `/oauth/callback` with this sign-in's
+/// `state` and a code (or an error). Each connection is served on its own task, so idle or slow
+/// connections never delay the callback; those still open are dropped when the wait ends.
+async fn wait_for_callback(listener: &TcpListener, state: &str) -> Callback {
+    let (found, mut callbacks) = mpsc::channel(1);
+    let mut connections = JoinSet::new();
     loop {
-        let Ok((mut stream, _)) = listener.accept().await else {
-            continue;
-        };
-        let Some(target) = read_request_target(&mut stream).await else {
-            continue;
-        };
-        let Ok(url) = url::Url::parse(&format!("http://127.0.0.1{target}")) else {
-            respond(
-                &mut stream,
-                400,
-                "Bad request",
-                "portico could not read this request.",
-            )
-            .await;
-            continue;
-        };
-        if url.path() != "/oauth/callback" {
-            respond(&mut stream, 404, "Not found", "Nothing here.").await;
-            continue;
+        tokio::select! {
+            Some(callback) = callbacks.recv() => return callback,
+            accepted = listener.accept() => {
+                // Finished connections need no more bookkeeping.
+                while connections.try_join_next().is_some() {}
+                let Ok((stream, _)) = accepted else { continue };
+                let (found, state) = (found.clone(), state.to_string());
+                connections.spawn(async move {
+                    if let Some(callback) = serve(stream, &state).await {
+                        let _ = found.send(callback).await;
+                    }
+                });
+            }
         }
-        let get = |key: &str| {
-            url.query_pairs()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v.into_owned())
-        };
-        if get("state").as_deref() != Some(state) {
-            respond(
-                &mut stream,
-                400,
-                "Sign-in refused",
-                "This answer did not come from the sign-in portico started, so portico refused it. Return to the terminal.",
-            )
-            .await;
-            return Err(IdentityError::StateMismatch);
-        }
-        if let Some(code) = get("code").filter(|c| !c.is_empty()) {
-            respond(
-                &mut stream,
-                200,
-                "Signed in",
-                "portico has your sign-in. You can close this tab and return to the terminal.",
-            )
-            .await;
-            return Ok(Callback::Code(code));
-        }
-        let error = get("error").unwrap_or_else(|| "no code".to_string());
+    }
+}
+
+/// Answers one connection; `Some` when it carried the callback of this sign-in.
+async fn serve(mut stream: TcpStream, state: &str) -> Option<Callback> {
+    let target = read_request_target(&mut stream).await?;
+    let Ok(url) = url::Url::parse(&format!("http://127.0.0.1{target}")) else {
+        respond(
+            &mut stream,
+            400,
+            "Bad request",
+            "portico could not read this request.",
+        )
+        .await;
+        return None;
+    };
+    if url.path() != "/oauth/callback" {
+        respond(&mut stream, 404, "Not found", "Nothing here.").await;
+        return None;
+    }
+    let get = |key: &str| {
+        url.query_pairs()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.into_owned())
+    };
+    if get("state").as_deref() != Some(state) {
+        respond(
+            &mut stream,
+            400,
+            "Not this sign-in",
+            "This answer did not come from the sign-in portico is waiting for, so portico ignored it. Return to the terminal.",
+        )
+        .await;
+        crate::notice!(
+            "ignored an answer on the sign-in listener without this sign-in's state; still waiting for the browser"
+        );
+        return None;
+    }
+    if let Some(code) = get("code").filter(|c| !c.is_empty()) {
         respond(
             &mut stream,
             200,
-            "Sign-in not completed",
-            "The sign-in was not approved. You can close this tab; the terminal says what to do next.",
+            "Signed in",
+            "portico has your sign-in. You can close this tab and return to the terminal.",
         )
         .await;
-        crate::debug!(
-            "browser answered with error {}",
-            crate::sanitize::for_terminal(&error)
-        );
-        return Ok(Callback::Denied);
+        return Some(Callback::Code(code));
     }
+    let error = get("error").unwrap_or_else(|| "no code".to_string());
+    respond(
+        &mut stream,
+        200,
+        "Sign-in not completed",
+        "The sign-in was not approved. You can close this tab; the terminal says what to do next.",
+    )
+    .await;
+    crate::debug!(
+        "browser answered with error {}",
+        crate::sanitize::for_terminal(&error)
+    );
+    Some(Callback::Denied)
 }
 
 /// Reads an HTTP/1.x request head and returns the request target of a GET.
@@ -267,22 +298,26 @@ mod tests {
         assert!(get(port, "/favicon.ico").await.starts_with("HTTP/1.1 404"));
         let page = get(port, "/oauth/callback?code=c0de&state=st4te").await;
         assert!(page.starts_with("HTTP/1.1 200") && page.contains("close this tab"));
-        assert_eq!(
-            waiter.await.unwrap().unwrap(),
-            Callback::Code("c0de".into())
-        );
+        assert_eq!(waiter.await.unwrap(), Callback::Code("c0de".into()));
     }
 
     #[tokio::test]
-    async fn refuses_a_wrong_state() {
+    async fn answers_and_ignores_a_wrong_or_missing_state() {
         let (l, port) = listen().await;
         let waiter = tokio::spawn(async move { wait_for_callback(&l, "right").await });
-        let page = get(port, "/oauth/callback?code=c0de&state=wrong").await;
-        assert!(page.starts_with("HTTP/1.1 400"));
-        assert!(matches!(
-            waiter.await.unwrap(),
-            Err(IdentityError::StateMismatch)
-        ));
+        for target in [
+            "/oauth/callback?code=c0de&state=wrong",
+            "/oauth/callback?code=c0de",
+            "/oauth/callback?error=access_denied",
+        ] {
+            assert!(
+                get(port, target).await.starts_with("HTTP/1.1 400"),
+                "{target}"
+            );
+        }
+        assert!(!waiter.is_finished(), "still waiting for the real callback");
+        get(port, "/oauth/callback?code=real&state=right").await;
+        assert_eq!(waiter.await.unwrap(), Callback::Code("real".into()));
     }
 
     #[tokio::test]
@@ -290,6 +325,13 @@ mod tests {
         let (l, port) = listen().await;
         let waiter = tokio::spawn(async move { wait_for_callback(&l, "s").await });
         get(port, "/oauth/callback?error=access_denied&state=s").await;
-        assert_eq!(waiter.await.unwrap().unwrap(), Callback::Denied);
+        assert_eq!(waiter.await.unwrap(), Callback::Denied);
+    }
+
+    #[test]
+    fn limits_are_said_as_given() {
+        assert_eq!(spoken_limit(Duration::from_secs(5)), "5 s");
+        assert_eq!(spoken_limit(Duration::from_secs(600)), "10 min");
+        assert_eq!(spoken_limit(Duration::from_secs(90)), "1 min 30 s");
     }
 }

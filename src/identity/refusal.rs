@@ -1,0 +1,72 @@
+//! A refresh that Identity Center refused, remembered in portico's own cache directory — never
+//! in the token file, which the AWS CLI shares and would carry on — so that `status` and
+//! `doctor` stop promising a refresh that cannot happen. One small 0600 file per session:
+//! `{portico cache}/refresh-refused/{sha1(cache key)}.json`.
+//!
+//! The record names the refused refresh token by its SHA-1 fingerprint (a one-way digest of a
+//! long random token, not the token): when any sign-in — portico's or the AWS CLI's — or a
+//! refresh by another program writes a new refresh token, the record no longer applies. A
+//! sign-in by portico also deletes it.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::Store;
+use crate::cache::files::{remove_if_exists, sha1_hex, write_private};
+use crate::cache::token::{format_time, parse_time, TokenFile};
+use crate::settings::SsoSession;
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Refusal {
+    refused_at: String,
+    refresh_token_sha1: String,
+}
+
+fn path(store: &Store, session: &SsoSession) -> PathBuf {
+    store
+        .refusals
+        .join(format!("{}.json", sha1_hex(session.cache_key())))
+}
+
+/// Remembers that the refresh token in `token` was refused at `now`. Best effort: without the
+/// record only `status` and `doctor` are less precise, so a write failure is a debug line.
+pub(super) fn remember(
+    store: &Store,
+    session: &SsoSession,
+    token: &TokenFile,
+    now: OffsetDateTime,
+) {
+    let Some(refresh) = &token.refresh_token else {
+        return;
+    };
+    let record = Refusal {
+        refused_at: format_time(now),
+        refresh_token_sha1: sha1_hex(refresh.expose()),
+    };
+    let text = serde_json::to_vec(&record).expect("a refusal always serializes");
+    if let Err(e) = write_private(&path(store, session), &text) {
+        crate::debug!("could not remember the refused refresh ({e})");
+    }
+}
+
+/// Forgets a refusal (after a new sign-in).
+pub(super) fn forget(store: &Store, session: &SsoSession) {
+    if let Err(e) = remove_if_exists(&path(store, session)) {
+        crate::debug!("could not delete the refused-refresh record ({e})");
+    }
+}
+
+/// When Identity Center refused the refresh token `token` holds, if it did.
+pub(super) fn refused_at(store: &Store, session: &SsoSession, token: &TokenFile) -> Option<String> {
+    let refresh = token.refresh_token.as_ref()?;
+    let bytes = std::fs::read(path(store, session)).ok()?;
+    let record: Refusal = serde_json::from_slice(&bytes).ok()?;
+    if record.refresh_token_sha1 != sha1_hex(refresh.expose()) {
+        return None;
+    }
+    // Re-formatted, so that nothing but a time from the file reaches a terminal.
+    Some(parse_time(&record.refused_at).map_or_else(|| "an unknown time".to_string(), format_time))
+}
