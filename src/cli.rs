@@ -80,6 +80,9 @@ Sign-in tokens and client registrations, in the AWS CLI's format, shared with it
 ~/.cache/portico/locks/
 Lock files that make concurrent portico processes sign in or refresh once ($XDG_CACHE_HOME is honoured).
 
+~/.cache/portico/refresh-refused/SHA1.json
+A note that Identity Center refused a session's refresh token (when, and the token's SHA-1 fingerprint, never the token), so that status and doctor say so until the next sign-in (mode 0600).
+
 ~/.cache/portico/portal.json
 The portal's memory: the sso-session used last and the roles picked recently (marked with a star).
 ";
