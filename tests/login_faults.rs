@@ -389,7 +389,10 @@ fn a_refused_refresh_is_reported_until_the_next_sign_in() {
     let out = env.portico().args(["status"]).output().unwrap();
     let plain = text(&out.stdout);
     assert!(!plain.contains("refreshes automatically"), "{plain}");
-    assert!(plain.contains("refused"), "{plain}");
+    assert!(
+        plain.contains("refused") && plain.contains("run `portico login`"),
+        "{plain}"
+    );
     let out = env.portico().args(["status", "--json"]).output().unwrap();
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(rows[0]["canRefresh"], false);
@@ -540,6 +543,24 @@ fn client_registrations_are_shared_with_the_aws_cli() {
         }))
         .unwrap();
     assert!(registration["clientId"].is_string());
+    // The browser flow uses the same file name (as the AWS CLI does): it cannot use a
+    // device-flow client, so it registers one with the authorization-code grant there.
+    env.emu.set_auto_approve(true);
+    let out = env
+        .portico()
+        .args(["login"])
+        .env("BROWSER", support("fake-browser.py"))
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let registration: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(cache.join(&name)).unwrap()).unwrap();
+    assert!(
+        registration["grantTypes"]
+            .as_array()
+            .is_some_and(|g| g.iter().any(|g| g == "authorization_code")),
+        "{registration}"
+    );
 
     // With scopes: a registration as the AWS CLI's device flow makes it, no grantTypes.
     let env = fresh();

@@ -110,6 +110,10 @@ fn print_row(row: &SessionStatus) {
     };
     let refresh = match (&row.refresh_problem, row.can_refresh) {
         (_, true) => "; refreshes automatically".to_string(),
+        // Expired and beyond refresh: only a sign-in helps.
+        (Some(why), false) if !row.signed_in => {
+            format!("; cannot refresh: {why}; run `portico login`")
+        }
         (Some(why), false) => format!("; cannot refresh: {why}"),
         (None, false) => String::new(),
     };
