@@ -451,6 +451,9 @@ async fn refresh(
         .tokens
         .store_token(session, &fresh)
         .map_err(|e| RefreshFailure::Other(e.into()))?;
+    // A refresh that works again (the service may keep the refresh token unchanged) ends any
+    // remembered refusal.
+    refusal::forget(store, session);
     crate::debug!("refreshed; new token expires {}", fresh.expires_at);
     Ok(fresh)
 }

@@ -6,7 +6,7 @@
 //! The record names the refused refresh token by its SHA-1 fingerprint (a one-way digest of a
 //! long random token, not the token): when any sign-in — portico's or the AWS CLI's — or a
 //! refresh by another program writes a new refresh token, the record no longer applies. A
-//! sign-in by portico also deletes it.
+//! sign-in or a successful refresh by portico also deletes it.
 
 use std::path::PathBuf;
 
@@ -52,7 +52,7 @@ pub(super) fn remember(
     }
 }
 
-/// Forgets a refusal (after a new sign-in).
+/// Forgets a refusal (after a new sign-in, or a refresh that worked).
 pub(super) fn forget(store: &Store, session: &SsoSession) {
     if let Err(e) = remove_if_exists(&path(store, session)) {
         crate::debug!("could not delete the refused-refresh record ({e})");
