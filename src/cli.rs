@@ -181,7 +181,10 @@ pub enum Command {
     Credentials(CredentialsArgs),
     /// Run a command with the role's credentials in its environment
     #[command(
-        after_help = "Examples:\n  portico exec --profile dev-admin -- aws s3 ls\n  portico exec --account 111122223333 --role ReadOnlyAccess -- terraform plan"
+        after_help = "Exit status: the command's own; or 126 if it was found but could not be run, 127 if it \
+                      was not found (as shells do); or portico's code (see `portico --help`) if the \
+                      credentials could not be had.\n\n\
+                      Examples:\n  portico exec --profile dev-admin -- aws s3 ls\n  portico exec --account 111122223333 --role ReadOnlyAccess -- terraform plan"
     )]
     Exec(ExecArgs),
     /// Open the AWS console signed in as the role (or print the sign-in link)
