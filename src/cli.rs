@@ -77,6 +77,9 @@ The config file as it was before portico's last write to it (one backup, replace
 ~/.aws/sso/cache/SHA1.json
 Sign-in tokens and client registrations, in the AWS CLI's format, shared with it (mode 0600, directory 0700).
 
+~/.aws/cli/cache/*.json
+The AWS CLI's cached role credentials. portico never writes there; portico logout deletes the files whose ProviderType is sso, as aws sso logout does.
+
 ~/.cache/portico/locks/
 Lock files that make concurrent portico processes sign in or refresh once ($XDG_CACHE_HOME is honoured).
 
