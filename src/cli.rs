@@ -176,7 +176,10 @@ pub enum Command {
     Login(LoginArgs),
     /// Sign out: revoke the token, delete it and the role credentials cached for the session
     #[command(
-        after_help = "Examples:\n  portico logout\n  portico logout --sso-session corp\n  portico logout --all"
+        after_help = "Also deletes the AWS CLI's cached Identity Center role credentials \
+                      (~/.aws/cli/cache files whose ProviderType is sso), as aws sso logout does: \
+                      those files do not say which session they belong to, so all of them go.\n\n\
+                      Examples:\n  portico logout\n  portico logout --sso-session corp\n  portico logout --all"
     )]
     Logout(LogoutArgs),
     /// Print role credentials: credential_process JSON (default), shell exports, dotenv, JSON
