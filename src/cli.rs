@@ -77,6 +77,9 @@ The config file as it was before portico's last write to it (one backup, replace
 ~/.aws/sso/cache/SHA1.json
 Sign-in tokens and client registrations, in the AWS CLI's format, shared with it (mode 0600, directory 0700).
 
+~/.aws/cli/cache/*.json
+The AWS CLI's cached role credentials. portico never writes there; portico logout deletes the files whose ProviderType is sso, as aws sso logout does.
+
 ~/.cache/portico/locks/
 Lock files that make concurrent portico processes sign in or refresh once ($XDG_CACHE_HOME is honoured).
 
@@ -176,7 +179,10 @@ pub enum Command {
     Login(LoginArgs),
     /// Sign out: revoke the token, delete it and the role credentials cached for the session
     #[command(
-        after_help = "Examples:\n  portico logout\n  portico logout --sso-session corp\n  portico logout --all"
+        after_help = "Also deletes the AWS CLI's cached Identity Center role credentials \
+                      (~/.aws/cli/cache files whose ProviderType is sso), as aws sso logout does: \
+                      those files do not say which session they belong to, so all of them go.\n\n\
+                      Examples:\n  portico logout\n  portico logout --sso-session corp\n  portico logout --all"
     )]
     Logout(LogoutArgs),
     /// Print role credentials: credential_process JSON (default), shell exports, dotenv, JSON
@@ -184,7 +190,10 @@ pub enum Command {
     Credentials(CredentialsArgs),
     /// Run a command with the role's credentials in its environment
     #[command(
-        after_help = "Examples:\n  portico exec --profile dev-admin -- aws s3 ls\n  portico exec --account 111122223333 --role ReadOnlyAccess -- terraform plan"
+        after_help = "Exit status: the command's own; or 126 if it was found but could not be run, 127 if it \
+                      was not found (as shells do); or portico's code (see `portico --help`) if the \
+                      credentials could not be had.\n\n\
+                      Examples:\n  portico exec --profile dev-admin -- aws s3 ls\n  portico exec --account 111122223333 --role ReadOnlyAccess -- terraform plan"
     )]
     Exec(ExecArgs),
     /// Open the AWS console signed in as the role (or print the sign-in link)

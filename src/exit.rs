@@ -22,13 +22,17 @@ pub enum Exit {
     Service = 7,
     /// `portico doctor` found at least one check that failed.
     ChecksFailed = 8,
+    /// `portico exec`: the command was found but could not be run (as shells do).
+    NotExecutable = 126,
+    /// `portico exec`: no such command (as shells do).
+    CommandNotFound = 127,
     /// Cancelled by the user (Ctrl-C).
     Cancelled = 130,
 }
 
 impl Exit {
     /// All codes with the one-line meaning printed in `--help` and the man page.
-    pub const ALL: [(Exit, &'static str); 10] = [
+    pub const ALL: [(Exit, &'static str); 12] = [
         (Exit::Ok, "success"),
         (
             Exit::Failure,
@@ -59,6 +63,11 @@ impl Exit {
             Exit::ChecksFailed,
             "portico doctor found a check that failed",
         ),
+        (
+            Exit::NotExecutable,
+            "exec: the command was found but could not be run",
+        ),
+        (Exit::CommandNotFound, "exec: the command was not found"),
         (Exit::Cancelled, "cancelled with Ctrl-C"),
     ];
 
@@ -130,5 +139,8 @@ mod tests {
         }
         assert_eq!(Exit::Usage.code(), 2, "clap exits with 2 on usage errors");
         assert_eq!(Exit::Cancelled.code(), 130);
+        // What shells return for a command they cannot run or find.
+        assert_eq!(Exit::NotExecutable.code(), 126);
+        assert_eq!(Exit::CommandNotFound.code(), 127);
     }
 }

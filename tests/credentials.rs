@@ -389,13 +389,38 @@ fn exec_passes_environment_exit_code_and_signals() {
             "the command's signal is passed through"
         );
     }
+    // A command that cannot be started exits as a shell would: 127 not found, 126 not runnable.
     let out = env
         .portico()
         .args(["exec", "--profile", "dev", "--", "no-such-program-xyz"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("cannot run no-such-program-xyz"));
+    assert_eq!(out.status.code(), Some(127), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("cannot run no-such-program-xyz"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(out.stdout.is_empty());
+    // Not executable (no x bit; root too is refused) and a directory: 126.
+    let script = env.home.path().join("not-executable.sh");
+    std::fs::write(&script, "#!/bin/sh\necho ran\n").unwrap();
+    for program in [script.clone(), env.home.path().to_path_buf()] {
+        let out = env
+            .portico()
+            .args(["exec", "--profile", "dev", "--"])
+            .arg(&program)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(126), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("cannot run"),
+            "{}",
+            text(&out.stderr)
+        );
+        assert!(out.stdout.is_empty());
+    }
 }
 
 #[test]
@@ -537,4 +562,302 @@ fn many_callers_without_a_sign_in_open_one_browser_login() {
     assert_eq!(opened, 1, "one browser tab");
     assert_eq!(env.stat("CreateToken:authorization_code"), 1);
     assert_eq!(env.stat("GetRoleCredentials"), 10);
+}
+
+/// The role-credential files portico cached (`~/.cache/portico/credentials/*.json`).
+fn cached_role_files(env: &TestEnv) -> Vec<std::path::PathBuf> {
+    let dir = env.home.path().join(".cache/portico/credentials");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect()
+}
+
+#[test]
+fn a_sign_out_by_the_aws_cli_ends_the_cached_role_credentials() {
+    let env = signed_in(Config::default());
+    let first = env
+        .portico()
+        .args(["credentials", "--profile", "dev"])
+        .output()
+        .unwrap();
+    assert_success(&first);
+    assert_eq!(cached_role_files(&env).len(), 1);
+    // `aws sso logout` deletes the token file (os.remove) and nothing of portico's.
+    std::fs::remove_file(env.token_path()).unwrap();
+    let out = env
+        .portico()
+        .args(["credentials", "--profile", "dev", "--no-login"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty(), "no keys after a sign-out");
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("not signed in") && stderr.contains("portico login"),
+        "{stderr}"
+    );
+    assert!(
+        cached_role_files(&env).is_empty(),
+        "the signed-out session's cached keys are deleted"
+    );
+    assert_eq!(env.stat("GetRoleCredentials"), 1);
+    // Signing in again fetches new keys.
+    env.login();
+    let again = env
+        .portico()
+        .args(["credentials", "--profile", "dev", "--no-login"])
+        .output()
+        .unwrap();
+    assert_success(&again);
+    assert_eq!(env.stat("GetRoleCredentials"), 2);
+    assert_ne!(
+        json(&again.stdout)["AccessKeyId"],
+        json(&first.stdout)["AccessKeyId"]
+    );
+}
+
+#[test]
+fn logout_deletes_the_aws_clis_sso_role_credentials_and_nothing_else() {
+    let env = signed_in(Config::default());
+    assert_success(
+        &env.portico()
+            .args(["credentials", "--profile", "dev"])
+            .output()
+            .unwrap(),
+    );
+    // ~/.aws/cli/cache as the AWS CLI leaves it: an SSO role's keys (botocore's
+    // SSOCredentialFetcher adds "ProviderType": "sso"), an assume-role entry (raw STS answer,
+    // no ProviderType), and a file that is not JSON.
+    let cli_cache = env.home.path().join(".aws/cli/cache");
+    std::fs::create_dir_all(&cli_cache).unwrap();
+    let sso = cli_cache.join("5b7ed0c2a1a0fd5f0e24ea8c2f53fb1aa6c1d33f.json");
+    std::fs::write(
+        &sso,
+        r#"{"ProviderType": "sso", "Credentials": {"AccessKeyId": "ASIAEXAMPLE", "SecretAccessKey": "s", "SessionToken": "t", "Expiration": "2099-01-01T00:00:00Z", "AccountId": "111122223333"}}"#,
+    )
+    .unwrap();
+    let assume = cli_cache.join("0f2c6b54e2a8d0b3a7f1c9e4d5b6a7c8d9e0f1a2.json");
+    let assume_text = r#"{"Credentials": {"AccessKeyId": "ASIAOTHER", "SecretAccessKey": "s", "SessionToken": "t", "Expiration": "2099-01-01T00:00:00Z"}, "AssumedRoleUser": {"AssumedRoleId": "AROA:x", "Arn": "arn:aws:sts::111122223333:assumed-role/r/x"}}"#;
+    std::fs::write(&assume, assume_text).unwrap();
+    let junk = cli_cache.join("notes.txt");
+    std::fs::write(&junk, "not json").unwrap();
+
+    let out = env.portico().args(["logout"]).output().unwrap();
+    assert_success(&out);
+    let stderr = text(&out.stderr);
+    assert!(
+        !sso.exists(),
+        "the AWS CLI's SSO role credentials are deleted: {stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&assume).unwrap(), assume_text);
+    assert!(junk.exists());
+    assert!(
+        stderr.contains("deleted 1 role credential file the AWS CLI cached"),
+        "{stderr}"
+    );
+    assert!(
+        cached_role_files(&env).is_empty(),
+        "portico's own are deleted too"
+    );
+    assert!(env.token().is_none());
+}
+
+#[test]
+fn list_after_a_sign_out_refuses_like_credentials() {
+    let env = signed_in(Config::default());
+    assert_success(&env.portico().args(["list"]).output().unwrap());
+    assert_success(&env.portico().args(["logout"]).output().unwrap());
+    let out = env.portico().args(["list", "--no-login"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("not signed in") && stderr.contains("portico login"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn list_columns_line_up_whatever_the_length_of_an_email() {
+    let account = |id: &str, name: &str, email: &str| idc_emulator::Account {
+        account_id: id.to_string(),
+        account_name: name.to_string(),
+        email_address: email.to_string(),
+        roles: vec!["AdministratorAccess".to_string()],
+    };
+    let env = signed_in(Config {
+        directory: Directory::from_accounts(vec![
+            account(
+                "111122223333",
+                "payments-prod",
+                "aws+payments-prod-eu-central-1@example.com",
+            ),
+            account("222233334444", "sandbox", "a@example.com"),
+            account("333344445555", "データ基盤", "データ@example.jp"),
+        ])
+        .unwrap(),
+        ..Config::default()
+    });
+    let out = env.portico().args(["list"]).output().unwrap();
+    assert_success(&out);
+    let table = text(&out.stdout);
+    // Where ROLES starts on each line, in terminal cells (CJK letters take two).
+    let roles_column = |line: &str| -> usize {
+        let at = line
+            .find("AdministratorAccess")
+            .or_else(|| line.find("ROLES"))
+            .unwrap_or_else(|| panic!("no roles in {line:?}"));
+        line[..at]
+            .chars()
+            .map(|c| {
+                if ('\u{3000}'..='\u{9fff}').contains(&c) {
+                    2
+                } else {
+                    1
+                }
+            })
+            .sum()
+    };
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 4, "{table}");
+    let columns: Vec<usize> = lines.iter().map(|l| roles_column(l)).collect();
+    assert!(
+        columns.windows(2).all(|w| w[0] == w[1]),
+        "{columns:?}\n{table}"
+    );
+    assert!(
+        table.contains("aws+payments-prod-eu-central-1@example.com"),
+        "not cut in a pipe"
+    );
+}
+
+#[test]
+fn twenty_parallel_callers_for_different_roles_all_get_through_a_5_rps_throttle() {
+    let env = signed_in(Config {
+        directory: Directory::generate(10, 2),
+        ..Config::default()
+    });
+    env.emu
+        .update_faults(idc_emulator::FaultsUpdate {
+            throttle_rps: Some(5.0),
+            ..Default::default()
+        })
+        .unwrap();
+    let mut children = Vec::new();
+    for account in env.emu.directory().accounts() {
+        for role in &account.roles {
+            children.push(
+                env.portico()
+                    .args([
+                        "credentials",
+                        "--no-login",
+                        "--account",
+                        &account.account_id,
+                    ])
+                    .args(["--role", role])
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap(),
+            );
+        }
+    }
+    assert_eq!(children.len(), 20);
+    let outputs: Vec<_> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    let failed: Vec<String> = outputs
+        .iter()
+        .filter(|o| !o.status.success())
+        .map(|o| format!("exit {:?}: {}", o.status.code(), text(&o.stderr)))
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} of 20 failed:\n{}",
+        failed.len(),
+        failed.join("")
+    );
+    // Every portal call here is a GetRoleCredentials; those not throttled each gave one role.
+    let throttled = env.stat("throttled");
+    assert!(throttled > 0, "the throttle was met");
+    assert_eq!(env.stat("GetRoleCredentials") - throttled, 20);
+}
+
+/// A command prefix that runs portico with `dir` mounted read-only, where this machine allows
+/// it: a private mount namespace (`unshare -m`, as root; `unshare -rm` in a user namespace
+/// otherwise). Root ignores permission bits, so `chmod` alone would test nothing here.
+fn read_only_prefix(dir: &std::path::Path) -> Option<Vec<String>> {
+    let script = r#"mount --bind -o ro "$0" "$0" && exec "$@""#;
+    for flags in ["-m", "-rm"] {
+        let probe = Command::new("unshare")
+            .args([flags, "sh", "-c", script])
+            .arg(dir)
+            .args(["sh", "-c", "! touch \"$0/probe\" 2>/dev/null"])
+            .arg(dir)
+            .output();
+        if probe.is_ok_and(|o| o.status.success()) {
+            return Some(vec![
+                flags.to_string(),
+                "sh".into(),
+                "-c".into(),
+                script.into(),
+                dir.display().to_string(),
+            ]);
+        }
+    }
+    None
+}
+
+#[test]
+fn a_read_only_home_still_gets_credentials_with_a_valid_token() {
+    let env = signed_in(Config::default());
+    let home = env.home.path();
+    // What a fresh sign-in leaves: the token, portico's cache folder, no role credentials yet.
+    let Some(prefix) = read_only_prefix(home) else {
+        eprintln!(
+            "skipped: cannot mount {} read-only here (needs `unshare -m` as root or user \
+             namespaces); the CI container runs as root and can",
+            home.display()
+        );
+        return;
+    };
+    let run = |args: &[&str]| {
+        let portico = env.portico();
+        let mut cmd = Command::new("unshare");
+        cmd.args(&prefix).arg(portico.get_program()).args(args);
+        for (name, value) in portico.get_envs() {
+            match value {
+                Some(v) => cmd.env(name, v),
+                None => cmd.env_remove(name),
+            };
+        }
+        cmd.stdin(Stdio::null()).output().unwrap()
+    };
+    let before = std::fs::read(env.token_path()).unwrap();
+    let out = run(&["credentials", "--profile", "dev", "--no-login", "-v"]);
+    assert_success(&out);
+    assert_eq!(json(&out.stdout)["Version"], 1);
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        stderr.matches("carrying on without").count(),
+        1,
+        "said once with -v: {stderr}"
+    );
+    assert!(stderr.contains("Read-only file system"), "{stderr}");
+    // Without -v nothing is said; nothing was written.
+    let quiet = run(&["credentials", "--profile", "dev", "--no-login"]);
+    assert_success(&quiet);
+    assert!(quiet.stderr.is_empty(), "{}", text(&quiet.stderr));
+    assert!(cached_role_files(&env).is_empty());
+    assert_eq!(std::fs::read(env.token_path()).unwrap(), before);
+    // Listing too.
+    let list = run(&["list", "--no-login"]);
+    assert_success(&list);
+    assert!(list.stderr.is_empty(), "{}", text(&list.stderr));
 }

@@ -544,3 +544,32 @@ fn a_refresh_that_waits_for_the_lock_says_so_on_the_status_line_not_over_the_scr
     tmux.keys(&["q"]);
     tmux.wait_for_text("EXIT=130");
 }
+
+/// Every file portico makes is 0600 whatever the umask, so `doctor` passes after everyday use:
+/// sign-in, credentials, list and the portal, all under the usual umask 022, in a fresh HOME.
+#[test]
+fn doctor_passes_after_login_credentials_list_and_the_portal_under_umask_022() {
+    let env = test_env();
+    let tmux = bash_pane(&env);
+    tmux.run("umask 022; portico login --device-code; echo \"LOGIN=$?\"");
+    let code = env.wait_for_user_code();
+    env.emu.approve(&code).unwrap();
+    tmux.wait_for_text("LOGIN=0");
+    tmux.run(
+        "clear; portico credentials --profile dev >/dev/null && portico list >/dev/null; echo \"USED=$?\"",
+    );
+    tmux.wait_for_text("USED=0");
+    tmux.run(r#"eval "$(portico)"; echo "KEY=${AWS_ACCESS_KEY_ID:0:4}""#);
+    tmux.wait_for_text(ROLES);
+    tmux.type_text("platform");
+    tmux.wait_for("platform-dev selected", |s| {
+        selected_line(s).is_some_and(|l| l.contains("platform-dev"))
+    });
+    tmux.keys(&["Enter"]);
+    tmux.wait_for_text("KEY=ASIA");
+    tmux.run("clear; portico doctor | grep -v '^✓'; echo \"DOCTOR=${PIPESTATUS[0]}\"");
+    let screen = tmux.wait_for_within("doctor", Duration::from_secs(30), |s| {
+        s.lines().any(|l| l.starts_with("DOCTOR="))
+    });
+    assert!(screen.contains("DOCTOR=0"), "{screen}");
+}

@@ -46,6 +46,10 @@ impl AccountsCache {
         AccountsCache::new(root.join("accounts"))
     }
 
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// The session's file: `sha1(cache_key).json`.
     pub fn path(&self, session_key: &str) -> PathBuf {
         self.dir.join(format!("{}.json", sha1_hex(session_key)))

@@ -56,6 +56,20 @@ pub fn remove_if_exists(path: &Path) -> io::Result<bool> {
     }
 }
 
+/// Says once per process, at `-v`, that portico's cache in `dir` cannot be written and that it
+/// carries on without it. Caches and the locks around them only save work: a read-only HOME, a
+/// full disk or a directory owned by someone else must not stop a command whose real work
+/// (a valid token, a network call) can still be done.
+pub fn note_unwritable(dir: &Path, error: &io::Error) {
+    static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !SAID.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        crate::info!(
+            "cannot write portico's cache in {} ({error}); carrying on without caching or locking",
+            dir.display()
+        );
+    }
+}
+
 /// Lowercase hex SHA-1 of `text`: the AWS CLI's cache file naming.
 pub fn sha1_hex(text: &str) -> String {
     use sha1::Digest;

@@ -193,13 +193,10 @@ impl RoleCredsCache {
     }
 
     /// Takes the role's lock, blocking while another process holds it. The caller's sequence
-    /// is load → (miss) → lock → load again → fetch → store → drop the guard.
-    pub fn lock(
-        &self,
-        session_key: &str,
-        account_id: &str,
-        role_name: &str,
-    ) -> io::Result<LockGuard> {
+    /// is load → (miss) → lock → load again → fetch → store → drop the guard. Where the lock
+    /// cannot be made (a read-only HOME), the caller carries on without it: see
+    /// [`lock::acquire_or_skip`].
+    pub fn lock(&self, session_key: &str, account_id: &str, role_name: &str) -> LockGuard {
         self.lock_with(session_key, account_id, role_name, || {})
     }
 
@@ -211,10 +208,23 @@ impl RoleCredsCache {
         account_id: &str,
         role_name: &str,
         on_wait: impl FnOnce(),
-    ) -> io::Result<LockGuard> {
+    ) -> LockGuard {
         let key = stable_key(session_key, account_id, role_name);
-        let lock = lock::acquire(&self.dir, &key, on_wait)?;
-        Ok(LockGuard { _lock: lock })
+        LockGuard {
+            _lock: lock::acquire_or_skip(&self.dir, &key, on_wait),
+        }
+    }
+}
+
+/// Whether the sign-in that role credentials were fetched with is still there: one `stat` of
+/// the session's token file. `aws sso logout` (and `portico logout`) delete that file, and
+/// credentials cached for a session that was signed out must not be handed out any more.
+/// A file that cannot be examined for another reason counts as present: reading it will say
+/// what is wrong.
+pub fn signed_in(token_path: &Path) -> bool {
+    match fs::metadata(token_path) {
+        Ok(_) => true,
+        Err(e) => e.kind() != io::ErrorKind::NotFound,
     }
 }
 
@@ -326,13 +336,24 @@ mod tests {
         let b = cache.store("corp", "u", "ReadOnly", &c).unwrap();
         cache.store("other", "u2", "Admin", &c).unwrap();
         fs::write(cache.dir().join("junk.json"), "x").unwrap();
-        let _lock = cache.lock("corp", "111122223333", "Admin").unwrap();
+        let _lock = cache.lock("corp", "111122223333", "Admin");
         let mut expected = vec![a, b];
         expected.sort();
         assert_eq!(cache.remove_session("corp").unwrap(), expected);
         assert_eq!(cache.load("corp", "111122223333", "Admin", NOW), None);
         assert!(cache.load("other", "111122223333", "Admin", NOW).is_some());
         assert!(cache.remove("other", "111122223333", "Admin").unwrap());
+    }
+
+    #[test]
+    fn signed_in_is_whether_the_token_file_is_there() {
+        let root = tempfile::tempdir().unwrap();
+        let token = root.path().join("token.json");
+        assert!(!signed_in(&token));
+        fs::write(&token, "{}").unwrap();
+        assert!(signed_in(&token));
+        fs::remove_file(&token).unwrap();
+        assert!(!signed_in(&token));
     }
 
     /// The command's sequence in many threads at once: exactly one of them "fetches".
@@ -350,7 +371,7 @@ mod tests {
                     if let Some(c) = cache.load("corp", "111122223333", "Admin", NOW) {
                         return c;
                     }
-                    let _guard = cache.lock("corp", "111122223333", "Admin").unwrap();
+                    let _guard = cache.lock("corp", "111122223333", "Admin");
                     if let Some(c) = cache.load("corp", "111122223333", "Admin", NOW) {
                         return c;
                     }

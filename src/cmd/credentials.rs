@@ -4,10 +4,10 @@
 
 use std::io::Write;
 
-use anyhow::Context as _;
 use time::OffsetDateTime;
 
-use crate::cache::rolecreds::RoleCredsCache;
+use crate::cache::files::note_unwritable;
+use crate::cache::rolecreds::{self, RoleCredsCache};
 use crate::cli::{CredentialsArgs, TargetArgs};
 use crate::exit::Exit;
 use crate::identity::{self, BrowserAvailability, LoginOptions, OnMissing, Store};
@@ -76,35 +76,60 @@ pub fn on_missing(no_login: bool) -> OnMissing {
 }
 
 /// Role credentials for `target`: cached, or fetched once however many processes ask.
+/// Cached keys are used only while the session's token file exists (one `stat`): a sign-out
+/// by `aws sso logout` or `portico logout` ends them. Where the cache or its lock cannot be
+/// written (a read-only HOME), the keys are fetched without them.
 pub fn obtain(
     ctx: &Context,
     target: &Target,
     on_missing: &OnMissing,
 ) -> anyhow::Result<RoleCredentials> {
     let cache = RoleCredsCache::under(&ctx.env.portico_cache_dir()?);
+    let store = Store::from_env(&ctx.env)?;
     let key = target.session.cache_key();
     let (account, role) = (target.account_id.as_str(), target.role_name.as_str());
-    if let Some(creds) = cache.load(key, account, role, OffsetDateTime::now_utc()) {
-        crate::debug!("using cached credentials for {role} in {account}");
-        return Ok(creds);
+    let token_path = store.tokens.token_path(&target.session);
+    if rolecreds::signed_in(&token_path) {
+        if let Some(creds) = cache.load(key, account, role, OffsetDateTime::now_utc()) {
+            crate::debug!("using cached credentials for {role} in {account}");
+            return Ok(creds);
+        }
+    } else {
+        forget_signed_out(&cache, &target.session, &token_path);
     }
-    let _guard = cache
-        .lock_with(key, account, role, || {
-            crate::info!("another portico process is fetching these credentials; waiting");
-        })
-        .with_context(|| format!("locking {}", cache.dir().display()))?;
-    if let Some(creds) = cache.load(key, account, role, OffsetDateTime::now_utc()) {
-        return Ok(creds);
+    let _guard = cache.lock_with(key, account, role, || {
+        crate::info!("another portico process is fetching these credentials; waiting");
+    });
+    if rolecreds::signed_in(&token_path) {
+        if let Some(creds) = cache.load(key, account, role, OffsetDateTime::now_utc()) {
+            return Ok(creds);
+        }
     }
-    let store = Store::from_env(&ctx.env)?;
     let creds = super::runtime()?.block_on(fetch(&store, target, on_missing))?;
     if let Err(e) = cache.store(key, &target.session.start_url, role, &creds) {
-        crate::notice!(
-            "could not cache the credentials in {} ({e}); continuing",
-            cache.dir().display()
-        );
+        note_unwritable(cache.dir(), &e);
     }
     Ok(creds)
+}
+
+/// The session was signed out (its token file is gone): its cached role credentials are
+/// deleted, so that a later sign-in by another tool does not bring them back.
+fn forget_signed_out(cache: &RoleCredsCache, session: &SsoSession, token_path: &std::path::Path) {
+    crate::debug!(
+        "{} is gone (signed out of {}); not using cached role credentials",
+        token_path.display(),
+        session.label()
+    );
+    match cache.remove_session(session.cache_key()) {
+        Ok(removed) if !removed.is_empty() => crate::info!(
+            "deleted {} cached role credential file{} of the signed-out {}",
+            removed.len(),
+            if removed.len() == 1 { "" } else { "s" },
+            session.label()
+        ),
+        Ok(_) => {}
+        Err(e) => note_unwritable(cache.dir(), &e),
+    }
 }
 
 async fn fetch(

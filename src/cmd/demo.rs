@@ -147,8 +147,9 @@ impl World {
         std::fs::create_dir_all(home.join(".aws"))
             .with_context(|| format!("creating {}", home.display()))?;
         let log_path = dir.path().join("emulator.log");
-        let log = std::fs::File::create(&log_path)
-            .with_context(|| format!("creating {}", log_path.display()))?;
+        // 0600 like every file portico makes (the directory is private too).
+        let log =
+            private_file(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
         let mut child = Command::new(emulator)
             .args(["--accounts", &args.accounts.to_string()])
             .args(["--roles-per-account", &args.roles_per_account.to_string()])
@@ -187,7 +188,7 @@ impl World {
              sso_registration_scopes = sso:account:access\n",
             world.url, ready.start_url, ready.region
         );
-        std::fs::write(world.config_path(), config)
+        crate::cache::files::write_private(&world.config_path(), config.as_bytes())
             .with_context(|| format!("writing {}", world.config_path().display()))?;
         Ok(world)
     }
@@ -393,4 +394,13 @@ fn watch_signals() -> Arc<AtomicBool> {
         let _ = ready_rx.recv();
     }
     flag
+}
+
+/// Creates (or truncates) `path` for writing, mode 0600 whatever the umask.
+fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).truncate(true).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
 }

@@ -402,20 +402,25 @@ fn open_to_others(mode: u32) -> bool {
 }
 
 fn check_cache_permissions(env: &Environment, report: &mut Report) {
-    let mut dirs: Vec<(PathBuf, &str)> = Vec::new();
+    // The AWS CLI creates ~/.aws/sso/cache with the umask (0755) and its files 0600: others can
+    // list the hashed file names but read nothing, so an open folder there is a warning. The
+    // folders portico creates are 0700, and anything else there is a failure.
+    let mut dirs: Vec<(PathBuf, &str, Status)> = Vec::new();
     if let Ok(dir) = env.sso_cache_dir() {
-        dirs.push((dir, "sign-in tokens"));
+        dirs.push((dir, "sign-in tokens", Status::Warn));
     }
     if let Ok(dir) = env.portico_cache_dir() {
-        dirs.push((dir.join("credentials"), "role credentials"));
+        dirs.push((dir.join("credentials"), "role credentials", Status::Fail));
     }
-    for (dir, what) in dirs {
-        check_private_dir(&dir, what, report);
+    for (dir, what, open_dir) in dirs {
+        check_private_dir(&dir, what, open_dir, report);
     }
 }
 
+/// Checks that `dir` and its files are open to the user only; `open_dir` is the verdict for a
+/// folder others can list (its files are judged on their own).
 #[cfg(unix)]
-fn check_private_dir(dir: &Path, what: &str, report: &mut Report) {
+fn check_private_dir(dir: &Path, what: &str, open_dir: Status, report: &mut Report) {
     use std::os::unix::fs::PermissionsExt;
     let shown = dir.display();
     let mode = match std::fs::metadata(dir) {
@@ -440,12 +445,15 @@ fn check_private_dir(dir: &Path, what: &str, report: &mut Report) {
     let mut problems = false;
     if open_to_others(mode) {
         problems = true;
+        let consequence = if open_dir == Status::Fail {
+            "other users on this machine can look into it"
+        } else {
+            "other users on this machine can list its (hashed) file names; the AWS CLI creates it so"
+        };
         report.add(
             "cache-permissions",
-            Status::Fail,
-            format!(
-                "{shown} ({what}) is mode {mode:04o}: other users on this machine can look into it"
-            ),
+            open_dir,
+            format!("{shown} ({what}) is mode {mode:04o}: {consequence}"),
             Some(format!(
                 "chmod 700 {}",
                 super::profiles::shell_word(&dir.to_string_lossy())
@@ -518,7 +526,7 @@ fn check_private_dir(dir: &Path, what: &str, report: &mut Report) {
 }
 
 #[cfg(not(unix))]
-fn check_private_dir(_dir: &Path, _what: &str, _report: &mut Report) {}
+fn check_private_dir(_dir: &Path, _what: &str, _open_dir: Status, _report: &mut Report) {}
 
 // ---------------------------------------------------------------------------------------------
 // Sessions

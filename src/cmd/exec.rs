@@ -1,6 +1,7 @@
 //! `portico exec -- CMD ARGS…`: run a command with the role's credentials in its environment.
 //! On Unix portico replaces itself with the command (execvp), so the command's exit code and
-//! signals are its own, exactly as if it had been started directly.
+//! signals are its own, exactly as if it had been started directly. A command that cannot be
+//! started exits as a shell would: 127 when it is not found, 126 when it cannot be run.
 
 use std::process::Command;
 
@@ -30,13 +31,25 @@ pub fn run(args: &ExecArgs) -> anyhow::Result<Exit> {
 fn spawn(mut command: Command, program: &str) -> anyhow::Result<Exit> {
     use std::os::unix::process::CommandExt;
     let err = command.exec();
-    Err(anyhow::anyhow!("cannot run {program}: {err}"))
+    Ok(not_started(program, &err))
 }
 
 #[cfg(not(unix))]
 fn spawn(mut command: Command, program: &str) -> anyhow::Result<Exit> {
-    let status = command
-        .status()
-        .map_err(|e| anyhow::anyhow!("cannot run {program}: {e}"))?;
-    std::process::exit(status.code().unwrap_or(1));
+    match command.status() {
+        Ok(status) => std::process::exit(status.code().unwrap_or(1)),
+        Err(err) => Ok(not_started(program, &err)),
+    }
+}
+
+/// Says why `program` did not start and picks the shell's exit code for it.
+fn not_started(program: &str, err: &std::io::Error) -> Exit {
+    let shown = crate::sanitize::for_terminal(program);
+    if err.kind() == std::io::ErrorKind::NotFound {
+        eprintln!("portico: error: cannot run {shown}: no such command (not found in PATH)");
+        Exit::CommandNotFound
+    } else {
+        eprintln!("portico: error: cannot run {shown}: {err}");
+        Exit::NotExecutable
+    }
 }

@@ -1,5 +1,8 @@
 //! `portico list`: the accounts and roles assigned to the user, from the account cache when it
 //! is fresh, else listed from Identity Center with adaptive pacing and a progress line.
+//! As with `credentials`, the cache serves only a session that is still signed in: after a
+//! sign-out (`portico logout`, `aws sso logout`) the list is fetched again, which needs a sign-in
+//! (`--no-login`: exit 4, "run portico login").
 
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
@@ -8,9 +11,12 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::cache::accounts::{self, AccountsCache};
+use crate::cache::files::note_unwritable;
+use crate::cache::rolecreds;
 use crate::cli::ListArgs;
 use crate::exit::Exit;
 use crate::identity::{self, Store};
+use crate::output::table;
 use crate::portal::{self, Account, PortalError, Progress};
 use crate::sanitize::for_terminal;
 use crate::settings::SsoSession;
@@ -19,8 +25,17 @@ pub fn run(args: &ListArgs) -> anyhow::Result<Exit> {
     let ctx = super::context()?;
     let session = ctx.session(&args.session.selector())?;
     let cache = AccountsCache::under(&ctx.env.portico_cache_dir()?);
+    let store = Store::from_env(&ctx.env)?;
     let now = OffsetDateTime::now_utc();
-    let cached = if args.refresh {
+    let token_path = store.tokens.token_path(&session);
+    let signed_in = rolecreds::signed_in(&token_path);
+    if !signed_in {
+        crate::debug!(
+            "{} is gone (signed out); not using the cached account list",
+            token_path.display()
+        );
+    }
+    let cached = if args.refresh || !signed_in {
         None
     } else {
         cache
@@ -36,11 +51,10 @@ pub fn run(args: &ListArgs) -> anyhow::Result<Exit> {
             list
         }
         None => {
-            let store = Store::from_env(&ctx.env)?;
             let on_missing = super::credentials::on_missing(args.no_login);
             let list = super::runtime()?.block_on(fetch(&store, &session, &on_missing))?;
             if let Err(e) = cache.store(session.cache_key(), &list, OffsetDateTime::now_utc()) {
-                crate::notice!("could not cache the account list ({e}); continuing");
+                note_unwritable(cache.dir(), &e);
             }
             list
         }
@@ -110,27 +124,23 @@ async fn list_with_progress(
     result
 }
 
+/// The table, sized from the data; on a terminal, cut with `…` to its width.
 fn print_table(out: &mut impl Write, list: &[Account]) -> std::io::Result<()> {
-    let name_width = list
+    let rows: Vec<Vec<String>> = list
         .iter()
-        .map(|a| a.account_name.chars().count())
-        .max()
-        .unwrap_or(0)
-        .clamp(12, 40);
-    writeln!(
-        out,
-        "{:<12}  {:<name_width$}  {:<30}  ROLES",
-        "ACCOUNT", "NAME", "EMAIL"
-    )?;
-    for account in list {
-        writeln!(
-            out,
-            "{:<12}  {:<name_width$}  {:<30}  {}",
-            for_terminal(&account.account_id),
-            for_terminal(&account.account_name),
-            for_terminal(&account.email_address),
-            for_terminal(&account.roles.join(", "))
-        )?;
-    }
-    Ok(())
+        .map(|a| {
+            vec![
+                for_terminal(&a.account_id),
+                for_terminal(&a.account_name),
+                for_terminal(&a.email_address),
+                for_terminal(&a.roles.join(", ")),
+            ]
+        })
+        .collect();
+    let width = std::io::stdout()
+        .is_terminal()
+        .then(|| crossterm::terminal::size().ok())
+        .flatten()
+        .map(|(columns, _)| usize::from(columns));
+    out.write_all(table::render(&["ACCOUNT", "NAME", "EMAIL", "ROLES"], &rows, width).as_bytes())
 }

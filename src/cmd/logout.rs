@@ -1,8 +1,10 @@
 //! `portico logout`: revoke the session's token (Logout), delete the token file and the role
-//! credentials portico cached for the session, and say what was removed.
+//! credentials portico cached for the session, delete the AWS CLI's cached Identity Center role
+//! credentials as `aws sso logout` does, and say what was removed.
 
 use time::OffsetDateTime;
 
+use crate::cache::awscli;
 use crate::cache::rolecreds::RoleCredsCache;
 use crate::cli::LogoutArgs;
 use crate::exit::Exit;
@@ -29,6 +31,18 @@ pub fn run(args: &LogoutArgs) -> anyhow::Result<Exit> {
     let mut removed_any = false;
     for session in &sessions {
         removed_any |= runtime.block_on(logout_one(&store, &cache_root, session))?;
+    }
+    let cli_cache = awscli::cli_cache_dir(&ctx.env.aws_dir()?);
+    let swept = awscli::remove_sso_role_credentials(&cli_cache)
+        .map_err(|e| anyhow::anyhow!("cannot clear {}: {e}", cli_cache.display()))?;
+    if !swept.is_empty() {
+        removed_any = true;
+        eprintln!(
+            "portico: deleted {} role credential file{} the AWS CLI cached in {}",
+            swept.len(),
+            if swept.len() == 1 { "" } else { "s" },
+            cli_cache.display()
+        );
     }
     if !removed_any {
         eprintln!(

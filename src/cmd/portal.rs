@@ -533,10 +533,16 @@ impl Portal {
         self.take_fetched();
         let store = self.store.clone();
         let root = self.cache_root.clone();
+        let cli_cache = self
+            .ctx
+            .env
+            .aws_dir()
+            .ok()
+            .map(|aws| crate::cache::awscli::cli_cache_dir(&aws));
         // Kept in the refresh slot so that it is not cancelled at once; a new session or
         // sign-in does not need to wait for it.
         self.refresh = Some(spawn(self.courier(), move |courier| async move {
-            match sign_out(&store, &root, &session).await {
+            match sign_out(&store, &root, cli_cache.as_deref(), &session).await {
                 Ok(note) => {
                     courier.send(Action::LoginState(LoginState::SignedOut));
                     courier.send(Action::Status(note));

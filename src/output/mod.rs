@@ -6,6 +6,8 @@
 //! `/`, `+` and `=`) come out byte for byte as the AWS CLI prints them, and any other value
 //! still reaches the shell unchanged instead of being expanded or split.
 
+pub mod table;
+
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 

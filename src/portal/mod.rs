@@ -226,21 +226,44 @@ pub async fn list_assignments_with(
     Ok(accounts)
 }
 
-/// Short-lived credentials for `role_name` in `account_id` (GetRoleCredentials; the SDK
-/// retries throttling and server errors, three attempts in all).
+/// How long [`role_credentials`] keeps retrying a throttled call before it gives up: the same
+/// bound as a listing's stall (no call through for this long means the service is not letting
+/// this user's calls through at all).
+pub const THROTTLE_BOUND: Duration = Duration::from_secs(60);
+
+/// Short-lived credentials for `role_name` in `account_id` (GetRoleCredentials). 429s are
+/// retried with jittered exponential backoff for up to [`THROTTLE_BOUND`], so that many
+/// processes asking at once (terraform's providers, a test suite's workers) all get through
+/// while the service admits any call; 5xx, unreadable answers and network failures are retried
+/// three attempts in all.
 pub async fn role_credentials(
     session: &SsoSession,
     token: &Secret,
     account_id: &str,
     role_name: &str,
 ) -> Result<RoleCredentials, PortalError> {
+    role_credentials_within(session, token, account_id, role_name, THROTTLE_BOUND).await
+}
+
+/// [`role_credentials`] giving up on throttling after `throttle_bound` instead of
+/// [`THROTTLE_BOUND`] (tests use a short bound).
+pub async fn role_credentials_within(
+    session: &SsoSession,
+    token: &Secret,
+    account_id: &str,
+    role_name: &str,
+    throttle_bound: Duration,
+) -> Result<RoleCredentials, PortalError> {
     const ATTEMPTS: u32 = 3;
     const OPERATION: &str = "GetRoleCredentials";
     let context = Context::new(session);
-    let client =
-        crate::aws::portal_client(session, RetryConfig::standard().with_max_attempts(ATTEMPTS));
-    let mut unreadable = 0;
+    // portico retries itself: the SDK's standard mode gives up on 429 after three attempts.
+    let client = crate::aws::portal_client(session, RetryConfig::disabled());
+    let started = Instant::now();
+    let mut backoff = pacing::Backoff::new();
+    let (mut attempts, mut throttles, mut errors) = (0u32, 0u32, 0u32);
     let output = loop {
+        attempts += 1;
         let result = client
             .get_role_credentials()
             .access_token(token.expose())
@@ -253,24 +276,44 @@ pub async fn role_credentials(
             Err(error) => error,
         };
         let failure = classify(&error);
-        let attempts = match failure {
-            // The SDK does not retry an answer it could not read (a dropped connection).
-            Failure::Server {
-                status: Some(200..=299),
-                ..
-            } => {
-                unreadable += 1;
-                if unreadable < ATTEMPTS {
-                    crate::debug!("GetRoleCredentials answer was unreadable; retrying");
-                    tokio::time::sleep(Duration::from_millis(200 * u64::from(unreadable))).await;
-                    continue;
+        let wait = match failure {
+            Failure::Throttled => {
+                throttles += 1;
+                let wait = backoff.delay(throttles);
+                if started.elapsed() + wait > throttle_bound {
+                    return Err(PortalError::Throttled {
+                        operation: OPERATION,
+                        throttled: u64::from(throttles),
+                        detail: format!(
+                            "gave up after {attempts} attempts in {} s",
+                            started.elapsed().as_secs()
+                        ),
+                    });
                 }
-                unreadable
+                crate::debug!(
+                    "GetRoleCredentials throttled (429); retrying in {} ms",
+                    wait.as_millis()
+                );
+                wait
             }
-            ref retried if retried.is_retried() => ATTEMPTS,
-            _ => 1,
+            Failure::Server { ref detail, .. } | Failure::Network { ref detail }
+                if errors + 1 < ATTEMPTS =>
+            {
+                errors += 1;
+                crate::debug!("GetRoleCredentials failed ({detail}); retrying");
+                backoff.delay(errors)
+            }
+            failure => {
+                let attempts = if failure.is_retried() { errors + 1 } else { 1 };
+                return Err(context.error(
+                    OPERATION,
+                    failure,
+                    attempts,
+                    Some((account_id, role_name)),
+                ));
+            }
         };
-        return Err(context.error(OPERATION, failure, attempts, Some((account_id, role_name))));
+        tokio::time::sleep(wait).await;
     };
     let incomplete = |what: &str| PortalError::Service {
         operation: OPERATION,

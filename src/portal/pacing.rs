@@ -203,6 +203,54 @@ impl Pacer {
     }
 }
 
+/// Jittered exponential backoff for a caller on its own (one GetRoleCredentials call), where
+/// no shared pacer sees the other callers: twenty `credential_process` processes throttled at
+/// once must not retry in step. "Full jitter": a wait drawn uniformly from
+/// `[0, min(cap, base × 2^(n−1)))`, never below `floor`, so the retries of many processes
+/// spread over the window and the service lets one through whenever it has room.
+#[derive(Debug)]
+pub struct Backoff {
+    pub base: Duration,
+    pub cap: Duration,
+    pub floor: Duration,
+    rng: u64,
+}
+
+impl Backoff {
+    /// 250 ms doubling to at most 5 s, at least 50 ms, seeded from the clock and the process
+    /// id so that processes started in the same instant draw different waits.
+    pub fn new() -> Backoff {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0x9e37_79b9, |d| d.as_nanos() as u64);
+        Backoff::with_seed(nanos ^ (u64::from(std::process::id()) << 32))
+    }
+
+    pub fn with_seed(seed: u64) -> Backoff {
+        Backoff {
+            base: Duration::from_millis(250),
+            cap: Duration::from_secs(5),
+            floor: Duration::from_millis(50),
+            rng: splitmix(seed) | 1,
+        }
+    }
+
+    /// The wait before retry number `attempt` (1 for the first retry).
+    pub fn delay(&mut self, attempt: u32) -> Duration {
+        let window = self
+            .base
+            .saturating_mul(1 << attempt.clamp(1, 16).saturating_sub(1))
+            .min(self.cap);
+        window.mul_f64(next_unit(&mut self.rng)).max(self.floor)
+    }
+}
+
+impl Default for Backoff {
+    fn default() -> Backoff {
+        Backoff::new()
+    }
+}
+
 fn splitmix(seed: u64) -> u64 {
     let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -387,5 +435,22 @@ mod tests {
             pacer.stalled_for(t0 + Duration::from_secs(3)),
             Duration::from_secs(3)
         );
+    }
+
+    #[test]
+    fn backoff_grows_to_its_cap_and_is_spread() {
+        let mut b = Backoff::with_seed(7);
+        let first: Vec<Duration> = (0..200).map(|_| b.delay(1)).collect();
+        assert!(
+            first.iter().all(|d| *d >= b.floor && *d < b.base),
+            "{first:?}"
+        );
+        let late: Vec<Duration> = (0..200).map(|_| b.delay(30)).collect();
+        assert!(late.iter().all(|d| *d < b.cap));
+        // Spread over the window, not clustered: both halves are used.
+        assert!(late.iter().any(|d| *d < b.cap / 2) && late.iter().any(|d| *d > b.cap / 2));
+        // Two processes seeded differently do not retry in step.
+        let (mut x, mut y) = (Backoff::with_seed(1), Backoff::with_seed(2));
+        assert_ne!(x.delay(3), y.delay(3));
     }
 }

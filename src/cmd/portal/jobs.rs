@@ -213,9 +213,11 @@ pub(super) async fn fetch_accounts(
 }
 
 /// What `portico logout` does for one session, said in one line instead of on stderr.
+/// `cli_cache` is the AWS CLI's role-credential cache, cleared as `aws sso logout` does.
 pub(super) async fn sign_out(
     store: &Store,
     cache_root: &Path,
+    cli_cache: Option<&Path>,
     session: &SsoSession,
 ) -> anyhow::Result<String> {
     let token = store.tokens.load_token(session).unwrap_or(None);
@@ -242,6 +244,13 @@ pub(super) async fn sign_out(
     let creds = RoleCredsCache::under(cache_root).remove_session(session.cache_key())?;
     if !creds.is_empty() {
         done.push(format!("deleted {} cached credentials", creds.len()));
+    }
+    if let Some(dir) = cli_cache {
+        let swept = crate::cache::awscli::remove_sso_role_credentials(dir)
+            .map_err(|e| anyhow::anyhow!("cannot clear {}: {e}", dir.display()))?;
+        if !swept.is_empty() {
+            done.push(format!("deleted {} the AWS CLI cached", swept.len()));
+        }
     }
     if done.is_empty() {
         done.push("nothing was cached".to_string());
