@@ -1,0 +1,706 @@
+//! The fault suite: every command that talks to Identity Center, run as the real binary under
+//! each fault the service or the network can throw at it — server errors, garbled bodies,
+//! throttling, a hang, a refused connection and a socket that never answers.
+//!
+//! For each case (command × fault) it checks what the README and `src/exit.rs` promise: the
+//! documented exit status, a one-line message that names the cause (no Rust debug text, no
+//! secret), an empty stdout where stdout carries credentials, an answer in bounded time, and
+//! every config and cache file unchanged or still valid.
+//!
+//! One test per fault; inside it the commands run in parallel, each with its own HOME and its
+//! own emulator, so a fault set for one case cannot leak into another. A failing test prints
+//! the whole table of its cases, one line each.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use common::{closed_port_url, output_within, snapshot_files, text, SilentServer, TestEnv};
+use idc_emulator::{Config, Directory, Faults};
+
+/// Cases that fail today because another engineer is fixing the cause right now, with the
+/// item that fixes them: (command, fault, item). They still run and their outcome is printed,
+/// but they do not fail the suite — unless `PORTICO_FAULTS_STRICT=1`. Empty this list once those
+/// items are merged (some fail only now and then: run with the variable a few times).
+const KNOWN_PENDING: &[(&str, &str, &str)] = &[
+    // RegisterClient's garbled answer reads "unknown error: no message", not "unreadable answer".
+    ("login", "garbled", "issue 10 #12"),
+    // GetRoleCredentials gives up after the SDK's 3 attempts (backoff under 3 s in all): with
+    // its first call refused and 2 calls a second let through, about 1 run in 16 exits 7
+    // "kept refusing GetRoleCredentials with 429".
+    ("credentials", "throttled", "issue 10 #2"),
+    ("credentials-env", "throttled", "issue 10 #2"),
+    ("credentials-json", "throttled", "issue 10 #2"),
+    ("exec", "throttled", "issue 10 #2"),
+    ("console", "throttled", "issue 10 #2"),
+    // doctor's ListAccounts check has the same 3 attempts: now and then "✗ assignments", exit 8.
+    (
+        "doctor",
+        "throttled",
+        "issue 10 #2 (doctor's own ListAccounts call; no owner yet)",
+    ),
+];
+
+/// How long any one command may take under a fault. Generous on purpose: a loaded machine must
+/// not fail the suite; a command that waits for the SDK's 3 × 30 s or for a user still does.
+const LIMIT: Duration = Duration::from_secs(20);
+/// doctor's bound (issue 10 #8: the whole run under 30 s).
+const DOCTOR_LIMIT: Duration = Duration::from_secs(30);
+/// One attempt's timeout where the fault is a hang: far shorter than the hang itself.
+const SHORT_TIMEOUT: &str = "0.5";
+/// The hang: every OIDC and portal answer delayed by this much.
+const HANG_MS: u64 = 5_000;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    /// Every OIDC and portal call answers 500.
+    ServerErrors,
+    /// Success bodies are cut to half: unreadable JSON.
+    Garbled,
+    /// The portal's throttle lets 2 calls a second through, and the bucket starts empty.
+    Throttled,
+    /// Every answer comes after 5 s; `PORTICO_HTTP_TIMEOUT=0.5` gives up long before.
+    Hang,
+    /// Nothing listens on the endpoint's port.
+    Refused,
+    /// The endpoint accepts connections and never answers.
+    Silent,
+}
+
+impl Fault {
+    fn name(self) -> &'static str {
+        match self {
+            Fault::ServerErrors => "server-errors",
+            Fault::Garbled => "garbled",
+            Fault::Throttled => "throttled",
+            Fault::Hang => "hang",
+            Fault::Refused => "refused",
+            Fault::Silent => "silent",
+        }
+    }
+
+    /// Whether the command must fail under it (throttling lets calls through: success).
+    fn is_hard(self) -> bool {
+        self != Fault::Throttled
+    }
+
+    /// Words (lower case) of which the error line must hold at least one: the cause, named.
+    fn cause_words(self) -> &'static [&'static str] {
+        match self {
+            Fault::ServerErrors => &["500", "internal", "server error"],
+            Fault::Garbled => &["unreadable"],
+            Fault::Throttled => &["throttl", "429", "rate exceeded"],
+            Fault::Hang | Fault::Silent => &["timed out", "no answer"],
+            Fault::Refused => &[
+                "refused",
+                "could not connect",
+                "cannot reach",
+                "unreachable",
+            ],
+        }
+    }
+}
+
+/// What a command is, for what to expect of it under a fault.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Needs the service: fails under a hard fault with exit 7, succeeds under throttling.
+    Service,
+    /// `login`: like `Service`, from a HOME with no token; the test approves the device code.
+    Login,
+    /// `logout`: the local sign-out must happen whatever the service does (exit 0, the token
+    /// deleted), with a one-line warning naming the cause when the service did not confirm.
+    Logout,
+    /// `doctor`: a report of checks; a hard fault fails a check (exit 8) that names the cause.
+    Doctor,
+    /// Reads files only (`status`): the same answer under any fault.
+    Offline,
+}
+
+struct Row {
+    /// The name used in the table and in `KNOWN_PENDING`.
+    name: &'static str,
+    args: &'static [&'static str],
+    kind: Kind,
+    /// stdout carries credentials (or a console link): empty on failure.
+    secret_stdout: bool,
+    /// Writes `~/.aws/config` on success.
+    writes_config: bool,
+    /// What stdout holds on success (`{account}`: the first account's id); empty: not checked.
+    success_stdout: &'static str,
+}
+
+const EXEC_SCRIPT: &str = r#"test -n "$AWS_SESSION_TOKEN" && echo ran"#;
+
+const ROWS: &[Row] = &[
+    Row {
+        name: "login",
+        args: &["login", "--device-code"],
+        kind: Kind::Login,
+        secret_stdout: false,
+        success_stdout: "",
+        writes_config: false,
+    },
+    Row {
+        name: "credentials",
+        args: &["credentials", "--profile", "dev"],
+        kind: Kind::Service,
+        secret_stdout: true,
+        success_stdout: r#""SessionToken""#,
+        writes_config: false,
+    },
+    Row {
+        name: "credentials-env",
+        args: &["credentials", "--profile", "dev", "--format", "env"],
+        kind: Kind::Service,
+        secret_stdout: true,
+        success_stdout: "export AWS_SESSION_TOKEN=",
+        writes_config: false,
+    },
+    Row {
+        name: "credentials-json",
+        args: &["credentials", "--profile", "dev", "--format", "json"],
+        kind: Kind::Service,
+        secret_stdout: true,
+        success_stdout: r#""SessionToken""#,
+        writes_config: false,
+    },
+    Row {
+        name: "exec",
+        args: &["exec", "--profile", "dev", "--", "sh", "-c", EXEC_SCRIPT],
+        kind: Kind::Service,
+        secret_stdout: true,
+        success_stdout: "ran\n",
+        writes_config: false,
+    },
+    Row {
+        name: "console",
+        args: &["console", "--profile", "dev", "--print"],
+        kind: Kind::Service,
+        secret_stdout: true,
+        success_stdout: "SigninToken=",
+        writes_config: false,
+    },
+    Row {
+        name: "list",
+        args: &["list"],
+        kind: Kind::Service,
+        secret_stdout: false,
+        success_stdout: "{account}",
+        writes_config: false,
+    },
+    Row {
+        name: "profiles-sync",
+        args: &["profiles", "sync"],
+        kind: Kind::Service,
+        secret_stdout: false,
+        success_stdout: "",
+        writes_config: true,
+    },
+    Row {
+        name: "logout",
+        args: &["logout"],
+        kind: Kind::Logout,
+        secret_stdout: false,
+        success_stdout: "",
+        writes_config: false,
+    },
+    Row {
+        name: "doctor",
+        args: &["doctor"],
+        kind: Kind::Doctor,
+        secret_stdout: false,
+        success_stdout: "",
+        writes_config: false,
+    },
+    Row {
+        name: "status",
+        args: &["status"],
+        kind: Kind::Offline,
+        secret_stdout: false,
+        success_stdout: "signed in",
+        writes_config: false,
+    },
+];
+
+#[test]
+fn server_errors() {
+    run_fault(Fault::ServerErrors);
+}
+
+#[test]
+fn garbled_bodies() {
+    run_fault(Fault::Garbled);
+}
+
+#[test]
+fn throttling() {
+    run_fault(Fault::Throttled);
+}
+
+#[test]
+fn hang_cut_short_by_the_attempt_timeout() {
+    run_fault(Fault::Hang);
+}
+
+#[test]
+fn refused_connection() {
+    run_fault(Fault::Refused);
+}
+
+#[test]
+fn socket_that_never_answers() {
+    run_fault(Fault::Silent);
+}
+
+/// Runs every row under `fault` in parallel and fails with the table if a case not listed in
+/// `KNOWN_PENDING` failed.
+fn run_fault(fault: Fault) {
+    let outcomes: Vec<(&Row, Result<String, String>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = ROWS
+            .iter()
+            .map(|row| (row, scope.spawn(move || run_case(row, fault))))
+            .collect();
+        handles
+            .into_iter()
+            .map(|(row, handle)| {
+                let outcome = handle.join().unwrap_or_else(|panic| {
+                    Err(format!(
+                        "panicked: {}",
+                        panic
+                            .downcast_ref::<String>()
+                            .cloned()
+                            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                            .unwrap_or_default()
+                    ))
+                });
+                (row, outcome)
+            })
+            .collect()
+    });
+    let strict = std::env::var("PORTICO_FAULTS_STRICT").is_ok_and(|v| v == "1");
+    let mut table = String::new();
+    let mut failed = 0;
+    for (row, outcome) in &outcomes {
+        let pending = KNOWN_PENDING
+            .iter()
+            .find(|(cmd, f, _)| *cmd == row.name && *f == fault.name())
+            .map(|(_, _, item)| *item);
+        let verdict = match (outcome, pending) {
+            (Ok(_), None) => "ok",
+            (Ok(_), Some(_)) => "ok (in KNOWN_PENDING)",
+            (Err(_), Some(_)) if !strict => "PENDING",
+            (Err(_), _) => {
+                failed += 1;
+                "FAIL"
+            }
+        };
+        let detail = match outcome {
+            Ok(summary) => summary.clone(),
+            Err(why) => why.clone(),
+        };
+        let item = pending.map(|i| format!(" [{i}]")).unwrap_or_default();
+        table.push_str(&format!(
+            "{:<16} {:<14} {verdict}{item}: {detail}\n",
+            row.name,
+            fault.name()
+        ));
+    }
+    eprint!("{table}");
+    assert_eq!(
+        failed,
+        0,
+        "{failed} case(s) failed under {}:\n{table}",
+        fault.name()
+    );
+}
+
+/// One case: a fresh HOME and emulator, signed in unless the row is `login`, the fault set,
+/// the command run once and checked. `Ok` holds a short summary for the table.
+fn run_case(row: &Row, fault: Fault) -> Result<String, String> {
+    let env = TestEnv::new(Config {
+        directory: Directory::generate(3, 2),
+        ..Config::default()
+    });
+    if row.kind != Kind::Login {
+        env.login();
+    }
+    let secrets = secrets_under(env.home.path());
+    let mut cmd = env.portico();
+    cmd.args(row.args).env(
+        "PORTICO_FEDERATION_ENDPOINT",
+        format!("{}/federation", env.emu.url()),
+    );
+    // The network faults replace the endpoints; the service faults are set on the emulator.
+    let silent;
+    match fault {
+        Fault::ServerErrors => set_faults(&env, |f| f.error_rate = 1.0),
+        Fault::Garbled => set_faults(&env, |f| f.garble_bodies = true),
+        Fault::Throttled => {
+            set_faults(&env, |f| f.throttle_rps = 2.0);
+            env.emu.reset_stats();
+        }
+        Fault::Hang => {
+            set_faults(&env, |f| f.latency_ms = HANG_MS);
+            cmd.env("PORTICO_HTTP_TIMEOUT", SHORT_TIMEOUT);
+        }
+        Fault::Refused => {
+            let url = closed_port_url();
+            cmd.env("AWS_ENDPOINT_URL_SSO", &url)
+                .env("AWS_ENDPOINT_URL_SSO_OIDC", &url);
+        }
+        Fault::Silent => {
+            silent = SilentServer::start();
+            cmd.env("AWS_ENDPOINT_URL_SSO", silent.url())
+                .env("AWS_ENDPOINT_URL_SSO_OIDC", silent.url())
+                .env("PORTICO_HTTP_TIMEOUT", SHORT_TIMEOUT);
+        }
+    }
+    let before = snapshot_files(env.home.path());
+    let limit = if row.kind == Kind::Doctor {
+        DOCTOR_LIMIT
+    } else {
+        LIMIT
+    };
+    let refused_to_test = AtomicU64::new(0);
+    let (output, elapsed) = run_command(&env, row, fault, &mut cmd, limit, &refused_to_test);
+    let out = output.ok_or_else(|| format!("still running after {elapsed:.1?}: killed"))?;
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    let code = out.status.code().unwrap_or(-1);
+    // stdout for a failure message: not where it may hold credentials.
+    let printable = || match row.secret_stdout {
+        true => format!("{} bytes", stdout.len()),
+        false => format!("{stdout:?}"),
+    };
+    let shown = || {
+        format!(
+            "exit {code} in {elapsed:.1?}; stderr: {}",
+            stderr.trim_end()
+        )
+    };
+
+    // Secrets never reach stderr, nor stdout unless stdout is where credentials go.
+    for secret in &secrets {
+        if stderr.contains(secret.as_str()) || (!row.secret_stdout && stdout.contains(secret)) {
+            // Not shown here: the output holds it.
+            return Err(format!(
+                "a secret was printed (exit {code} in {elapsed:.1?})"
+            ));
+        }
+    }
+    if let Some(debug) = stderr.lines().find_map(debug_text) {
+        return Err(format!("Rust debug text {debug:?}; {}", shown()));
+    }
+
+    let expect_failure = fault.is_hard() && matches!(row.kind, Kind::Service | Kind::Login);
+    match row.kind {
+        Kind::Service | Kind::Login if expect_failure => {
+            if code != 7 {
+                return Err(format!("expected exit 7; {}", shown()));
+            }
+            one_line_naming(&stderr, fault).map_err(|e| format!("{e}; {}", shown()))?;
+            if row.secret_stdout && !out.stdout.is_empty() {
+                return Err(format!("stdout not empty: {}; {}", printable(), shown()));
+            }
+        }
+        Kind::Service | Kind::Login => {
+            if code != 0 {
+                return Err(format!("expected success; {}", shown()));
+            }
+            let account = &env.emu.directory().accounts()[0].account_id;
+            let want = row.success_stdout.replace("{account}", account);
+            if !stdout.contains(&want) {
+                return Err(format!(
+                    "stdout lacks {want:?}: {}; {}",
+                    printable(),
+                    shown()
+                ));
+            }
+        }
+        Kind::Logout => {
+            if code != 0 {
+                return Err(format!("expected exit 0; {}", shown()));
+            }
+            if env.token_path().exists() {
+                return Err(format!("the token file is still there; {}", shown()));
+            }
+            // Under a hard fault the revocation is not confirmed (a garbled empty answer can
+            // still be one): then one line says so and why.
+            let may_revoke = matches!(fault, Fault::Throttled | Fault::Garbled);
+            if !(may_revoke && stderr.contains("revoked the sign-in")) {
+                let warning = stderr
+                    .lines()
+                    .find(|l| l.contains("did not confirm"))
+                    .ok_or_else(|| format!("neither revoked nor a warning; {}", shown()))?;
+                names_cause(warning, fault).map_err(|e| format!("{e}; {}", shown()))?;
+            }
+        }
+        Kind::Doctor => {
+            let expected = if fault.is_hard() { 8 } else { 0 };
+            if code != expected {
+                return Err(format!(
+                    "expected exit {expected}; {}; stdout: {stdout}",
+                    shown()
+                ));
+            }
+            if let Some(debug) = stdout.lines().find_map(debug_text) {
+                return Err(format!("Rust debug text {debug:?} in the report"));
+            }
+            // A failed check is one line that names the cause.
+            if fault.is_hard()
+                && !stdout
+                    .lines()
+                    .any(|l| l.starts_with('✗') && names_cause(l, fault).is_ok())
+            {
+                return Err(format!(
+                    "no failed check names the cause; stdout: {stdout}; {}",
+                    shown()
+                ));
+            }
+        }
+        Kind::Offline => {
+            if code != 0 || !stderr.is_empty() || !stdout.contains(row.success_stdout) {
+                return Err(format!(
+                    "expected exit 0, a quiet stderr and {:?} on stdout: {stdout:?}; {}",
+                    row.success_stdout,
+                    shown()
+                ));
+            }
+        }
+    }
+
+    let after = snapshot_files(env.home.path());
+    files_unchanged_or_valid(&env, row, fault, code == 0, &before, &after)
+        .map_err(|e| format!("{e}; {}", shown()))?;
+    let throttled = match fault {
+        Fault::Throttled => {
+            // Not asserted: on a loaded machine a refilled token can reach the command before
+            // the test takes it. The table says so.
+            let refused = env.stat("throttled") - refused_to_test.load(Ordering::SeqCst);
+            format!(", {refused} of its calls throttled")
+        }
+        _ => String::new(),
+    };
+    Ok(format!(
+        "exit {code} in {elapsed:.1?}{throttled}{}",
+        first_line(&stderr)
+    ))
+}
+
+fn first_line(stderr: &str) -> String {
+    match stderr.lines().find(|l| !l.trim().is_empty()) {
+        Some(line) => format!(": {line}"),
+        None => String::new(),
+    }
+}
+
+fn set_faults(env: &TestEnv, change: impl FnOnce(&mut Faults)) {
+    let mut faults = Faults::default();
+    change(&mut faults);
+    env.emu.set_faults(faults).expect("valid faults");
+}
+
+/// Runs the command; meanwhile, under throttling, keeps the throttle shut until the command's
+/// first portal call is refused, and for `login` approves the device code once it is pending.
+fn run_command(
+    env: &TestEnv,
+    row: &Row,
+    fault: Fault,
+    cmd: &mut Command,
+    limit: Duration,
+    refused_to_test: &AtomicU64,
+) -> (Option<std::process::Output>, Duration) {
+    let done = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let calls_portal = !matches!(row.kind, Kind::Login | Kind::Offline);
+        if fault == Fault::Throttled && calls_portal {
+            scope.spawn(|| hold_throttle_shut(env, &done, refused_to_test));
+        }
+        if row.kind == Kind::Login && !fault.is_hard() {
+            scope.spawn(|| {
+                while !done.load(Ordering::SeqCst) {
+                    if let Some(code) = env.emu.pending_user_codes().first() {
+                        env.emu.approve(code).expect("approve the device code");
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            });
+        }
+        let result = output_within(cmd, limit);
+        done.store(true, Ordering::SeqCst);
+        result
+    })
+}
+
+/// Takes every token the throttle's bucket refills (with unsigned portal calls: the throttle
+/// answers before authentication) until the command itself has been refused once, so that its
+/// first portal call always meets a 429 and the next ones pass as the bucket refills.
+fn hold_throttle_shut(env: &TestEnv, done: &AtomicBool, refused_to_test: &AtomicU64) {
+    let url = env.emu.url();
+    let addr = url.trim_start_matches("http://");
+    let mut own = 0;
+    while !done.load(Ordering::SeqCst) {
+        let mut conn = std::net::TcpStream::connect(addr).unwrap();
+        write!(
+            conn,
+            "GET /assignment/accounts HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        let _ = conn.read_to_string(&mut answer);
+        if answer.starts_with("HTTP/1.1 429") {
+            own += 1;
+            refused_to_test.store(own, Ordering::SeqCst);
+        }
+        if env.stat("throttled") > own {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Exactly one line on stderr, and it names the fault.
+fn one_line_naming(stderr: &str, fault: Fault) -> Result<(), String> {
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    match lines.as_slice() {
+        [line] => names_cause(line, fault),
+        [] => Err("no message".into()),
+        _ => Err(format!("{} lines of message, not one", lines.len())),
+    }
+}
+
+fn names_cause(line: &str, fault: Fault) -> Result<(), String> {
+    let lower = line.to_lowercase();
+    if fault.cause_words().iter().any(|w| lower.contains(w)) {
+        Ok(())
+    } else {
+        Err(format!(
+            "the message does not name the cause (one of {:?})",
+            fault.cause_words()
+        ))
+    }
+}
+
+/// Rust `{:?}` output in a line meant for people: `Name(` or `Name {`, as enum variants and
+/// structs print.
+fn debug_text(line: &str) -> Option<String> {
+    for marker in ["Some(", "None,", "kind: ", "source: ", "Error {", "\\\""] {
+        if line.contains(marker) {
+            return Some(marker.to_string());
+        }
+    }
+    let bytes = line.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'(' || (b == b'{' && i > 0 && bytes[i - 1] == b' ') {
+            let end = if b == b'{' { i - 1 } else { i };
+            let start = line[..end]
+                .rfind(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+                .map_or(0, |p| p + 1);
+            let word = &line[start..end];
+            if word.len() > 2
+                && word.starts_with(|c: char| c.is_ascii_uppercase())
+                && word.chars().any(|c| c.is_ascii_lowercase())
+            {
+                return Some(line[start..=i].to_string());
+            }
+        }
+    }
+    None
+}
+
+/// The secret values in the HOME's JSON files: tokens, client secrets, role credentials.
+fn secrets_under(home: &Path) -> Vec<String> {
+    const KEYS: &[&str] = &[
+        "accessToken",
+        "refreshToken",
+        "clientSecret",
+        "SecretAccessKey",
+        "SessionToken",
+        "secretAccessKey",
+        "sessionToken",
+    ];
+    fn walk(value: &serde_json::Value, found: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, v) in map {
+                    match v.as_str() {
+                        Some(s) if KEYS.contains(&key.as_str()) && s.len() >= 8 => {
+                            found.push(s.to_string())
+                        }
+                        _ => walk(v, found),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, found)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    for (path, bytes) in snapshot_files(home) {
+        if path.extension().is_some_and(|e| e == "json") {
+            if let Ok(value) = serde_json::from_slice(&bytes) {
+                walk(&value, &mut found);
+            }
+        }
+    }
+    found
+}
+
+/// The config is byte for byte the same (or, after a successful sync, still holds every line it
+/// had); every JSON file written is JSON; no temporary file is left; nothing is deleted except
+/// by `logout`; the token file survives every command but `logout` and still parses.
+fn files_unchanged_or_valid(
+    env: &TestEnv,
+    row: &Row,
+    fault: Fault,
+    succeeded: bool,
+    before: &BTreeMap<PathBuf, Vec<u8>>,
+    after: &BTreeMap<PathBuf, Vec<u8>>,
+) -> Result<(), String> {
+    let config = env.config_path();
+    let (old, new) = (&before[&config], after.get(&config));
+    let new = new.ok_or("~/.aws/config is gone")?;
+    if row.writes_config && succeeded {
+        let new = text(new);
+        if let Some(lost) = text(old).lines().find(|l| !new.contains(l)) {
+            return Err(format!("the sync lost a config line: {lost:?}"));
+        }
+        let profiles = |t: &str| t.matches("[profile ").count();
+        if profiles(&new) <= profiles(&text(old)) {
+            return Err("the sync wrote no profile".into());
+        }
+    } else if old != new {
+        return Err("~/.aws/config changed".into());
+    }
+    for path in before.keys() {
+        if !after.contains_key(path) && row.kind != Kind::Logout {
+            return Err(format!("{} was deleted", path.display()));
+        }
+    }
+    for (path, bytes) in after {
+        if before.get(path) == Some(bytes) {
+            continue;
+        }
+        let name = path.file_name().unwrap().to_string_lossy();
+        if name.contains("tmp") {
+            return Err(format!("temporary file left: {}", path.display()));
+        }
+        if name.ends_with(".json") && serde_json::from_slice::<serde_json::Value>(bytes).is_err() {
+            return Err(format!("{} is not JSON", path.display()));
+        }
+    }
+    if row.kind != Kind::Logout && (row.kind != Kind::Login || !fault.is_hard()) {
+        let token = env.token().ok_or("no token file")?;
+        if token["accessToken"].as_str().is_none() {
+            return Err("the token file has no accessToken".into());
+        }
+    }
+    Ok(())
+}
