@@ -363,12 +363,11 @@ fn run_case(row: &Row, fault: Fault) -> Result<String, String> {
         row.kind == Kind::Login || secrets.len() >= 3,
         "the signed-in HOME holds a token, a refresh token and a client secret"
     );
-    let mut cmd = env.portico();
-    cmd.args(row.args).env(
+    // The network faults replace the endpoints; the service faults are set on the emulator.
+    let mut vars = vec![(
         "PORTICO_FEDERATION_ENDPOINT",
         format!("{}/federation", env.emu.url()),
-    );
-    // The network faults replace the endpoints; the service faults are set on the emulator.
+    )];
     let silent;
     match fault {
         Fault::ServerErrors => set_faults(&env, |f| f.error_rate = 1.0),
@@ -379,12 +378,18 @@ fn run_case(row: &Row, fault: Fault) -> Result<String, String> {
         }
         Fault::Hang => {
             set_faults(&env, |f| f.latency_ms = HANG_MS);
-            cmd.env("PORTICO_HTTP_TIMEOUT", SHORT_TIMEOUT);
+            vars.push(("PORTICO_HTTP_TIMEOUT", SHORT_TIMEOUT.into()));
         }
         Fault::Refused => {
             let url = closed_port_url();
-            cmd.env("AWS_ENDPOINT_URL_SSO", &url)
-                .env("AWS_ENDPOINT_URL_SSO_OIDC", &url);
+            vars.push(("AWS_ENDPOINT_URL_SSO", url.clone()));
+            vars.push(("AWS_ENDPOINT_URL_SSO_OIDC", url));
+        }
+        Fault::Silent => {
+            silent = SilentServer::start();
+            vars.push(("AWS_ENDPOINT_URL_SSO", silent.url().into()));
+            vars.push(("AWS_ENDPOINT_URL_SSO_OIDC", silent.url().into()));
+            vars.push(("PORTICO_HTTP_TIMEOUT", SHORT_TIMEOUT.into()));
         }
         Fault::Revoked => {
             env.emu.revoke_all();
@@ -392,13 +397,15 @@ fn run_case(row: &Row, fault: Fault) -> Result<String, String> {
         Fault::Expired => {
             env.emu.expire_access_tokens();
         }
-        Fault::Silent => {
-            silent = SilentServer::start();
-            cmd.env("AWS_ENDPOINT_URL_SSO", silent.url())
-                .env("AWS_ENDPOINT_URL_SSO_OIDC", silent.url())
-                .env("PORTICO_HTTP_TIMEOUT", SHORT_TIMEOUT);
-        }
     }
+    let command = |verbosity: &[&str]| {
+        let mut cmd = env.portico();
+        cmd.args(verbosity)
+            .args(row.args)
+            .envs(vars.iter().cloned());
+        cmd
+    };
+    let mut cmd = command(&[]);
     let before = snapshot_files(env.home.path());
     let limit = if row.kind == Kind::Doctor {
         DOCTOR_LIMIT
@@ -528,6 +535,26 @@ fn run_case(row: &Row, fault: Fault) -> Result<String, String> {
     let after = snapshot_files(env.home.path());
     files_unchanged_or_valid(&env, row, code == 0, &before, &after)
         .map_err(|e| format!("{e}; {}", shown()))?;
+
+    // Where a failure leaves everything as it was, the same failure at -vvv (every detail
+    // portico logs) still prints no secret.
+    if expect_failure && matches!(fault, Fault::ServerErrors | Fault::Garbled | Fault::Revoked) {
+        let (verbose, _) = output_within(&mut command(&["-vvv"]), limit);
+        let verbose = verbose.ok_or("still running at -vvv: killed")?;
+        let (out, err) = (text(&verbose.stdout), text(&verbose.stderr));
+        if verbose.status.code() != Some(code) {
+            return Err(format!(
+                "at -vvv: exit {:?}, not {code}",
+                verbose.status.code()
+            ));
+        }
+        if secrets
+            .iter()
+            .any(|s| err.contains(s.as_str()) || out.contains(s.as_str()))
+        {
+            return Err("at -vvv a secret was printed".into());
+        }
+    }
     let throttled = match fault {
         Fault::Throttled => {
             // Not asserted: on a loaded machine a refilled token can reach the command before
