@@ -373,7 +373,7 @@ fn run_fault(fault: Fault) {
 }
 
 /// One case: a fresh HOME and emulator, signed in unless the row is `login`, the fault set,
-/// the command run once and checked. `Ok` holds a short summary for the table.
+/// the command run once and judged. `Ok` holds a short summary for the table.
 fn run_case(row: &Row, fault: Fault) -> Result<String, String> {
     let env = TestEnv::new(Config {
         directory: Directory::generate(3, 2),
@@ -387,41 +387,7 @@ fn run_case(row: &Row, fault: Fault) -> Result<String, String> {
         row.kind == Kind::Login || secrets.len() >= 3,
         "the signed-in HOME holds a token, a refresh token and a client secret"
     );
-    // The network faults replace the endpoints; the service faults are set on the emulator.
-    let mut vars = vec![(
-        "PORTICO_FEDERATION_ENDPOINT",
-        format!("{}/federation", env.emu.url()),
-    )];
-    let silent;
-    match fault {
-        Fault::ServerErrors => set_faults(&env, |f| f.error_rate = 1.0),
-        Fault::Garbled => set_faults(&env, |f| f.garble_bodies = true),
-        Fault::Throttled => {
-            set_faults(&env, |f| f.throttle_rps = 2.0);
-            env.emu.reset_stats();
-        }
-        Fault::Hang => {
-            set_faults(&env, |f| f.latency_ms = HANG_MS);
-            vars.push(("PORTICO_HTTP_TIMEOUT", SHORT_TIMEOUT.into()));
-        }
-        Fault::Refused => {
-            let url = closed_port_url();
-            vars.push(("AWS_ENDPOINT_URL_SSO", url.clone()));
-            vars.push(("AWS_ENDPOINT_URL_SSO_OIDC", url));
-        }
-        Fault::Silent => {
-            silent = SilentServer::start();
-            vars.push(("AWS_ENDPOINT_URL_SSO", silent.url().into()));
-            vars.push(("AWS_ENDPOINT_URL_SSO_OIDC", silent.url().into()));
-            vars.push(("PORTICO_HTTP_TIMEOUT", SHORT_TIMEOUT.into()));
-        }
-        Fault::Revoked => {
-            env.emu.revoke_all();
-        }
-        Fault::Expired => {
-            env.emu.expire_access_tokens();
-        }
-    }
+    let (mut vars, _silent) = inject(fault, &env);
     if row.browser {
         vars.push((
             "BROWSER",
@@ -436,85 +402,203 @@ fn run_case(row: &Row, fault: Fault) -> Result<String, String> {
             .envs(vars.iter().cloned());
         cmd
     };
-    let mut cmd = command(&[]);
-    let before = snapshot_files(env.home.path());
     let limit = if row.kind == Kind::Doctor {
         DOCTOR_LIMIT
     } else {
         LIMIT
     };
+
+    let before = snapshot_files(env.home.path());
     let refused_to_test = AtomicU64::new(0);
-    let (output, elapsed) = run_command(&env, row, fault, &mut cmd, limit, &refused_to_test);
+    let (output, elapsed) =
+        run_command(&env, row, fault, &mut command(&[]), limit, &refused_to_test);
     let out = output.ok_or_else(|| format!("still running after {elapsed:.1?}: killed"))?;
-    let stdout = text(&out.stdout);
-    let stderr = text(&out.stderr);
-    let code = out.status.code().unwrap_or(-1);
-    // stdout for a failure message: not where it may hold credentials.
-    let printable = || match row.secret_stdout {
-        true => format!("{} bytes", stdout.len()),
-        false => format!("{stdout:?}"),
-    };
-    // doctor's verdicts, without its passing checks.
-    let verdicts = || {
-        stdout
-            .lines()
-            .filter(|l| l.starts_with('✗') || l.starts_with('!'))
-            .collect::<Vec<_>>()
-            .join(" | ")
-    };
-    let shown = || {
-        format!(
-            "exit {code} in {elapsed:.1?}; stderr: {}",
-            stderr.trim_end()
-        )
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: text(&out.stdout),
+        stderr: text(&out.stderr),
+        elapsed,
     };
 
     // Secrets never reach stderr, nor stdout unless stdout is where credentials go.
     for secret in &secrets {
-        if stderr.contains(secret.as_str()) || (!row.secret_stdout && stdout.contains(secret)) {
+        if run.stderr.contains(secret.as_str())
+            || (!row.secret_stdout && run.stdout.contains(secret))
+        {
             // Not shown here: the output holds it.
             return Err(format!(
-                "a secret was printed (exit {code} in {elapsed:.1?})"
+                "a secret was printed (exit {} in {elapsed:.1?})",
+                run.code
             ));
         }
     }
-    if let Some(debug) = stderr.lines().find_map(debug_text) {
-        return Err(format!("Rust debug text {debug:?}; {}", shown()));
+    if let Some(debug) = run.stderr.lines().find_map(debug_text) {
+        return Err(format!("Rust debug text {debug:?}; {}", run.shown()));
+    }
+    judge(row, fault, &env, &run).map_err(|e| format!("{e}; {}", run.shown()))?;
+    let after = snapshot_files(env.home.path());
+    files_unchanged_or_valid(&env, row, run.code == 0, &before, &after)
+        .map_err(|e| format!("{e}; {}", run.shown()))?;
+
+    // Where a failure leaves everything as it was, the same failure at -vvv (every detail
+    // portico logs) still prints no secret.
+    if row.must_fail(fault)
+        && matches!(fault, Fault::ServerErrors | Fault::Garbled | Fault::Revoked)
+    {
+        let (verbose, _) = output_within(&mut command(&["-vvv"]), limit);
+        let verbose = verbose.ok_or("still running at -vvv: killed")?;
+        let (out, err) = (text(&verbose.stdout), text(&verbose.stderr));
+        if verbose.status.code() != Some(run.code) {
+            return Err(format!(
+                "at -vvv: exit {:?}, not {}",
+                verbose.status.code(),
+                run.code
+            ));
+        }
+        if secrets
+            .iter()
+            .any(|s| err.contains(s.as_str()) || out.contains(s.as_str()))
+        {
+            return Err("at -vvv a secret was printed".into());
+        }
     }
 
-    // A fresh sign-in does not care about revoked tokens.
-    let expect_failure = fault.is_hard()
-        && (row.kind == Kind::Service || (row.kind == Kind::Login && fault != Fault::Revoked));
+    let throttled = match fault {
+        Fault::Throttled => {
+            // Not asserted: on a loaded machine a refilled token can reach the command before
+            // the test takes it. The table says so.
+            let refused = env.stat("throttled") - refused_to_test.load(Ordering::SeqCst);
+            format!(", {refused} of its calls throttled")
+        }
+        _ => String::new(),
+    };
+    let first = match run.stderr.lines().find(|l| !l.trim().is_empty()) {
+        Some(line) => format!(": {line}"),
+        None => String::new(),
+    };
+    Ok(format!(
+        "exit {} in {elapsed:.1?}{throttled}{first}",
+        run.code
+    ))
+}
+
+/// Sets `fault` on the emulator, or returns the variables that point portico at a broken
+/// endpoint (with the silent server, which must live as long as the case).
+fn inject(fault: Fault, env: &TestEnv) -> (Vec<(&'static str, String)>, Option<SilentServer>) {
+    let mut vars = vec![(
+        "PORTICO_FEDERATION_ENDPOINT",
+        format!("{}/federation", env.emu.url()),
+    )];
+    let mut silent = None;
+    match fault {
+        Fault::ServerErrors => set_faults(env, |f| f.error_rate = 1.0),
+        Fault::Garbled => set_faults(env, |f| f.garble_bodies = true),
+        Fault::Throttled => {
+            set_faults(env, |f| f.throttle_rps = 2.0);
+            env.emu.reset_stats();
+        }
+        Fault::Hang => {
+            set_faults(env, |f| f.latency_ms = HANG_MS);
+            vars.push(("PORTICO_HTTP_TIMEOUT", SHORT_TIMEOUT.into()));
+        }
+        Fault::Refused => {
+            let url = closed_port_url();
+            vars.push(("AWS_ENDPOINT_URL_SSO", url.clone()));
+            vars.push(("AWS_ENDPOINT_URL_SSO_OIDC", url));
+        }
+        Fault::Silent => {
+            let server = SilentServer::start();
+            vars.push(("AWS_ENDPOINT_URL_SSO", server.url().into()));
+            vars.push(("AWS_ENDPOINT_URL_SSO_OIDC", server.url().into()));
+            vars.push(("PORTICO_HTTP_TIMEOUT", SHORT_TIMEOUT.into()));
+            silent = Some(server);
+        }
+        Fault::Revoked => {
+            env.emu.revoke_all();
+        }
+        Fault::Expired => {
+            env.emu.expire_access_tokens();
+        }
+    }
+    (vars, silent)
+}
+
+/// What one run of the command gave.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+    elapsed: Duration,
+}
+
+impl Run {
+    /// The exit status, time and stderr, for a failure message (stderr was checked for
+    /// secrets before anything shows it).
+    fn shown(&self) -> String {
+        format!(
+            "exit {} in {:.1?}; stderr: {}",
+            self.code,
+            self.elapsed,
+            self.stderr.trim_end()
+        )
+    }
+
+    /// doctor's verdicts, without its passing checks.
+    fn verdicts(&self) -> String {
+        self.stdout
+            .lines()
+            .filter(|l| l.starts_with('✗') || l.starts_with('!'))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    }
+}
+
+impl Row {
+    /// Whether the command must fail under `fault` (a fresh sign-in does not care about
+    /// revoked tokens).
+    fn must_fail(&self, fault: Fault) -> bool {
+        fault.is_hard()
+            && (self.kind == Kind::Service || (self.kind == Kind::Login && fault != Fault::Revoked))
+    }
+
+    /// stdout for a failure message: not where it may hold credentials.
+    fn printable(&self, stdout: &str) -> String {
+        match self.secret_stdout {
+            true => format!("{} bytes", stdout.len()),
+            false => format!("{stdout:?}"),
+        }
+    }
+}
+
+/// What the README and `src/exit.rs` promise for this kind of command under this fault.
+fn judge(row: &Row, fault: Fault, env: &TestEnv, run: &Run) -> Result<(), String> {
+    let (code, stdout, stderr) = (run.code, &run.stdout, &run.stderr);
     match row.kind {
-        Kind::Service | Kind::Login if expect_failure => {
+        Kind::Service | Kind::Login if row.must_fail(fault) => {
             if code != fault.exit() {
-                return Err(format!("expected exit {}; {}", fault.exit(), shown()));
+                return Err(format!("expected exit {}", fault.exit()));
             }
-            one_line_naming(&stderr, fault).map_err(|e| format!("{e}; {}", shown()))?;
-            if row.secret_stdout && !out.stdout.is_empty() {
-                return Err(format!("stdout not empty: {}; {}", printable(), shown()));
+            one_line_naming(stderr, fault)?;
+            if row.secret_stdout && !stdout.is_empty() {
+                return Err(format!("stdout not empty: {}", row.printable(stdout)));
             }
         }
         Kind::Service | Kind::Login => {
             if code != 0 {
-                return Err(format!("expected success; {}", shown()));
+                return Err("expected success".into());
             }
             let account = &env.emu.directory().accounts()[0].account_id;
             let want = row.success_stdout.replace("{account}", account);
             if !stdout.contains(&want) {
-                return Err(format!(
-                    "stdout lacks {want:?}: {}; {}",
-                    printable(),
-                    shown()
-                ));
+                return Err(format!("stdout lacks {want:?}: {}", row.printable(stdout)));
             }
         }
         Kind::Logout => {
             if code != 0 {
-                return Err(format!("expected exit 0; {}", shown()));
+                return Err("expected exit 0".into());
             }
             if env.token_path().exists() {
-                return Err(format!("the token file is still there; {}", shown()));
+                return Err("the token file is still there".into());
             }
             // Under a hard fault the revocation is not confirmed (a garbled empty answer can
             // still be one): then one line says so and why.
@@ -523,18 +607,14 @@ fn run_case(row: &Row, fault: Fault) -> Result<String, String> {
                 let warning = stderr
                     .lines()
                     .find(|l| l.contains("did not confirm"))
-                    .ok_or_else(|| format!("neither revoked nor a warning; {}", shown()))?;
-                names_cause(warning, fault).map_err(|e| format!("{e}; {}", shown()))?;
+                    .ok_or("neither revoked nor a warning")?;
+                names_cause(warning, fault)?;
             }
         }
         Kind::Doctor => {
             let expected = if fault.is_hard() { 8 } else { 0 };
             if code != expected {
-                return Err(format!(
-                    "expected exit {expected}; {}; {}",
-                    verdicts(),
-                    shown()
-                ));
+                return Err(format!("expected exit {expected}; {}", run.verdicts()));
             }
             if let Some(debug) = stdout.lines().find_map(debug_text) {
                 return Err(format!("Rust debug text {debug:?} in the report"));
@@ -546,66 +626,21 @@ fn run_case(row: &Row, fault: Fault) -> Result<String, String> {
                     .any(|l| l.starts_with('✗') && names_cause(l, fault).is_ok())
             {
                 return Err(format!(
-                    "no failed check names the cause; {}; {}",
-                    verdicts(),
-                    shown()
+                    "no failed check names the cause; {}",
+                    run.verdicts()
                 ));
             }
         }
         Kind::Offline => {
             if code != 0 || !stderr.is_empty() || !stdout.contains(row.success_stdout) {
                 return Err(format!(
-                    "expected exit 0, a quiet stderr and {:?} on stdout: {stdout:?}; {}",
-                    row.success_stdout,
-                    shown()
+                    "expected exit 0, a quiet stderr and {:?} on stdout: {stdout:?}",
+                    row.success_stdout
                 ));
             }
         }
     }
-
-    let after = snapshot_files(env.home.path());
-    files_unchanged_or_valid(&env, row, code == 0, &before, &after)
-        .map_err(|e| format!("{e}; {}", shown()))?;
-
-    // Where a failure leaves everything as it was, the same failure at -vvv (every detail
-    // portico logs) still prints no secret.
-    if expect_failure && matches!(fault, Fault::ServerErrors | Fault::Garbled | Fault::Revoked) {
-        let (verbose, _) = output_within(&mut command(&["-vvv"]), limit);
-        let verbose = verbose.ok_or("still running at -vvv: killed")?;
-        let (out, err) = (text(&verbose.stdout), text(&verbose.stderr));
-        if verbose.status.code() != Some(code) {
-            return Err(format!(
-                "at -vvv: exit {:?}, not {code}",
-                verbose.status.code()
-            ));
-        }
-        if secrets
-            .iter()
-            .any(|s| err.contains(s.as_str()) || out.contains(s.as_str()))
-        {
-            return Err("at -vvv a secret was printed".into());
-        }
-    }
-    let throttled = match fault {
-        Fault::Throttled => {
-            // Not asserted: on a loaded machine a refilled token can reach the command before
-            // the test takes it. The table says so.
-            let refused = env.stat("throttled") - refused_to_test.load(Ordering::SeqCst);
-            format!(", {refused} of its calls throttled")
-        }
-        _ => String::new(),
-    };
-    Ok(format!(
-        "exit {code} in {elapsed:.1?}{throttled}{}",
-        first_line(&stderr)
-    ))
-}
-
-fn first_line(stderr: &str) -> String {
-    match stderr.lines().find(|l| !l.trim().is_empty()) {
-        Some(line) => format!(": {line}"),
-        None => String::new(),
-    }
+    Ok(())
 }
 
 fn set_faults(env: &TestEnv, change: impl FnOnce(&mut Faults)) {
