@@ -121,19 +121,37 @@ where
     }
 }
 
-/// A short description of a portal (aws-sdk-sso) failure for a warning line.
-pub fn describe_portal_error<E, R>(err: &aws_sdk_sso::error::SdkError<E, R>) -> String
+/// A short description of a portal (aws-sdk-sso) failure for a warning line, naming the cause
+/// as the portal's own errors do: the service's code and message, "unreadable answer" for a
+/// body that could not be read, "no answer in time" or the OS's reason when it was not reached.
+pub fn describe_portal_error<E>(
+    err: &aws_sdk_sso::error::SdkError<E, aws_sdk_sso::config::http::HttpResponse>,
+) -> String
 where
-    E: aws_sdk_sso::error::ProvideErrorMetadata,
+    E: aws_sdk_sso::error::ProvideErrorMetadata + std::error::Error + 'static,
 {
+    use aws_sdk_sso::error::SdkError as S;
     match err {
-        aws_sdk_sso::error::SdkError::ServiceError(service) => for_terminal(&format!(
+        // A success status with an error: the body could not be parsed.
+        S::ServiceError(service) if service.raw().status().is_success() => {
+            "unreadable answer".to_string()
+        }
+        S::ServiceError(service) => for_terminal(&format!(
             "{}: {}",
             service.err().code().unwrap_or("error"),
             service.err().message().unwrap_or("no message")
         )),
-        aws_sdk_sso::error::SdkError::DispatchFailure(_)
-        | aws_sdk_sso::error::SdkError::TimeoutError(_) => "could not reach the portal".to_string(),
+        S::TimeoutError(_) => "could not reach the portal: no answer in time".to_string(),
+        S::DispatchFailure(failure) if failure.is_timeout() => {
+            "could not reach the portal: no answer in time".to_string()
+        }
+        S::DispatchFailure(_) => {
+            let mut cause: &(dyn std::error::Error + 'static) = err;
+            while let Some(source) = cause.source() {
+                cause = source;
+            }
+            for_terminal(&format!("could not reach the portal: {cause}"))
+        }
         _ => "unreadable answer".to_string(),
     }
 }
