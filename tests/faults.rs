@@ -29,17 +29,6 @@ use idc_emulator::{Config, Directory, Faults};
 /// but they do not fail the suite — unless `PORTICO_FAULTS_STRICT=1`. Empty this list once those
 /// items are merged (some fail only now and then: run with the variable a few times).
 const KNOWN_PENDING: &[(&str, &str, &str)] = &[
-    // RegisterClient's garbled answer reads "unknown error: no message", not "unreadable answer".
-    ("login", "garbled", "issue 10 #12"),
-    ("login-pkce", "garbled", "issue 10 #12"),
-    // GetRoleCredentials gives up after the SDK's 3 attempts (backoff under 3 s in all): with
-    // its first call refused and 2 calls a second let through, now and then (1 case in about
-    // 150 measured) it exits 7 "kept refusing GetRoleCredentials with 429".
-    ("credentials", "throttled", "issue 10 #2"),
-    ("credentials-env", "throttled", "issue 10 #2"),
-    ("credentials-json", "throttled", "issue 10 #2"),
-    ("exec", "throttled", "issue 10 #2"),
-    ("console", "throttled", "issue 10 #2"),
     // doctor's ListAccounts check has the same 3 attempts: now and then "✗ assignments", exit 8.
     (
         "doctor",
