@@ -204,7 +204,7 @@ pub enum Command {
     Configure(ConfigureArgs),
     /// Write profiles for the accounts and roles assigned to you (`profiles sync`)
     Profiles(ProfilesArgs),
-    /// Check the set-up (config, caches, sign-in, clock, network, region, assignments) and say how to fix it
+    /// Check the set-up (config, caches, sign-in, clock, network, region, assignments): what to fix
     #[command(after_help = DOCTOR_HELP)]
     Doctor(DoctorArgs),
     /// Print shell completions (bash, zsh, fish, powershell, elvish) on stdout
@@ -516,8 +516,8 @@ pub struct CompletionsArgs {
 
 const INIT_HELP: &str = "\
 The function (named pt unless --name says otherwise) runs the portal and applies the credentials
-of the role you pick to the shell it runs in; Esc or Ctrl-C leaves the shell as it was. It passes its
-arguments on (pt --sso-session corp).
+of the role you pick to the shell it runs in; q, Esc or Ctrl-C leaves the shell as it was. It
+passes its arguments on (pt --sso-session corp). Without SHELL, the shell is the one $SHELL names.
 
 Examples:
   echo 'eval \"$(portico init bash)\"' >> ~/.bashrc
@@ -536,9 +536,9 @@ pub enum InitShell {
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// The shell to write the function for
+    /// The shell to write the function for [default: the one $SHELL names]
     #[arg(value_enum)]
-    pub shell: InitShell,
+    pub shell: Option<InitShell>,
     /// The function's name
     #[arg(long, value_name = "NAME", default_value = "pt")]
     pub name: String,

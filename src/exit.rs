@@ -22,7 +22,7 @@ pub enum Exit {
     Service = 7,
     /// `portico doctor` found at least one check that failed.
     ChecksFailed = 8,
-    /// Cancelled by the user (Ctrl-C).
+    /// Cancelled by the user (Ctrl-C or a signal); a deliberate quit of the portal is `Ok`.
     Cancelled = 130,
 }
 
@@ -59,7 +59,10 @@ impl Exit {
             Exit::ChecksFailed,
             "portico doctor found a check that failed",
         ),
-        (Exit::Cancelled, "cancelled with Ctrl-C"),
+        (
+            Exit::Cancelled,
+            "cancelled with Ctrl-C (leaving the portal with q or Esc exits 0)",
+        ),
     ];
 
     pub fn code(self) -> u8 {

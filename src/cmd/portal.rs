@@ -87,8 +87,10 @@ pub fn run(args: &PortalArgs) -> anyhow::Result<Exit> {
         }
         Start::Choose(action, skipped) => {
             if let Some(effect) = tui::update(&mut app, action) {
-                if let ControlFlow::Break(Effect::Quit) = portal.on_effect(effect, &mut app) {
-                    return Ok(Exit::Cancelled);
+                match portal.on_effect(effect, &mut app) {
+                    ControlFlow::Break(Effect::Quit) => return Ok(Exit::Ok),
+                    ControlFlow::Break(Effect::Interrupted) => return Ok(Exit::Cancelled),
+                    _ => {}
                 }
             }
             report_skipped(&mut app, &skipped);
@@ -104,7 +106,9 @@ pub fn run(args: &PortalArgs) -> anyhow::Result<Exit> {
             OffsetDateTime::now_utc,
         )?;
         let done = match effect {
-            Effect::Quit => return Ok(Exit::Cancelled),
+            // A deliberate quit is not a failure; an interrupt is (as for any command).
+            Effect::Quit => return Ok(Exit::Ok),
+            Effect::Interrupted => return Ok(Exit::Cancelled),
             Effect::PrintExports(choice) => {
                 busy(&mut guard, &mut app, fetching(&choice));
                 match portal.credentials(&choice) {
@@ -419,7 +423,9 @@ impl Portal {
                 }
                 Err(e) => show_error(app, &e),
             },
-            other @ (Effect::CopyText(_) | Effect::Quit) => return ControlFlow::Break(other),
+            other @ (Effect::CopyText(_) | Effect::Quit | Effect::Interrupted) => {
+                return ControlFlow::Break(other)
+            }
         }
         ControlFlow::Continue(())
     }
@@ -834,8 +840,8 @@ fn clock(t: OffsetDateTime) -> String {
     format!("{:02}:{:02}", t.hour(), t.minute())
 }
 
-/// SIGTERM and SIGHUP (and a SIGINT that did not come as a key) quit like `q`, so the
-/// terminal is restored. If the loop cannot act on it within a few seconds (it is waiting
+/// SIGTERM and SIGHUP (and a SIGINT that did not come as a key) interrupt like Ctrl-C (exit
+/// 130), so the terminal is restored. If the loop cannot act on it within a few seconds (it is waiting
 /// for a lock), the terminal is restored here and the process ends.
 fn watch_signals(tx: Sender<Action>) {
     #[cfg(unix)]
@@ -862,7 +868,7 @@ fn watch_signals(tx: Sender<Action>) {
                         }
                     }
                 }
-                let _ = tx.send(Action::Quit);
+                let _ = tx.send(Action::Interrupt);
                 tokio::time::sleep(StdDuration::from_secs(3)).await;
                 if !SUSPENDED.load(Ordering::SeqCst) {
                     let _ = tui::restore();

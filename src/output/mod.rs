@@ -71,7 +71,7 @@ pub mod rfc3339 {
 /// The output formats of `portico credentials --format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Format {
-    /// credential_process JSON on one line (the default)
+    /// credential_process JSON on one line (what a credential_process must print)
     #[default]
     Process,
     /// bash/zsh: `export AWS_ACCESS_KEY_ID=…`, for `eval "$(portico credentials --format env)"`

@@ -144,8 +144,11 @@ pub enum Action {
     DeviceCode,
     /// `?` / F1: the help overlay.
     Help,
-    /// `q`, Ctrl-C: leave without output (the caller exits 130, quietly).
+    /// `q` (and Esc at the top): leave without output; a deliberate quit, so the caller
+    /// exits 0, quietly.
     Quit,
+    /// Ctrl-C, SIGINT, SIGTERM, SIGHUP: leave without output; the caller exits 130.
+    Interrupt,
 }
 
 impl Action {
@@ -201,6 +204,8 @@ pub enum Effect {
     /// List the accounts again in the background (`RefreshStarted`, then `AccountsLoaded`).
     Refresh,
     Logout,
-    /// Leave without output.
+    /// Leave without output: the user quit (exit 0).
     Quit,
+    /// Leave without output: interrupted by Ctrl-C or a signal (exit 130).
+    Interrupted,
 }

@@ -46,7 +46,7 @@ fn key_action(key: KeyEvent, app: &App) -> Option<Action> {
     let alt = key.modifiers.contains(KeyModifiers::ALT);
     // Keys that mean the same everywhere.
     match key.code {
-        KeyCode::Char('c') if ctrl => return Some(Action::Quit),
+        KeyCode::Char('c') if ctrl => return Some(Action::Interrupt),
         KeyCode::F(1) => return Some(Action::Help),
         _ => {}
     }
@@ -248,7 +248,7 @@ mod tests {
         let ctrl = KeyModifiers::CONTROL;
         assert_eq!(
             action_for(with(KeyCode::Char('c'), ctrl), &app),
-            Some(Action::Quit)
+            Some(Action::Interrupt)
         );
         assert_eq!(
             action_for(with(KeyCode::Char('w'), ctrl), &app),

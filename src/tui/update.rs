@@ -241,6 +241,7 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
             None
         }
         Action::Quit => Some(Effect::Quit),
+        Action::Interrupt => Some(Effect::Interrupted),
     }
 }
 

@@ -531,6 +531,12 @@ fn quit_always_quits() {
     let mut app = list_app(1);
     update(&mut app, Action::Help);
     assert_eq!(update(&mut app, Action::Quit), Some(Effect::Quit));
+    // Ctrl-C (and a signal) is an interrupt, not a quit: the caller exits 130, not 0.
+    update(&mut app, Action::Help);
+    assert_eq!(
+        update(&mut app, Action::Interrupt),
+        Some(Effect::Interrupted)
+    );
 }
 
 #[test]
