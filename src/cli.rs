@@ -486,7 +486,9 @@ Each check prints ✓ (pass), ! (warning), ✗ (failure) or - (skipped, with the
 cache-permissions, then per sso-session token, refresh, oidc-endpoint, portal-endpoint, clock,
 start-url-region and assignments. Network checks send a GET to each endpoint, one
 RegisterClient naming the start URL, and one ListAccounts; doctor never signs in and never
-writes the config file (a token close to expiry is refreshed, as by any command).
+writes the config file (a token close to expiry is refreshed, as by any command). Each network
+check gets at most 8 s (or PORTICO_HTTP_TIMEOUT, if shorter) and all of them 24 s together, so
+a service that does not answer is reported in seconds. Each check prints one verdict.
 Exit status 0 when no check failed, 8 when one did.
 
 Examples:
