@@ -124,24 +124,20 @@ pub fn run(args: &PortalArgs) -> anyhow::Result<Exit> {
             Effect::CopyExports(choice) => {
                 busy(&mut guard, &mut app, fetching(&choice));
                 portal.credentials(&choice).and_then(|(creds, region)| {
-                    guard.copy_to_clipboard(&output::render(format, &creds, region.as_deref()))?;
-                    Ok(format!(
-                        "sent the exports for {} in {} to the clipboard (OSC 52)",
-                        choice.role, choice.account_name
-                    ))
+                    let text = output::render(format, &creds, region.as_deref());
+                    let what =
+                        format!("the exports for {} in {}", choice.role, choice.account_name);
+                    share(&mut guard, &mut app, &what, text)
                 })
             }
-            Effect::CopyText(text) => guard
-                .copy_to_clipboard(&text)
-                .map(|()| "sent the link to the clipboard (OSC 52)".to_string())
-                .map_err(Into::into),
+            Effect::CopyText(text) => share(&mut guard, &mut app, "the sign-in link", text),
             Effect::Subshell(choice) => {
                 busy(&mut guard, &mut app, fetching(&choice));
                 portal.subshell(&mut guard, &choice)
             }
             Effect::OpenConsole(choice) => {
                 busy(&mut guard, &mut app, fetching(&choice));
-                portal.console(&mut guard, &choice)
+                portal.console(&mut guard, &mut app, &choice)
             }
             other => {
                 // on_effect breaks out only with the effects above.
@@ -221,6 +217,30 @@ fn fetching(choice: &Choice) -> String {
         "getting credentials for {} in {}…",
         choice.role, choice.account_name
     )
+}
+
+/// Puts `text` on the clipboard (a clipboard program, else OSC 52) and shows it in a pop-up
+/// the user can select it from, whether or not it arrived; returns the status-line note.
+fn share(
+    guard: &mut TerminalGuard,
+    app: &mut App,
+    what: &str,
+    text: String,
+) -> anyhow::Result<String> {
+    let note = tui::copy_to_clipboard(guard, &text)?.note(what);
+    let mut title = what.to_string();
+    if let Some(first) = title.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    apply(
+        app,
+        Action::ShowPopup(tui::Popup {
+            title,
+            note: note.clone(),
+            text,
+        }),
+    );
+    Ok(note)
 }
 
 /// Shows `note` in the status line at once, before work that blocks the loop for a moment.
@@ -794,9 +814,14 @@ impl Portal {
         })
     }
 
-    /// A console sign-in link for the role: opened in the browser, or sent to the clipboard
-    /// where no browser can open (SSH).
-    fn console(&mut self, guard: &mut TerminalGuard, choice: &Choice) -> anyhow::Result<String> {
+    /// A console sign-in link for the role: opened in the browser, or, where no browser can
+    /// open (SSH), put on the clipboard and shown in a pop-up to copy by hand.
+    fn console(
+        &mut self,
+        guard: &mut TerminalGuard,
+        app: &mut App,
+        choice: &Choice,
+    ) -> anyhow::Result<String> {
         let (creds, region) = self.credentials(choice)?;
         let override_url = std::env::var(console::FEDERATION_ENDPOINT_ENV)
             .ok()
@@ -811,11 +836,9 @@ impl Portal {
             None,
         ))?;
         let who = format!("{} in {}", choice.role, choice.account_name);
-        let copy = |guard: &mut TerminalGuard, why: String| -> anyhow::Result<String> {
-            guard.copy_to_clipboard(&url)?;
-            Ok(format!(
-                "{why}: sent the console link for {who} to the clipboard (valid 15 min)"
-            ))
+        let mut copy = |guard: &mut TerminalGuard, why: String| -> anyhow::Result<String> {
+            let what = format!("the console link for {who} (valid 15 min)");
+            Ok(format!("{why}: {}", share(guard, app, &what, url.clone())?))
         };
         match identity::browser_available() {
             BrowserAvailability::Yes => match identity::open_browser(&url) {

@@ -29,6 +29,18 @@ pub struct Choice {
     pub role: String,
 }
 
+/// Text the user may need to copy by hand (exports, a console or sign-in link), shown over
+/// the screen until Esc or Enter: the clipboard may not have received it (OSC 52 where the
+/// terminal ignores it), and a link lost there is lost for good.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Popup {
+    /// What the text is (`Console link for Admin in prod (valid 15 min)`).
+    pub title: String,
+    /// How the clipboard was tried (`copied … with xclip`, `sent … with OSC 52; …`).
+    pub note: String,
+    pub text: String,
+}
+
 /// Where sign-in has got to, as the caller's login task reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoginState {
@@ -89,6 +101,8 @@ pub enum Action {
     CredentialsReady(Effect),
     /// A short note for the status line (`copied exports to the clipboard`).
     Status(String),
+    /// Show text to select and copy by hand, over the screen (see [`Popup`]).
+    ShowPopup(Popup),
     /// Something failed; shown in the status line until the next key.
     Error(String),
     /// The clock moved: the header's ages and countdowns are computed from this `now`.
@@ -166,6 +180,7 @@ impl Action {
                 | Action::RefreshStarted
                 | Action::CredentialsReady(_)
                 | Action::Status(_)
+                | Action::ShowPopup(_)
                 | Action::Error(_)
                 | Action::Tick(_)
                 | Action::Resize { .. }
