@@ -64,6 +64,12 @@ Which shell code the portal prints with Enter when --format is not given (fish, 
 
 PORTICO_FEDERATION_ENDPOINT
 The console sign-in (federation) endpoint, instead of https://REGION.signin.aws.amazon.com/federation (used to point portico at the emulator).
+
+PORTICO_HTTP_TIMEOUT
+Seconds one HTTP attempt to AWS may take before it is abandoned (fractions allowed; default 30). portico doctor gives each network check at most 8 s, or this, if shorter.
+
+XDG_CACHE_HOME
+Where portico's own cache is (default ~/.cache): $XDG_CACHE_HOME/portico.
 ";
 
 /// Files portico reads and writes (same format as EXAMPLES).
@@ -77,8 +83,17 @@ The config file as it was before portico's last write to it (one backup, replace
 ~/.aws/sso/cache/SHA1.json
 Sign-in tokens and client registrations, in the AWS CLI's format, shared with it (mode 0600, directory 0700).
 
-~/.cache/portico/locks/
-Lock files that make concurrent portico processes sign in or refresh once ($XDG_CACHE_HOME is honoured).
+~/.aws/.config.XXXXXX.portico-tmp
+The new config file while it is written; renamed over ~/.aws/config when complete.
+
+~/.cache/portico/credentials/SHA1.json
+Role credentials, one file per sso-session, account and role, reused until 15 minutes before they expire (mode 0600, directory 0700); portico logout deletes the session's.
+
+~/.cache/portico/accounts/SHA1.json
+The accounts and roles assigned to you, per sso-session, as last listed (portico list, the portal, profiles sync).
+
+~/.cache/portico/locks/SHA1.lock
+Lock files that make concurrent portico processes sign in, refresh, fetch credentials and edit the config once at a time (mode 0600).
 
 ~/.cache/portico/portal.json
 The portal's memory: the sso-session used last and the roles picked recently (marked with a star).
