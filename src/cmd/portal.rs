@@ -123,14 +123,14 @@ pub fn run(args: &PortalArgs) -> anyhow::Result<Exit> {
             }
             Effect::CopyExports(choice) => {
                 busy(&mut guard, &mut app, fetching(&choice));
-                portal.credentials(&choice).and_then(|(creds, region)| {
+                portal.credentials(&choice).map(|(creds, region)| {
                     let text = output::render(format, &creds, region.as_deref());
                     let what =
                         format!("the exports for {} in {}", choice.role, choice.account_name);
                     share(&mut guard, &mut app, &what, text)
                 })
             }
-            Effect::CopyText(text) => share(&mut guard, &mut app, "the sign-in link", text),
+            Effect::CopyText(text) => Ok(share(&mut guard, &mut app, "the sign-in link", text)),
             Effect::Subshell(choice) => {
                 busy(&mut guard, &mut app, fetching(&choice));
                 portal.subshell(&mut guard, &choice)
@@ -221,13 +221,12 @@ fn fetching(choice: &Choice) -> String {
 
 /// Puts `text` on the clipboard (a clipboard program, else OSC 52) and shows it in a pop-up
 /// the user can select it from, whether or not it arrived; returns the status-line note.
-fn share(
-    guard: &mut TerminalGuard,
-    app: &mut App,
-    what: &str,
-    text: String,
-) -> anyhow::Result<String> {
-    let note = tui::copy_to_clipboard(guard, &text)?.note(what);
+fn share(guard: &mut TerminalGuard, app: &mut App, what: &str, text: String) -> String {
+    // Shown whether or not the clipboard took it: the pop-up is the way to copy it by hand.
+    let note = match tui::copy_to_clipboard(guard, &text) {
+        Ok(delivery) => delivery.note(what),
+        Err(e) => format!("could not send {what} to the clipboard ({e}); it is on screen"),
+    };
     let mut title = what.to_string();
     if let Some(first) = title.get_mut(..1) {
         first.make_ascii_uppercase();
@@ -240,7 +239,7 @@ fn share(
             text,
         }),
     );
-    Ok(note)
+    note
 }
 
 /// Shows `note` in the status line at once, before work that blocks the loop for a moment.
@@ -838,7 +837,7 @@ impl Portal {
         let who = format!("{} in {}", choice.role, choice.account_name);
         let mut copy = |guard: &mut TerminalGuard, why: String| -> anyhow::Result<String> {
             let what = format!("the console link for {who} (valid 15 min)");
-            Ok(format!("{why}: {}", share(guard, app, &what, url.clone())?))
+            Ok(format!("{why}: {}", share(guard, app, &what, url.clone())))
         };
         match identity::browser_available() {
             BrowserAvailability::Yes => match identity::open_browser(&url) {
