@@ -621,11 +621,18 @@ fn a_clipboard_program_gets_the_text_on_stdin_and_the_text_is_shown_too() {
     // The program worked, so nothing was sent with OSC 52 (tmux would have a buffer).
     let buffers = tmux.tmux().arg("list-buffers").output().unwrap();
     assert!(buffers.stdout.is_empty(), "{}", text(&buffers.stdout));
+    // While the text is shown the mouse is the terminal's, so a plain drag selects it.
+    assert_eq!(tmux.display("#{mouse_any_flag}"), "0");
 
     tmux.keys(&["Escape"]);
     tmux.wait_for("the list again", |s| {
         selected_line(s).is_some_and(|l| l.contains("platform-dev"))
     });
+    assert_eq!(
+        tmux.display("#{mouse_any_flag}"),
+        "1",
+        "the wheel scrolls the list again"
+    );
     tmux.keys(&["o"]);
     tmux.wait_for_text("console link");
     common::wait_until(LIMIT, || {

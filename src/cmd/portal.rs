@@ -139,6 +139,11 @@ pub fn run(args: &PortalArgs) -> anyhow::Result<Exit> {
                 busy(&mut guard, &mut app, fetching(&choice));
                 portal.console(&mut guard, &mut app, &choice)
             }
+            Effect::PopupClosed => {
+                // The wheel scrolls the list again.
+                let _ = guard.mouse_capture(true);
+                continue;
+            }
             other => {
                 // on_effect breaks out only with the effects above.
                 let _ = portal.on_effect(other, &mut app);
@@ -239,6 +244,8 @@ fn share(guard: &mut TerminalGuard, app: &mut App, what: &str, text: String) -> 
             text,
         }),
     );
+    // While it is up, a plain drag selects its text (the terminal's own selection).
+    let _ = guard.mouse_capture(false);
     note
 }
 
@@ -442,9 +449,10 @@ impl Portal {
                 }
                 Err(e) => show_error(app, &e),
             },
-            other @ (Effect::CopyText(_) | Effect::Quit | Effect::Interrupted) => {
-                return ControlFlow::Break(other)
-            }
+            other @ (Effect::CopyText(_)
+            | Effect::PopupClosed
+            | Effect::Quit
+            | Effect::Interrupted) => return ControlFlow::Break(other),
         }
         ControlFlow::Continue(())
     }

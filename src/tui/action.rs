@@ -219,6 +219,9 @@ pub enum Effect {
     /// List the accounts again in the background (`RefreshStarted`, then `AccountsLoaded`).
     Refresh,
     Logout,
+    /// The copy pop-up was closed: the caller gives the mouse back to the TUI (it was the
+    /// terminal's while the pop-up was up, so that a plain drag selects its text).
+    PopupClosed,
     /// Leave without output: the user quit (exit 0).
     Quit,
     /// Leave without output: interrupted by Ctrl-C or a signal (exit 130).

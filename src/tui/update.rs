@@ -491,7 +491,7 @@ fn on_selection(app: &mut App, effect: impl FnOnce(super::Choice) -> Effect) -> 
 
 fn accept(app: &mut App) -> Option<Effect> {
     if app.popup.take().is_some() {
-        return None;
+        return Some(Effect::PopupClosed);
     }
     if app.help {
         app.help = false;
@@ -549,7 +549,7 @@ fn accept(app: &mut App) -> Option<Effect> {
 
 fn back(app: &mut App) -> Option<Effect> {
     if app.popup.take().is_some() {
-        return None;
+        return Some(Effect::PopupClosed);
     }
     if app.help {
         app.help = false;

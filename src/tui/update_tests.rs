@@ -746,12 +746,12 @@ fn the_copy_popup_holds_the_keyboard_until_closed() {
         ("acc", 0, false)
     );
     // Esc closes it, and only it: the filter stays.
-    assert_eq!(update(&mut app, Action::Back), None);
+    assert_eq!(update(&mut app, Action::Back), Some(Effect::PopupClosed));
     assert!(app.popup().is_none());
     assert_eq!(app.query(), "acc");
     // Enter closes it too, without exporting.
     update(&mut app, Action::ShowPopup(popup()));
-    assert_eq!(update(&mut app, Action::Accept), None);
+    assert_eq!(update(&mut app, Action::Accept), Some(Effect::PopupClosed));
     assert!(app.popup().is_none());
     // A background result does not close it.
     update(&mut app, Action::ShowPopup(popup()));

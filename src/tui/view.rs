@@ -989,7 +989,11 @@ fn popup_screen(popup: &Popup, area: Rect, buf: &mut Buffer) {
     }
     let hints = [
         ("Esc", "close", 0),
-        ("Shift+drag", "selects the text in most terminals", 1),
+        (
+            "drag",
+            "to select the text, then copy as usual in your terminal",
+            1,
+        ),
     ];
     footer(
         &hints,
