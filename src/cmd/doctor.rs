@@ -1314,6 +1314,27 @@ mod tests {
     }
 
     #[test]
+    fn the_network_budget_bounds_each_check_and_all_of_them() {
+        let fresh = Budget::start();
+        let limit = fresh.next().unwrap();
+        assert!(limit <= CHECK_LIMIT, "{limit:?}");
+        let nearly_spent = Budget {
+            until: Instant::now() + StdDuration::from_secs(2),
+        };
+        assert!(nearly_spent.next().unwrap() <= StdDuration::from_secs(2));
+        let spent = Budget {
+            until: Instant::now() + TOO_LITTLE / 2,
+        };
+        assert_eq!(spent.next(), None);
+        let mut report = Report::default();
+        Budget::skip(&mut report, "assignments");
+        assert_eq!(report.findings[0].status, Status::Skip);
+        assert!(report.findings[0].message.contains("24 s"));
+        assert_eq!(seconds(StdDuration::from_millis(500)), "0.5 s");
+        assert_eq!(seconds(StdDuration::from_secs(8)), "8 s");
+    }
+
+    #[test]
     fn durations_read_well() {
         assert_eq!(human(Duration::seconds(42)), "42 s");
         assert_eq!(human(Duration::seconds(300)), "5 min");
