@@ -146,6 +146,8 @@ mod tests {
         assert!(snippet(InitShell::Zsh, "pt").starts_with("# portico"));
         assert!(snippet(InitShell::Fish, "pt").contains("--format fish"));
         assert!(snippet(InitShell::Powershell, "pt").contains("--format powershell"));
+        // A quit exits 0 with nothing printed: PowerShell must not evaluate the empty output.
+        assert!(snippet(InitShell::Powershell, "pt").contains("-not $exports) { return }"));
         assert!(snippet(InitShell::Bash, "aws_pick").contains("aws_pick() {"));
     }
 }
