@@ -10,7 +10,7 @@
                                           prints its AccessKeyId
     benchlib.py seed-aws-cli-cache --account ID --role NAME --session NAME
                                           credential_process JSON on stdin -> the AWS CLI v2 role
-                                          credential cache file (PROTOCOL.md section 3); prints its path
+                                          credential cache file (docs/protocol.md §3); prints its path
     benchlib.py report WORKDIR            the table of results
 """
 

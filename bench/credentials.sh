@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The credential benchmark (issue 4): warm credential_process latency and peak RSS for portico,
+# The credential benchmark: warm credential_process latency and peak RSS for portico,
 # the AWS CLI v2 and aws-sso-util side by side, and `portico list` under a throttled emulator
 # against its bound. Not a test: it prints a table and ratios. See bench/README.md.
 #

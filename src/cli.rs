@@ -64,6 +64,12 @@ Which shell code the portal prints with Enter when --format is not given (fish, 
 
 PORTICO_FEDERATION_ENDPOINT
 The console sign-in (federation) endpoint, instead of https://REGION.signin.aws.amazon.com/federation (used to point portico at the emulator).
+
+PORTICO_HTTP_TIMEOUT
+Seconds one HTTP attempt to AWS may take before it is abandoned (fractions allowed; default 30). portico doctor gives each network check at most 8 s, or this, if shorter.
+
+XDG_CACHE_HOME
+Where portico's own cache is (default ~/.cache): $XDG_CACHE_HOME/portico.
 ";
 
 /// Files portico reads and writes (same format as EXAMPLES).
@@ -80,8 +86,17 @@ Sign-in tokens and client registrations, in the AWS CLI's format, shared with it
 ~/.aws/cli/cache/*.json
 The AWS CLI's cached role credentials. portico never writes there; portico logout deletes the files whose ProviderType is sso, as aws sso logout does.
 
-~/.cache/portico/locks/
-Lock files that make concurrent portico processes sign in or refresh once ($XDG_CACHE_HOME is honoured).
+~/.aws/.config.XXXXXX.portico-tmp
+The new config file while it is written; renamed over ~/.aws/config when complete.
+
+~/.cache/portico/credentials/SHA1.json
+Role credentials, one file per sso-session, account and role, reused until 15 minutes before they expire (mode 0600, directory 0700); portico logout deletes the session's.
+
+~/.cache/portico/accounts/SHA1.json
+The accounts and roles assigned to you, per sso-session, as last listed (portico list, the portal, profiles sync).
+
+~/.cache/portico/locks/SHA1.lock
+Lock files that make concurrent portico processes sign in, refresh, fetch credentials and edit the config once at a time (mode 0600).
 
 ~/.cache/portico/refresh-refused/SHA1.json
 A note that Identity Center refused a session's refresh token (when, and the token's SHA-1 fingerprint, never the token), so that status and doctor say so until the next sign-in (mode 0600).
@@ -216,7 +231,7 @@ pub enum Command {
     Configure(ConfigureArgs),
     /// Write profiles for the accounts and roles assigned to you (`profiles sync`)
     Profiles(ProfilesArgs),
-    /// Check the set-up (config, caches, sign-in, clock, network, region, assignments) and say how to fix it
+    /// Check the set-up (config, caches, sign-in, clock, network, region, assignments): what to fix
     #[command(after_help = DOCTOR_HELP)]
     Doctor(DoctorArgs),
     /// Print shell completions (bash, zsh, fish, powershell, elvish) on stdout
@@ -498,7 +513,9 @@ Each check prints ✓ (pass), ! (warning), ✗ (failure) or - (skipped, with the
 cache-permissions, then per sso-session token, refresh, oidc-endpoint, portal-endpoint, clock,
 start-url-region and assignments. Network checks send a GET to each endpoint, one
 RegisterClient naming the start URL, and one ListAccounts; doctor never signs in and never
-writes the config file (a token close to expiry is refreshed, as by any command).
+writes the config file (a token close to expiry is refreshed, as by any command). Each network
+check gets at most 8 s (or PORTICO_HTTP_TIMEOUT, if shorter) and all of them 24 s together, so
+a service that does not answer is reported in seconds. Each check prints one verdict.
 Exit status 0 when no check failed, 8 when one did.
 
 Examples:
@@ -528,8 +545,8 @@ pub struct CompletionsArgs {
 
 const INIT_HELP: &str = "\
 The function (named pt unless --name says otherwise) runs the portal and applies the credentials
-of the role you pick to the shell it runs in; Esc or Ctrl-C leaves the shell as it was. It passes its
-arguments on (pt --sso-session corp).
+of the role you pick to the shell it runs in; q, Esc or Ctrl-C leaves the shell as it was. It
+passes its arguments on (pt --sso-session corp). Without SHELL, the shell is the one $SHELL names.
 
 Examples:
   echo 'eval \"$(portico init bash)\"' >> ~/.bashrc
@@ -548,9 +565,9 @@ pub enum InitShell {
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// The shell to write the function for
+    /// The shell to write the function for [default: the one $SHELL names]
     #[arg(value_enum)]
-    pub shell: InitShell,
+    pub shell: Option<InitShell>,
     /// The function's name
     #[arg(long, value_name = "NAME", default_value = "pt")]
     pub name: String,

@@ -1,4 +1,4 @@
-//! Console sign-in links (PROTOCOL.md §5): role credentials are exchanged at the federation
+//! Console sign-in links (docs/protocol.md §5): role credentials are exchanged at the federation
 //! endpoint for a sign-in token, which goes into a `…/federation?Action=login` link that signs
 //! the browser in to the AWS Management Console (valid 15 minutes, single use).
 //!

@@ -26,7 +26,7 @@ pub enum Exit {
     NotExecutable = 126,
     /// `portico exec`: no such command (as shells do).
     CommandNotFound = 127,
-    /// Cancelled by the user (Ctrl-C).
+    /// Cancelled by the user (Ctrl-C or a signal); a deliberate quit of the portal is `Ok`.
     Cancelled = 130,
 }
 
@@ -68,7 +68,10 @@ impl Exit {
             "exec: the command was found but could not be run",
         ),
         (Exit::CommandNotFound, "exec: the command was not found"),
-        (Exit::Cancelled, "cancelled with Ctrl-C"),
+        (
+            Exit::Cancelled,
+            "cancelled with Ctrl-C (leaving the portal with q or Esc exits 0)",
+        ),
     ];
 
     pub fn code(self) -> u8 {

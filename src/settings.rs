@@ -1,7 +1,7 @@
 //! Resolving what the user asked for (flags) against the environment and `~/.aws/config` into
 //! one value the rest of portico takes: which Identity Center session, which endpoints, which
-//! account and role. All validation of PROTOCOL.md §3 lives here, with messages that say how to
-//! fix the file.
+//! account and role. All validation of docs/protocol.md §3 lives here, with messages that say
+//! how to fix the file.
 
 use std::path::PathBuf;
 

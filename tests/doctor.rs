@@ -5,9 +5,10 @@
 mod common;
 
 use std::process::Output;
+use std::time::{Duration, Instant};
 
 use common::{text, TestEnv};
-use idc_emulator::{Config, Directory};
+use idc_emulator::{Config, Directory, FaultsUpdate};
 use serde_json::Value;
 
 /// Exit status when a check failed (portico --help, EXIT STATUS).
@@ -116,8 +117,16 @@ fn a_start_url_the_region_does_not_know_fails_as_a_wrong_region() {
         "{message}"
     );
     assert!(wrong[0]["fix"].as_str().unwrap().contains("sso_region"));
-    // The token was issued for the other start URL: that is said too.
-    assert_eq!(find(&findings, "token", "warn").len(), 1, "{findings:#?}");
+    // The token was issued for the other start URL: that is said too, as the token check's
+    // one verdict (not a warning and a pass side by side).
+    let tokens: Vec<&Value> = findings.iter().filter(|f| f["check"] == "token").collect();
+    assert_eq!(tokens.len(), 1, "{findings:#?}");
+    assert_eq!(tokens[0]["status"], "warn", "{findings:#?}");
+    let message = tokens[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("signed in until") && message.contains(&env.emu.start_url()),
+        "{message}"
+    );
 
     let out = doctor(&env, &[]);
     assert_eq!(out.status.code(), Some(CHECKS_FAILED));
@@ -305,4 +314,58 @@ fn a_config_botocore_refuses_is_a_warning_and_a_broken_one_a_failure() {
     let failed = find(&findings, "config", "fail");
     assert_eq!(failed.len(), 1, "{findings:#?}");
     assert!(failed[0]["fix"].as_str().unwrap().starts_with("fix line "));
+}
+
+#[test]
+fn a_service_that_does_not_answer_costs_doctor_seconds_not_minutes() {
+    let env = signed_in(Config::default());
+    // The endpoints' roots answer at once, but every OIDC and portal call hangs for a minute.
+    env.emu
+        .update_faults(FaultsUpdate {
+            latency_ms: Some(60_000),
+            ..FaultsUpdate::default()
+        })
+        .unwrap();
+    let started = Instant::now();
+    // One attempt to AWS may take 2 s; the SDK would make three of them per call.
+    let out = env
+        .portico()
+        .args(["doctor", "--json"])
+        .env("PORTICO_HTTP_TIMEOUT", "2")
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    // Each of the two calls is given one attempt's time (2 s): about 4 s in all, where three
+    // attempts and their back-off took 12 s and more.
+    assert!(
+        took < Duration::from_secs(10),
+        "doctor took {took:?} against a hanging service"
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(CHECKS_FAILED),
+        "{}",
+        text(&out.stderr)
+    );
+    let findings: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let region = find(&findings, "start-url-region", "warn");
+    assert_eq!(region.len(), 1, "{findings:#?}");
+    assert!(
+        region[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("RegisterClient had no answer from"),
+        "{findings:#?}"
+    );
+    let assignments = find(&findings, "assignments", "fail");
+    assert_eq!(assignments.len(), 1, "{findings:#?}");
+    let message = assignments[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("ListAccounts had no answer") && message.contains("within 2 s"),
+        "{message}"
+    );
+    assert!(assignments[0]["fix"]
+        .as_str()
+        .unwrap()
+        .contains("again later"));
 }

@@ -101,3 +101,32 @@ fn man_page_is_current() {
         "man/portico.1 is stale: run `PORTICO_UPDATE_MAN=1 cargo test --test man` and commit it"
     );
 }
+
+#[test]
+fn files_names_every_file_portico_writes() {
+    use portico::cache::accounts::AccountsCache;
+    use portico::cache::rolecreds::RoleCredsCache;
+    let root = std::path::Path::new("~/.cache/portico");
+    let credentials = RoleCredsCache::under(root).dir().display().to_string();
+    let accounts = AccountsCache::under(root)
+        .path("corp")
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+    for written in [
+        "~/.aws/config",
+        "~/.aws/config.portico-backup",
+        ".portico-tmp",
+        "~/.aws/sso/cache/",
+        &format!("{credentials}/"),
+        &format!("{accounts}/"),
+        "~/.cache/portico/locks/",
+        "~/.cache/portico/portal.json",
+    ] {
+        assert!(
+            FILES.contains(written),
+            "FILES does not name {written}:\n{FILES}"
+        );
+    }
+}

@@ -326,21 +326,34 @@ fn the_action_keys_copy_open_the_console_save_a_profile_start_a_shell_and_log_ou
         selected_line(s).is_some_and(|l| l.contains("platform-dev"))
     });
     tmux.keys(&["Tab", "c"]);
-    tmux.wait_for_text("to the clipboard");
+    // No clipboard program here: OSC 52, which is not claimed to have worked, and the exports
+    // on screen to select by hand.
+    let screen = tmux.wait_for_text("with OSC 52; your terminal may not support it");
+    assert!(
+        screen.contains("export AWS_ACCESS_KEY_ID=ASIA"),
+        "the exports are shown:\n{screen}"
+    );
     assert!(
         buffer().contains("export AWS_ACCESS_KEY_ID=ASIA"),
         "{}",
         buffer()
     );
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the list again", |s| {
+        selected_line(s).is_some_and(|l| l.contains("platform-dev"))
+    });
 
-    // No browser here: the console link goes to the clipboard.
+    // No browser here: the console link goes to the clipboard, and on screen.
     tmux.keys(&["o"]);
-    tmux.wait_for_text("console link");
+    let screen = tmux.wait_for_text("console link");
     let link = buffer();
-    assert!(
-        link.starts_with(&format!("{}/federation?Action=login", env.emu.url())),
-        "{link}"
-    );
+    let start = format!("{}/federation?Action=login", env.emu.url());
+    assert!(link.starts_with(&start), "{link}");
+    assert!(screen.contains(&start), "the link is shown:\n{screen}");
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the list again", |s| {
+        selected_line(s).is_some_and(|l| l.contains("platform-dev"))
+    });
 
     tmux.keys(&["p"]);
     tmux.wait_for_text("platform-dev.PowerUserAccess");
@@ -368,8 +381,9 @@ fn the_action_keys_copy_open_the_console_save_a_profile_start_a_shell_and_log_ou
     tmux.keys(&["L"]);
     tmux.wait_for_text("Signed out");
     assert!(env.token().is_none(), "the token is deleted");
+    // A deliberate quit is not a failure: exit 0 (Ctrl-C is 130).
     tmux.keys(&["q"]);
-    let screen = tmux.wait_for_text("EXIT=130");
+    let screen = tmux.wait_for_text("EXIT=0");
     // The subshell's output stayed on the main screen.
     assert!(
         screen.contains("SUB=platform-dev/PowerUserAccess KEY=ASIA"),
@@ -421,8 +435,9 @@ fn the_init_function_applies_credentials_in_bash_and_leaves_the_shell_alone_on_q
     tmux.wait_for_text("RC=0 KEY=ASIA");
     tmux.run(r#"unset AWS_ACCESS_KEY_ID; pt; echo "RC=$? KEY=${AWS_ACCESS_KEY_ID:-none}""#);
     tmux.wait_for_text("★");
+    // Esc quits: exit 0, nothing printed, so the function applies nothing.
     tmux.keys(&["Escape"]);
-    tmux.wait_for_text("RC=130 KEY=none");
+    tmux.wait_for_text("RC=0 KEY=none");
 }
 
 #[test]
@@ -542,7 +557,98 @@ fn a_refresh_that_waits_for_the_lock_says_so_on_the_status_line_not_over_the_scr
     .expect("the refresh went ahead once the lock was free");
     tmux.wait_for(ROLES, |s| s.contains(ROLES) && !s.contains("portico: "));
     tmux.keys(&["q"]);
-    tmux.wait_for_text("EXIT=130");
+    tmux.wait_for_text("EXIT=0");
+}
+
+#[test]
+fn a_clipboard_program_gets_the_text_on_stdin_and_the_text_is_shown_too() {
+    let env = test_env();
+    env.login();
+    // A stand-in `xclip` that records its arguments and what it reads, then leaves a child
+    // behind as the real one does (which must not hold the portal's stdout open).
+    let bin = env.home.path().join("fake-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let record = env.home.path().join("clipboard");
+    let script = bin.join("xclip");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{0}.args'\ncat > '{0}.tmp' && mv '{0}.tmp' '{0}'\nsleep 20 &\nexit 0\n",
+            record.display()
+        ),
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let tmux = bash_pane(&env);
+    let out = tmux
+        .tmux()
+        .args(["set-option", "-g", "set-clipboard", "on"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    tmux.run(&format!(
+        "export DISPLAY=:99 PATH='{}':\"$PATH\"",
+        bin.display()
+    ));
+    tmux.run(r#"out="$(portico)"; echo "EXIT=$? OUT=${#out}""#);
+    tmux.wait_for_text(ROLES);
+    tmux.type_text("platform");
+    tmux.wait_for("platform-dev selected", |s| {
+        selected_line(s).is_some_and(|l| l.contains("platform-dev"))
+    });
+    tmux.keys(&["Tab", "c"]);
+    let screen = tmux.wait_for_text("with xclip");
+    assert!(
+        screen.contains(
+            "copied the exports for PowerUserAccess in platform-dev to the clipboard with xclip"
+        ),
+        "{screen}"
+    );
+    assert!(screen.contains("export AWS_ACCESS_KEY_ID=ASIA"), "{screen}");
+    let copied = std::fs::read_to_string(&record).unwrap();
+    assert!(
+        copied.contains("export AWS_ACCESS_KEY_ID=ASIA")
+            && copied.contains("export AWS_SECRET_ACCESS_KEY=")
+            && copied.contains("export AWS_SESSION_TOKEN="),
+        "{copied}"
+    );
+    // The secrets went through stdin, never the command line.
+    let args = std::fs::read_to_string(record.with_extension("args")).unwrap();
+    assert_eq!(args, "-selection\nclipboard\n-in\n");
+    // The program worked, so nothing was sent with OSC 52 (tmux would have a buffer).
+    let buffers = tmux.tmux().arg("list-buffers").output().unwrap();
+    assert!(buffers.stdout.is_empty(), "{}", text(&buffers.stdout));
+    // While the text is shown the mouse is the terminal's, so a plain drag selects it.
+    assert_eq!(tmux.display("#{mouse_any_flag}"), "0");
+
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the list again", |s| {
+        selected_line(s).is_some_and(|l| l.contains("platform-dev"))
+    });
+    assert_eq!(
+        tmux.display("#{mouse_any_flag}"),
+        "1",
+        "the wheel scrolls the list again"
+    );
+    tmux.keys(&["o"]);
+    tmux.wait_for_text("console link");
+    common::wait_until(LIMIT, || {
+        std::fs::read_to_string(&record)
+            .ok()
+            .filter(|c| c.starts_with(&format!("{}/federation?Action=login", env.emu.url())))
+    })
+    .expect("the console link reached the clipboard program");
+    tmux.keys(&["Escape"]);
+    // (q right after Escape would arrive as Alt+q.)
+    tmux.wait_for("the list again", |s| {
+        selected_line(s).is_some_and(|l| l.contains("platform-dev"))
+    });
+    tmux.keys(&["q"]);
+    // The child the program left does not keep `$(portico)` waiting; nothing was printed.
+    tmux.wait_for_text("EXIT=0 OUT=0");
 }
 
 /// Every file portico makes is 0600 whatever the umask, so `doctor` passes after everyday use:

@@ -5,7 +5,7 @@
 //! selected row's background.
 
 use portico::portal::Account;
-use portico::tui::{update, Action, App, LoginState, RecentUse, SessionInfo, HIGHLIGHT};
+use portico::tui::{update, Action, App, LoginState, Popup, RecentUse, SessionInfo, HIGHLIGHT};
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::Color;
@@ -442,4 +442,29 @@ fn no_color_keeps_the_selection_and_the_matches_visible() {
         .map(|x| buf[(x, 2)].symbol().to_string())
         .collect();
     assert_eq!(marked, "payprdAdm");
+}
+
+#[test]
+fn copy_popup() {
+    let mut app = list_app(80, 14);
+    // Made-up values of real lengths; the session token is cut at the screen's width.
+    let token = "IQoJb3JpZ2luX2VjEXAMPLE".repeat(5);
+    update(
+        &mut app,
+        Action::ShowPopup(Popup {
+            title: "The exports for AdministratorAccess in payments-prod".into(),
+            note: "sent the exports for AdministratorAccess in payments-prod with OSC 52; your \
+                   terminal may not support it (the text is on screen)"
+                .into(),
+            text: format!(
+                "export AWS_ACCESS_KEY_ID=ASIAEXAMPLEEXAMPLE00\n\
+                 export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY\n\
+                 export AWS_SESSION_TOKEN={token}\n\
+                 export AWS_REGION=eu-west-1\n"
+            ),
+        }),
+    );
+    insta::assert_snapshot!("copy_popup", screen(&app, 80, 14));
+    // Too little room: what does not fit is counted, not dropped silently.
+    insta::assert_snapshot!("copy_popup_short", screen(&app, 80, 8));
 }

@@ -1,6 +1,6 @@
 //! The SSO token cache shared with the AWS CLI and SDKs (`~/.aws/sso/cache/{sha1(key)}.json`)
 //! and the client-registration cache beside it, byte-compatible with what botocore writes and
-//! reads (PROTOCOL.md §3). Fields portico does not know are kept when it rewrites a file.
+//! reads (docs/protocol.md §3). Fields portico does not know are kept when it rewrites a file.
 
 use std::path::{Path, PathBuf};
 

@@ -13,7 +13,7 @@ use crate::cli::ConfigureArgs;
 use crate::exit::Exit;
 use crate::settings::{check_region, check_start_url, Environment};
 
-/// The scope that makes Identity Center issue refresh tokens (see PROTOCOL.md §1).
+/// The scope that makes Identity Center issue refresh tokens (see docs/protocol.md §1).
 pub const DEFAULT_SCOPE: &str = "sso:account:access";
 
 /// What is written: an sso-session, and maybe a profile for one account and role in it.
@@ -155,7 +155,7 @@ pub fn start_url_region(url: &str) -> Option<String> {
 }
 
 /// Doubts about a start URL that is valid but unusual, and about the region next to it; each
-/// is worded for the user. Empty for the known shapes (PROTOCOL.md §6).
+/// is worded for the user. Empty for the known shapes (docs/protocol.md §6).
 pub fn start_url_warnings(start_url: &str, region: &str) -> Vec<String> {
     let mut warnings = Vec::new();
     let Ok(url) = url::Url::parse(start_url) else {

@@ -1,4 +1,4 @@
-//! `portico console`: a console sign-in link for the role (PROTOCOL.md §5), opened in the
+//! `portico console`: a console sign-in link for the role (docs/protocol.md §5), opened in the
 //! browser or printed.
 
 use crate::cli::ConsoleArgs;

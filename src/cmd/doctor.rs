@@ -14,7 +14,8 @@
 //! start URL as issuer (what `portico login` sends; the service answers InvalidRequestException
 //! when that region's Identity Center does not know the URL; the registration is not cached and
 //! simply expires), and one ListAccounts page. Doctor never signs in and never edits the config
-//! file; a token close to expiry is refreshed as by any command.
+//! file; a token close to expiry is refreshed as by any command. Every network check is bounded
+//! (see [`Budget`]): a service that hangs costs seconds, not the SDK's three long attempts.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -114,9 +115,10 @@ pub fn run(args: &DoctorArgs) -> anyhow::Result<Exit> {
         if !sessions.is_empty() {
             let store = Store::from_env(&env)?;
             let runtime = super::runtime()?;
+            let budget = Budget::start();
             for session in &sessions {
                 report.session = Some(session.label());
-                runtime.block_on(check_session(&store, session, &mut report));
+                runtime.block_on(check_session(&store, session, &budget, &mut report));
             }
         }
     }
@@ -563,14 +565,76 @@ fn select_sessions(ctx: &Context, args: &DoctorArgs, report: &mut Report) -> Vec
     sessions
 }
 
-async fn check_session(store: &Store, session: &SsoSession, report: &mut Report) {
+/// How long doctor's network checks may take: each one at most [`CHECK_LIMIT`] (or one
+/// `PORTICO_HTTP_TIMEOUT`, if shorter), all of them together at most [`NETWORK_BUDGET`], so
+/// that a service that does not answer costs seconds, not the SDK's three long attempts.
+struct Budget {
+    until: Instant,
+}
+
+/// The longest one network check (a probe pair, RegisterClient, the assignments) may take.
+const CHECK_LIMIT: StdDuration = StdDuration::from_secs(8);
+/// The longest all network checks together may take: one session's three checks at their
+/// limit. A whole run stays under 30 s.
+const NETWORK_BUDGET: StdDuration = StdDuration::from_secs(24);
+/// Less time than this left in the budget is not worth starting a check for.
+const TOO_LITTLE: StdDuration = StdDuration::from_millis(500);
+
+impl Budget {
+    fn start() -> Budget {
+        Budget {
+            until: Instant::now() + NETWORK_BUDGET,
+        }
+    }
+
+    /// How long the next check may take, or `None` when the budget is spent.
+    fn next(&self) -> Option<StdDuration> {
+        let left = self.until.saturating_duration_since(Instant::now());
+        (left >= TOO_LITTLE).then(|| left.min(CHECK_LIMIT.min(crate::aws::attempt_timeout())))
+    }
+
+    fn skip(report: &mut Report, check: &'static str) {
+        report.add(
+            check,
+            Status::Skip,
+            format!(
+                "not checked: doctor's network checks used up their {} s",
+                NETWORK_BUDGET.as_secs()
+            ),
+            Some("run `portico doctor --sso-session NAME` to check one session".to_string()),
+        );
+    }
+}
+
+/// `8 s`, `0.5 s`.
+fn seconds(d: StdDuration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
+async fn check_session(store: &Store, session: &SsoSession, budget: &Budget, report: &mut Report) {
     let now = OffsetDateTime::now_utc();
     let login = format!("portico login {}", session.selector_flags());
     let token_usable = check_token(store, session, now, &login, report);
 
+    let Some(limit) = budget.next() else {
+        for check in [
+            "oidc-endpoint",
+            "portal-endpoint",
+            "clock",
+            "start-url-region",
+            "assignments",
+        ] {
+            Budget::skip(report, check);
+        }
+        return;
+    };
     let (oidc, portal) = tokio::join!(
-        probe(&session.oidc_endpoint),
-        probe(&session.portal_endpoint)
+        probe(&session.oidc_endpoint, limit),
+        probe(&session.portal_endpoint, limit)
     );
     for (check, service, endpoint, result) in [
         ("oidc-endpoint", "OIDC", &session.oidc_endpoint, &oidc),
@@ -629,7 +693,10 @@ async fn check_session(store: &Store, session: &SsoSession, report: &mut Report)
     }
 
     if oidc.is_ok() {
-        check_start_url_region(session, report).await;
+        match budget.next() {
+            Some(limit) => check_start_url_region(session, limit, report).await,
+            None => Budget::skip(report, "start-url-region"),
+        }
     } else {
         report.add(
             "start-url-region",
@@ -654,7 +721,10 @@ async fn check_session(store: &Store, session: &SsoSession, report: &mut Report)
             None,
         );
     } else {
-        check_assignments(store, session, &login, report).await;
+        match budget.next() {
+            Some(limit) => check_assignments(store, session, &login, limit, report).await,
+            None => Budget::skip(report, "assignments"),
+        }
     }
 }
 
@@ -698,40 +768,21 @@ fn check_token(
     // Includes a refresh Identity Center refused since the last sign-in.
     let outlook = identity::refresh_outlook(store, session, &token, now);
     let refresh = outlook.as_deref();
-    if let Some(url) = &token.start_url {
-        if url != &session.start_url {
-            report.add(
-                "token",
-                Status::Warn,
-                format!(
-                    "the cached token was issued for start URL {url}, but the session says {}",
-                    session.start_url
-                ),
-                Some(format!(
-                    "run `{login}` to sign in to the configured start URL"
-                )),
-            );
-        }
-    }
-    let usable = match token.expires_at() {
-        None => {
-            report.add(
-                "token",
-                Status::Fail,
-                format!(
-                    "the token in {} has an unreadable expiry {:?}",
-                    path.display(),
-                    token.expires_at
-                ),
-                Some(format!("run `{login}` to replace it")),
-            );
-            false
-        }
+    let (status, message, fix, usable) = match token.expires_at() {
+        None => (
+            Status::Fail,
+            format!(
+                "the token in {} has an unreadable expiry \"{}\"",
+                path.display(),
+                token.expires_at
+            ),
+            Some(format!("run `{login}` to replace it")),
+            false,
+        ),
         Some(at) if at > now => {
             let left = at - now;
             if refresh.is_some() && left < Duration::hours(1) {
-                report.add(
-                    "token",
+                (
                     Status::Warn,
                     format!(
                         "signed in until {} ({} left) and the sign-in cannot be refreshed",
@@ -739,40 +790,55 @@ fn check_token(
                         human(left)
                     ),
                     Some(format!("run `{login}` before it expires")),
-                );
+                    true,
+                )
             } else {
-                report.pass(
-                    "token",
+                (
+                    Status::Pass,
                     format!("signed in until {} ({} left)", format_time(at), human(left)),
-                );
+                    None,
+                    true,
+                )
             }
-            true
         }
-        Some(at) => match refresh {
-            None => {
-                report.pass(
-                    "token",
-                    format!(
-                        "the access token expired at {}; portico refreshes it on next use",
-                        format_time(at)
-                    ),
-                );
-                true
-            }
-            Some(why) => {
-                report.add(
-                    "token",
-                    Status::Fail,
-                    format!(
-                        "the sign-in expired at {} and cannot be refreshed: {why}",
-                        format_time(at)
-                    ),
-                    Some(format!("run `{login}`")),
-                );
-                false
-            }
+        Some(at) => match &refresh {
+            None => (
+                Status::Pass,
+                format!(
+                    "the access token expired at {}; portico refreshes it on next use",
+                    format_time(at)
+                ),
+                None,
+                true,
+            ),
+            Some(why) => (
+                Status::Fail,
+                format!(
+                    "the sign-in expired at {} and cannot be refreshed: {why}",
+                    format_time(at)
+                ),
+                Some(format!("run `{login}`")),
+                false,
+            ),
         },
     };
+    // One verdict for the token: a token of another start URL turns a pass into a warning.
+    let (status, message, fix) = match token.start_url.as_ref() {
+        Some(url) if *url != session.start_url => (
+            if status == Status::Pass {
+                Status::Warn
+            } else {
+                status
+            },
+            format!(
+                "{message}, but the cached token was issued for start URL {url}, not the session's {}",
+                session.start_url
+            ),
+            fix.or_else(|| Some(format!("run `{login}` to sign in to the configured start URL"))),
+        ),
+        _ => (status, message, fix),
+    };
+    report.add("token", status, message, fix);
     match refresh {
         None => {
             let until = token
@@ -914,17 +980,16 @@ struct Probe {
     elapsed: StdDuration,
 }
 
-const PROBE_TIMEOUT: StdDuration = StdDuration::from_secs(10);
-
-/// One GET to `{endpoint}/`; any HTTP answer counts. Plain HTTP only for `http://` endpoints.
-async fn probe(endpoint: &str) -> Result<Probe, String> {
+/// One GET to `{endpoint}/` within `limit`; any HTTP answer counts. Plain HTTP only for
+/// `http://` endpoints.
+async fn probe(endpoint: &str, limit: StdDuration) -> Result<Probe, String> {
     let uri: hyper::Uri = format!("{}/", endpoint.trim_end_matches('/'))
         .parse()
         .map_err(|_| "not a URL".to_string())?;
     let sent = OffsetDateTime::now_utc();
     let started = Instant::now();
     let answer = if uri.scheme_str() == Some("http") {
-        get_head(HttpConnector::new(), uri).await
+        get_head(HttpConnector::new(), uri, limit).await
     } else {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let https = hyper_rustls::HttpsConnectorBuilder::new()
@@ -933,7 +998,7 @@ async fn probe(endpoint: &str) -> Result<Probe, String> {
             .https_only()
             .enable_http1()
             .build();
-        get_head(https, uri).await
+        get_head(https, uri, limit).await
     };
     let (status, date) = answer?;
     Ok(Probe {
@@ -945,14 +1010,18 @@ async fn probe(endpoint: &str) -> Result<Probe, String> {
     })
 }
 
-async fn get_head<C>(connector: C, uri: hyper::Uri) -> Result<(u16, Option<String>), String>
+async fn get_head<C>(
+    connector: C,
+    uri: hyper::Uri,
+    limit: StdDuration,
+) -> Result<(u16, Option<String>), String>
 where
     C: Connect + Clone + Send + Sync + 'static,
 {
     let client: Client<C, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
-    let response = tokio::time::timeout(PROBE_TIMEOUT, client.get(uri))
+    let response = tokio::time::timeout(limit, client.get(uri))
         .await
-        .map_err(|_| format!("no answer within {} s", PROBE_TIMEOUT.as_secs()))?
+        .map_err(|_| format!("no answer within {}", seconds(limit)))?
         .map_err(|e| root_cause(&e))?;
     let date = response
         .headers()
@@ -973,7 +1042,7 @@ fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
 /// The redirect URI `portico login` registers (no port, as the AWS CLI registers it).
 const REDIRECT_URI: &str = "http://127.0.0.1/oauth/callback";
 
-async fn check_start_url_region(session: &SsoSession, report: &mut Report) {
+async fn check_start_url_region(session: &SsoSession, limit: StdDuration, report: &mut Report) {
     let check = "start-url-region";
     if let Some(url_region) = super::configure::start_url_region(&session.start_url) {
         if url_region != session.region {
@@ -1001,7 +1070,20 @@ async fn check_start_url_region(session: &SsoSession, report: &mut Report) {
     if !session.scopes.is_empty() {
         request = request.set_scopes(Some(session.scopes.clone()));
     }
-    match request.send().await {
+    let Ok(answer) = tokio::time::timeout(limit, request.send()).await else {
+        report.add(
+            check,
+            Status::Warn,
+            format!(
+                "could not check: RegisterClient had no answer from {} within {}",
+                session.oidc_endpoint,
+                seconds(limit)
+            ),
+            Some("run `portico doctor` again later; if it stays slow, check the network (proxy, VPN)".to_string()),
+        );
+        return;
+    };
+    match answer {
         Ok(_) => report.pass(
             check,
             format!(
@@ -1068,9 +1150,34 @@ fn identity_error<E, R>(
     }
 }
 
-async fn check_assignments(store: &Store, session: &SsoSession, login: &str, report: &mut Report) {
+async fn check_assignments(
+    store: &Store,
+    session: &SsoSession,
+    login: &str,
+    limit: StdDuration,
+    report: &mut Report,
+) {
     let check = "assignments";
-    let token = match identity::access_token(store, session, &OnMissing::Fail).await {
+    // The token (refreshed if it is near its end) and ListAccounts share one limit.
+    let until = tokio::time::Instant::now() + limit;
+    let no_answer = |report: &mut Report, what: &str, endpoint: &str| {
+        report.add(
+            check,
+            Status::Fail,
+            format!("{what} had no answer from {endpoint} within {}", seconds(limit)),
+            Some("run `portico doctor` again later; if it stays slow, check the network (proxy, VPN)".to_string()),
+        );
+    };
+    let token = tokio::time::timeout_at(
+        until,
+        identity::access_token(store, session, &OnMissing::Fail),
+    )
+    .await;
+    let Ok(token) = token else {
+        no_answer(report, "refreshing the token", &session.oidc_endpoint);
+        return;
+    };
+    let token = match token {
         Ok(token) => token,
         Err(IdentityError::LoginRequired { reason, command }) => {
             report.add(
@@ -1096,12 +1203,19 @@ async fn check_assignments(store: &Store, session: &SsoSession, login: &str, rep
         session,
         aws_sdk_sso::config::retry::RetryConfig::standard().with_max_attempts(3),
     );
-    let result = client
-        .list_accounts()
-        .access_token(token.expose())
-        .max_results(100)
-        .send()
-        .await;
+    let result = tokio::time::timeout_at(
+        until,
+        client
+            .list_accounts()
+            .access_token(token.expose())
+            .max_results(100)
+            .send(),
+    )
+    .await;
+    let Ok(result) = result else {
+        no_answer(report, "ListAccounts", &session.portal_endpoint);
+        return;
+    };
     match result {
         Ok(page) => {
             let accounts = page.account_list();
@@ -1207,6 +1321,27 @@ mod tests {
             t - Duration::seconds(61) + ms(2000),
         );
         assert_eq!(s, Status::Pass);
+    }
+
+    #[test]
+    fn the_network_budget_bounds_each_check_and_all_of_them() {
+        let fresh = Budget::start();
+        let limit = fresh.next().unwrap();
+        assert!(limit <= CHECK_LIMIT, "{limit:?}");
+        let nearly_spent = Budget {
+            until: Instant::now() + StdDuration::from_secs(2),
+        };
+        assert!(nearly_spent.next().unwrap() <= StdDuration::from_secs(2));
+        let spent = Budget {
+            until: Instant::now() + TOO_LITTLE / 2,
+        };
+        assert_eq!(spent.next(), None);
+        let mut report = Report::default();
+        Budget::skip(&mut report, "assignments");
+        assert_eq!(report.findings[0].status, Status::Skip);
+        assert!(report.findings[0].message.contains("24 s"));
+        assert_eq!(seconds(StdDuration::from_millis(500)), "0.5 s");
+        assert_eq!(seconds(StdDuration::from_secs(8)), "8 s");
     }
 
     #[test]

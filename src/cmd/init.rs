@@ -1,7 +1,8 @@
 //! `portico init SHELL`: a shell function that opens the portal and applies the credentials
 //! of the role picked to the shell it runs in. A child process cannot change its parent's
 //! environment, so the portal prints shell code on stdout and the function evaluates it —
-//! only when the portal succeeded, so Esc or q leaves the shell as it was.
+//! only when the portal printed some (a quit with q or Esc exits 0 and prints nothing), so
+//! leaving the portal leaves the shell as it was.
 
 use std::io::Write;
 
@@ -16,10 +17,46 @@ pub fn run(args: &InitArgs) -> anyhow::Result<Exit> {
         );
         return Ok(Exit::Usage);
     }
+    let shell = match args.shell {
+        Some(shell) => shell,
+        None => {
+            let from_env = std::env::var("SHELL").ok().filter(|s| !s.is_empty());
+            match shell_named(from_env.as_deref(), cfg!(windows)) {
+                Some(shell) => shell,
+                None => {
+                    let named = match &from_env {
+                        Some(s) => format!("$SHELL is {}", crate::sanitize::for_terminal(s)),
+                        None => "$SHELL is not set".to_string(),
+                    };
+                    eprintln!(
+                        "portico: error: {named}, which is not a shell portico init knows; name yours: portico init bash|zsh|fish|powershell"
+                    );
+                    return Ok(Exit::Usage);
+                }
+            }
+        }
+    };
     let mut stdout = std::io::stdout().lock();
-    stdout.write_all(snippet(args.shell, &args.name).as_bytes())?;
+    stdout.write_all(snippet(shell, &args.name).as_bytes())?;
     stdout.flush()?;
     Ok(Exit::Ok)
+}
+
+/// The shell `$SHELL` names (`/usr/bin/fish`, `/bin/zsh`, `pwsh.exe`); with none set, Windows
+/// means PowerShell. `None` for a shell without a function here (tcsh, nu…).
+fn shell_named(shell: Option<&str>, windows: bool) -> Option<InitShell> {
+    let Some(path) = shell else {
+        return windows.then_some(InitShell::Powershell);
+    };
+    let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    let name = name.trim_end_matches(".exe").to_ascii_lowercase();
+    match name.as_str() {
+        "bash" | "sh" => Some(InitShell::Bash),
+        "zsh" => Some(InitShell::Zsh),
+        "fish" => Some(InitShell::Fish),
+        "pwsh" | "powershell" => Some(InitShell::Powershell),
+        _ => None,
+    }
 }
 
 /// Names every supported shell accepts for a function.
@@ -61,7 +98,7 @@ end
 function {name} {{
     $portico = Get-Command -Name portico -CommandType Application | Select-Object -First 1
     $exports = & $portico --format powershell @args
-    if ($LASTEXITCODE -ne 0) {{ return }}
+    if ($LASTEXITCODE -ne 0 -or -not $exports) {{ return }}
     $exports | Out-String | Invoke-Expression
 }}
 "#
@@ -84,11 +121,33 @@ mod tests {
     }
 
     #[test]
+    fn the_shell_comes_from_its_path() {
+        assert_eq!(shell_named(Some("/bin/bash"), false), Some(InitShell::Bash));
+        assert_eq!(
+            shell_named(Some("/usr/bin/zsh"), false),
+            Some(InitShell::Zsh)
+        );
+        assert_eq!(
+            shell_named(Some("/opt/homebrew/bin/fish"), false),
+            Some(InitShell::Fish)
+        );
+        assert_eq!(
+            shell_named(Some("C:\\Program Files\\PowerShell\\7\\pwsh.exe"), true),
+            Some(InitShell::Powershell)
+        );
+        assert_eq!(shell_named(Some("/bin/tcsh"), false), None);
+        assert_eq!(shell_named(None, false), None);
+        assert_eq!(shell_named(None, true), Some(InitShell::Powershell));
+    }
+
+    #[test]
     fn each_shell_gets_its_own_format() {
         assert!(snippet(InitShell::Bash, "pt").contains("--format env"));
         assert!(snippet(InitShell::Zsh, "pt").starts_with("# portico"));
         assert!(snippet(InitShell::Fish, "pt").contains("--format fish"));
         assert!(snippet(InitShell::Powershell, "pt").contains("--format powershell"));
+        // A quit exits 0 with nothing printed: PowerShell must not evaluate the empty output.
+        assert!(snippet(InitShell::Powershell, "pt").contains("-not $exports) { return }"));
         assert!(snippet(InitShell::Bash, "aws_pick").contains("aws_pick() {"));
     }
 }

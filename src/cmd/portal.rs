@@ -87,8 +87,10 @@ pub fn run(args: &PortalArgs) -> anyhow::Result<Exit> {
         }
         Start::Choose(action, skipped) => {
             if let Some(effect) = tui::update(&mut app, action) {
-                if let ControlFlow::Break(Effect::Quit) = portal.on_effect(effect, &mut app) {
-                    return Ok(Exit::Cancelled);
+                match portal.on_effect(effect, &mut app) {
+                    ControlFlow::Break(Effect::Quit) => return Ok(Exit::Ok),
+                    ControlFlow::Break(Effect::Interrupted) => return Ok(Exit::Cancelled),
+                    _ => {}
                 }
             }
             report_skipped(&mut app, &skipped);
@@ -104,7 +106,9 @@ pub fn run(args: &PortalArgs) -> anyhow::Result<Exit> {
             OffsetDateTime::now_utc,
         )?;
         let done = match effect {
-            Effect::Quit => return Ok(Exit::Cancelled),
+            // A deliberate quit is not a failure; an interrupt is (as for any command).
+            Effect::Quit => return Ok(Exit::Ok),
+            Effect::Interrupted => return Ok(Exit::Cancelled),
             Effect::PrintExports(choice) => {
                 busy(&mut guard, &mut app, fetching(&choice));
                 match portal.credentials(&choice) {
@@ -119,25 +123,26 @@ pub fn run(args: &PortalArgs) -> anyhow::Result<Exit> {
             }
             Effect::CopyExports(choice) => {
                 busy(&mut guard, &mut app, fetching(&choice));
-                portal.credentials(&choice).and_then(|(creds, region)| {
-                    guard.copy_to_clipboard(&output::render(format, &creds, region.as_deref()))?;
-                    Ok(format!(
-                        "sent the exports for {} in {} to the clipboard (OSC 52)",
-                        choice.role, choice.account_name
-                    ))
+                portal.credentials(&choice).map(|(creds, region)| {
+                    let text = output::render(format, &creds, region.as_deref());
+                    let what =
+                        format!("the exports for {} in {}", choice.role, choice.account_name);
+                    share(&mut guard, &mut app, &what, text)
                 })
             }
-            Effect::CopyText(text) => guard
-                .copy_to_clipboard(&text)
-                .map(|()| "sent the link to the clipboard (OSC 52)".to_string())
-                .map_err(Into::into),
+            Effect::CopyText(text) => Ok(share(&mut guard, &mut app, "the sign-in link", text)),
             Effect::Subshell(choice) => {
                 busy(&mut guard, &mut app, fetching(&choice));
                 portal.subshell(&mut guard, &choice)
             }
             Effect::OpenConsole(choice) => {
                 busy(&mut guard, &mut app, fetching(&choice));
-                portal.console(&mut guard, &choice)
+                portal.console(&mut guard, &mut app, &choice)
+            }
+            Effect::PopupClosed => {
+                // The wheel scrolls the list again.
+                let _ = guard.mouse_capture(true);
+                continue;
             }
             other => {
                 // on_effect breaks out only with the effects above.
@@ -217,6 +222,31 @@ fn fetching(choice: &Choice) -> String {
         "getting credentials for {} in {}…",
         choice.role, choice.account_name
     )
+}
+
+/// Puts `text` on the clipboard (a clipboard program, else OSC 52) and shows it in a pop-up
+/// the user can select it from, whether or not it arrived; returns the status-line note.
+fn share(guard: &mut TerminalGuard, app: &mut App, what: &str, text: String) -> String {
+    // Shown whether or not the clipboard took it: the pop-up is the way to copy it by hand.
+    let note = match tui::copy_to_clipboard(guard, &text) {
+        Ok(delivery) => delivery.note(what),
+        Err(e) => format!("could not send {what} to the clipboard ({e}); it is on screen"),
+    };
+    let mut title = what.to_string();
+    if let Some(first) = title.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    apply(
+        app,
+        Action::ShowPopup(tui::Popup {
+            title,
+            note: note.clone(),
+            text,
+        }),
+    );
+    // While it is up, a plain drag selects its text (the terminal's own selection).
+    let _ = guard.mouse_capture(false);
+    note
 }
 
 /// Shows `note` in the status line at once, before work that blocks the loop for a moment.
@@ -419,7 +449,10 @@ impl Portal {
                 }
                 Err(e) => show_error(app, &e),
             },
-            other @ (Effect::CopyText(_) | Effect::Quit) => return ControlFlow::Break(other),
+            other @ (Effect::CopyText(_)
+            | Effect::PopupClosed
+            | Effect::Quit
+            | Effect::Interrupted) => return ControlFlow::Break(other),
         }
         ControlFlow::Continue(())
     }
@@ -794,9 +827,14 @@ impl Portal {
         })
     }
 
-    /// A console sign-in link for the role: opened in the browser, or sent to the clipboard
-    /// where no browser can open (SSH).
-    fn console(&mut self, guard: &mut TerminalGuard, choice: &Choice) -> anyhow::Result<String> {
+    /// A console sign-in link for the role: opened in the browser, or, where no browser can
+    /// open (SSH), put on the clipboard and shown in a pop-up to copy by hand.
+    fn console(
+        &mut self,
+        guard: &mut TerminalGuard,
+        app: &mut App,
+        choice: &Choice,
+    ) -> anyhow::Result<String> {
         let (creds, region) = self.credentials(choice)?;
         let override_url = std::env::var(console::FEDERATION_ENDPOINT_ENV)
             .ok()
@@ -811,11 +849,9 @@ impl Portal {
             None,
         ))?;
         let who = format!("{} in {}", choice.role, choice.account_name);
-        let copy = |guard: &mut TerminalGuard, why: String| -> anyhow::Result<String> {
-            guard.copy_to_clipboard(&url)?;
-            Ok(format!(
-                "{why}: sent the console link for {who} to the clipboard (valid 15 min)"
-            ))
+        let mut copy = |guard: &mut TerminalGuard, why: String| -> anyhow::Result<String> {
+            let what = format!("the console link for {who} (valid 15 min)");
+            Ok(format!("{why}: {}", share(guard, app, &what, url.clone())))
         };
         match identity::browser_available() {
             BrowserAvailability::Yes => match identity::open_browser(&url) {
@@ -840,8 +876,8 @@ fn clock(t: OffsetDateTime) -> String {
     format!("{:02}:{:02}", t.hour(), t.minute())
 }
 
-/// SIGTERM and SIGHUP (and a SIGINT that did not come as a key) quit like `q`, so the
-/// terminal is restored. If the loop cannot act on it within a few seconds (it is waiting
+/// SIGTERM and SIGHUP (and a SIGINT that did not come as a key) interrupt like Ctrl-C (exit
+/// 130), so the terminal is restored. If the loop cannot act on it within a few seconds (it is waiting
 /// for a lock), the terminal is restored here and the process ends.
 fn watch_signals(tx: Sender<Action>) {
     #[cfg(unix)]
@@ -868,7 +904,7 @@ fn watch_signals(tx: Sender<Action>) {
                         }
                     }
                 }
-                let _ = tx.send(Action::Quit);
+                let _ = tx.send(Action::Interrupt);
                 tokio::time::sleep(StdDuration::from_secs(3)).await;
                 if !SUSPENDED.load(Ordering::SeqCst) {
                     let _ = tui::restore();

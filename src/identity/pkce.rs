@@ -1,4 +1,4 @@
-//! The browser flow: authorization code with PKCE (PROTOCOL.md §1). The `oauth2` crate makes
+//! The browser flow: authorization code with PKCE (docs/protocol.md §1). The `oauth2` crate makes
 //! the verifier, challenge, state and authorize URL; the loopback listener is hand-written
 //! because it reads one GET per connection on 127.0.0.1 and a server framework would be
 //! overkill. It serves connections concurrently (a browser's idle preconnect sockets must not

@@ -1,5 +1,5 @@
 //! What `portico credentials` prints: role credentials as credential_process JSON
-//! (PROTOCOL.md §4), as shell code for bash/zsh, fish, PowerShell and cmd in the shapes
+//! (docs/protocol.md §4), as shell code for bash/zsh, fish, PowerShell and cmd in the shapes
 //! `aws configure export-credentials --format` uses, as a dotenv file, or as JSON.
 //!
 //! Every shell format quotes only when a value needs it, so ordinary credentials (base64 with
@@ -33,7 +33,7 @@ impl RoleCredentials {
         self.expiration - now
     }
 
-    /// `expiration` as PROTOCOL.md §4 wants it: `2026-11-22T18:00:00Z`.
+    /// `expiration` as docs/protocol.md §4 wants it: `2026-11-22T18:00:00Z`.
     pub fn expiration_rfc3339(&self) -> String {
         rfc3339_z(self.expiration)
     }
@@ -73,7 +73,7 @@ pub mod rfc3339 {
 /// The output formats of `portico credentials --format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Format {
-    /// credential_process JSON on one line (the default)
+    /// credential_process JSON on one line (what a credential_process must print)
     #[default]
     Process,
     /// bash/zsh: `export AWS_ACCESS_KEY_ID=…`, for `eval "$(portico credentials --format env)"`
@@ -161,7 +161,7 @@ fn lines(
         .collect()
 }
 
-/// PROTOCOL.md §4, fields in the order the AWS CLI writes them.
+/// docs/protocol.md §4, fields in the order the AWS CLI writes them.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct ProcessJson<'a> {

@@ -1,4 +1,4 @@
-//! The Identity Center portal (PROTOCOL.md §2): the accounts and roles assigned to the user,
+//! The Identity Center portal (docs/protocol.md §2): the accounts and roles assigned to the user,
 //! and role credentials. Listing is paced adaptively (see [`pacing`]) because large
 //! organisations always meet the portal's 429 throttling; errors are typed so that callers can
 //! branch (sign in again on `Unauthorized`, explain `Forbidden`), and every message says what

@@ -29,6 +29,18 @@ pub struct Choice {
     pub role: String,
 }
 
+/// Text the user may need to copy by hand (exports, a console or sign-in link), shown over
+/// the screen until Esc or Enter: the clipboard may not have received it (OSC 52 where the
+/// terminal ignores it), and a link lost there is lost for good.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Popup {
+    /// What the text is (`Console link for Admin in prod (valid 15 min)`).
+    pub title: String,
+    /// How the clipboard was tried (`copied … with xclip`, `sent … with OSC 52; …`).
+    pub note: String,
+    pub text: String,
+}
+
 /// Where sign-in has got to, as the caller's login task reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoginState {
@@ -89,6 +101,8 @@ pub enum Action {
     CredentialsReady(Effect),
     /// A short note for the status line (`copied exports to the clipboard`).
     Status(String),
+    /// Show text to select and copy by hand, over the screen (see [`Popup`]).
+    ShowPopup(Popup),
     /// Something failed; shown in the status line until the next key.
     Error(String),
     /// The clock moved: the header's ages and countdowns are computed from this `now`.
@@ -144,8 +158,11 @@ pub enum Action {
     DeviceCode,
     /// `?` / F1: the help overlay.
     Help,
-    /// `q`, Ctrl-C: leave without output (the caller exits 130, quietly).
+    /// `q` (and Esc at the top): leave without output; a deliberate quit, so the caller
+    /// exits 0, quietly.
     Quit,
+    /// Ctrl-C, SIGINT, SIGTERM, SIGHUP: leave without output; the caller exits 130.
+    Interrupt,
 }
 
 impl Action {
@@ -163,6 +180,7 @@ impl Action {
                 | Action::RefreshStarted
                 | Action::CredentialsReady(_)
                 | Action::Status(_)
+                | Action::ShowPopup(_)
                 | Action::Error(_)
                 | Action::Tick(_)
                 | Action::Resize { .. }
@@ -201,6 +219,11 @@ pub enum Effect {
     /// List the accounts again in the background (`RefreshStarted`, then `AccountsLoaded`).
     Refresh,
     Logout,
-    /// Leave without output.
+    /// The copy pop-up was closed: the caller gives the mouse back to the TUI (it was the
+    /// terminal's while the pop-up was up, so that a plain drag selects its text).
+    PopupClosed,
+    /// Leave without output: the user quit (exit 0).
     Quit,
+    /// Leave without output: interrupted by Ctrl-C or a signal (exit 130).
+    Interrupted,
 }

@@ -2,7 +2,7 @@
 
 use time::OffsetDateTime;
 
-use super::action::{Choice, SessionInfo};
+use super::action::{Choice, Popup, SessionInfo};
 use super::filter::Filter;
 use super::form::FirstRunForm;
 use super::qr::QrModules;
@@ -104,6 +104,8 @@ pub struct App {
     pub(crate) focus: Focus,
     pub(crate) help: bool,
     pub(crate) prompt: Option<ProfilePrompt>,
+    /// Text to copy by hand, over everything else until Esc or Enter.
+    pub(crate) popup: Option<Popup>,
     pub(crate) status: Option<StatusLine>,
     /// Draw in colour; off under NO_COLOR (see [`super::view::colors_wanted`]).
     pub(crate) colors: bool,
@@ -138,6 +140,7 @@ impl App {
             focus: Focus::Filter,
             help: false,
             prompt: None,
+            popup: None,
             status: None,
             colors: true,
         }
@@ -169,6 +172,10 @@ impl App {
 
     pub fn help_open(&self) -> bool {
         self.help
+    }
+
+    pub fn popup(&self) -> Option<&Popup> {
+        self.popup.as_ref()
     }
 
     pub fn prompt(&self) -> Option<&ProfilePrompt> {

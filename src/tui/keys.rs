@@ -46,9 +46,16 @@ fn key_action(key: KeyEvent, app: &App) -> Option<Action> {
     let alt = key.modifiers.contains(KeyModifiers::ALT);
     // Keys that mean the same everywhere.
     match key.code {
-        KeyCode::Char('c') if ctrl => return Some(Action::Quit),
+        KeyCode::Char('c') if ctrl => return Some(Action::Interrupt),
         KeyCode::F(1) => return Some(Action::Help),
         _ => {}
+    }
+    if app.popup().is_some() {
+        // Only closing: the text under it is there to be selected with the mouse.
+        return match key.code {
+            KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => Some(Action::Back),
+            _ => None,
+        };
     }
     if app.help_open() {
         return match key.code {
@@ -248,7 +255,7 @@ mod tests {
         let ctrl = KeyModifiers::CONTROL;
         assert_eq!(
             action_for(with(KeyCode::Char('c'), ctrl), &app),
-            Some(Action::Quit)
+            Some(Action::Interrupt)
         );
         assert_eq!(
             action_for(with(KeyCode::Char('w'), ctrl), &app),
@@ -325,6 +332,34 @@ mod tests {
         );
         assert_eq!(action_for(key(KeyCode::Enter), &app), Some(Action::Accept));
         assert_eq!(action_for(key(KeyCode::Esc), &app), Some(Action::Back));
+    }
+
+    #[test]
+    fn the_copy_popup_takes_the_keyboard() {
+        let mut app = list_app();
+        update(
+            &mut app,
+            Action::ShowPopup(crate::tui::Popup {
+                title: "t".into(),
+                note: "n".into(),
+                text: "x".into(),
+            }),
+        );
+        for code in [KeyCode::Esc, KeyCode::Enter, KeyCode::Char('q')] {
+            assert_eq!(action_for(key(code), &app), Some(Action::Back));
+        }
+        for code in [
+            KeyCode::Char('o'),
+            KeyCode::Char('a'),
+            KeyCode::Down,
+            KeyCode::Tab,
+        ] {
+            assert_eq!(action_for(key(code), &app), None);
+        }
+        assert_eq!(
+            action_for(with(KeyCode::Char('c'), KeyModifiers::CONTROL), &app),
+            Some(Action::Interrupt)
+        );
     }
 
     #[test]

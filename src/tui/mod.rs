@@ -8,6 +8,7 @@
 
 mod action;
 mod app;
+mod clipboard;
 mod filter;
 pub mod form;
 mod keys;
@@ -17,8 +18,9 @@ mod terminal;
 mod update;
 mod view;
 
-pub use action::{Action, Choice, Effect, LoginState, SessionInfo};
+pub use action::{Action, Choice, Effect, LoginState, Popup, SessionInfo};
 pub use app::{App, Focus, ProfilePrompt, Screen, SignIn, StatusKind, StatusLine};
+pub use clipboard::{copy as copy_to_clipboard, on_path, Delivery};
 pub use filter::Filter;
 pub use keys::action_for;
 pub use qr::QrModules;

@@ -119,6 +119,16 @@ impl TerminalGuard {
         )
     }
 
+    /// Mouse reporting on (the wheel scrolls the list) or off (a drag selects text, as in
+    /// any terminal program: while the copy pop-up is up).
+    pub fn mouse_capture(&mut self, on: bool) -> io::Result<()> {
+        if on {
+            execute!(self.terminal.backend_mut(), EnableMouseCapture)
+        } else {
+            execute!(self.terminal.backend_mut(), DisableMouseCapture)
+        }
+    }
+
     /// Gives the terminal back for a while (a subshell); `resume` takes it again.
     pub fn suspend(&mut self) -> io::Result<()> {
         restore()

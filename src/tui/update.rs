@@ -1,7 +1,7 @@
 //! `update`: the only place the TUI's state changes. No I/O: work for the outside world is
 //! returned as an [`Effect`], and its results come back as [`Action`]s.
 
-use super::action::{Action, Effect, LoginState};
+use super::action::{Action, Effect, LoginState, Popup};
 use super::app::{
     App, Focus, ProfilePrompt, Screen, SignIn, StatusKind, StatusLine, STATUS_NOTE_SECONDS,
 };
@@ -94,7 +94,7 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
             | Effect::CopyExports(_)
             | Effect::Subshell(_)
             | Effect::OpenConsole(_)
-                if app.screen == Screen::List && app.prompt.is_none() =>
+                if app.screen == Screen::List && !overlay_open(app) =>
             {
                 Some(effect)
             }
@@ -102,6 +102,21 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
         },
         Action::Status(text) => {
             set_status(app, StatusKind::Info, &text);
+            None
+        }
+        Action::ShowPopup(popup) => {
+            app.help = false;
+            app.popup = Some(Popup {
+                title: for_terminal(&popup.title),
+                note: for_terminal(&popup.note),
+                // Line by line, so the exports keep their lines.
+                text: popup
+                    .text
+                    .lines()
+                    .map(for_terminal)
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            });
             None
         }
         Action::Error(text) => {
@@ -235,12 +250,13 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
             _ => None,
         },
         Action::Help => {
-            if app.prompt.is_none() {
+            if app.prompt.is_none() && app.popup.is_none() {
                 app.help = !app.help;
             }
             None
         }
         Action::Quit => Some(Effect::Quit),
+        Action::Interrupt => Some(Effect::Interrupted),
     }
 }
 
@@ -316,12 +332,12 @@ fn set_status(app: &mut App, kind: StatusKind, text: &str) {
 }
 
 fn overlay_open(app: &App) -> bool {
-    app.help || app.prompt.is_some()
+    app.help || app.prompt.is_some() || app.popup.is_some()
 }
 
 /// Edits whatever text has the keyboard: the profile prompt, a form field or the filter.
 fn edit_input(app: &mut App, edit: impl FnOnce(&mut String)) {
-    if app.help {
+    if app.help || app.popup.is_some() {
         return;
     }
     if let Some(prompt) = &mut app.prompt {
@@ -474,6 +490,9 @@ fn on_selection(app: &mut App, effect: impl FnOnce(super::Choice) -> Effect) -> 
 }
 
 fn accept(app: &mut App) -> Option<Effect> {
+    if app.popup.take().is_some() {
+        return Some(Effect::PopupClosed);
+    }
     if app.help {
         app.help = false;
         return None;
@@ -529,6 +548,9 @@ fn accept(app: &mut App) -> Option<Effect> {
 }
 
 fn back(app: &mut App) -> Option<Effect> {
+    if app.popup.take().is_some() {
+        return Some(Effect::PopupClosed);
+    }
     if app.help {
         app.help = false;
         return None;

@@ -8,7 +8,7 @@ use crate::portal::Account;
 use crate::tui::app::{Focus, ProfilePrompt, StatusKind};
 use crate::tui::form::FirstRunForm;
 use crate::tui::rows::RecentUse;
-use crate::tui::{Choice, SessionInfo, SignIn};
+use crate::tui::{Choice, Popup, SessionInfo, SignIn};
 
 const NOW: OffsetDateTime = datetime!(2026-03-01 12:00 UTC);
 
@@ -531,6 +531,12 @@ fn quit_always_quits() {
     let mut app = list_app(1);
     update(&mut app, Action::Help);
     assert_eq!(update(&mut app, Action::Quit), Some(Effect::Quit));
+    // Ctrl-C (and a signal) is an interrupt, not a quit: the caller exits 130, not 0.
+    update(&mut app, Action::Help);
+    assert_eq!(
+        update(&mut app, Action::Interrupt),
+        Some(Effect::Interrupted)
+    );
 }
 
 #[test]
@@ -710,4 +716,45 @@ fn credentials_ready_asks_for_the_effect_again_only_on_the_list() {
         ),
         None
     );
+}
+
+fn popup() -> Popup {
+    Popup {
+        title: "The console link\u{1b}[2J".into(),
+        note: "sent the link with OSC 52; your terminal may not support it".into(),
+        text: "https://signin.example/federation?Action=login\nsecond\u{7} line".into(),
+    }
+}
+
+#[test]
+fn the_copy_popup_holds_the_keyboard_until_closed() {
+    let mut app = list_app(3);
+    type_str(&mut app, "acc");
+    assert_eq!(update(&mut app, Action::ShowPopup(popup())), None);
+    let shown = app.popup().unwrap();
+    // Cleaned for the terminal, line by line.
+    assert!(!shown.title.contains('\u{1b}'), "{shown:?}");
+    assert_eq!(shown.text.lines().count(), 2);
+    assert!(!shown.text.contains('\u{7}'));
+    // Typing, moving, actions and help do nothing under it.
+    update(&mut app, Action::Input('x'));
+    update(&mut app, Action::Down);
+    update(&mut app, Action::Help);
+    assert_eq!(update(&mut app, Action::Console), None);
+    assert_eq!(
+        (app.query(), app.selected, app.help_open()),
+        ("acc", 0, false)
+    );
+    // Esc closes it, and only it: the filter stays.
+    assert_eq!(update(&mut app, Action::Back), Some(Effect::PopupClosed));
+    assert!(app.popup().is_none());
+    assert_eq!(app.query(), "acc");
+    // Enter closes it too, without exporting.
+    update(&mut app, Action::ShowPopup(popup()));
+    assert_eq!(update(&mut app, Action::Accept), Some(Effect::PopupClosed));
+    assert!(app.popup().is_none());
+    // A background result does not close it.
+    update(&mut app, Action::ShowPopup(popup()));
+    update(&mut app, Action::Status("copied".into()));
+    assert!(app.popup().is_some());
 }

@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, Borders, Clear, Widget};
 use time::{Duration, OffsetDateTime};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
+use super::action::Popup;
 use super::app::{App, Focus, ProfilePrompt, Screen, SignIn, StatusKind};
 use super::form::{config_lines, start_url_label, Field, FirstRunForm, Step};
 use super::qr::{big_text, QR_STYLE};
@@ -129,6 +130,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     }
     if let Some(prompt) = &app.prompt {
         profile_prompt(app, prompt, area, buf);
+    }
+    if let Some(popup) = &app.popup {
+        popup_screen(popup, area, buf);
     }
     if !app.colors {
         without_colors(area, buf);
@@ -950,6 +954,72 @@ fn profile_prompt(app: &App, prompt: &ProfilePrompt, area: Rect, buf: &mut Buffe
     put_truncated(buf, x, rect.y + 5, w, &note.0, note.1);
 }
 
+/// The text to copy by hand, over the whole screen: a title, how the clipboard was tried,
+/// then the text from the first column, each line cut at the screen's width (no frame or
+/// indent that a mouse selection would pick up with it), and how to close.
+fn popup_screen(popup: &Popup, area: Rect, buf: &mut Buffer) {
+    Clear.render(area, buf);
+    let width = area.width;
+    let mut y = area.y;
+    y = wrapped(buf, area.x, y, width, &popup.title, BOLD, area.bottom());
+    y = wrapped(buf, area.x, y, width, &popup.note, DIM, area.bottom());
+    y += 1;
+    let last = area.bottom().saturating_sub(1);
+    let lines: Vec<String> = popup
+        .text
+        .lines()
+        .flat_map(|line| cut(line, usize::from(width)))
+        .collect();
+    let room = usize::from(last.saturating_sub(y));
+    let shown = if lines.len() > room {
+        room.saturating_sub(1)
+    } else {
+        lines.len()
+    };
+    for line in &lines[..shown] {
+        put(buf, area.x, y, width, line, Style::new());
+        y += 1;
+    }
+    if shown < lines.len() {
+        let more = format!(
+            "… {} more lines: make the terminal taller to see them all",
+            lines.len() - shown
+        );
+        put_truncated(buf, area.x, y, width, &more, ERROR);
+    }
+    let hints = [
+        ("Esc", "close", 0),
+        (
+            "drag",
+            "to select the text, then copy as usual in your terminal",
+            1,
+        ),
+    ];
+    footer(
+        &hints,
+        Rect {
+            y: last,
+            height: 1,
+            ..area
+        },
+        buf,
+    );
+}
+
+/// `line` in pieces of `width` columns, split anywhere (a URL or a token has no spaces).
+fn cut(line: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut pieces = vec![String::new()];
+    for c in line.chars() {
+        let last = pieces.last_mut().expect("never empty");
+        if last.width() + c.width().unwrap_or(0) > width {
+            pieces.push(String::new());
+        }
+        pieces.last_mut().expect("never empty").push(c);
+    }
+    pieces
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -967,6 +1037,8 @@ mod tests {
             wrap("ab cd https://x.example/abcdef", 8),
             ["ab cd", "https://", "x.exampl", "e/abcdef"]
         );
+        assert_eq!(cut("abcdefgh", 3), ["abc", "def", "gh"]);
+        assert_eq!(cut("", 3), [""]);
         assert_eq!(window_offset(0, 30, 10, 100), 21);
         assert_eq!(window_offset(50, 30, 10, 100), 30);
         assert_eq!(window_offset(95, 99, 10, 100), 90);

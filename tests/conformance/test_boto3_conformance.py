@@ -5,7 +5,7 @@ AWS's own. Every flow here runs through boto3's generated clients with the
 endpoints taken from AWS_ENDPOINT_URL_SSO / AWS_ENDPOINT_URL_SSO_OIDC, and every
 error case asserts that boto3 raised its own modelled exception class (which it
 only does when status, x-amzn-ErrorType and body are what the service sends).
-The facts checked come from ../../../shared/PROTOCOL.md and issue 2.
+The facts checked are those of docs/protocol.md.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def stats_delta(emu, **counts) -> None:
 
 @contextmanager
 def raises_modelled(boto, exc_cls, status: int, error: str | None = None, message: str | None = None):
-    """boto3 raised exactly its modelled exception class, from a response shaped as PROTOCOL.md says.
+    """boto3 raised exactly its modelled exception class, from a response shaped as docs/protocol.md says.
 
     Checks the HTTP status, the x-amzn-ErrorType header and the body's __type
     (both naming the exception), and for OIDC errors the body's `error` value.

@@ -17,7 +17,7 @@ from interop_harness import ACCOUNT_ID, ROLE_NAME, SESSION, format_time, parse_t
 from harness import device_token, register_for_refresh
 
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
-# botocore refreshes a token with less than this left (PROTOCOL.md section 3).
+# botocore refreshes a token with less than this left (docs/protocol.md section 3).
 REFRESH_WINDOW = 15 * 60
 LOGIN_GRANT = {"device": "CreateToken:device_code", "pkce": "CreateToken:authorization_code"}
 
@@ -38,7 +38,7 @@ def assert_keys(result: dict):
 
 
 def assert_process_json(creds: dict):
-    """The credential_process JSON of PROTOCOL.md section 4."""
+    """The credential_process JSON of docs/protocol.md section 4."""
     assert creds["Version"] == 1 and type(creds["Version"]) is int, creds
     for field in ("AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"):
         assert isinstance(creds.get(field), str) and creds[field], f"{field} missing: {creds.keys()}"

@@ -1,5 +1,5 @@
 //! What a browser sees: the device verification page, the /authorize consent page that
-//! redirects to the loopback callback, and console federation sign-in (PROTOCOL.md §5).
+//! redirects to the loopback callback, and console federation sign-in (docs/protocol.md §5).
 
 use crate::app::App;
 use crate::oidc::loopback_redirect;

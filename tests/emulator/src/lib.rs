@@ -1,4 +1,4 @@
-//! An IAM Identity Center emulator that speaks the real wire protocol (shared/PROTOCOL.md):
+//! An IAM Identity Center emulator that speaks the real wire protocol (docs/protocol.md):
 //! the SSO OIDC service, the SSO portal, the browser pages behind them and console
 //! federation, all on one loopback HTTP server, plus controls to approve sign-ins, expire
 //! or revoke tokens, inject faults and read per-operation request counts.

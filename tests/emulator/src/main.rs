@@ -12,14 +12,32 @@ use std::process::ExitCode;
 const DEFAULT_ACCOUNTS: usize = 12;
 const DEFAULT_ROLES: usize = 3;
 
+/// Control routes, for `--help` (JSON in and out; never delayed, throttled or garbled).
+const CONTROL_HELP: &str = "\
+Control routes (JSON in and out; never delayed, throttled, garbled or counted):
+  POST /_emulator/approve {\"userCode\":\"…\"}       approve a pending device code
+  POST /_emulator/deny {\"userCode\":\"…\"}          deny a pending device code
+  POST /_emulator/auto-approve {\"enabled\":true}  approve device codes and /authorize at once
+  GET  /_emulator/pending                        the pending user codes: {\"userCodes\":[…]}
+  GET  /_emulator/faults                         the fault settings
+  POST /_emulator/faults {\"latencyMs\",…}         change the faults given (\"throttleRps\",
+                                                 \"errorRate\", \"garbleBodies\"); 0/false turns one off
+  POST /_emulator/expire-pending                 pending device codes and authorizations expire
+  POST /_emulator/expire-access-tokens           every access token expires (refresh still works)
+  POST /_emulator/revoke-all                     every access and refresh token stops working
+  GET  /_emulator/stats                          request counts per operation
+  POST /_emulator/stats/reset                    zero the counts
+
+The wire protocol it speaks is described in docs/protocol.md of the portico repository.";
+
 /// An IAM Identity Center emulator (SSO OIDC + portal + console federation) on 127.0.0.1.
 ///
-/// One base URL serves as both AWS_ENDPOINT_URL_SSO and AWS_ENDPOINT_URL_SSO_OIDC. Without
+/// One base URL serves as both AWS_ENDPOINT_URL_SSO and AWS_ENDPOINT_URL_SSO_OIDC; its
+/// /federation path is the console federation endpoint (PORTICO_FEDERATION_ENDPOINT). Without
 /// --directory or --accounts the user is assigned a generated directory of 12 accounts × 3
-/// roles. Control endpoints live under /_emulator/ (approve, deny, auto-approve, faults,
-/// expire-pending, expire-access-tokens, revoke-all, stats, stats/reset).
+/// roles.
 #[derive(Debug, Parser)]
-#[command(name = "idc-emulator", version)]
+#[command(name = "idc-emulator", version, after_help = CONTROL_HELP)]
 struct Cli {
     /// Port on 127.0.0.1; 0 picks a free one.
     #[arg(long, default_value_t = 0)]

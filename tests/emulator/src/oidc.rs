@@ -1,4 +1,4 @@
-//! The SSO OIDC service (PROTOCOL.md §1): RegisterClient, StartDeviceAuthorization and
+//! The SSO OIDC service (docs/protocol.md §1): RegisterClient, StartDeviceAuthorization and
 //! CreateToken with the device-code, authorization-code (PKCE) and refresh-token grants.
 
 use crate::app::{App, Service};

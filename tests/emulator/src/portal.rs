@@ -1,4 +1,4 @@
-//! The SSO portal service (PROTOCOL.md §2): ListAccounts, ListAccountRoles,
+//! The SSO portal service (docs/protocol.md §2): ListAccounts, ListAccountRoles,
 //! GetRoleCredentials and Logout, authorised by the `x-amz-sso_bearer_token` header.
 
 use crate::app::{App, Service};
