@@ -62,6 +62,12 @@ Where ~/.aws is.
 SHELL
 Which shell code the portal prints with Enter when --format is not given (fish, pwsh, else bash/zsh), and the shell its `s` key starts.
 
+PORTICO_BROWSER
+The browser for sign-in and the console, above portico_browser in the config file and BROWSER (see portico login --help).
+
+BROWSER
+The browser command when neither --browser, PORTICO_BROWSER nor portico_browser says otherwise (its first `:`-separated entry; %s is the URL).
+
 PORTICO_FEDERATION_ENDPOINT
 The console sign-in (federation) endpoint, instead of https://REGION.signin.aws.amazon.com/federation (used to point portico at the emulator).
 ";
@@ -136,12 +142,15 @@ impl Cli {
         let cli = Cli::parse();
         let p = &cli.portal;
         if cli.command.is_some()
-            && (p.sso_session.is_some() || p.profile.is_some() || p.format.is_some())
+            && (p.sso_session.is_some()
+                || p.profile.is_some()
+                || p.format.is_some()
+                || p.browser.is_some())
         {
             Cli::command()
                 .error(
                     clap::error::ErrorKind::ArgumentConflict,
-                    "--sso-session, --profile and --format before a command are the portal's (`portico` alone); give a command's options after its name, e.g. `portico list --sso-session corp`",
+                    "--sso-session, --profile, --format and --browser before a command are the portal's (`portico` alone); give a command's options after its name, e.g. `portico list --sso-session corp`",
                 )
                 .exit();
         }
@@ -162,13 +171,16 @@ pub struct PortalArgs {
     /// The shell code Enter prints [default: from $SHELL: fish, powershell for pwsh, else env]
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<crate::output::Format>,
+    /// The browser for sign-in and the console (`o`): a preset or a command (see BROWSER in portico login --help)
+    #[arg(long, value_name = "BROWSER")]
+    pub browser: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Sign in to Identity Center (browser with PKCE; device code where no browser can open)
     #[command(
-        after_help = "Examples:\n  portico login\n  portico login --sso-session corp --device-code\n  portico login --start-url https://d-1234567890.awsapps.com/start --region eu-central-1"
+        after_help = LOGIN_HELP
     )]
     Login(LoginArgs),
     /// Sign out: revoke the token, delete it and the role credentials cached for the session
@@ -186,7 +198,7 @@ pub enum Command {
     Exec(ExecArgs),
     /// Open the AWS console signed in as the role (or print the sign-in link)
     #[command(
-        after_help = "Examples:\n  portico console --profile dev-admin\n  portico console --profile dev-admin --service s3 --print"
+        after_help = "The browser is chosen as for portico login (see portico login --help). With firefox-container,\nor {container} in a command, each role opens in its own container, named after the profile (or\nACCOUNT-ROLE), so several roles' consoles stay open side by side. Where no browser can open\n(no display), it says so: use --print.\n\nExamples:\n  portico console --profile dev-admin\n  portico console --profile dev-admin --browser firefox-container\n  portico console --profile dev-admin --service s3 --print"
     )]
     Console(ConsoleArgs),
     /// List the accounts and roles assigned to you
@@ -255,9 +267,15 @@ pub struct LoginArgs {
     /// Use the device code flow (for SSH sessions, containers, or a browser on another device)
     #[arg(long)]
     pub device_code: bool,
-    /// Do not open a browser; print the sign-in URL to open yourself
+    /// Do not open a browser; print the sign-in URL to open yourself (also where no display is)
     #[arg(long)]
     pub no_browser: bool,
+    /// The browser to sign in with: a preset or a command (see below) [env: PORTICO_BROWSER]
+    #[arg(long, value_name = "BROWSER", conflicts_with = "no_browser")]
+    pub browser: Option<String>,
+    /// Sign the session out first (Logout, token deleted), then sign in again: to switch Entra accounts
+    #[arg(long)]
+    pub force: bool,
     /// Give up waiting for the browser after this many seconds
     #[arg(long, value_name = "SECS", default_value = "600", value_parser = parse_seconds)]
     pub timeout: Duration,
@@ -271,6 +289,32 @@ pub struct LogoutArgs {
     #[arg(long, conflicts_with_all = ["profile", "sso_session", "start_url"])]
     pub all: bool,
 }
+
+const LOGIN_HELP: &str = "\
+BROWSER is chosen by --browser, then PORTICO_BROWSER, then `portico_browser = …` in the profile,
+then in its [sso-session], then $BROWSER, then the system default. Presets:
+  firefox:PROFILE            firefox -P PROFILE --new-tab URL
+  firefox-private            firefox --private-window URL
+  firefox-container[:NAME]   firefox --new-tab 'ext+container:name=NAME&url=URL' (needs the
+                             \"Open external links in a container\" add-on; without NAME the
+                             container is named after the sso-session, or for `console` the
+                             profile or ACCOUNT-ROLE)
+  chrome:PROFILE_DIR         google-chrome --profile-directory=PROFILE_DIR URL (also chromium:,
+                             edge:, brave:); chrome-incognito, chromium-incognito,
+                             edge-private (--inprivate), brave-private
+  safari                     open -a Safari URL (macOS)
+  none                       print the URL, open nothing
+Anything else is a command: its words are split as a shell splits them (quotes allowed) and it
+runs without a shell; {url} is replaced by the URL (appended when absent), {container} by the
+container name.
+
+Examples:
+  portico login
+  portico login --sso-session corp --device-code
+  portico login --browser firefox:work
+  portico login --force --browser firefox-private
+  portico login --browser 'flatpak run org.mozilla.firefox -P work {url}'
+  portico login --start-url https://d-1234567890.awsapps.com/start --region eu-central-1";
 
 const CREDENTIALS_HELP: &str = "\
 As an AWS CLI / SDK credential provider, in ~/.aws/config:
@@ -336,8 +380,11 @@ pub struct ConsoleArgs {
     #[arg(long, value_name = "SERVICE")]
     pub service: Option<String>,
     /// Print the link instead of opening a browser
-    #[arg(long)]
+    #[arg(long, conflicts_with = "browser")]
     pub print: bool,
+    /// The browser to open the console in: a preset or a command (see portico login --help) [env: PORTICO_BROWSER]
+    #[arg(long, value_name = "BROWSER")]
+    pub browser: Option<String>,
     /// Console session length in seconds (900–43200)
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u32).range(900..=43200))]
     pub duration: Option<u32>,
