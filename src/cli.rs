@@ -530,7 +530,8 @@ pub struct SyncArgs {
 const DOCTOR_HELP: &str = "\
 Each check prints ✓ (pass), ! (warning), ✗ (failure) or - (skipped, with the reason), and a
 `fix:` line saying what to do. Checks: config, sessions, profiles, credential-process,
-cache-permissions, then per sso-session token, refresh, oidc-endpoint, portal-endpoint, clock,
+cache-permissions, then per sso-session browser (the command a sign-in would run, and whether
+its program exists), token, refresh, oidc-endpoint, portal-endpoint, clock,
 start-url-region and assignments. Network checks send a GET to each endpoint, one
 RegisterClient naming the start URL, and one ListAccounts; doctor never signs in and never
 writes the config file (a token close to expiry is refreshed, as by any command).

@@ -604,3 +604,162 @@ fn no_accounts_hint_names_force_and_a_private_window() {
         "{stderr}"
     );
 }
+
+/// `doctor` shows, per session, the command a sign-in would run and whether its program
+/// exists.
+#[test]
+fn doctor_shows_the_browser_command_and_whether_it_exists() {
+    let env = TestEnv::new(Config::default());
+    let config = std::fs::read_to_string(env.config_path()).unwrap();
+    env.write_config(&config.replace(
+        "sso_registration_scopes = sso:account:access\n",
+        "sso_registration_scopes = sso:account:access\nportico_browser = firefox:work\n",
+    ));
+    let browser_finding = |path: &Path| -> serde_json::Value {
+        let log = env.home.path().join("argv.jsonl");
+        let out = with_browsers(&env, path, &log)
+            .args(["doctor", "--json"])
+            .output()
+            .unwrap();
+        let findings: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", text(&out.stdout)));
+        findings
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["check"] == "browser")
+            .cloned()
+            .unwrap_or_else(|| panic!("no browser check: {findings}"))
+    };
+    let bin = fake_bin(env.home.path(), &["firefox"]);
+    let found = browser_finding(&bin);
+    assert_eq!(found["status"], "pass", "{found}");
+    assert_eq!(found["session"], "sso-session emu");
+    let message = found["message"].as_str().unwrap();
+    let expected = format!(
+        "portico login would run {} -P work --new-tab URL (portico_browser of [sso-session emu])",
+        bin.join("firefox").display()
+    );
+    assert_eq!(message, expected);
+
+    let empty = env.home.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let missing = browser_finding(&empty);
+    assert_eq!(missing["status"], "fail", "{missing}");
+    assert!(
+        missing["message"]
+            .as_str()
+            .unwrap()
+            .contains("needs Firefox, but none of firefox was found"),
+        "{missing}"
+    );
+    assert!(missing["fix"]
+        .as_str()
+        .unwrap()
+        .contains("[sso-session emu]"));
+}
+
+/// A credential_process call that has to sign in opens the browser set for its profile.
+#[test]
+fn credentials_sign_in_with_the_profiles_browser() {
+    let env = TestEnv::new(Config::default());
+    env.emu.set_auto_approve(true);
+    let config = std::fs::read_to_string(env.config_path()).unwrap();
+    env.write_config(&config.replace(
+        "[profile dev]\n",
+        "[profile dev]\nportico_browser = firefox:everyday\n",
+    ));
+    let bin = fake_bin(env.home.path(), ALL);
+    let log = env.home.path().join("argv.jsonl");
+    let out = with_browsers(&env, &bin, &log)
+        .args(["credentials", "--profile", "dev"])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let runs = recorded(&log);
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0].0, "firefox");
+    assert_eq!(runs[0].1[..3], ["-P", "everyday", "--new-tab"]);
+}
+
+/// botocore (the AWS CLI's and boto3's config reader) passes the `portico_browser` keys by:
+/// it still resolves the SSO profile and gets credentials through the shared sign-in, with the
+/// key in the profile or in its sso-session; portico reads the same file. botocore refuses a
+/// profile whose value differs from its sso-session's (it checks every key the two share), and
+/// `doctor` says so. (The Rust SDK's aws-config is not a dependency of portico, so it is not
+/// exercised here.)
+#[test]
+fn botocore_and_portico_still_read_a_config_with_browser_keys() {
+    let env = TestEnv::new(Config::default());
+    let base = std::fs::read_to_string(env.config_path()).unwrap();
+    let in_session = |text: &str| {
+        text.replace(
+            "sso_registration_scopes = sso:account:access\n",
+            "sso_registration_scopes = sso:account:access\nportico_browser = firefox -P 'my work' --new-tab {url}\n",
+        )
+    };
+    let in_profile = |text: &str| {
+        text.replace(
+            "[profile dev]\n",
+            "[profile dev]\nportico_browser = chrome:Profile 1\n",
+        )
+    };
+    env.login();
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pyenv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run tests/python-env.sh first (it builds the virtualenv with boto3)",
+        python.display()
+    );
+    let botocore = || -> serde_json::Value {
+        let portico = env.portico();
+        let mut probe = Command::new(&python);
+        probe
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/boto_probe.py"))
+            .args(["credentials", "dev"]);
+        for (key, value) in portico.get_envs() {
+            match value {
+                Some(value) => probe.env(key, value),
+                None => probe.env_remove(key),
+            };
+        }
+        let out = probe.output().unwrap();
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {} {}", text(&out.stdout), text(&out.stderr)))
+    };
+    for config in [in_session(&base), in_profile(&base)] {
+        env.write_config(&config);
+        let result = botocore();
+        assert_eq!(result["ok"], true, "{config}\n{result}");
+        assert!(result["accessKey"].as_str().is_some_and(|k| !k.is_empty()));
+        let out = env
+            .portico()
+            .args(["credentials", "--profile", "dev", "--no-login"])
+            .output()
+            .unwrap();
+        assert_success(&out);
+    }
+
+    // Both, differing: botocore refuses the profile, and doctor says why and what to do.
+    env.write_config(&in_profile(&in_session(&base)));
+    let result = botocore();
+    assert_eq!(result["errorClass"], "InvalidConfigError", "{result}");
+    let out = env.portico().args(["doctor", "--json"]).output().unwrap();
+    let findings: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let conflict = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == "browser" && f["status"] == "fail")
+        .unwrap_or_else(|| panic!("{findings}"));
+    assert!(
+        conflict["message"].as_str().unwrap().contains(
+            "[profile dev] sets portico_browser = chrome:Profile 1 but its [sso-session emu] says"
+        ),
+        "{conflict}"
+    );
+    assert!(conflict["fix"]
+        .as_str()
+        .unwrap()
+        .contains("remove portico_browser from [profile dev]"));
+}

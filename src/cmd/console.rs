@@ -13,17 +13,7 @@ use crate::identity::{Browser, BrowserAvailability, OnMissing};
 pub fn run(args: &ConsoleArgs) -> anyhow::Result<Exit> {
     let ctx = super::context()?;
     let target = super::credentials::resolve_target(&ctx, &args.target)?;
-    // The profile that names the role (not one given only for its region beside --account).
-    let profile = match &args.target.account {
-        Some(_) => None,
-        None => Some(
-            args.target
-                .profile
-                .clone()
-                .or_else(|| ctx.env.profile_from_env().map(String::from))
-                .unwrap_or_else(|| "default".to_string()),
-        ),
-    };
+    let profile = super::credentials::target_profile(&ctx, &args.target);
     let container =
         console::container_name(profile.as_deref(), &target.account_id, &target.role_name);
     let browser = Browser::from_setting(&ctx.browser_setting(

@@ -15,6 +15,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use crate::sanitize::for_terminal;
 use crate::settings::{BrowserOrigin, BrowserSetting};
 
 /// Whether the browser flow can work on this machine.
@@ -63,30 +64,30 @@ edge[:PROFILE_DIR], edge-private, brave[:PROFILE_DIR], brave-private, safari, no
 /// Why a browser setting cannot be used. Never holds the URL.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BrowserError {
-    #[error("the browser setting {value:?} ({origin}) cannot be split into words ({why}); fix its quotes, or use a preset: {PRESETS}")]
+    #[error("the browser setting {} ({origin}) cannot be split into words ({why}); fix its quotes, or use a preset: {PRESETS}", quoted(value))]
     BadTemplate {
         value: String,
         origin: BrowserOrigin,
         why: &'static str,
     },
-    #[error("the browser preset {preset:?} ({origin}) needs {browser}, but none of {} was found{}; install it, or choose another browser with --browser or portico_browser", looked_for.join(", "), path_note())]
+    #[error("the browser preset {} ({origin}) needs {browser}, but none of {} was found{}; install it, or choose another browser with --browser or portico_browser", quoted(preset), looked_for.join(", "), path_note())]
     NotInstalled {
         preset: String,
         origin: BrowserOrigin,
         browser: &'static str,
         looked_for: Vec<String>,
     },
-    #[error("the browser preset {preset:?} ({origin}) works on macOS only; on this system choose another browser with --browser or portico_browser")]
+    #[error("the browser preset {} ({origin}) works on macOS only; on this system choose another browser with --browser or portico_browser", quoted(preset))]
     MacOnly {
         preset: String,
         origin: BrowserOrigin,
     },
-    #[error("the browser command {program:?} ({origin}) was not found{}; fix the setting (a program on PATH, or a full path) or use a preset: {PRESETS}", path_note())]
+    #[error("the browser command {} ({origin}) was not found{}; fix the setting (a program on PATH, or a full path) or use a preset: {PRESETS}", quoted(program), path_note())]
     ProgramNotFound {
         program: String,
         origin: BrowserOrigin,
     },
-    #[error("could not start {program} ({origin}): {detail}")]
+    #[error("could not start {} ({origin}): {detail}", for_terminal(program))]
     Spawn {
         program: String,
         origin: BrowserOrigin,
@@ -94,6 +95,13 @@ pub enum BrowserError {
     },
     #[error("the system's URL opener failed (it tried {}); choose a browser with --browser, PORTICO_BROWSER or portico_browser", system_openers().join(", "))]
     SystemOpener,
+    #[error("no URL opener is installed (looked for {} on PATH); install one (xdg-utils), or choose a browser with --browser, PORTICO_BROWSER or portico_browser", system_openers().join(", "))]
+    NoSystemOpener,
+}
+
+/// A value from a file or the command line, in quotes and cleaned for the terminal.
+fn quoted(value: &str) -> String {
+    format!("\"{}\"", for_terminal(value))
 }
 
 fn path_note() -> &'static str {
@@ -310,20 +318,24 @@ impl Browser {
         let what = match &self.kind {
             Kind::None => "no browser (the browser setting is none)".to_string(),
             Kind::System => return "the default browser".to_string(),
-            Kind::Env(words) => format!("$BROWSER ({})", words[0]),
-            Kind::Template(words) => words[0].clone(),
+            Kind::Env(words) => format!("$BROWSER ({})", for_terminal(&words[0])),
+            Kind::Template(words) => for_terminal(&words[0]),
             Kind::Preset(preset) => match preset {
                 Preset::Plain(f) => f.name().to_string(),
-                Preset::Profile(Family::Firefox, p) => format!("Firefox with profile {p:?}"),
-                Preset::Profile(f, p) => format!("{} with profile directory {p:?}", f.name()),
+                Preset::Profile(Family::Firefox, p) => {
+                    format!("Firefox with profile {}", quoted(p))
+                }
+                Preset::Profile(f, p) => {
+                    format!("{} with profile directory {}", f.name(), quoted(p))
+                }
                 Preset::Private(Family::Firefox) => "Firefox in a private window".to_string(),
                 Preset::Private(Family::Edge) => {
                     "Microsoft Edge in an InPrivate window".to_string()
                 }
                 Preset::Private(f) => format!("{} in an incognito window", f.name()),
                 Preset::Container(name) => format!(
-                    "Firefox in container {:?}",
-                    name.as_deref().unwrap_or(container)
+                    "Firefox in container {}",
+                    quoted(name.as_deref().unwrap_or(container))
                 ),
                 Preset::Safari => "Safari".to_string(),
             },
@@ -455,16 +467,13 @@ impl Browser {
     pub fn command_line(&self, container: &str) -> Result<String, BrowserError> {
         Ok(match self.plan("URL", container)? {
             Plan::Print => "none (the URL is printed; nothing is opened)".to_string(),
-            Plan::System => {
-                let openers = system_openers();
-                match openers.iter().find(|p| find_program(p).is_some()) {
-                    Some(found) => format!("the system's URL opener ({found} URL)"),
-                    None => format!(
-                        "the system's URL opener, but none of {} is installed",
-                        openers.join(", ")
-                    ),
-                }
+            Plan::System if cfg!(any(target_os = "macos", windows)) => {
+                format!("the system's URL opener ({} URL)", system_openers()[0])
             }
+            Plan::System => match system_openers().iter().find(|p| find_program(p).is_some()) {
+                Some(found) => format!("the system's URL opener ({found} URL)"),
+                None => return Err(BrowserError::NoSystemOpener),
+            },
             Plan::Run { program, args } => {
                 let program = program.display().to_string();
                 let words =
