@@ -72,6 +72,34 @@ PORTICO_FEDERATION_ENDPOINT
 The console sign-in (federation) endpoint, instead of https://REGION.signin.aws.amazon.com/federation (used to point portico at the emulator).
 ";
 
+/// Choosing the browser, and the usual set-ups for several Entra accounts: the man page's
+/// SEVERAL ENTRA ACCOUNTS section (same format as EXAMPLES).
+pub const BROWSERS: &str = "\
+Where the browser setting comes from
+--browser (login, console, the portal), then PORTICO_BROWSER, then `portico_browser = …` in the profile, then in its [sso-session], then BROWSER, then the system default. Entra ID signs in with whatever account the browser profile holds, so give each sso-session the browser profile of its account. botocore refuses a profile in which a key of its sso-session has another value: set portico_browser in the sso-session, or in profiles whose sso-session has none (portico doctor flags a clash).
+
+firefox:PROFILE, firefox-private, firefox-container[:NAME]
+firefox -P PROFILE --new-tab URL; firefox --private-window URL; firefox --new-tab 'ext+container:name=NAME&url=URL' (needs the \"Open external links in a container\" add-on; without NAME, sign-in uses a container named after the sso-session and the console one named after the profile or ACCOUNT-ROLE).
+
+chrome:PROFILE_DIR, chrome-incognito, chromium:…, chromium-incognito, edge:…, edge-private, brave:…, brave-private
+google-chrome (or google-chrome-stable) --profile-directory=PROFILE_DIR URL, or --incognito (Edge: microsoft-edge, --inprivate; Brave: brave-browser; Chromium: chromium or chromium-browser). A preset whose browser is not installed fails, naming the programs it looked for.
+
+safari, none
+open -a Safari URL (macOS); none prints the URL and opens nothing.
+
+Any other value
+A command: its words are split as a shell splits them (quotes allowed) and it runs without a shell; {url} is the URL as one argument (appended when absent), {container} the container name.
+
+Two browser profiles
+portico_browser = firefox:work in one sso-session and firefox:admin (or chrome:Profile 2) in the other.
+
+Firefox containers
+portico_browser = firefox-container:Corp and firefox-container:Customer, or plain firefox-container for a container per session and per role.
+
+A private window for the second account
+portico login --force --browser firefox-private: Logout, token deleted, then a sign-in in a window without cookies, where Entra asks which account to use.
+";
+
 /// Files portico reads and writes (same format as EXAMPLES).
 pub const FILES: &str = "\
 ~/.aws/config
