@@ -763,3 +763,40 @@ fn botocore_and_portico_still_read_a_config_with_browser_keys() {
         .unwrap()
         .contains("remove portico_browser from [profile dev]"));
 }
+
+/// A credential_process call whose browser cannot open here (a preset with no display, or
+/// `none`) fails at once with the command that works, instead of a device code nobody sees.
+#[test]
+fn credentials_whose_browser_cannot_open_fail_at_once() {
+    let env = TestEnv::new(Config::default());
+    let bin = fake_bin(env.home.path(), ALL);
+    let log = env.home.path().join("argv.jsonl");
+    for value in ["firefox:everyday", "none"] {
+        let config = std::fs::read_to_string(env.config_path()).unwrap();
+        let config = config
+            .lines()
+            .filter(|l| !l.starts_with("portico_browser"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        env.write_config(&config.replace(
+            "[profile dev]",
+            &format!("[profile dev]\nportico_browser = {value}"),
+        ));
+        // BROWSER alone would open here; the profile's choice is what cannot.
+        let out = with_browsers(&env, &bin, &log)
+            .env_remove("DISPLAY")
+            .env("BROWSER", bin.join("brave-browser"))
+            .args(["credentials", "--profile", "dev"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(4), "{value}: {}", text(&out.stderr));
+        assert!(out.stdout.is_empty());
+        assert!(
+            text(&out.stderr).contains("portico login --device-code"),
+            "{value}: {}",
+            text(&out.stderr)
+        );
+        assert_eq!(env.stat("StartDeviceAuthorization"), 0);
+        assert!(recorded(&log).is_empty());
+    }
+}

@@ -162,6 +162,11 @@ pub fn for_args(args: &TargetArgs, no_login: bool) -> anyhow::Result<(Target, Ro
             Ok(browser) => options.browser = browser,
             Err(e) => crate::notice!("{e}; using the default browser"),
         }
+        // That browser cannot open here (`none`, or a preset without a display): fail at once
+        // with the command that works, as where no browser can open at all.
+        if options.browser.availability() != BrowserAvailability::Yes {
+            on_missing = OnMissing::Fail;
+        }
     }
     let creds = obtain(&ctx, &target, &on_missing)?;
     Ok((target, creds))

@@ -26,13 +26,10 @@ pub enum BrowserAvailability {
     No(&'static str),
 }
 
-/// Decides from the environment: `$BROWSER`, a graphical session, or the platform.
+/// Decides from the environment alone (`PORTICO_BROWSER`, `BROWSER`, a graphical session, the
+/// platform), as [`Browser::availability`] does for the browser the environment chooses.
 pub fn browser_available() -> BrowserAvailability {
-    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
-    if set("BROWSER") || set(PORTICO_BROWSER) {
-        return BrowserAvailability::Yes;
-    }
-    display_available()
+    Browser::default().availability()
 }
 
 /// Whether a graphical browser can come up here (ignoring any browser setting).
@@ -204,8 +201,9 @@ pub struct Browser {
     value: String,
 }
 
-/// What opening a URL will run.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What opening a URL will run. Its `Debug` leaves the arguments out: they hold the URL, and a
+/// console link holds a sign-in token.
+#[derive(Clone, PartialEq, Eq)]
 pub enum Plan {
     /// The setting is `none`: show the URL to the user.
     Print,
@@ -213,6 +211,20 @@ pub enum Plan {
     System,
     /// This program with these arguments (the URL among them).
     Run { program: PathBuf, args: Vec<String> },
+}
+
+impl std::fmt::Debug for Plan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Plan::Print => f.write_str("Print"),
+            Plan::System => f.write_str("System"),
+            Plan::Run { program, args } => f
+                .debug_struct("Run")
+                .field("program", program)
+                .field("args", &format_args!("<{} arguments>", args.len()))
+                .finish(),
+        }
+    }
 }
 
 impl Default for Browser {
@@ -633,6 +645,54 @@ mod tests {
         let err = Browser::from_setting(&setting("firefox -P 'work")).unwrap_err();
         assert!(err.to_string().contains("a quote is not closed"), "{err}");
         assert!(err.to_string().contains("(--browser)"), "{err}");
+    }
+
+    #[test]
+    fn descriptions_name_the_browser_profile_and_origin() {
+        let describe = |v: &str, origin: BrowserOrigin| {
+            Browser::from_setting(&BrowserSetting {
+                value: Some(v.into()),
+                origin,
+            })
+            .unwrap()
+            .describe("corp")
+        };
+        assert_eq!(
+            describe("firefox:work", BrowserOrigin::SsoSession("corp".into())),
+            "Firefox with profile \"work\" (portico_browser of [sso-session corp])"
+        );
+        assert_eq!(
+            describe("chrome:Profile 1", BrowserOrigin::Profile("dev".into())),
+            "Google Chrome with profile directory \"Profile 1\" (portico_browser of [profile dev])"
+        );
+        assert_eq!(
+            describe("firefox-container", BrowserOrigin::Variable),
+            "Firefox in container \"corp\" (PORTICO_BROWSER)"
+        );
+        assert_eq!(
+            describe("edge-private", BrowserOrigin::Flag),
+            "Microsoft Edge in an InPrivate window (--browser)"
+        );
+        assert_eq!(
+            describe("x-www-browser %s", BrowserOrigin::BrowserVariable),
+            "$BROWSER (x-www-browser)"
+        );
+        // Control characters from the file do not reach the terminal.
+        assert!(!describe("firefox:a\u{1b}[2J", BrowserOrigin::Flag).contains('\u{1b}'));
+        assert_eq!(Browser::system().describe("corp"), "the default browser");
+    }
+
+    #[test]
+    fn plan_debug_leaves_the_url_out() {
+        let plan = Plan::Run {
+            program: PathBuf::from("/usr/bin/firefox"),
+            args: vec!["https://x/federation?SigninToken=secret".into()],
+        };
+        let text = format!("{plan:?}");
+        assert!(
+            !text.contains("secret") && text.contains("1 arguments"),
+            "{text}"
+        );
     }
 
     #[test]
