@@ -765,7 +765,7 @@ fn botocore_and_portico_still_read_a_config_with_browser_keys() {
 }
 
 /// A credential_process call whose browser cannot open here (a preset with no display, or
-/// `none`) fails at once with the command that works, instead of a device code nobody sees.
+/// `none`) fails at once naming `portico login`, instead of a device code nobody sees.
 #[test]
 fn credentials_whose_browser_cannot_open_fail_at_once() {
     let env = TestEnv::new(Config::default());
@@ -792,7 +792,7 @@ fn credentials_whose_browser_cannot_open_fail_at_once() {
         assert_eq!(out.status.code(), Some(4), "{value}: {}", text(&out.stderr));
         assert!(out.stdout.is_empty());
         assert!(
-            text(&out.stderr).contains("portico login --device-code"),
+            text(&out.stderr).contains("run `portico login"),
             "{value}: {}",
             text(&out.stderr)
         );
