@@ -353,9 +353,8 @@ impl Portal {
         self.browser_flag = args.browser.clone();
         self.profile = args.profile.clone();
         // A setting that cannot be read is a plain error before the screen is taken.
-        if let Some(flag) = &args.browser {
-            self.browser(None, None)
-                .with_context(|| format!("--browser {flag}"))?;
+        if args.browser.is_some() {
+            self.browser(None, None)?;
         }
         if args.sso_session.is_some() || args.profile.is_some() {
             let session = self.ctx.session(&Selector {

@@ -21,10 +21,7 @@ use crate::cache::token::{format_time, TokenCache, TokenFile};
 use crate::secret::Secret;
 use crate::settings::{Environment, SettingsError, SsoSession};
 
-pub use browser::{
-    browser_available, find_program, Browser, BrowserAvailability, BrowserError, Plan,
-    PORTICO_BROWSER, PRESETS,
-};
+pub use browser::{browser_available, Browser, BrowserAvailability, BrowserError, Plan};
 pub use errors::{describe_portal_error, IdentityError};
 pub use signout::{sign_out, SignedOut};
 
@@ -169,8 +166,9 @@ async fn login_locked(
         },
     };
     if !use_device && options.reporter.is_none() {
+        let asked_for_url = options.no_browser || options.browser.is_none();
         if let (true, BrowserAvailability::No(reason)) =
-            (options.no_browser, browser::display_available())
+            (asked_for_url, browser::display_available())
         {
             eprintln!(
                 "portico: {reason}: the sign-in page ends by redirecting to 127.0.0.1 on this machine, so open the URL below in a browser that can reach it (from another computer, forward the port in its redirect_uri with ssh -L), or use --device-code"
