@@ -506,11 +506,16 @@ pub enum BrowserOrigin {
 
 impl std::fmt::Display for BrowserOrigin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::sanitize::for_terminal;
         match self {
             BrowserOrigin::Flag => f.write_str("--browser"),
             BrowserOrigin::Variable => f.write_str("PORTICO_BROWSER"),
-            BrowserOrigin::Profile(p) => write!(f, "{BROWSER_KEY} of [profile {p}]"),
-            BrowserOrigin::SsoSession(s) => write!(f, "{BROWSER_KEY} of [sso-session {s}]"),
+            BrowserOrigin::Profile(p) => {
+                write!(f, "{BROWSER_KEY} of [profile {}]", for_terminal(p))
+            }
+            BrowserOrigin::SsoSession(s) => {
+                write!(f, "{BROWSER_KEY} of [sso-session {}]", for_terminal(s))
+            }
             BrowserOrigin::BrowserVariable => f.write_str("BROWSER"),
             BrowserOrigin::SystemDefault => f.write_str("the system default"),
         }

@@ -508,15 +508,18 @@ fn console_without_a_browser_says_so_and_never_shows_the_token() {
         "{stderr}"
     );
 
-    // --print still gives the link, on stdout.
-    let out = env
-        .portico()
-        .args(["console", "--profile", "dev", "--print"])
-        .env("PORTICO_FEDERATION_ENDPOINT", &federation)
-        .output()
-        .unwrap();
-    assert_success(&out);
-    assert!(text(&out.stdout).contains("SigninToken="));
+    // --print, and the browser `none`, give the link on stdout.
+    for how in [["--print"], ["--browser=none"]] {
+        let out = env
+            .portico()
+            .args(["console", "--profile", "dev"])
+            .args(how)
+            .env("PORTICO_FEDERATION_ENDPOINT", &federation)
+            .output()
+            .unwrap();
+        assert_success(&out);
+        assert!(text(&out.stdout).contains("SigninToken="), "{how:?}");
+    }
 }
 
 /// `login --force`: one Logout with the old token, one new token, and the old access token is
