@@ -62,6 +62,12 @@ Where ~/.aws is.
 SHELL
 Which shell code the portal prints with Enter when --format is not given (fish, pwsh, else bash/zsh), and the shell its `s` key starts.
 
+PORTICO_BROWSER
+The browser for sign-in and the console, above portico_browser in the config file and BROWSER (see portico login --help).
+
+BROWSER
+The browser command when neither --browser, PORTICO_BROWSER nor portico_browser says otherwise (its first `:`-separated entry; %s is the URL).
+
 PORTICO_FEDERATION_ENDPOINT
 The console sign-in (federation) endpoint, instead of https://REGION.signin.aws.amazon.com/federation (used to point portico at the emulator).
 
@@ -70,6 +76,34 @@ Seconds one HTTP attempt to AWS may take before it is abandoned (fractions allow
 
 XDG_CACHE_HOME
 Where portico's own cache is (default ~/.cache): $XDG_CACHE_HOME/portico.
+";
+
+/// Choosing the browser, and the usual set-ups for several Entra accounts: the man page's
+/// SEVERAL ENTRA ACCOUNTS section (same format as EXAMPLES).
+pub const BROWSERS: &str = "\
+Where the browser setting comes from
+--browser (login, console, the portal), then PORTICO_BROWSER, then `portico_browser = …` in the profile, then in its [sso-session], then BROWSER, then the system default. Entra ID signs in with whatever account the browser profile holds, so give each sso-session the browser profile of its account. botocore refuses a profile in which a key of its sso-session has another value: set portico_browser in the sso-session, or in profiles whose sso-session has none (portico doctor flags a clash).
+
+firefox:PROFILE, firefox-private, firefox-container[:NAME]
+firefox -P PROFILE --new-tab URL; firefox --private-window URL; firefox --new-tab 'ext+container:name=NAME&url=URL' (needs the \"Open external links in a container\" add-on; without NAME, sign-in uses a container named after the sso-session and the console one named after the profile or ACCOUNT-ROLE).
+
+chrome:PROFILE_DIR, chrome-incognito, chromium:…, chromium-incognito, edge:…, edge-private, brave:…, brave-private
+google-chrome (or google-chrome-stable) --profile-directory=PROFILE_DIR URL, or --incognito (Edge: microsoft-edge, --inprivate; Brave: brave-browser; Chromium: chromium or chromium-browser). A preset whose browser is not installed fails, naming the programs it looked for.
+
+safari, none
+open -a Safari URL (macOS); none prints the URL and opens nothing.
+
+Any other value
+A command: its words are split as a shell splits them (quotes allowed) and it runs without a shell; {url} is the URL as one argument (appended when absent), {container} the container name.
+
+Two browser profiles
+portico_browser = firefox:work in one sso-session and firefox:admin (or chrome:Profile 2) in the other.
+
+Firefox containers
+portico_browser = firefox-container:Corp and firefox-container:Customer, or plain firefox-container for a container per session and per role.
+
+A private window for the second account
+portico login --force --browser firefox-private: Logout, token deleted, then a sign-in in a window without cookies, where Entra asks which account to use.
 ";
 
 /// Files portico reads and writes (same format as EXAMPLES).
@@ -157,12 +191,15 @@ impl Cli {
         let cli = Cli::parse();
         let p = &cli.portal;
         if cli.command.is_some()
-            && (p.sso_session.is_some() || p.profile.is_some() || p.format.is_some())
+            && (p.sso_session.is_some()
+                || p.profile.is_some()
+                || p.format.is_some()
+                || p.browser.is_some())
         {
             Cli::command()
                 .error(
                     clap::error::ErrorKind::ArgumentConflict,
-                    "--sso-session, --profile and --format before a command are the portal's (`portico` alone); give a command's options after its name, e.g. `portico list --sso-session corp`",
+                    "--sso-session, --profile, --format and --browser before a command are the portal's (`portico` alone); give a command's options after its name, e.g. `portico list --sso-session corp`",
                 )
                 .exit();
         }
@@ -183,13 +220,16 @@ pub struct PortalArgs {
     /// The shell code Enter prints [default: from $SHELL: fish, powershell for pwsh, else env]
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<crate::output::Format>,
+    /// The browser for sign-in and the console (`o`): a preset or a command (see BROWSER in portico login --help)
+    #[arg(long, value_name = "BROWSER")]
+    pub browser: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Sign in to Identity Center (browser with PKCE; device code where no browser can open)
     #[command(
-        after_help = "Examples:\n  portico login\n  portico login --sso-session corp --device-code\n  portico login --start-url https://d-1234567890.awsapps.com/start --region eu-central-1"
+        after_help = LOGIN_HELP
     )]
     Login(LoginArgs),
     /// Sign out: revoke the token, delete it and the role credentials cached for the session
@@ -213,7 +253,7 @@ pub enum Command {
     Exec(ExecArgs),
     /// Open the AWS console signed in as the role (or print the sign-in link)
     #[command(
-        after_help = "Examples:\n  portico console --profile dev-admin\n  portico console --profile dev-admin --service s3 --print"
+        after_help = "The browser is chosen as for portico login (see portico login --help). With firefox-container,\nor {container} in a command, each role opens in its own container, named after the profile (or\nACCOUNT-ROLE), so several roles' consoles stay open side by side. Where no browser can open\n(no display), it says so: use --print.\n\nExamples:\n  portico console --profile dev-admin\n  portico console --profile dev-admin --browser firefox-container\n  portico console --profile dev-admin --service s3 --print"
     )]
     Console(ConsoleArgs),
     /// List the accounts and roles assigned to you
@@ -282,9 +322,15 @@ pub struct LoginArgs {
     /// Use the device code flow (for SSH sessions, containers, or a browser on another device)
     #[arg(long)]
     pub device_code: bool,
-    /// Do not open a browser; print the sign-in URL to open yourself
+    /// Do not open a browser; print the sign-in URL to open yourself (also where no display is)
     #[arg(long)]
     pub no_browser: bool,
+    /// The browser to sign in with: a preset or a command (see below) [env: PORTICO_BROWSER]
+    #[arg(long, value_name = "BROWSER", conflicts_with = "no_browser")]
+    pub browser: Option<String>,
+    /// Sign the session out first (Logout, token deleted), then sign in again: to switch Entra accounts
+    #[arg(long)]
+    pub force: bool,
     /// Give up waiting for the browser after this many seconds
     #[arg(long, value_name = "SECS", default_value = "600", value_parser = parse_seconds)]
     pub timeout: Duration,
@@ -298,6 +344,32 @@ pub struct LogoutArgs {
     #[arg(long, conflicts_with_all = ["profile", "sso_session", "start_url"])]
     pub all: bool,
 }
+
+const LOGIN_HELP: &str = "\
+BROWSER is chosen by --browser, then PORTICO_BROWSER, then `portico_browser = …` in the profile,
+then in its [sso-session], then $BROWSER, then the system default. Presets:
+  firefox:PROFILE            firefox -P PROFILE --new-tab URL
+  firefox-private            firefox --private-window URL
+  firefox-container[:NAME]   firefox --new-tab 'ext+container:name=NAME&url=URL' (needs the
+                             \"Open external links in a container\" add-on; without NAME the
+                             container is named after the sso-session, or for `console` the
+                             profile or ACCOUNT-ROLE)
+  chrome:PROFILE_DIR         google-chrome --profile-directory=PROFILE_DIR URL (also chromium:,
+                             edge:, brave:); chrome-incognito, chromium-incognito,
+                             edge-private (--inprivate), brave-private
+  safari                     open -a Safari URL (macOS)
+  none                       print the URL, open nothing
+Anything else is a command: its words are split as a shell splits them (quotes allowed) and it
+runs without a shell; {url} is replaced by the URL (appended when absent), {container} by the
+container name.
+
+Examples:
+  portico login
+  portico login --sso-session corp --device-code
+  portico login --browser firefox:work
+  portico login --force --browser firefox-private
+  portico login --browser 'flatpak run org.mozilla.firefox -P work {url}'
+  portico login --start-url https://d-1234567890.awsapps.com/start --region eu-central-1";
 
 const CREDENTIALS_HELP: &str = "\
 As an AWS CLI / SDK credential provider, in ~/.aws/config:
@@ -363,8 +435,11 @@ pub struct ConsoleArgs {
     #[arg(long, value_name = "SERVICE")]
     pub service: Option<String>,
     /// Print the link instead of opening a browser
-    #[arg(long)]
+    #[arg(long, conflicts_with = "browser")]
     pub print: bool,
+    /// The browser to open the console in: a preset or a command (see portico login --help) [env: PORTICO_BROWSER]
+    #[arg(long, value_name = "BROWSER")]
+    pub browser: Option<String>,
     /// Console session length in seconds (900–43200)
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u32).range(900..=43200))]
     pub duration: Option<u32>,
@@ -510,7 +585,8 @@ pub struct SyncArgs {
 const DOCTOR_HELP: &str = "\
 Each check prints ✓ (pass), ! (warning), ✗ (failure) or - (skipped, with the reason), and a
 `fix:` line saying what to do. Checks: config, sessions, profiles, credential-process,
-cache-permissions, then per sso-session token, refresh, oidc-endpoint, portal-endpoint, clock,
+cache-permissions, then per sso-session browser (the command a sign-in would run, and whether
+its program exists), token, refresh, oidc-endpoint, portal-endpoint, clock,
 start-url-region and assignments. Network checks send a GET to each endpoint, one
 RegisterClient naming the start URL, and one ListAccounts; doctor never signs in and never
 writes the config file (a token close to expiry is refreshed, as by any command). Each network

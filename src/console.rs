@@ -88,6 +88,16 @@ pub fn console_destination(service: Option<&str>, region: Option<&str>) -> Strin
     url.to_string()
 }
 
+/// The Firefox container (`firefox-container` without a name, `{container}` in a command) a
+/// role's console opens in: the profile's name, else `ACCOUNT-ROLE`, so that consoles of several
+/// roles stay signed in side by side.
+pub fn container_name(profile: Option<&str>, account_id: &str, role_name: &str) -> String {
+    match profile.filter(|p| !p.is_empty()) {
+        Some(profile) => profile.to_string(),
+        None => format!("{account_id}-{role_name}"),
+    }
+}
+
 /// Exchanges `creds` for a sign-in token at `endpoint` and returns the login link for
 /// `destination`. `session_duration` (900–43200 s) sets how long the console session lasts.
 /// The link signs in whoever opens it: show it only to the user.

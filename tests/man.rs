@@ -2,7 +2,7 @@
 //! it is stale. Regenerate with `PORTICO_UPDATE_MAN=1 cargo test --test man`.
 
 use clap::CommandFactory;
-use portico::cli::{Cli, ENVIRONMENT, EXAMPLES, FILES};
+use portico::cli::{Cli, BROWSERS, ENVIRONMENT, EXAMPLES, FILES};
 use portico::exit::Exit;
 use roff::{bold, roman, Roff};
 
@@ -71,6 +71,7 @@ fn render() -> String {
     }
     for (title, body) in [
         ("ENVIRONMENT", ENVIRONMENT),
+        ("SEVERAL ENTRA ACCOUNTS", BROWSERS),
         ("FILES", FILES),
         ("EXAMPLES", EXAMPLES),
     ] {

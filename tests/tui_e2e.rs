@@ -679,3 +679,78 @@ fn doctor_passes_after_login_credentials_list_and_the_portal_under_umask_022() {
     });
     assert!(screen.contains("DOCTOR=0"), "{screen}");
 }
+
+/// `--browser` in the portal: the sign-in screen names the browser it asked, and `o` opens the
+/// role's console in a Firefox container named after the role (issue 12).
+#[test]
+fn the_portal_names_the_chosen_browser_and_opens_each_console_in_its_own_container() {
+    let env = test_env();
+    env.emu.set_auto_approve(true);
+    let bin = env.home.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let python = Command::new("python3")
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .unwrap();
+    let firefox = bin.join("firefox");
+    std::fs::write(
+        &firefox,
+        format!(
+            "#!/bin/sh\nFAKE_BROWSER_NAME=firefox exec '{}' '{}' \"$@\"\n",
+            text(&python.stdout).trim(),
+            common::support("fake-named-browser.py").display()
+        ),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&firefox, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let log = env.home.path().join("argv.jsonl");
+    let tmux = bash_pane(&env);
+    tmux.run(&format!(
+        "export DISPLAY=:0 PATH='{}':\"$PATH\" FAKE_BROWSER_ARGV='{}'",
+        bin.display(),
+        log.display()
+    ));
+    // The person does not sign in yet: the screen says which browser was asked.
+    tmux.run(r#"FAKE_BROWSER_MODE=ignore portico --browser firefox:work; echo "EXIT=$?""#);
+    tmux.wait_for_text("Asked Firefox with profile \"work\" (--browser) to open:");
+    tmux.keys(&["Escape"]);
+    tmux.wait_for_text("Sign-in cancelled");
+    tmux.keys(&["q"]);
+    tmux.wait_for_text("EXIT=");
+
+    tmux.run(r#"portico --browser firefox-container; echo "EXIT=$?""#);
+    tmux.wait_for_text(ROLES);
+    tmux.type_text("platform");
+    tmux.wait_for("platform-dev selected", |s| {
+        selected_line(s).is_some_and(|l| l.contains("platform-dev"))
+    });
+    tmux.keys(&["Tab", "o"]);
+    tmux.wait_for_text("to open the console");
+    // The browser is started, not waited for: its line may come a moment later.
+    let runs: Vec<serde_json::Value> = common::wait_until(LIMIT, || {
+        let body = std::fs::read_to_string(&log).ok()?;
+        (body.lines().count() >= 3).then(|| {
+            body.lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect()
+        })
+    })
+    .expect("three browser runs: two sign-ins and the console");
+    let last_arg = |run: &serde_json::Value| run["args"][1].as_str().unwrap().to_string();
+    // The sign-in went to a container named after the session, the console to the role's.
+    assert!(
+        last_arg(&runs[runs.len() - 2]).starts_with("ext+container:name=emu&url=http"),
+        "{runs:?}"
+    );
+    let console = last_arg(&runs[runs.len() - 1]);
+    assert!(
+        console.starts_with("ext+container:name=222233334444-PowerUserAccess&url=http"),
+        "{console}"
+    );
+    tmux.keys(&["q"]);
+    tmux.wait_for_text("EXIT=130");
+}

@@ -1,12 +1,42 @@
 //! `portico console`: a console sign-in link for the role (docs/protocol.md §5), opened in the
-//! browser or printed.
+//! browser or printed. Whether a browser can open is decided before anything is fetched; the
+//! link holds a sign-in token, so it goes to stdout only when asked for (`--print`, browser
+//! `none`) and never into an error.
+
+use anyhow::bail;
 
 use crate::cli::ConsoleArgs;
 use crate::console;
 use crate::exit::Exit;
+use crate::identity::{Browser, BrowserAvailability, OnMissing};
 
 pub fn run(args: &ConsoleArgs) -> anyhow::Result<Exit> {
-    let (target, creds) = super::credentials::for_args(&args.target, args.no_login)?;
+    let ctx = super::context()?;
+    let target = super::credentials::resolve_target(&ctx, &args.target)?;
+    let profile = super::credentials::target_profile(&ctx, &args.target);
+    let container =
+        console::container_name(profile.as_deref(), &target.account_id, &target.role_name);
+    let browser = Browser::from_setting(&ctx.browser_setting(
+        args.browser.as_deref(),
+        profile.as_deref(),
+        target.session.name.as_deref(),
+    ))?;
+    let print = args.print || browser.is_none();
+    if !print {
+        if let BrowserAvailability::No(reason) = browser.availability() {
+            bail!(
+                "cannot open the console in a browser: {reason}; run the same command with --print to get the sign-in link (valid 15 minutes) and open it where a browser is"
+            );
+        }
+        // A preset's browser must be installed, a command's program must exist.
+        browser.plan("", &container)?;
+    }
+    let mut on_missing = super::credentials::on_missing(args.no_login);
+    if let OnMissing::Login(options) = &mut on_missing {
+        // A sign-in on the way uses the same browser.
+        options.browser = browser.clone();
+    }
+    let creds = super::credentials::obtain(&ctx, &target, &on_missing)?;
     let override_url = std::env::var(console::FEDERATION_ENDPOINT_ENV)
         .ok()
         .filter(|v| !v.is_empty());
@@ -20,19 +50,19 @@ pub fn run(args: &ConsoleArgs) -> anyhow::Result<Exit> {
         console::DEFAULT_ISSUER,
         args.duration,
     ))?;
-    if args.print {
+    if print {
         println!("{url}");
         return Ok(Exit::Ok);
     }
-    match crate::identity::open_browser(&url) {
-        Ok(opener) => eprintln!(
+    match browser.open(&url, &container) {
+        Ok(Some(opener)) => eprintln!(
             "portico: asked {opener} to open the console as {} in {} (the link is valid for 15 minutes)",
             target.role_name, target.account_id
         ),
-        Err(e) => {
-            eprintln!("portico: could not open a browser ({e}); here is the link (valid for 15 minutes):");
-            println!("{url}");
-        }
+        Ok(None) => println!("{url}"),
+        Err(e) => bail!(
+            "{e}; run the same command with --print to get the sign-in link (valid 15 minutes)"
+        ),
     }
     Ok(Exit::Ok)
 }

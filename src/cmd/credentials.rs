@@ -62,6 +62,21 @@ pub fn resolve_target(ctx: &Context, args: &TargetArgs) -> Result<Target, Settin
     })
 }
 
+/// The profile that names the target's role, for its `portico_browser` and console container:
+/// `--profile`, `AWS_PROFILE` or `default`; none with `--account`/`--role` (a `--profile` beside
+/// them only lends its region).
+pub fn target_profile(ctx: &Context, args: &TargetArgs) -> Option<String> {
+    if args.account.is_some() {
+        return None;
+    }
+    Some(
+        args.profile
+            .clone()
+            .or_else(|| ctx.env.profile_from_env().map(String::from))
+            .unwrap_or_else(|| "default".to_string()),
+    )
+}
+
 /// What to do when no usable token is found.
 pub fn on_missing(no_login: bool) -> OnMissing {
     if no_login {
@@ -163,7 +178,22 @@ async fn fetch(
 pub fn for_args(args: &TargetArgs, no_login: bool) -> anyhow::Result<(Target, RoleCredentials)> {
     let ctx = super::context()?;
     let target = resolve_target(&ctx, args)?;
-    let creds = obtain(&ctx, &target, &on_missing(no_login))?;
+    let mut on_missing = on_missing(no_login);
+    if let OnMissing::Login(options) = &mut on_missing {
+        // A sign-in on the way opens the browser set for this profile or its session.
+        let profile = target_profile(&ctx, args);
+        let setting = ctx.browser_setting(None, profile.as_deref(), target.session.name.as_deref());
+        match identity::Browser::from_setting(&setting) {
+            Ok(browser) => options.browser = browser,
+            Err(e) => crate::notice!("{e}; using the default browser"),
+        }
+        // That browser cannot open here (`none`, or a preset without a display): fail at once
+        // with the command that works, as where no browser can open at all.
+        if options.browser.availability() != BrowserAvailability::Yes {
+            on_missing = OnMissing::Fail;
+        }
+    }
+    let creds = obtain(&ctx, &target, &on_missing)?;
     Ok((target, creds))
 }
 

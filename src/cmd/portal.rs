@@ -39,7 +39,7 @@ use crate::cli::PortalArgs;
 use crate::console;
 use crate::exit::Exit;
 use crate::identity::{
-    self, BrowserAvailability, IdentityError, LoginOptions, Method, OnMissing, Store,
+    self, Browser, BrowserAvailability, IdentityError, LoginOptions, Method, OnMissing, Store,
 };
 use crate::output::{self, Format, RoleCredentials};
 use crate::settings::{Context, Environment, Selector, SsoSession};
@@ -330,6 +330,9 @@ struct Portal {
     fetched: Arc<Mutex<Option<Fetched>>>,
     /// Set while credentials are being fetched: one fetch at a time.
     fetching: Arc<AtomicBool>,
+    /// `--browser` and `--profile`, for the browser that signs in and opens the console.
+    browser_flag: Option<String>,
+    profile: Option<String>,
 }
 
 /// Role credentials a background fetch left for the runner, and whose they are.
@@ -357,7 +360,17 @@ impl Portal {
             refresh: None,
             fetched: Arc::default(),
             fetching: Arc::default(),
+            browser_flag: None,
+            profile: None,
         })
+    }
+
+    /// The browser for `profile` (or, without one, the session's setting and those above it).
+    fn browser(&self, profile: Option<&str>, session: Option<&str>) -> anyhow::Result<Browser> {
+        let setting = self
+            .ctx
+            .browser_setting(self.browser_flag.as_deref(), profile, session);
+        Ok(Browser::from_setting(&setting)?)
     }
 
     fn courier(&self) -> Courier {
@@ -367,6 +380,12 @@ impl Portal {
     /// The session the flags name (resolved before the terminal is taken, so a typo is a
     /// plain error), or the configured sessions to choose from.
     fn start(&mut self, args: &PortalArgs) -> anyhow::Result<Start> {
+        self.browser_flag = args.browser.clone();
+        self.profile = args.profile.clone();
+        // A setting that cannot be read is a plain error before the screen is taken.
+        if args.browser.is_some() {
+            self.browser(None, None)?;
+        }
         if args.sso_session.is_some() || args.profile.is_some() {
             let session = self.ctx.session(&Selector {
                 profile: args.profile.clone(),
@@ -496,6 +515,13 @@ impl Portal {
         self.sign_in = None;
         let store = self.store.clone();
         let accounts = AccountsCache::under(&self.cache_root);
+        let browser = match self.browser(self.profile.as_deref(), session.name.as_deref()) {
+            Ok(browser) => browser,
+            Err(e) => {
+                let _ = self.tx.send(Action::Error(describe(&e)));
+                Browser::system()
+            }
+        };
         self.sign_in = Some(spawn(self.courier(), move |courier| async move {
             let options = |device: bool| LoginOptions {
                 method: if device {
@@ -504,6 +530,7 @@ impl Portal {
                     Method::Auto
                 },
                 reporter: Some(courier.login_reporter()),
+                browser: browser.clone(),
                 ..LoginOptions::default()
             };
             let token = match device_code {
@@ -853,12 +880,22 @@ impl Portal {
             let what = format!("the console link for {who} (valid 15 min)");
             Ok(format!("{why}: {}", share(guard, app, &what, url.clone())))
         };
-        match identity::browser_available() {
-            BrowserAvailability::Yes => match identity::open_browser(&url) {
-                Ok(opener) => Ok(format!("asked {opener} to open the console as {who}")),
+        // The role's own profile (if the config has one) chooses the browser and names the
+        // container; else ACCOUNT-ROLE.
+        let session = self.current.as_ref().and_then(|s| s.name.clone());
+        let profile =
+            self.ctx
+                .profile_for_role(session.as_deref(), &choice.account_id, &choice.role);
+        let container =
+            console::container_name(profile.as_deref(), &choice.account_id, &choice.role);
+        let browser = self.browser(profile.as_deref(), session.as_deref())?;
+        match browser.availability() {
+            BrowserAvailability::Yes => match browser.open(&url, &container) {
+                Ok(Some(opener)) => Ok(format!("asked {opener} to open the console as {who}")),
+                Ok(None) => copy(guard, "the browser setting is none".to_string()),
                 Err(e) => copy(guard, format!("could not open a browser ({e})")),
             },
-            BrowserAvailability::No(_) => copy(guard, "no browser here".to_string()),
+            BrowserAvailability::No(why) => copy(guard, why.to_string()),
         }
     }
 }

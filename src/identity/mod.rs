@@ -9,6 +9,7 @@ mod errors;
 mod pkce;
 mod refusal;
 mod register;
+mod signout;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -21,8 +22,9 @@ use crate::cache::token::{format_time, CacheError, TokenCache, TokenFile};
 use crate::secret::Secret;
 use crate::settings::{Environment, SettingsError, SsoSession};
 
-pub use browser::{browser_available, open as open_browser, BrowserAvailability};
+pub use browser::{browser_available, Browser, BrowserAvailability, BrowserError, Plan};
 pub use errors::{describe_portal_error, IdentityError};
+pub use signout::{sign_out, SignedOut};
 
 pub const GRANT_DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
 pub const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
@@ -71,6 +73,8 @@ pub struct LoginOptions {
     /// Who shows the URL or the device code. `None`: the login writes them to stderr. The TUI
     /// sets one, because nothing may write over its screen.
     pub reporter: Option<LoginReporter>,
+    /// Which browser opens the sign-in page (`none`: print the URL, as `no_browser`).
+    pub browser: Browser,
 }
 
 impl Default for LoginOptions {
@@ -80,6 +84,7 @@ impl Default for LoginOptions {
             no_browser: false,
             timeout: DEFAULT_LOGIN_TIMEOUT,
             reporter: None,
+            browser: Browser::default(),
         }
     }
 }
@@ -183,7 +188,9 @@ async fn login_locked(
     let client = crate::aws::oidc_client(session);
     let use_device = match options.method {
         Method::DeviceCode => true,
-        Method::Auto => match browser_available() {
+        // The user asked for the URL (`--no-browser`, browser `none`): give it, display or not.
+        Method::Auto if options.no_browser || options.browser.is_none() => false,
+        Method::Auto => match options.browser.availability() {
             BrowserAvailability::Yes => false,
             BrowserAvailability::No(reason) => {
                 if options.reporter.is_none() {
@@ -195,6 +202,16 @@ async fn login_locked(
             }
         },
     };
+    if !use_device && options.reporter.is_none() {
+        let asked_for_url = options.no_browser || options.browser.is_none();
+        if let (true, BrowserAvailability::No(reason)) =
+            (asked_for_url, browser::display_available())
+        {
+            eprintln!(
+                "portico: {reason}: the sign-in page ends by redirecting to 127.0.0.1 on this machine, so open the URL below in a browser that can reach it (from another computer, forward the port in its redirect_uri with ssh -L), or use --device-code"
+            );
+        }
+    }
     let (token, registration) = if use_device {
         device::run(&client, store, session, options.reporter.as_ref()).await?
     } else {

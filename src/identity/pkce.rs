@@ -16,9 +16,7 @@ use tokio::task::JoinSet;
 
 use super::errors::from_sdk;
 use super::register::{self, Flow};
-use super::{
-    browser, IdentityError, LoginEvent, LoginOptions, NewToken, Store, GRANT_AUTHORIZATION_CODE,
-};
+use super::{IdentityError, LoginEvent, LoginOptions, NewToken, Store, GRANT_AUTHORIZATION_CODE};
 use crate::cache::token::Registration;
 use crate::settings::SsoSession;
 
@@ -69,28 +67,32 @@ pub(super) async fn run(
         .add_extra_param("scopes", scopes)
         .url();
 
+    // `firefox-container` without a name opens the sign-in in a container named for the session.
+    let container = session.name.as_deref().unwrap_or("portico");
     if let Some(reporter) = &options.reporter {
         let opener = if options.no_browser {
             None
         } else {
-            browser::open(url.as_str()).ok()
+            options.browser.open(url.as_str(), container).ok().flatten()
         };
         reporter.report(LoginEvent::Browser {
             url: url.to_string(),
             opener,
         });
-    } else if options.no_browser {
+    } else if options.no_browser || options.browser.is_none() {
         eprintln!(
             "portico: to sign in to {}, open this URL in a browser on this machine:\n\n  {url}\n",
             session.label()
         );
     } else {
-        match browser::open(url.as_str()) {
-            Ok(opener) => eprintln!(
+        match options.browser.open(url.as_str(), container) {
+            Ok(Some(opener)) => eprintln!(
                 "portico: asked {opener} to open the sign-in page for {}.\n\
                  If no page opened, open this URL yourself:\n\n  {url}\n",
                 session.label()
             ),
+            // `none` was handled above.
+            Ok(None) => {}
             Err(e) => eprintln!(
                 "portico: could not open a browser ({e}); open this URL in a browser on this machine:\n\n  {url}\n"
             ),

@@ -74,7 +74,7 @@ pub enum PortalError {
         role_name: String,
     },
     /// ListAccounts returned no accounts at all.
-    #[error("no AWS accounts are assigned to you in {session}: an administrator may not have assigned you a permission set yet, or SCIM may not have provisioned your user from Entra ID yet; ask your AWS administrator, then run `portico list --refresh`")]
+    #[error("no AWS accounts are assigned to you in {session}: an administrator may not have assigned you a permission set yet, or SCIM may not have provisioned your user from Entra ID yet; ask your AWS administrator, then run `portico list --refresh`. If the browser signed you in with another Entra account than the one you meant, run `portico login --force` with a private window or another browser profile (e.g. --browser firefox-private)")]
     NoAssignments { session: String },
     /// 429 TooManyRequestsException beyond the bound: no call got through for a long time.
     #[error("Identity Center kept refusing {operation} with 429 Too Many Requests: {detail} ({throttled} calls throttled); wait a few minutes and try again")]

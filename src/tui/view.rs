@@ -741,7 +741,8 @@ fn signing_in(app: &App, sign_in: &SignIn, body: Rect, buf: &mut Buffer) {
             y += 2;
             let asked = match browser {
                 Some(b) => format!("Asked {b} to open:"),
-                None => "Asked your default browser to open:".to_string(),
+                // No browser was asked (`--browser none`) or none could start.
+                None => "Open this URL in a browser:".to_string(),
             };
             y = wrapped(buf, x, y, w, &asked, Style::new(), bottom);
             y = wrapped(buf, x + 2, y, w.saturating_sub(2), url, NOTE, bottom) + 1;
