@@ -1200,18 +1200,42 @@ async fn check_assignments(
             return;
         }
     };
+    // Throttling is retried for as long as the check's limit allows, as the commands do.
     let client = crate::aws::portal_client(
         session,
-        aws_sdk_sso::config::retry::RetryConfig::standard().with_max_attempts(3),
+        aws_sdk_sso::config::retry::RetryConfig::standard().with_max_attempts(8),
     );
-    let result = tokio::time::timeout_at(
-        until,
-        client
-            .list_accounts()
-            .access_token(token.expose())
-            .max_results(100)
-            .send(),
-    )
+    let list = |token: crate::secret::Secret| {
+        let client = client.clone();
+        async move {
+            client
+                .list_accounts()
+                .access_token(token.expose())
+                .max_results(100)
+                .send()
+                .await
+        }
+    };
+    let result = tokio::time::timeout_at(until, async {
+        let first = list(token).await;
+        let refused = first
+            .as_ref()
+            .err()
+            .and_then(|e| e.as_service_error())
+            .is_some_and(|e| e.is_unauthorized_exception());
+        if !refused {
+            return first;
+        }
+        // The service ended the token early: refresh it once and ask again, as every command
+        // does, so that doctor reports what a command would meet.
+        if identity::forget_access_token(store, session).is_err() {
+            return first;
+        }
+        match identity::access_token(store, session, &OnMissing::Fail).await {
+            Ok(token) => list(token).await,
+            Err(_) => first,
+        }
+    })
     .await;
     let Ok(result) = result else {
         no_answer(report, "ListAccounts", &session.portal_endpoint);
