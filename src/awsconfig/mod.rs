@@ -10,14 +10,22 @@
 //! by hand because what we need is botocore's exact reading rules plus line numbers for error
 //! messages, which no INI crate offers together.
 
+//!
+//! Loading checks every line (a file botocore refuses is refused here too) and notes where each
+//! section starts, in one pass that allocates nothing per line; a section's settings are read
+//! the first time something asks for that section. So `portico credentials`, which needs one
+//! profile and its sso-session, costs one scan of the file and the reading of two sections,
+//! however many profiles a `profiles sync` wrote. Every other use is linear in the file too.
+
 pub mod edit;
 
-use std::collections::BTreeMap;
-use std::fmt;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// What kind of section a `[...]` header names.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SectionKind {
     /// `[default]` or `[profile default]`.
     Profile,
@@ -55,13 +63,31 @@ impl Section {
     }
 }
 
-/// A parsed config file.
+/// A parsed config file (see the module doc for what is read when).
 #[derive(Debug, Clone, Default)]
 pub struct ConfigFile {
     pub path: PathBuf,
-    pub sections: Vec<Section>,
-    /// Things botocore would refuse or silently drop, worded for the user.
-    pub warnings: Vec<String>,
+    /// The text without a leading BOM.
+    text: String,
+    spans: Vec<Span>,
+    /// The last section of each kind and name; built when every name is listed (`status`,
+    /// `doctor`) or after a few lookups, after which each lookup is one hash.
+    index: OnceLock<HashMap<(SectionKind, String), usize>>,
+    /// Lookups made without the index.
+    scans: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// Where one section is in the text, and its settings once read.
+#[derive(Debug, Clone)]
+struct Span {
+    kind: SectionKind,
+    /// The name as a byte range of the text.
+    name: (usize, usize),
+    /// 1-based line of the header.
+    line: usize,
+    /// Byte range from the header line to the next header (or the end of the text).
+    body: (usize, usize),
+    parsed: OnceLock<Box<Section>>,
 }
 
 /// A line of the config file that cannot be read.
@@ -74,52 +100,52 @@ pub struct ParseError {
 }
 
 impl ConfigFile {
-    /// Reads and parses `path`. A missing file is an empty config, as for the AWS CLI.
+    /// Reads and parses `path`. A missing file (or a link to one) is an empty config, as for the
+    /// AWS CLI; anything but a regular file is refused (see [`read_regular`]).
     pub fn load(path: &Path) -> Result<ConfigFile, LoadError> {
-        match std::fs::read(path) {
-            Ok(bytes) => {
-                let text = String::from_utf8_lossy(&bytes);
+        match read_regular(path) {
+            Ok(Some(bytes)) => {
+                let text = String::from_utf8(bytes)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
                 Ok(ConfigFile::parse(path, &text)?)
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ConfigFile {
+            Ok(None) => Ok(ConfigFile {
                 path: path.to_path_buf(),
                 ..ConfigFile::default()
             }),
-            Err(source) => Err(LoadError::Io {
+            Err(FileProblem::NotAFile(what)) => Err(LoadError::NotAFile {
                 path: path.to_path_buf(),
-                source,
+                what,
+            }),
+            Err(FileProblem::Io(error)) => Err(LoadError::Io {
+                path: path.to_path_buf(),
+                error,
             }),
         }
     }
 
     /// Parses config text; `path` is only used in messages.
     pub fn parse(path: &Path, text: &str) -> Result<ConfigFile, ParseError> {
-        Parser::new(path).run(text)
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let spans = scan(path, text)?;
+        Ok(ConfigFile {
+            path: path.to_path_buf(),
+            text: text.to_string(),
+            spans,
+            ..ConfigFile::default()
+        })
     }
 
     /// The profile section called `name` (`default` matches `[default]` and `[profile default]`).
-    /// When both exist, `[profile default]` wins, as in botocore.
+    /// When both exist, the later one wins, as in botocore.
     pub fn profile(&self, name: &str) -> Option<&Section> {
-        let mut found = None;
-        for s in self
-            .sections
-            .iter()
-            .filter(|s| s.kind == SectionKind::Profile)
-        {
-            if s.name == name {
-                found = Some(s);
-            }
-        }
-        found
+        self.find(SectionKind::Profile, name)
     }
 
     /// The `[sso-session NAME]` section.
     /// With duplicates, the last copy wins, as for profiles.
     pub fn sso_session(&self, name: &str) -> Option<&Section> {
-        self.sections
-            .iter()
-            .rev()
-            .find(|s| s.kind == SectionKind::SsoSession && s.name == name)
+        self.find(SectionKind::SsoSession, name)
     }
 
     /// All profile names, in file order, without repeats.
@@ -132,25 +158,171 @@ impl ConfigFile {
         self.names_of(SectionKind::SsoSession)
     }
 
+    /// Every section in file order (repeats included), each read now if it was not yet.
+    pub fn sections(&self) -> Vec<&Section> {
+        (0..self.spans.len()).map(|i| self.section_at(i)).collect()
+    }
+
+    /// How many sections have been read so far (the warm path reads only the ones it needs).
+    pub fn sections_read(&self) -> usize {
+        self.spans.iter().filter(|s| s.parsed.get().is_some()).count()
+    }
+
+    /// Things botocore would refuse or silently drop, worded for the user. Looks at every line.
+    pub fn warnings(&self) -> Vec<String> {
+        let path = self.path.display().to_string();
+        let mut warnings = Vec::new();
+        let mut first: HashMap<(SectionKind, &str), usize> = HashMap::new();
+        for span in &self.spans {
+            work::step(1);
+            if span.kind != SectionKind::Other {
+                if let Some(previous) = first.get(&(span.kind, self.name_of(span))) {
+                    let header = self.text[span.body.0..span.body.1]
+                        .lines()
+                        .next()
+                        .unwrap_or_default()
+                        .trim();
+                    warnings.push(format!(
+                        "{path} line {}: section {} repeats the one on line {previous}; botocore refuses \
+                         such a file, merge the two sections",
+                        span.line,
+                        crate::sanitize::for_terminal(header),
+                    ));
+                } else {
+                    first.insert((span.kind, self.name_of(span)), span.line);
+                }
+            }
+            let mut seen: HashSet<String> = HashSet::new();
+            walk(self.body(span), span.line, |number, line| {
+                if let Line::Setting(Some((key, _))) = line {
+                    let key = key.to_lowercase();
+                    if !seen.insert(key.clone()) {
+                        warnings.push(format!(
+                            "{path} line {number}: `{}` is set twice in the same section; the last one is \
+                             used here, but botocore refuses such a file",
+                            crate::sanitize::for_terminal(&key)
+                        ));
+                    }
+                }
+                Ok::<(), ()>(())
+            })
+            .ok();
+        }
+        warnings
+    }
+
+    fn name_of(&self, span: &Span) -> &str {
+        &self.text[span.name.0..span.name.1]
+    }
+
+    fn body(&self, span: &Span) -> &str {
+        &self.text[span.body.0..span.body.1]
+    }
+
+    fn find(&self, kind: SectionKind, name: &str) -> Option<&Section> {
+        // The warm path looks up two or three sections: a scan each is cheaper than an index.
+        // Anyone looking up more gets the index, so that no caller is quadratic.
+        if self.scans.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= 4 {
+            self.build_index();
+        }
+        let at = match self.index.get() {
+            Some(index) => {
+                work::step(1);
+                index.get(&(kind, name.to_string())).copied()
+            }
+            // One lookup (the warm path) needs no index: compare from the end, the last wins.
+            None => self.spans.iter().rposition(|s| {
+                work::step(1);
+                s.kind == kind && self.name_of(s) == name
+            }),
+        };
+        at.map(|i| self.section_at(i))
+    }
+
+    /// Names in file order without repeats. Whoever lists every name is about to look each one
+    /// up, so this is where the index is built.
     fn names_of(&self, kind: SectionKind) -> Vec<&str> {
-        let mut names: Vec<&str> = Vec::new();
-        for s in self.sections.iter().filter(|s| s.kind == kind) {
-            if !names.contains(&s.name.as_str()) {
-                names.push(&s.name);
+        self.build_index();
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut names = Vec::new();
+        for s in self.spans.iter().filter(|s| s.kind == kind) {
+            work::step(1);
+            let name = self.name_of(s);
+            if seen.insert(name) {
+                names.push(name);
             }
         }
         names
+    }
+
+    fn build_index(&self) {
+        self.index.get_or_init(|| {
+            let mut index = HashMap::with_capacity(self.spans.len());
+            for (i, s) in self.spans.iter().enumerate() {
+                work::step(1);
+                index.insert((s.kind, self.name_of(s).to_string()), i);
+            }
+            index
+        });
+    }
+
+    fn section_at(&self, i: usize) -> &Section {
+        let span = &self.spans[i];
+        span.parsed.get_or_init(|| {
+            let mut settings = BTreeMap::new();
+            let mut last_key = String::new();
+            walk(self.body(span), span.line, |_, line| {
+                match line {
+                    Line::Setting(Some((key, value))) => {
+                        last_key = key.to_lowercase();
+                        settings.insert(last_key.clone(), Value::Text(value.to_string()));
+                    }
+                    Line::Continuation { text, .. } => continue_value(&mut settings, &last_key, text),
+                    _ => {}
+                }
+                Ok::<(), ()>(())
+            })
+            .ok();
+            Box::new(Section {
+                kind: span.kind,
+                name: self.name_of(span).to_string(),
+                line: span.line,
+                settings,
+            })
+        })
+    }
+}
+
+/// Adds an indented line to the value of `key`, as configparser does: under an empty value it is
+/// a nested `key = value`, under a plain value it joins it with a newline.
+fn continue_value(settings: &mut BTreeMap<String, Value>, key: &str, text: &str) {
+    let value = settings
+        .entry(key.to_string())
+        .or_insert_with(|| Value::Nested(BTreeMap::new()));
+    if matches!(value, Value::Text(t) if t.is_empty()) {
+        *value = Value::Nested(BTreeMap::new());
+    }
+    match value {
+        Value::Text(t) => {
+            t.push('\n');
+            t.push_str(text);
+        }
+        Value::Nested(map) => {
+            if let Some((k, v)) = split_setting(text) {
+                map.insert(k.to_lowercase(), v.to_string());
+            }
+        }
     }
 }
 
 /// Why the config file could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("cannot read {}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    /// The OS error is part of the message, not a `source`: a source would be printed again.
+    #[error("cannot read {}: {error}", path.display())]
+    Io { path: PathBuf, error: io::Error },
+    #[error("{} is {what}, not a file; the AWS config must be a regular file (replace it, or point AWS_CONFIG_FILE at one)", path.display())]
+    NotAFile { path: PathBuf, what: &'static str },
     /// Not `#[from]`: that would make the ParseError the source too and print it twice.
     #[error("{0}; fix that line (the AWS CLI cannot read this file either)")]
     Parse(ParseError),
@@ -162,172 +334,235 @@ impl From<ParseError> for LoadError {
     }
 }
 
-struct Parser {
-    path: String,
-    sections: Vec<Section>,
-    warnings: Vec<String>,
-    /// Key and indentation of the last setting in the current section: a later line indented
-    /// deeper than it continues it (configparser's rule).
-    last_key: Option<(String, usize)>,
+/// Why [`read_regular`] read nothing.
+#[derive(Debug)]
+pub(crate) enum FileProblem {
+    /// What the path is instead of a regular file ("a directory", "a named pipe (FIFO)", …).
+    NotAFile(&'static str),
+    Io(io::Error),
 }
 
-impl Parser {
-    fn new(path: &Path) -> Parser {
-        Parser {
-            path: path.display().to_string(),
-            sections: Vec::new(),
-            warnings: Vec::new(),
-            last_key: None,
+/// The bytes of `path` following links; `None` when it (or a link's target) does not exist.
+/// Anything but a regular file is refused before it is opened: opening a FIFO waits for a
+/// writer for ever, and a directory or device is never a config file.
+pub(crate) fn read_regular(path: &Path) -> Result<Option<Vec<u8>>, FileProblem> {
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(FileProblem::Io(e)),
+    };
+    if !meta.is_file() {
+        return Err(FileProblem::NotAFile(describe(&meta.file_type())));
+    }
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(FileProblem::Io(e)),
+    }
+}
+
+fn describe(kind: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device";
         }
     }
-
-    fn error(&self, line: usize, problem: impl fmt::Display) -> ParseError {
-        ParseError {
-            path: self.path.clone(),
-            line,
-            problem: problem.to_string(),
-        }
+    if kind.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
     }
+}
 
-    fn run(mut self, text: &str) -> Result<ConfigFile, ParseError> {
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        for (index, raw) in text.lines().enumerate() {
-            let number = index + 1;
-            let line = raw.strip_suffix('\r').unwrap_or(raw);
-            let trimmed = line.trim();
-            // Blank and comment lines neither end nor extend a multi-line value.
-            if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
-                continue;
-            }
-            let indent = line.len() - line.trim_start().len();
-            if matches!(&self.last_key, Some((_, key_indent)) if indent > *key_indent) {
-                self.continuation(number, trimmed)?;
-                continue;
-            }
-            if trimmed.starts_with('[') {
-                self.header(number, trimmed)?;
-                continue;
-            }
-            self.setting(number, trimmed, indent)?;
-        }
-        Ok(ConfigFile {
-            path: PathBuf::from(&self.path),
-            sections: self.sections,
-            warnings: self.warnings,
-        })
-    }
+/// One line as the reader classifies it.
+enum Line<'a> {
+    /// Blank or comment.
+    Skip,
+    /// `[...]`: the text between the brackets, or `None` when the `]` is missing.
+    Header(Option<&'a str>),
+    /// `key = value` (key and value trimmed, key as written), or `None` without a delimiter.
+    Setting(Option<(&'a str, &'a str)>),
+    /// A line indented deeper than the setting above it; `nested` when that setting's value was
+    /// empty (so this line must be a `key = value` of its own).
+    Continuation { text: &'a str, nested: bool },
+}
 
-    fn header(&mut self, number: usize, trimmed: &str) -> Result<(), ParseError> {
-        let Some(inner) = trimmed.strip_prefix('[').and_then(|t| t.strip_suffix(']')) else {
-            return Err(self.error(number, "a section header must look like `[profile NAME]`"));
+/// Calls `f` with each line's number (counting from `first_line`), in order; stops at the first
+/// error `f` returns. The continuation rule is configparser's: a line indented deeper than the
+/// last setting of the section continues it; blank and comment lines neither end nor extend it.
+fn walk<'a, E>(
+    text: &'a str,
+    first_line: usize,
+    mut f: impl FnMut(usize, Line<'a>) -> Result<(), E>,
+) -> Result<(), E> {
+    // Indentation of the last setting and whether its value was empty.
+    let mut last: Option<(usize, bool)> = None;
+    for (index, raw) in text.split_inclusive('\n').enumerate() {
+        work::step(1);
+        let line = match raw.strip_suffix('\n') {
+            Some(l) => l.strip_suffix('\r').unwrap_or(l),
+            None => raw,
         };
-        let (kind, name) = classify(inner.trim());
-        if let Some(previous) = self
-            .sections
-            .iter()
-            .find(|s| s.kind == kind && s.name == name && kind != SectionKind::Other)
-        {
-            self.warnings.push(format!(
-                "{} line {number}: section [{}] repeats the one on line {}; botocore refuses such a file, \
-                 merge the two sections",
-                self.path,
-                inner.trim(),
-                previous.line
-            ));
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let trimmed = line.trim();
+        let number = first_line + index;
+        if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
+            f(number, Line::Skip)?;
+            continue;
         }
-        self.sections.push(Section {
-            kind,
-            name,
-            line: number,
-            settings: BTreeMap::new(),
-        });
-        self.last_key = None;
-        Ok(())
+        let indent = line.len() - line.trim_start().len();
+        if let Some((key_indent, nested)) = last {
+            if indent > key_indent {
+                f(
+                    number,
+                    Line::Continuation {
+                        text: trimmed,
+                        nested,
+                    },
+                )?;
+                continue;
+            }
+        }
+        if trimmed.starts_with('[') {
+            last = None;
+            f(
+                number,
+                Line::Header(trimmed.strip_prefix('[').and_then(|t| t.strip_suffix(']'))),
+            )?;
+            continue;
+        }
+        let setting = split_setting(trimmed);
+        if let Some((key, value)) = setting {
+            if !key.is_empty() {
+                last = Some((indent, value.is_empty()));
+            }
+        }
+        f(number, Line::Setting(setting))?;
     }
+    Ok(())
+}
 
-    fn setting(&mut self, number: usize, trimmed: &str, indent: usize) -> Result<(), ParseError> {
-        let Some((key, value)) = split_setting(trimmed) else {
-            return Err(self.error(
+/// Checks every line and notes each section, allocating nothing per line.
+fn scan(path: &Path, text: &str) -> Result<Vec<Span>, ParseError> {
+    let error = |line: usize, problem: String| ParseError {
+        path: path.display().to_string(),
+        line,
+        problem,
+    };
+    let base = text.as_ptr() as usize;
+    let offset = |s: &str| s.as_ptr() as usize - base;
+    let mut spans: Vec<Span> = Vec::new();
+    // Byte offset of the line being looked at, to end the previous section at a header.
+    let mut starts = text.split_inclusive('\n').map(offset);
+    walk(text, 1, |number, line| {
+        let start = starts.next().unwrap_or(text.len());
+        match line {
+            Line::Skip => Ok(()),
+            Line::Header(None) => Err(error(
+                number,
+                "a section header must look like `[profile NAME]`".into(),
+            )),
+            Line::Header(Some(inner)) => {
+                let inner = inner.trim();
+                let (kind, name) = classify_str(inner);
+                if let Some(last) = spans.last_mut() {
+                    last.body.1 = start;
+                }
+                spans.push(Span {
+                    kind,
+                    name: (offset(name), offset(name) + name.len()),
+                    line: number,
+                    body: (start, text.len()),
+                    parsed: OnceLock::new(),
+                });
+                Ok(())
+            }
+            Line::Setting(None) => Err(error(
                 number,
                 format!(
                     "expected `key = value`, a `[section]` header or a comment, found `{}`",
-                    crate::sanitize::for_terminal(trimmed)
-                ),
-            ));
-        };
-        if key.is_empty() {
-            return Err(self.error(number, "a setting has no name before `=`"));
-        }
-        let path = self.path.clone();
-        let Some(section) = self.sections.last_mut() else {
-            return Err(self.error(
-                number,
-                "a setting comes before any `[section]` header; put it under `[default]` or a `[profile NAME]`",
-            ));
-        };
-        if section.settings.contains_key(&key) {
-            self.warnings.push(format!(
-                "{path} line {number}: `{key}` is set twice in the same section; the last one is used here, \
-                 but botocore refuses such a file"
-            ));
-        }
-        section
-            .settings
-            .insert(key.clone(), Value::Text(value.to_string()));
-        self.last_key = Some((key, indent));
-        Ok(())
-    }
-
-    fn continuation(&mut self, number: usize, trimmed: &str) -> Result<(), ParseError> {
-        let key = self.last_key.clone().map(|(k, _)| k).unwrap_or_default();
-        let section = self.sections.last_mut().expect("checked by caller");
-        let value = section
-            .settings
-            .entry(key)
-            .or_insert_with(|| Value::Nested(BTreeMap::new()));
-        match value {
-            Value::Text(text) if text.is_empty() => {
-                *value = Value::Nested(BTreeMap::new());
-            }
-            Value::Text(text) => {
-                // A multi-line plain value: configparser joins with newlines.
-                text.push('\n');
-                text.push_str(trimmed);
-                return Ok(());
-            }
-            Value::Nested(_) => {}
-        }
-        let Value::Nested(map) = value else {
-            unreachable!("made nested above")
-        };
-        match split_setting(trimmed) {
-            Some((k, v)) if !k.is_empty() => {
-                map.insert(k, v.to_string());
-                Ok(())
-            }
-            _ => Err(self.error(
-                number,
-                format!(
-                    "an indented line under a setting must be `key = value`, found `{}`",
-                    crate::sanitize::for_terminal(trimmed)
+                    crate::sanitize::for_terminal(line_text(text, start))
                 ),
             )),
+            Line::Setting(Some((key, _))) if key.is_empty() => {
+                Err(error(number, "a setting has no name before `=`".into()))
+            }
+            Line::Setting(Some(_)) if spans.is_empty() => Err(error(
+                number,
+                "a setting comes before any `[section]` header; put it under `[default]` or a `[profile NAME]`"
+                    .into(),
+            )),
+            Line::Setting(Some(_)) => Ok(()),
+            Line::Continuation { text: t, nested } => {
+                if nested && !split_setting(t).is_some_and(|(k, _)| !k.is_empty()) {
+                    return Err(error(
+                        number,
+                        format!(
+                            "an indented line under a setting must be `key = value`, found `{}`",
+                            crate::sanitize::for_terminal(t)
+                        ),
+                    ));
+                }
+                Ok(())
+            }
         }
+    })?;
+    Ok(spans)
+}
+
+/// The trimmed text of the line starting at byte `start`.
+fn line_text(text: &str, start: usize) -> &str {
+    text[start..].lines().next().unwrap_or_default().trim()
+}
+
+/// Counts units of work (lines looked at, sections compared) so that tests can check that
+/// reading and editing grow linearly with the file, without timing anything.
+pub(crate) mod work {
+    #[cfg(test)]
+    thread_local! {
+        static STEPS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    }
+
+    /// Records `n` units of work (only in tests).
+    #[inline(always)]
+    pub(crate) fn step(n: u64) {
+        #[cfg(test)]
+        STEPS.with(|s| s.set(s.get() + n));
+        #[cfg(not(test))]
+        let _ = n;
+    }
+
+    /// The units recorded on this thread since it started.
+    #[cfg(test)]
+    pub(crate) fn steps() -> u64 {
+        STEPS.with(|s| s.get())
     }
 }
 
-/// Splits `key = value` / `key: value` at the first delimiter; the key is case-folded like
-/// configparser's `optionxform`.
-fn split_setting(line: &str) -> Option<(String, &str)> {
+/// Splits `key = value` / `key: value` at the first delimiter, both trimmed.
+fn split_setting(line: &str) -> Option<(&str, &str)> {
     let at = line.find(['=', ':'])?;
-    let key = line[..at].trim().to_lowercase();
-    Some((key, line[at + 1..].trim()))
+    Some((line[..at].trim(), line[at + 1..].trim()))
 }
 
 /// Maps a header to its kind and name as botocore's `build_profile_map` does.
 pub(crate) fn classify(header: &str) -> (SectionKind, String) {
+    let (kind, name) = classify_str(header);
+    (kind, name.to_string())
+}
+
+/// [`classify`] without allocating: the name is a slice of `header`.
+fn classify_str(header: &str) -> (SectionKind, &str) {
     if header == "default" {
-        return (SectionKind::Profile, "default".to_string());
+        return (SectionKind::Profile, header);
     }
     for (prefix, kind) in [
         ("profile", SectionKind::Profile),
@@ -336,18 +571,18 @@ pub(crate) fn classify(header: &str) -> (SectionKind, String) {
     ] {
         if let Some(rest) = header.strip_prefix(prefix) {
             if rest.starts_with(char::is_whitespace) {
-                let name = rest.trim().trim_matches('"').trim_matches('\'').to_string();
+                let name = rest.trim().trim_matches('"').trim_matches('\'');
                 if !name.is_empty() {
                     return (kind, name);
                 }
             }
         }
     }
-    (SectionKind::Other, header.to_string())
+    (SectionKind::Other, header)
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn parse(text: &str) -> ConfigFile {
@@ -378,7 +613,7 @@ mod tests {
             cfg.profile("default").unwrap().get("region"),
             Some("eu-west-1")
         );
-        assert!(cfg.warnings.is_empty());
+        assert!(cfg.warnings().is_empty());
     }
 
     #[test]
@@ -426,9 +661,10 @@ mod tests {
     #[test]
     fn duplicate_sections_and_keys_warn_with_lines() {
         let cfg = parse("[profile a]\nregion = x\nregion = y\n[profile a]\noutput = json\n");
-        assert_eq!(cfg.warnings.len(), 2, "{:?}", cfg.warnings);
-        assert!(cfg.warnings[0].contains("line 3"), "{}", cfg.warnings[0]);
-        assert!(cfg.warnings[1].contains("line 4") && cfg.warnings[1].contains("line 1"));
+        let warnings = cfg.warnings();
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].contains("line 3"), "{}", warnings[0]);
+        assert!(warnings[1].contains("line 4") && warnings[1].contains("line 1"));
     }
 
     #[test]
@@ -463,6 +699,90 @@ mod tests {
     fn missing_file_is_empty_config() {
         let dir = tempfile::tempdir().unwrap();
         let cfg = ConfigFile::load(&dir.path().join("nope")).unwrap();
-        assert!(cfg.sections.is_empty());
+        assert!(cfg.sections().is_empty());
+    }
+
+    /// A config as `profiles sync` writes it: one sso-session and `n` profiles.
+    pub(crate) fn many_profiles(n: usize) -> String {
+        let mut text = String::from(
+            "[sso-session corp]\nsso_start_url = https://d-1234567890.awsapps.com/start\nsso_region = eu-central-1\n",
+        );
+        for i in 0..n {
+            text.push_str(&format!(
+                "\n[profile p{i}]\n# managed by portico profiles sync (sso-session corp)\nsso_session = corp\n\
+                 sso_account_id = {:012}\nsso_role_name = Admin\nregion = eu-west-1\n",
+                100_000_000_000u64 + i as u64
+            ));
+        }
+        text
+    }
+
+    /// Units of work (see [`work`]) that `f` records.
+    pub(crate) fn work_of(f: impl FnOnce()) -> u64 {
+        let before = work::steps();
+        f();
+        work::steps() - before
+    }
+
+    /// Eight times the sections must cost about eight times the work (a quadratic reader costs
+    /// sixty-four times), for every way portico reads: the warm path's single lookup, `status`
+    /// and `doctor` looking up every name, warnings, and lookups without listing names first.
+    #[test]
+    fn reading_grows_linearly_with_the_number_of_sections() {
+        let run = |n: usize| {
+            let text = many_profiles(n);
+            work_of(|| {
+                let cfg = parse(&text);
+                assert!(cfg.profile(&format!("p{}", n / 2)).is_some());
+                let cfg = parse(&text);
+                for name in cfg.profile_names() {
+                    assert!(cfg.profile(name).is_some());
+                }
+                assert_eq!(cfg.sso_session_names(), ["corp"]);
+                assert!(cfg.warnings().is_empty());
+                let cfg = parse(&text);
+                for i in 0..n {
+                    assert!(cfg.profile(&format!("p{i}")).is_some());
+                }
+            })
+        };
+        let (small, large) = (run(250), run(2000));
+        assert!(
+            large <= small * 12,
+            "8× the profiles took {}× the work ({small} → {large})",
+            large / small.max(1)
+        );
+    }
+
+    #[test]
+    fn the_warm_path_reads_only_the_sections_it_needs() {
+        let cfg = parse(&many_profiles(8000));
+        assert_eq!(cfg.sections_read(), 0);
+        let p = cfg.profile("p4321").unwrap();
+        assert_eq!(p.get("sso_account_id"), Some("100000004321"));
+        assert!(cfg.sso_session("corp").is_some());
+        assert_eq!(cfg.sections_read(), 2);
+        // Errors anywhere are still found at load time, though.
+        let broken = many_profiles(100) + "oops\n";
+        let err = ConfigFile::parse(Path::new("config"), &broken).unwrap_err();
+        assert!(err.problem.contains("expected `key = value`"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn only_regular_files_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            let err = ConfigFile::load(&fifo).unwrap_err().to_string();
+            assert!(err.contains("named pipe (FIFO)") && err.contains("regular file"), "{err}");
+        }
+        let err = ConfigFile::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("is a directory, not a file"), "{err}");
+        // A dangling link is a missing file, as for the AWS CLI.
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(dir.path().join("nowhere"), &link).unwrap();
+        assert!(ConfigFile::load(&link).unwrap().sections().is_empty());
     }
 }

@@ -556,8 +556,8 @@ pub fn sync(
         })?;
     let mut reader: HashMap<&str, Option<&crate::awsconfig::Section>> = HashMap::new();
     for section in parsed
-        .sections
-        .iter()
+        .sections()
+        .into_iter()
         .filter(|s| s.kind == SectionKind::Profile)
     {
         if !managed_set.contains(&section.name) {
