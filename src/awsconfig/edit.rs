@@ -110,11 +110,16 @@ impl fmt::Display for SectionId {
 /// Why an edit was refused. Nothing is changed when one of these comes back.
 #[derive(Debug, thiserror::Error)]
 pub enum EditError {
-    #[error("cannot read {}: {source}", path.display())]
+    /// The OS error is part of the message and not a `source`, so it is printed once.
+    #[error("cannot read {}: {error}", path.display())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
+    #[error("{} is {what}, not a file; the AWS config must be a regular file (replace it, or point AWS_CONFIG_FILE at one)", path.display())]
+    NotAFile { path: PathBuf, what: &'static str },
+    #[error("{} is a link to {}, whose directory does not exist; create that directory (or replace the link with a file), then re-run", path.display(), target.display())]
+    LinkTargetDirMissing { path: PathBuf, target: PathBuf },
     #[error("{} is not UTF-8 text; portico only edits UTF-8 config files (convert it, then re-run)", path.display())]
     NotUtf8 { path: PathBuf },
     #[error("portico does not edit {}, which the AWS CLI cannot read either", path.display())]
@@ -125,20 +130,39 @@ pub enum EditError {
     },
     #[error("{} changed since portico read it (another program wrote to it); nothing was written, re-run the command", path.display())]
     Changed { path: PathBuf },
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}: {error}", path.display())]
     Write {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{} line {line}: this edit would change how that line reads (an indented line next to \
              the change would join the setting above it); remove its indentation, then re-run", path.display())]
     WouldChangeMeaning { path: PathBuf, line: usize },
-    #[error("{what} {value:?} cannot be written to the config file: {why}")]
+    #[error("{what} \"{}\" cannot be written to the config file: {why}", for_terminal(value))]
     Invalid {
         what: &'static str,
         value: String,
         why: &'static str,
     },
+}
+
+impl EditError {
+    /// The exit status: 3 (config) for a file portico will not edit as it is, like the read
+    /// commands give for it; 1 for I/O, a concurrent change or a value that cannot be written.
+    pub fn exit(&self) -> crate::exit::Exit {
+        use crate::exit::Exit;
+        match self {
+            EditError::NotUtf8 { .. }
+            | EditError::Unreadable { .. }
+            | EditError::NotAFile { .. }
+            | EditError::LinkTargetDirMissing { .. }
+            | EditError::WouldChangeMeaning { .. } => Exit::Config,
+            EditError::Read { .. }
+            | EditError::Changed { .. }
+            | EditError::Write { .. }
+            | EditError::Invalid { .. } => Exit::Failure,
+        }
+    }
 }
 
 /// What an [`Document::upsert`] did.

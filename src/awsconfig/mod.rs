@@ -103,7 +103,9 @@ impl ConfigFile {
     /// Reads and parses `path`. A missing file (or a link to one) is an empty config, as for the
     /// AWS CLI; anything but a regular file is refused (see [`read_regular`]).
     pub fn load(path: &Path) -> Result<ConfigFile, LoadError> {
-        match read_regular(path) {
+        // `AWS_CONFIG_FILE=/dev/null` is the usual way to say "no config file".
+        let null = cfg!(unix) && path == Path::new("/dev/null");
+        match if null { Ok(None) } else { read_regular(path) } {
             Ok(Some(bytes)) => {
                 let text = String::from_utf8(bytes)
                     .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());

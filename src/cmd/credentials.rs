@@ -48,12 +48,7 @@ pub fn resolve_target(ctx: &Context, args: &TargetArgs) -> Result<Target, Settin
             region,
         });
     }
-    let profile = args
-        .profile
-        .clone()
-        .or_else(|| ctx.env.profile_from_env().map(String::from))
-        .unwrap_or_else(|| "default".to_string());
-    let p = ctx.role_profile(&profile)?;
+    let p = ctx.selected_role_profile(args.profile.as_deref())?;
     Ok(Target {
         session: p.session,
         account_id: p.account_id,
