@@ -324,8 +324,25 @@ impl Context {
         Ok(Context { env, config })
     }
 
+    /// [`load`](Self::load) for the warm path, which reads one profile and its sso-session:
+    /// only those sections are read and checked (see [`ConfigFile::load_lazy`]).
+    pub fn load_lazy(env: Environment) -> Result<Context, SettingsError> {
+        let path = env.config_path()?;
+        let config = ConfigFile::load_lazy(&path)?;
+        Ok(Context { env, config })
+    }
+
     fn path(&self) -> String {
         self.config.path.display().to_string()
+    }
+
+    /// A section just read, or the unreadable line in it (a lazily loaded file is checked as it
+    /// is read).
+    fn checked<'a>(&self, section: Option<&'a Section>) -> Result<Option<&'a Section>, SettingsError> {
+        match self.config.read_problem() {
+            Some(problem) => Err(SettingsError::Config(LoadError::Parse(problem))),
+            None => Ok(section),
+        }
     }
 
     /// The session the selector names. With nothing selected: the session of the profile from
@@ -404,8 +421,7 @@ impl Context {
     /// The `[sso-session NAME]` section, validated.
     pub fn named_session(&self, name: &str) -> Result<SsoSession, SettingsError> {
         let section =
-            self.config
-                .sso_session(name)
+            self.checked(self.config.sso_session(name))?
                 .ok_or_else(|| SettingsError::SessionNotFound {
                     name: name.to_string(),
                     path: self.path(),
@@ -523,7 +539,7 @@ impl Context {
     }
 
     fn find_profile(&self, profile: &str, origin: ProfileSource) -> Result<&Section, SettingsError> {
-        self.config.profile(profile).ok_or_else(|| {
+        self.checked(self.config.profile(profile))?.ok_or_else(|| {
             let all = self.config.profile_names();
             SettingsError::ProfileNotFound {
                 profile: profile.to_string(),
@@ -1030,6 +1046,32 @@ sso_account_id = 111122223333
         };
         let err = c.session(&sel).unwrap_err().to_string();
         assert!(err.contains("--start-url URL --region REGION"), "{err}");
+    }
+
+    #[test]
+    fn a_lazily_loaded_config_checks_the_sections_it_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        let env = Environment {
+            config_file: Some(path.clone()),
+            ..Environment::default()
+        };
+        let text = format!("{CONFIG}\n[profile broken]\nsso_session = corp\nnot a setting\n");
+        std::fs::write(&path, &text).unwrap();
+        // The warm path does not trip over a line in a profile it does not read...
+        let c = Context::load_lazy(env.clone()).unwrap();
+        assert_eq!(c.role_profile("dev-admin").unwrap().account_id, "111122223333");
+        // ...but reports one in the profile it reads, with its line, as a config error.
+        let err = c.role_profile("broken").unwrap_err();
+        assert!(matches!(err, SettingsError::Config(LoadError::Parse(_))), "{err}");
+        let line = text.lines().position(|l| l == "not a setting").unwrap() + 1;
+        assert!(err.to_string().contains(&format!("line {line}: expected `key = value`")), "{err}");
+        // Every other command refuses the file at once.
+        assert!(Context::load(env.clone()).is_err());
+        // An indented `[` may continue a value: then the whole file is read as usual.
+        std::fs::write(&path, format!("{CONFIG}\n[profile x]\nnote = a\n  [odd]\nregion = r\n")).unwrap();
+        let c = Context::load_lazy(env).unwrap();
+        assert_eq!(c.config.profile_names().len(), Context::load(c.env.clone()).unwrap().config.profile_names().len());
     }
 
     #[test]

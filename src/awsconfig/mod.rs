@@ -75,6 +75,10 @@ pub struct ConfigFile {
     index: OnceLock<HashMap<(SectionKind, String), usize>>,
     /// Lookups made without the index.
     scans: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// Loaded with [`load_lazy`](Self::load_lazy): sections are checked when read.
+    lazy: bool,
+    /// The first line a lazily loaded file's read sections cannot parse.
+    problem: std::sync::Arc<std::sync::Mutex<Option<ParseError>>>,
 }
 
 /// Where one section is in the text, and its settings once read.
@@ -103,13 +107,17 @@ impl ConfigFile {
     /// Reads and parses `path`. A missing file (or a link to one) is an empty config, as for the
     /// AWS CLI; anything but a regular file is refused (see [`read_regular`]).
     pub fn load(path: &Path) -> Result<ConfigFile, LoadError> {
+        ConfigFile::load_with(path, false)
+    }
+
+    fn load_with(path: &Path, lazy: bool) -> Result<ConfigFile, LoadError> {
         // `AWS_CONFIG_FILE=/dev/null` is the usual way to say "no config file".
         let null = cfg!(unix) && path == Path::new("/dev/null");
         match if null { Ok(None) } else { read_regular(path) } {
             Ok(Some(bytes)) => {
                 let text = String::from_utf8(bytes)
                     .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-                Ok(ConfigFile::parse(path, &text)?)
+                Ok(ConfigFile::from_text(path, text, lazy)?)
             }
             Ok(None) => Ok(ConfigFile {
                 path: path.to_path_buf(),
@@ -126,13 +134,42 @@ impl ConfigFile {
         }
     }
 
+    /// For the warm path (`credentials`, `exec`, `console`), which needs one profile and its
+    /// sso-session: finds the sections by their headers alone (a header starts a line with `[`;
+    /// memchr jumps from one `[` to the next) and checks the lines of a section only when it is
+    /// read; [`read_problem`](Self::read_problem) then says whether one of those is broken.
+    /// Broken lines elsewhere in the file are left to the commands that read the whole file. A
+    /// file where that shortcut is unsafe (an indented `[`, which may continue a value) is read
+    /// as by [`load`](Self::load).
+    pub fn load_lazy(path: &Path) -> Result<ConfigFile, LoadError> {
+        let mut config = ConfigFile::load_with(path, true)?;
+        config.lazy = true;
+        Ok(config)
+    }
+
+    /// The first unreadable line in the sections read so far (only a lazily loaded file has one:
+    /// [`load`](Self::load) refuses such a file at once).
+    pub fn read_problem(&self) -> Option<ParseError> {
+        self.problem.lock().ok().and_then(|p| p.clone())
+    }
+
     /// Parses config text; `path` is only used in messages.
     pub fn parse(path: &Path, text: &str) -> Result<ConfigFile, ParseError> {
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let spans = scan(path, text)?;
+        ConfigFile::from_text(path, text.to_string(), false)
+    }
+
+    /// [`parse`](Self::parse) keeping `text` (a 10 MB file is not copied again).
+    fn from_text(path: &Path, mut text: String, lazy: bool) -> Result<ConfigFile, ParseError> {
+        if text.starts_with('\u{feff}') {
+            text.drain(..'\u{feff}'.len_utf8());
+        }
+        let spans = match lazy.then(|| headers_only(path, &text)).flatten() {
+            Some(spans) => spans?,
+            None => scan(path, &text, 1)?,
+        };
         Ok(ConfigFile {
             path: path.to_path_buf(),
-            text: text.to_string(),
+            text,
             spans,
             ..ConfigFile::default()
         })
@@ -195,7 +232,7 @@ impl ConfigFile {
                 }
             }
             let mut seen: HashSet<String> = HashSet::new();
-            walk(self.body(span), span.line, |number, line| {
+            walk(self.body(span), span.line, |number, _, line| {
                 if let Line::Setting(Some((key, _))) = line {
                     let key = key.to_lowercase();
                     if !seen.insert(key.clone()) {
@@ -271,9 +308,16 @@ impl ConfigFile {
     fn section_at(&self, i: usize) -> &Section {
         let span = &self.spans[i];
         span.parsed.get_or_init(|| {
+            if self.lazy {
+                if let Err(e) = scan(&self.path, self.body(span), span.line) {
+                    if let Ok(mut first) = self.problem.lock() {
+                        first.get_or_insert(e);
+                    }
+                }
+            }
             let mut settings = BTreeMap::new();
             let mut last_key = String::new();
-            walk(self.body(span), span.line, |_, line| {
+            walk(self.body(span), span.line, |_, _, line| {
                 match line {
                     Line::Setting(Some((key, value))) => {
                         last_key = key.to_lowercase();
@@ -397,48 +441,70 @@ enum Line<'a> {
     Continuation { text: &'a str, nested: bool },
 }
 
-/// Calls `f` with each line's number (counting from `first_line`), in order; stops at the first
-/// error `f` returns. The continuation rule is configparser's: a line indented deeper than the
-/// last setting of the section continues it; blank and comment lines neither end nor extend it.
+/// Calls `f` with each line's number (counting from `first_line`), the byte offset where the
+/// line starts, and what the line is, in order; stops at the first error `f` returns. The
+/// continuation rule is configparser's: a line indented deeper than the last setting of the
+/// section continues it; blank and comment lines neither end nor extend it.
+///
+/// This runs over every line of the file on every command, so the common shapes (no leading or
+/// trailing whitespace, ASCII) take a fast path on bytes; anything else goes through `str::trim`,
+/// whose Unicode whitespace is what Python's `str.strip` removes too.
 fn walk<'a, E>(
     text: &'a str,
     first_line: usize,
-    mut f: impl FnMut(usize, Line<'a>) -> Result<(), E>,
+    mut f: impl FnMut(usize, usize, Line<'a>) -> Result<(), E>,
 ) -> Result<(), E> {
+    let bytes = text.as_bytes();
     // Indentation of the last setting and whether its value was empty.
     let mut last: Option<(usize, bool)> = None;
-    for (index, raw) in text.split_inclusive('\n').enumerate() {
+    let mut start = 0;
+    let mut number = first_line;
+    while start < bytes.len() {
         work::step(1);
-        let line = match raw.strip_suffix('\n') {
-            Some(l) => l.strip_suffix('\r').unwrap_or(l),
-            None => raw,
+        // `str::find` with a char looks for the byte with memchr.
+        let (mut end, next) = match text[start..].find('\n') {
+            Some(i) => {
+                let end = start + i;
+                // "\r\n" ends the line; a lone "\r" before it is dropped too, as by the
+                // reader that came before this one (`str::lines` + one more `\r`).
+                let end = if end > start && bytes[end - 1] == b'\r' { end - 1 } else { end };
+                (end, start + i + 1)
+            }
+            None => (bytes.len(), bytes.len()),
         };
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        let trimmed = line.trim();
-        let number = first_line + index;
-        if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
-            f(number, Line::Skip)?;
+        if end > start && bytes[end - 1] == b'\r' {
+            end -= 1;
+        }
+        let line = &text[start..end];
+        let line_start = start;
+        start = next;
+        let this = number;
+        number += 1;
+        // Fast path: a line that starts and ends with a visible ASCII character needs no trim.
+        let lb = line.as_bytes();
+        let (indent, trimmed) = match (lb.first(), lb.last()) {
+            (Some(a), Some(z)) if a.is_ascii_graphic() && z.is_ascii_graphic() => (0, line),
+            _ => {
+                let rest = line.trim_start();
+                (line.len() - rest.len(), rest.trim_end())
+            }
+        };
+        let first = trimmed.as_bytes().first().copied();
+        if matches!(first, None | Some(b'#') | Some(b';')) {
+            f(this, line_start, Line::Skip)?;
             continue;
         }
-        let indent = line.len() - line.trim_start().len();
         if let Some((key_indent, nested)) = last {
             if indent > key_indent {
-                f(
-                    number,
-                    Line::Continuation {
-                        text: trimmed,
-                        nested,
-                    },
-                )?;
+                let text = trimmed;
+                f(this, line_start, Line::Continuation { text, nested })?;
                 continue;
             }
         }
-        if trimmed.starts_with('[') {
+        if first == Some(b'[') {
             last = None;
-            f(
-                number,
-                Line::Header(trimmed.strip_prefix('[').and_then(|t| t.strip_suffix(']'))),
-            )?;
+            let inner = trimmed.strip_prefix('[').and_then(|t| t.strip_suffix(']'));
+            f(this, line_start, Line::Header(inner))?;
             continue;
         }
         let setting = split_setting(trimmed);
@@ -447,13 +513,13 @@ fn walk<'a, E>(
                 last = Some((indent, value.is_empty()));
             }
         }
-        f(number, Line::Setting(setting))?;
+        f(this, line_start, Line::Setting(setting))?;
     }
     Ok(())
 }
 
 /// Checks every line and notes each section, allocating nothing per line.
-fn scan(path: &Path, text: &str) -> Result<Vec<Span>, ParseError> {
+fn scan(path: &Path, text: &str, first_line: usize) -> Result<Vec<Span>, ParseError> {
     let error = |line: usize, problem: String| ParseError {
         path: path.display().to_string(),
         line,
@@ -462,10 +528,7 @@ fn scan(path: &Path, text: &str) -> Result<Vec<Span>, ParseError> {
     let base = text.as_ptr() as usize;
     let offset = |s: &str| s.as_ptr() as usize - base;
     let mut spans: Vec<Span> = Vec::new();
-    // Byte offset of the line being looked at, to end the previous section at a header.
-    let mut starts = text.split_inclusive('\n').map(offset);
-    walk(text, 1, |number, line| {
-        let start = starts.next().unwrap_or(text.len());
+    walk(text, first_line, |number, start, line| {
         match line {
             Line::Skip => Ok(()),
             Line::Header(None) => Err(error(
@@ -520,6 +583,50 @@ fn scan(path: &Path, text: &str) -> Result<Vec<Span>, ParseError> {
     Ok(spans)
 }
 
+/// The sections of `text` found from their headers alone (see [`ConfigFile::load_lazy`]), with
+/// the lines before the first header checked; `None` when a line starting with an indented `[`
+/// makes the shortcut unsafe (it may continue a value) or a header is malformed (the full scan
+/// then reports it with its line).
+fn headers_only(path: &Path, text: &str) -> Option<Result<Vec<Span>, ParseError>> {
+    let bytes = text.as_bytes();
+    let mut spans: Vec<Span> = Vec::new();
+    let (mut from, mut line, mut counted) = (0, 1, 0);
+    while let Some(i) = text[from..].find('[') {
+        work::step(1);
+        let at = from + i;
+        from = at + 1;
+        let line_start = bytes[..at]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1);
+        if line_start != at {
+            if text[line_start..at].trim().is_empty() {
+                return None;
+            }
+            // A `[` inside a value or a comment.
+            continue;
+        }
+        let end = text[at..].find('\n').map_or(text.len(), |e| at + e);
+        let inner = text[at..end].trim().strip_prefix('[')?.strip_suffix(']')?.trim();
+        let (kind, name) = classify_str(inner);
+        line += bytes[counted..at].iter().filter(|&&b| b == b'\n').count();
+        counted = at;
+        if let Some(last) = spans.last_mut() {
+            last.body.1 = at;
+        }
+        let name_at = name.as_ptr() as usize - text.as_ptr() as usize;
+        spans.push(Span {
+            kind,
+            name: (name_at, name_at + name.len()),
+            line,
+            body: (at, text.len()),
+            parsed: OnceLock::new(),
+        });
+    }
+    let prelude = spans.first().map_or(text.len(), |s| s.body.0);
+    Some(scan(path, &text[..prelude], 1).map(|_| spans))
+}
+
 /// The trimmed text of the line starting at byte `start`.
 fn line_text(text: &str, start: usize) -> &str {
     text[start..].lines().next().unwrap_or_default().trim()
@@ -551,7 +658,7 @@ pub(crate) mod work {
 
 /// Splits `key = value` / `key: value` at the first delimiter, both trimmed.
 fn split_setting(line: &str) -> Option<(&str, &str)> {
-    let at = line.find(['=', ':'])?;
+    let at = line.bytes().position(|b| b == b'=' || b == b':')?;
     Some((line[..at].trim(), line[at + 1..].trim()))
 }
 
@@ -768,6 +875,26 @@ pub(crate) mod tests {
         let broken = many_profiles(100) + "oops\n";
         let err = ConfigFile::parse(Path::new("config"), &broken).unwrap_err();
         assert!(err.problem.contains("expected `key = value`"), "{err}");
+    }
+
+    /// The lazy load (the warm path) looks at each header, not at each line, and checks the lines
+    /// of the sections it reads.
+    #[test]
+    fn the_lazy_load_looks_at_headers_not_lines() {
+        let text = many_profiles(8000);
+        let lines = text.lines().count() as u64;
+        let work = work_of(|| {
+            let cfg = ConfigFile::from_text(Path::new("config"), text.clone(), true).unwrap();
+            assert_eq!(cfg.profile("p7000").unwrap().get("sso_session"), Some("corp"));
+            assert!(cfg.sso_session("corp").is_some());
+            assert!(cfg.read_problem().is_none());
+        });
+        assert!(work < lines / 2, "{work} units of work for {lines} lines");
+        // What it finds is what the full reader finds.
+        let lazy = ConfigFile::from_text(Path::new("config"), text.clone(), true).unwrap();
+        let full = parse(&text);
+        assert_eq!(lazy.profile_names(), full.profile_names());
+        assert_eq!(lazy.profile("p123").unwrap().line, full.profile("p123").unwrap().line);
     }
 
     #[cfg(unix)]

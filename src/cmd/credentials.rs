@@ -131,7 +131,8 @@ async fn fetch(
 /// The command-line path shared by `credentials`, `exec` and `console`: load the config,
 /// resolve the target, obtain its credentials.
 pub fn for_args(args: &TargetArgs, no_login: bool) -> anyhow::Result<(Target, RoleCredentials)> {
-    let ctx = super::context()?;
+    // Only the profile and its sso-session are read (the warm path, however large the file).
+    let ctx = Context::load_lazy(crate::settings::Environment::from_process())?;
     let target = resolve_target(&ctx, args)?;
     let creds = obtain(&ctx, &target, &on_missing(no_login))?;
     Ok((target, creds))
