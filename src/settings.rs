@@ -191,7 +191,12 @@ pub enum SettingsError {
         path: String,
         key: &'static str,
     },
-    #[error("profile \"{}\" in {path} sets {}; remove {key} from [profile {}]", t(profile), t(detail), t(profile))]
+    #[error(
+        "profile \"{}\" in {path} sets {}; remove {key} from [profile {}]",
+        t(profile),
+        t(detail),
+        t(profile)
+    )]
     Mismatch {
         profile: String,
         path: String,
@@ -202,7 +207,8 @@ pub enum SettingsError {
     #[error("profile \"{}\" in {path} has no Identity Center settings; give it `sso_session = NAME` (or run `portico configure`)", t(profile))]
     NotSso { profile: String, path: String },
     #[error(
-        "profile \"{}\" in {path} has no {key}; add `{key} = …` or pass --account and --role", t(profile)
+        "profile \"{}\" in {path} has no {key}; add `{key} = …` or pass --account and --role",
+        t(profile)
     )]
     NoRole {
         profile: String,
@@ -213,7 +219,10 @@ pub enum SettingsError {
     BadStartUrl { what: String, value: String },
     #[error("{what} \"{}\" is not an AWS region name like eu-central-1", t(value))]
     BadRegion { what: String, value: String },
-    #[error("{what} \"{}\" is not an AWS account ID: account IDs are 12 digits, like 111122223333", t(value))]
+    #[error(
+        "{what} \"{}\" is not an AWS account ID: account IDs are 12 digits, like 111122223333",
+        t(value)
+    )]
     BadAccount { what: String, value: String },
     #[error("--start-url needs --region (the region your Identity Center lives in)")]
     StartUrlWithoutRegion,
@@ -275,9 +284,9 @@ fn profile_not_found(
         }
     };
     if count == 0 {
-        text.push_str(&format!(
-            "; it has no profiles yet: `portico profiles sync` writes one per role assigned to you (or `portico configure` one)"
-        ));
+        text.push_str(
+            "; it has no profiles yet: `portico profiles sync` writes one per role assigned to you (or `portico configure` one)",
+        );
     } else {
         text.push_str(&format!(
             "; {fix} (`portico list` shows your roles, `portico profiles sync` writes a profile for each)"
@@ -338,7 +347,10 @@ impl Context {
 
     /// A section just read, or the unreadable line in it (a lazily loaded file is checked as it
     /// is read).
-    fn checked<'a>(&self, section: Option<&'a Section>) -> Result<Option<&'a Section>, SettingsError> {
+    fn checked<'a>(
+        &self,
+        section: Option<&'a Section>,
+    ) -> Result<Option<&'a Section>, SettingsError> {
         match self.config.read_problem() {
             Some(problem) => Err(SettingsError::Config(LoadError::Parse(problem))),
             None => Ok(section),
@@ -420,13 +432,13 @@ impl Context {
 
     /// The `[sso-session NAME]` section, validated.
     pub fn named_session(&self, name: &str) -> Result<SsoSession, SettingsError> {
-        let section =
-            self.checked(self.config.sso_session(name))?
-                .ok_or_else(|| SettingsError::SessionNotFound {
-                    name: name.to_string(),
-                    path: self.path(),
-                    available: names(self.config.sso_session_names()),
-                })?;
+        let section = self
+            .checked(self.config.sso_session(name))?
+            .ok_or_else(|| SettingsError::SessionNotFound {
+                name: name.to_string(),
+                path: self.path(),
+                available: names(self.config.sso_session_names()),
+            })?;
         let header = format!("sso-session {name}");
         let start_url = self.require(section, &header, "sso_start_url")?;
         let region = self.require(section, &header, "sso_region")?;
@@ -538,7 +550,11 @@ impl Context {
         })
     }
 
-    fn find_profile(&self, profile: &str, origin: ProfileSource) -> Result<&Section, SettingsError> {
+    fn find_profile(
+        &self,
+        profile: &str,
+        origin: ProfileSource,
+    ) -> Result<&Section, SettingsError> {
         self.checked(self.config.profile(profile))?.ok_or_else(|| {
             let all = self.config.profile_names();
             SettingsError::ProfileNotFound {
@@ -788,7 +804,10 @@ sso_account_id = 111122223333
             err.contains("profile \"nope\" (from --profile) is not in /home/u/.aws/config"),
             "{err}"
         );
-        assert!(!err.contains("dev-admin"), "no list of every profile: {err}");
+        assert!(
+            !err.contains("dev-admin"),
+            "no list of every profile: {err}"
+        );
         assert!(err.contains("`portico list`"), "{err}");
 
         let err = c.profile_session("dangling").unwrap_err().to_string();
@@ -996,7 +1015,9 @@ sso_account_id = 111122223333
             .unwrap_err()
             .to_string();
         assert!(
-            err.starts_with("no profile was named (no --profile, AWS_PROFILE or AWS_DEFAULT_PROFILE)"),
+            err.starts_with(
+                "no profile was named (no --profile, AWS_PROFILE or AWS_DEFAULT_PROFILE)"
+            ),
             "{err}"
         );
         assert!(!err.contains("\"default\""), "{err}");
@@ -1024,7 +1045,10 @@ sso_account_id = 111122223333
     #[test]
     fn account_ids_in_profiles_are_twelve_digits() {
         let c = ctx_with(
-            &CONFIG.replace("sso_account_id = 111122223333\nsso_role_name = AdministratorAccess", "sso_account_id = 1111222233\nsso_role_name = AdministratorAccess"),
+            &CONFIG.replace(
+                "sso_account_id = 111122223333\nsso_role_name = AdministratorAccess",
+                "sso_account_id = 1111222233\nsso_role_name = AdministratorAccess",
+            ),
             Environment::default(),
         );
         let err = c.role_profile("dev-admin").unwrap_err().to_string();
@@ -1060,18 +1084,39 @@ sso_account_id = 111122223333
         std::fs::write(&path, &text).unwrap();
         // The warm path does not trip over a line in a profile it does not read...
         let c = Context::load_lazy(env.clone()).unwrap();
-        assert_eq!(c.role_profile("dev-admin").unwrap().account_id, "111122223333");
+        assert_eq!(
+            c.role_profile("dev-admin").unwrap().account_id,
+            "111122223333"
+        );
         // ...but reports one in the profile it reads, with its line, as a config error.
         let err = c.role_profile("broken").unwrap_err();
-        assert!(matches!(err, SettingsError::Config(LoadError::Parse(_))), "{err}");
+        assert!(
+            matches!(err, SettingsError::Config(LoadError::Parse(_))),
+            "{err}"
+        );
         let line = text.lines().position(|l| l == "not a setting").unwrap() + 1;
-        assert!(err.to_string().contains(&format!("line {line}: expected `key = value`")), "{err}");
+        assert!(
+            err.to_string()
+                .contains(&format!("line {line}: expected `key = value`")),
+            "{err}"
+        );
         // Every other command refuses the file at once.
         assert!(Context::load(env.clone()).is_err());
         // An indented `[` may continue a value: then the whole file is read as usual.
-        std::fs::write(&path, format!("{CONFIG}\n[profile x]\nnote = a\n  [odd]\nregion = r\n")).unwrap();
+        std::fs::write(
+            &path,
+            format!("{CONFIG}\n[profile x]\nnote = a\n  [odd]\nregion = r\n"),
+        )
+        .unwrap();
         let c = Context::load_lazy(env).unwrap();
-        assert_eq!(c.config.profile_names().len(), Context::load(c.env.clone()).unwrap().config.profile_names().len());
+        assert_eq!(
+            c.config.profile_names().len(),
+            Context::load(c.env.clone())
+                .unwrap()
+                .config
+                .profile_names()
+                .len()
+        );
     }
 
     #[test]

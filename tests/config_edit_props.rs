@@ -171,7 +171,13 @@ fn others(text: &str, id: &SectionId) -> Vec<ReadSection> {
         .sections()
         .into_iter()
         .filter(|s| !(s.kind == id.kind && s.name == id.name))
-        .map(|s| (s.kind, s.name.clone(), s.settings.clone().into_iter().collect()))
+        .map(|s| {
+            (
+                s.kind,
+                s.name.clone(),
+                s.settings.clone().into_iter().collect(),
+            )
+        })
         .collect()
 }
 

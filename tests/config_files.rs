@@ -137,10 +137,19 @@ fn an_unknown_profile_from_aws_profile_says_so_and_suggests_the_closest() {
     assert_exit(&out, 3);
     assert!(out.stdout.is_empty());
     let err = one_line_error(&out);
-    assert!(err.contains("profile \"dev-admn\" (from AWS_PROFILE)"), "{err}");
+    assert!(
+        err.contains("profile \"dev-admn\" (from AWS_PROFILE)"),
+        "{err}"
+    );
     assert!(err.contains("did you mean dev-admin?"), "{err}");
-    assert!(err.contains("`portico list`") && err.contains("`portico profiles sync`"), "{err}");
-    assert!(!err.contains("acct7-ReadOnly"), "no list of every profile: {err}");
+    assert!(
+        err.contains("`portico list`") && err.contains("`portico profiles sync`"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("acct7-ReadOnly"),
+        "no list of every profile: {err}"
+    );
 
     let out = run_bounded({
         let mut cmd = home.command(&["exec", "--no-login", "--", "true"]);
@@ -178,7 +187,10 @@ fn escape_sequences_in_names_never_reach_the_terminal() {
     assert_exit(&out, 0);
     let shown = text(&out.stdout) + &text(&out.stderr);
     assert!(shown.contains("sso-session co"), "{shown}");
-    assert!(!shown.contains('\u{1b}') && !shown.contains('\u{7}'), "{shown:?}");
+    assert!(
+        !shown.contains('\u{1b}') && !shown.contains('\u{7}'),
+        "{shown:?}"
+    );
 
     let out = run_bounded({
         let mut cmd = home.command(&["credentials", "--no-login"]);
@@ -198,9 +210,31 @@ fn a_short_account_id_is_refused_before_any_request() {
     let home = Home::new();
     home.write(SESSION);
     for args in [
-        &["credentials", "--account", "1111222233", "--role", "Admin", "--no-login"][..],
-        &["exec", "--account", "1111222233", "--role", "Admin", "--", "true"],
-        &["console", "--account", "11112222333x", "--role", "Admin", "--print"],
+        &[
+            "credentials",
+            "--account",
+            "1111222233",
+            "--role",
+            "Admin",
+            "--no-login",
+        ][..],
+        &[
+            "exec",
+            "--account",
+            "1111222233",
+            "--role",
+            "Admin",
+            "--",
+            "true",
+        ],
+        &[
+            "console",
+            "--account",
+            "11112222333x",
+            "--role",
+            "Admin",
+            "--print",
+        ],
         &[
             "configure",
             "--sso-session",
@@ -216,7 +250,10 @@ fn a_short_account_id_is_refused_before_any_request() {
         let out = home.run(args);
         assert_exit(&out, 2);
         let err = text(&out.stderr);
-        assert!(err.contains("AWS account IDs are 12 digits"), "{args:?}: {err}");
+        assert!(
+            err.contains("AWS account IDs are 12 digits"),
+            "{args:?}: {err}"
+        );
         assert!(out.stdout.is_empty());
     }
     // The same in a profile: named with the profile, exit 3, still no request.
@@ -225,7 +262,9 @@ fn a_short_account_id_is_refused_before_any_request() {
     assert_exit(&out, 3);
     let err = one_line_error(&out);
     assert!(
-        err.contains("sso_account_id of [profile dev-admin] \"1111222233\" is not an AWS account ID"),
+        err.contains(
+            "sso_account_id of [profile dev-admin] \"1111222233\" is not an AWS account ID"
+        ),
         "{err}"
     );
 }
@@ -292,7 +331,10 @@ fn a_fifo_or_a_directory_at_the_config_path_is_refused_at_once() {
         let out = home.run(args);
         assert_exit(&out, 3);
         let err = one_line_error(&out);
-        assert!(err.contains("is a named pipe (FIFO), not a file"), "{args:?}: {err}");
+        assert!(
+            err.contains("is a named pipe (FIFO), not a file"),
+            "{args:?}: {err}"
+        );
     }
     std::fs::remove_file(home.config()).unwrap();
     std::fs::create_dir(home.config()).unwrap();
@@ -361,7 +403,10 @@ fn temporary_files_of_killed_writes_are_removed_by_the_next_write() {
     ]);
     assert_exit(&out, 0);
     assert!(!stale.exists() && !stale_backup.exists());
-    assert!(fresh.exists(), "a temporary file under a minute old may be a live write's");
+    assert!(
+        fresh.exists(),
+        "a temporary file under a minute old may be a live write's"
+    );
     assert!(not_ours.exists());
 }
 
@@ -375,7 +420,10 @@ fn profiles_sync_with_no_session_suggests_what_it_accepts() {
     assert_exit(&out, 3);
     let err = one_line_error(&out);
     assert!(err.contains("run `portico configure` first"), "{err}");
-    assert!(!err.contains("--start-url"), "sync has no --start-url: {err}");
+    assert!(
+        !err.contains("--start-url"),
+        "sync has no --start-url: {err}"
+    );
     // Commands that take --start-url still offer it.
     let out = home.run(&["list", "--no-login"]);
     assert_exit(&out, 3);
@@ -417,5 +465,8 @@ fn interactive_configure_names_no_flag_the_user_did_not_type() {
     let screen = text(&out.stdout);
     assert!(screen.contains("is not a valid start URL"), "{screen}");
     assert!(screen.contains("answer eu-west-2 when asked"), "{screen}");
-    assert!(!screen.contains("--start-url") && !screen.contains("--region"), "{screen}");
+    assert!(
+        !screen.contains("--start-url") && !screen.contains("--region"),
+        "{screen}"
+    );
 }

@@ -138,7 +138,10 @@ pub enum EditError {
     #[error("{} line {line}: this edit would change how that line reads (an indented line next to \
              the change would join the setting above it); remove its indentation, then re-run", path.display())]
     WouldChangeMeaning { path: PathBuf, line: usize },
-    #[error("{what} \"{}\" cannot be written to the config file: {why}", for_terminal(value))]
+    #[error(
+        "{what} \"{}\" cannot be written to the config file: {why}",
+        for_terminal(value)
+    )]
     Invalid {
         what: &'static str,
         value: String,
@@ -388,7 +391,9 @@ impl Document {
                 }
                 None => {}
             }
-            first_raw.entry(later.raw.as_str()).or_insert(later.header + 1);
+            first_raw
+                .entry(later.raw.as_str())
+                .or_insert(later.header + 1);
             first_id.entry(&later.id).or_insert(i);
         }
         for span in &spans {
@@ -1196,7 +1201,11 @@ mod tests {
                 let mut d = doc(&text);
                 assert!(d.warnings().is_empty());
                 assert_eq!(d.sections().len(), n + 1);
-                assert_eq!(d.marked("managed by portico profiles sync (sso-session corp)").len(), n);
+                assert_eq!(
+                    d.marked("managed by portico profiles sync (sso-session corp)")
+                        .len(),
+                    n
+                );
                 let id = SectionId::profile(format!("p{}", n / 2));
                 assert!(d.section(&id).is_some());
                 d.upsert(&id, &[("region", "us-east-1")], &[]).unwrap();

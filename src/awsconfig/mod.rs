@@ -204,7 +204,10 @@ impl ConfigFile {
 
     /// How many sections have been read so far (the warm path reads only the ones it needs).
     pub fn sections_read(&self) -> usize {
-        self.spans.iter().filter(|s| s.parsed.get().is_some()).count()
+        self.spans
+            .iter()
+            .filter(|s| s.parsed.get().is_some())
+            .count()
     }
 
     /// Things botocore would refuse or silently drop, worded for the user. Looks at every line.
@@ -261,7 +264,11 @@ impl ConfigFile {
     fn find(&self, kind: SectionKind, name: &str) -> Option<&Section> {
         // The warm path looks up two or three sections: a scan each is cheaper than an index.
         // Anyone looking up more gets the index, so that no caller is quadratic.
-        if self.scans.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= 4 {
+        if self
+            .scans
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            >= 4
+        {
             self.build_index();
         }
         let at = match self.index.get() {
@@ -323,7 +330,9 @@ impl ConfigFile {
                         last_key = key.to_lowercase();
                         settings.insert(last_key.clone(), Value::Text(value.to_string()));
                     }
-                    Line::Continuation { text, .. } => continue_value(&mut settings, &last_key, text),
+                    Line::Continuation { text, .. } => {
+                        continue_value(&mut settings, &last_key, text)
+                    }
                     _ => {}
                 }
                 Ok::<(), ()>(())
@@ -467,7 +476,11 @@ fn walk<'a, E>(
                 let end = start + i;
                 // "\r\n" ends the line; a lone "\r" before it is dropped too, as by the
                 // reader that came before this one (`str::lines` + one more `\r`).
-                let end = if end > start && bytes[end - 1] == b'\r' { end - 1 } else { end };
+                let end = if end > start && bytes[end - 1] == b'\r' {
+                    end - 1
+                } else {
+                    end
+                };
                 (end, start + i + 1)
             }
             None => (bytes.len(), bytes.len()),
@@ -557,7 +570,7 @@ fn scan(path: &Path, text: &str, first_line: usize) -> Result<Vec<Span>, ParseEr
                     crate::sanitize::for_terminal(line_text(text, start))
                 ),
             )),
-            Line::Setting(Some((key, _))) if key.is_empty() => {
+            Line::Setting(Some(("", _))) => {
                 Err(error(number, "a setting has no name before `=`".into()))
             }
             Line::Setting(Some(_)) if spans.is_empty() => Err(error(
@@ -567,7 +580,7 @@ fn scan(path: &Path, text: &str, first_line: usize) -> Result<Vec<Span>, ParseEr
             )),
             Line::Setting(Some(_)) => Ok(()),
             Line::Continuation { text: t, nested } => {
-                if nested && !split_setting(t).is_some_and(|(k, _)| !k.is_empty()) {
+                if nested && split_setting(t).is_none_or(|(k, _)| k.is_empty()) {
                     return Err(error(
                         number,
                         format!(
@@ -607,7 +620,11 @@ fn headers_only(path: &Path, text: &str) -> Option<Result<Vec<Span>, ParseError>
             continue;
         }
         let end = text[at..].find('\n').map_or(text.len(), |e| at + e);
-        let inner = text[at..end].trim().strip_prefix('[')?.strip_suffix(']')?.trim();
+        let inner = text[at..end]
+            .trim()
+            .strip_prefix('[')?
+            .strip_suffix(']')?
+            .trim();
         let (kind, name) = classify_str(inner);
         line += bytes[counted..at].iter().filter(|&&b| b == b'\n').count();
         counted = at;
@@ -885,7 +902,10 @@ pub(crate) mod tests {
         let lines = text.lines().count() as u64;
         let work = work_of(|| {
             let cfg = ConfigFile::from_text(Path::new("config"), text.clone(), true).unwrap();
-            assert_eq!(cfg.profile("p7000").unwrap().get("sso_session"), Some("corp"));
+            assert_eq!(
+                cfg.profile("p7000").unwrap().get("sso_session"),
+                Some("corp")
+            );
             assert!(cfg.sso_session("corp").is_some());
             assert!(cfg.read_problem().is_none());
         });
@@ -894,7 +914,10 @@ pub(crate) mod tests {
         let lazy = ConfigFile::from_text(Path::new("config"), text.clone(), true).unwrap();
         let full = parse(&text);
         assert_eq!(lazy.profile_names(), full.profile_names());
-        assert_eq!(lazy.profile("p123").unwrap().line, full.profile("p123").unwrap().line);
+        assert_eq!(
+            lazy.profile("p123").unwrap().line,
+            full.profile("p123").unwrap().line
+        );
     }
 
     #[cfg(unix)]
@@ -905,7 +928,10 @@ pub(crate) mod tests {
         let made = std::process::Command::new("mkfifo").arg(&fifo).status();
         if made.is_ok_and(|s| s.success()) {
             let err = ConfigFile::load(&fifo).unwrap_err().to_string();
-            assert!(err.contains("named pipe (FIFO)") && err.contains("regular file"), "{err}");
+            assert!(
+                err.contains("named pipe (FIFO)") && err.contains("regular file"),
+                "{err}"
+            );
         }
         let err = ConfigFile::load(dir.path()).unwrap_err().to_string();
         assert!(err.contains("is a directory, not a file"), "{err}");

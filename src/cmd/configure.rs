@@ -850,7 +850,11 @@ mod tests {
             "https://example.com/start",
             "https://d-1234567890.awsapps.com/portal",
         ] {
-            assert_eq!(start_url_warnings(odd, "us-east-1", false).len(), 1, "{odd}");
+            assert_eq!(
+                start_url_warnings(odd, "us-east-1", false).len(),
+                1,
+                "{odd}"
+            );
         }
         let w = start_url_warnings(
             "https://ssoins-1234567890abcdef.portal.eu-west-2.app.aws",

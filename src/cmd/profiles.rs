@@ -1418,7 +1418,9 @@ mod tests {
         opts.template = Template::parse("{account_id}-{role_name}").unwrap();
         opts.region = Some("us-east-2".into());
         sync(&mut d, &items, &opts).unwrap();
-        let p = d.section(&SectionId::profile("111111111111-Admin")).unwrap();
+        let p = d
+            .section(&SectionId::profile("111111111111-Admin"))
+            .unwrap();
         assert_eq!(p.get("region"), Some("us-east-2"));
         assert_eq!(p.get("sso_session"), None);
         assert_eq!(p.get("sso_account_id"), None);
@@ -1431,7 +1433,13 @@ mod tests {
     fn a_sync_of_many_profiles_is_linear() {
         let run = |n: usize| {
             let items: Vec<Assignment> = (0..n)
-                .map(|i| item(&format!("acct{i}"), &format!("{:012}", 100_000_000_000u64 + i as u64), "Admin"))
+                .map(|i| {
+                    item(
+                        &format!("acct{i}"),
+                        &format!("{:012}", 100_000_000_000u64 + i as u64),
+                        "Admin",
+                    )
+                })
                 .collect();
             let mut d = doc("");
             sync(&mut d, &items, &options(Style::Native)).unwrap();

@@ -291,7 +291,10 @@ fn remove_stale_temporaries(dir: &Path, target: &Path, now: std::time::SystemTim
             .and_then(|m| now.duration_since(m).ok())
             .is_some_and(|age| age >= STALE_AFTER);
         if meta.is_file() && old && fs::remove_file(entry.path()).is_ok() {
-            crate::info!("removed {}, left by an interrupted write", dir.join(file).display());
+            crate::info!(
+                "removed {}, left by an interrupted write",
+                dir.join(file).display()
+            );
         }
     }
 }
@@ -524,10 +527,19 @@ mod tests {
             .upsert(&SectionId::profile("default"), &[("region", "x")], &[])
             .unwrap();
         file.save(&dir.path().join("locks")).unwrap();
-        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
-        assert_eq!(fs::read_to_string(&real).unwrap(), "[default]\nregion = x\n");
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(
+            fs::read_to_string(&real).unwrap(),
+            "[default]\nregion = x\n"
+        );
         #[cfg(unix)]
-        assert_eq!(fs::metadata(&real).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&real).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
 
     #[cfg(unix)]
@@ -541,9 +553,18 @@ mod tests {
             .upsert(&SectionId::profile("default"), &[("region", "x")], &[])
             .unwrap();
         let err = file.save(&dir.path().join("locks")).unwrap_err();
-        assert!(matches!(err, EditError::LinkTargetDirMissing { .. }), "{err}");
-        assert!(err.to_string().contains("whose directory does not exist"), "{err}");
-        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(
+            matches!(err, EditError::LinkTargetDirMissing { .. }),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("whose directory does not exist"),
+            "{err}"
+        );
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
         assert!(!dir.path().join("nowhere").exists());
     }
 
@@ -558,7 +579,10 @@ mod tests {
             assert!(matches!(err, EditError::NotAFile { .. }), "{err}");
         }
         let err = EditableFile::open(dir.path()).unwrap_err();
-        assert!(err.to_string().contains("is a directory, not a file"), "{err}");
+        assert!(
+            err.to_string().contains("is a directory, not a file"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -598,6 +622,9 @@ mod tests {
         for name in others.iter().chain(&[".config.Fresh1.portico-tmp"]) {
             assert!(dir.path().join(name).exists(), "{name} was removed");
         }
-        assert_eq!(fs::read_to_string(&path).unwrap(), "[default]\nregion = x\n");
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            "[default]\nregion = x\n"
+        );
     }
 }
