@@ -581,7 +581,7 @@ fn parse_account_id(text: &str) -> Result<String, String> {
         "it is not all digits".to_string()
     };
     Err(format!(
-        "AWS account IDs are 12 digits, like 111122223333; {why}"
+        "not a 12-digit AWS account ID like 111122223333 ({why})"
     ))
 }
 

@@ -251,7 +251,7 @@ fn a_short_account_id_is_refused_before_any_request() {
         assert_exit(&out, 2);
         let err = text(&out.stderr);
         assert!(
-            err.contains("AWS account IDs are 12 digits"),
+            err.contains("not a 12-digit AWS account ID"),
             "{args:?}: {err}"
         );
         assert!(out.stdout.is_empty());
