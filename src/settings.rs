@@ -257,10 +257,12 @@ fn profile_not_found(
 ) -> String {
     let name = t(profile);
     let mut text = match source {
-        ProfileSource::Flag => format!("profile \"{name}\" (from --profile) is not in {path}"),
-        ProfileSource::AwsProfile => format!("profile \"{name}\" (from AWS_PROFILE) is not in {path}"),
+        ProfileSource::Flag => format!("profile \"{name}\" is not in {path} (named by --profile)"),
+        ProfileSource::AwsProfile => {
+            format!("profile \"{name}\" is not in {path} (named by AWS_PROFILE)")
+        }
         ProfileSource::AwsDefaultProfile => {
-            format!("profile \"{name}\" (from AWS_DEFAULT_PROFILE) is not in {path}")
+            format!("profile \"{name}\" is not in {path} (named by AWS_DEFAULT_PROFILE)")
         }
         ProfileSource::Default => format!(
             "no profile was named (no --profile, AWS_PROFILE or AWS_DEFAULT_PROFILE) and {path} has no [default] profile"
@@ -801,7 +803,7 @@ sso_account_id = 111122223333
         let c = ctx();
         let err = c.profile_session("nope").unwrap_err().to_string();
         assert!(
-            err.contains("profile \"nope\" (from --profile) is not in /home/u/.aws/config"),
+            err.contains("profile \"nope\" is not in /home/u/.aws/config (named by --profile)"),
             "{err}"
         );
         assert!(
@@ -979,7 +981,7 @@ sso_account_id = 111122223333
             .to_string();
         assert_eq!(
             err,
-            "profile \"dev-admn\" (from --profile) is not in /home/u/.aws/config; did you mean dev-admin? \
+            "profile \"dev-admn\" is not in /home/u/.aws/config (named by --profile); did you mean dev-admin? \
              pass the name of a profile in the file (`portico list` shows your roles, \
              `portico profiles sync` writes a profile for each)"
                 .replace("? pass", "?; pass")
@@ -991,14 +993,14 @@ sso_account_id = 111122223333
                     default_profile: Some("ignored".into()),
                     ..Environment::default()
                 },
-                "(from AWS_PROFILE)",
+                "(named by AWS_PROFILE)",
             ),
             (
                 Environment {
                     default_profile: Some("Dev-Admin\u{1b}".into()),
                     ..Environment::default()
                 },
-                "(from AWS_DEFAULT_PROFILE)",
+                "(named by AWS_DEFAULT_PROFILE)",
             ),
         ] {
             let err = ctx_with(CONFIG, env)

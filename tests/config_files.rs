@@ -138,7 +138,7 @@ fn an_unknown_profile_from_aws_profile_says_so_and_suggests_the_closest() {
     assert!(out.stdout.is_empty());
     let err = one_line_error(&out);
     assert!(
-        err.contains("profile \"dev-admn\" (from AWS_PROFILE)"),
+        err.contains("profile \"dev-admn\" is not in") && err.contains("(named by AWS_PROFILE)"),
         "{err}"
     );
     assert!(err.contains("did you mean dev-admin?"), "{err}");
@@ -158,7 +158,7 @@ fn an_unknown_profile_from_aws_profile_says_so_and_suggests_the_closest() {
     });
     assert_exit(&out, 3);
     let err = one_line_error(&out);
-    assert!(err.contains("(from AWS_DEFAULT_PROFILE)"), "{err}");
+    assert!(err.contains("(named by AWS_DEFAULT_PROFILE)"), "{err}");
     assert!(err.contains("did you mean dev-admin?"), "{err}");
 }
 
