@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use crate::awsconfig::{ConfigFile, LoadError, Section};
+use crate::awsconfig::{ConfigFile, LoadError, Section, SectionKind};
 
 /// The environment variables portico reads, captured once so that resolution is a pure function.
 #[derive(Debug, Clone, Default)]
@@ -336,10 +336,21 @@ impl Context {
     }
 
     /// [`load`](Self::load) for the warm path, which reads one profile and its sso-session:
-    /// only those sections are read and checked (see [`ConfigFile::load_lazy`]).
-    pub fn load_lazy(env: Environment) -> Result<Context, SettingsError> {
+    /// only the profile `profile_flag` selects (or the environment's, or `default`), `default`
+    /// and the sso-sessions are kept, and only what is read is checked (see
+    /// [`ConfigFile::load_only`]).
+    pub fn load_lazy(
+        env: Environment,
+        profile_flag: Option<&str>,
+    ) -> Result<Context, SettingsError> {
         let path = env.config_path()?;
-        let config = ConfigFile::load_lazy(&path)?;
+        let (profile, _) = env.pick_profile(profile_flag);
+        let keep = |kind: SectionKind, name: &str| match kind {
+            SectionKind::Profile => name == profile || name == "default",
+            SectionKind::SsoSession => true,
+            _ => false,
+        };
+        let config = ConfigFile::load_only(&path, &keep)?;
         Ok(Context { env, config })
     }
 
@@ -558,7 +569,19 @@ impl Context {
         origin: ProfileSource,
     ) -> Result<&Section, SettingsError> {
         self.checked(self.config.profile(profile))?.ok_or_else(|| {
-            let all = self.config.profile_names();
+            // Only some sections were loaded (the warm path): the suggestions need them all.
+            let full;
+            let config = match self.config.is_partial() {
+                true => match ConfigFile::load(&self.config.path) {
+                    Ok(loaded) => {
+                        full = loaded;
+                        &full
+                    }
+                    Err(_) => &self.config,
+                },
+                false => &self.config,
+            };
+            let all = config.profile_names();
             SettingsError::ProfileNotFound {
                 profile: profile.to_string(),
                 origin,
@@ -1085,12 +1108,14 @@ sso_account_id = 111122223333
         let text = format!("{CONFIG}\n[profile broken]\nsso_session = corp\nnot a setting\n");
         std::fs::write(&path, &text).unwrap();
         // The warm path does not trip over a line in a profile it does not read...
-        let c = Context::load_lazy(env.clone()).unwrap();
+        let c = Context::load_lazy(env.clone(), Some("dev-admin")).unwrap();
+        assert!(c.config.is_partial());
         assert_eq!(
             c.role_profile("dev-admin").unwrap().account_id,
             "111122223333"
         );
         // ...but reports one in the profile it reads, with its line, as a config error.
+        let c = Context::load_lazy(env.clone(), Some("broken")).unwrap();
         let err = c.role_profile("broken").unwrap_err();
         assert!(
             matches!(err, SettingsError::Config(LoadError::Parse(_))),
@@ -1110,7 +1135,8 @@ sso_account_id = 111122223333
             format!("{CONFIG}\n[profile x]\nnote = a\n  [odd]\nregion = r\n"),
         )
         .unwrap();
-        let c = Context::load_lazy(env).unwrap();
+        let c = Context::load_lazy(env.clone(), Some("x")).unwrap();
+        assert!(!c.config.is_partial());
         assert_eq!(
             c.config.profile_names().len(),
             Context::load(c.env.clone())
@@ -1119,6 +1145,45 @@ sso_account_id = 111122223333
                 .profile_names()
                 .len()
         );
+    }
+
+    /// The warm path streams the file and keeps only what it may need; an unknown profile still
+    /// gets suggestions from the whole file.
+    #[test]
+    fn the_streaming_load_keeps_only_the_profile_default_and_sessions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        let mut text = format!("\u{feff}# mine\n{CONFIG}");
+        text.push_str(
+            &crate::awsconfig::tests::many_profiles(3000)
+                .replace("[sso-session corp]", "[sso-session other]"),
+        );
+        text.push_str("[profile dev-admin]\nregion = ap-south-1\n");
+        std::fs::write(&path, &text).unwrap();
+        let env = Environment {
+            config_file: Some(path.clone()),
+            ..Environment::default()
+        };
+        let c = Context::load_lazy(env.clone(), Some("dev-admin")).unwrap();
+        assert!(c.config.is_partial());
+        // [default], two [profile dev-admin] and two sso-sessions.
+        assert_eq!(c.config.sections().len(), 5);
+        let full = Context::load(env.clone()).unwrap();
+        let (a, b) = (
+            c.config.profile("dev-admin").unwrap(),
+            full.config.profile("dev-admin").unwrap(),
+        );
+        assert_eq!((a.line, &a.settings), (b.line, &b.settings));
+        assert_eq!(
+            c.config.sso_session("corp").unwrap().line,
+            full.config.sso_session("corp").unwrap().line
+        );
+        let err = Context::load_lazy(env, Some("p2999x"))
+            .unwrap()
+            .selected_role_profile(Some("p2999x"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("did you mean p2999"), "{err}");
     }
 
     #[test]

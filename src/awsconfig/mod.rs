@@ -77,6 +77,8 @@ pub struct ConfigFile {
     scans: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     /// Loaded with [`load_lazy`](Self::load_lazy): sections are checked when read.
     lazy: bool,
+    /// Loaded with [`load_only`](Self::load_only): only some sections are here.
+    partial: bool,
     /// The first line a lazily loaded file's read sections cannot parse.
     problem: std::sync::Arc<std::sync::Mutex<Option<ParseError>>>,
 }
@@ -145,6 +147,62 @@ impl ConfigFile {
         let mut config = ConfigFile::load_with(path, true)?;
         config.lazy = true;
         Ok(config)
+    }
+
+    /// For the warm path, which needs one profile (and `default`) and an sso-session: streams
+    /// the file through a small buffer, jumping from one `[` to the next, and keeps only the
+    /// sections `keep` wants — so a 10 MB file costs neither 10 MB of memory nor its page
+    /// faults. What is kept is checked when read, as with [`load_lazy`](Self::load_lazy).
+    /// Name lists on the result hold only what was kept ([`is_partial`](Self::is_partial)).
+    /// A file where the shortcut is unsafe (an indented `[`) is read by [`load_lazy`].
+    pub fn load_only(
+        path: &Path,
+        keep: &dyn Fn(SectionKind, &str) -> bool,
+    ) -> Result<ConfigFile, LoadError> {
+        let null = cfg!(unix) && path == Path::new("/dev/null");
+        let io = |error| LoadError::Io {
+            path: path.to_path_buf(),
+            error,
+        };
+        // Missing files, FIFOs, directories: the careful way, which says what is wrong (and
+        // never opens a FIFO, which would wait for a writer).
+        if null || !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+            return ConfigFile::load_lazy(path);
+        }
+        let file = std::fs::File::open(path).map_err(io)?;
+        match stream_sections(file, keep).map_err(io)? {
+            Some((text, heads)) => {
+                let text = String::from_utf8(text)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+                let mut spans: Vec<Span> = Vec::with_capacity(heads.len());
+                for (n, &(kind, name, line, at)) in heads.iter().enumerate() {
+                    let end = heads.get(n + 1).map_or(text.len(), |h| h.3);
+                    spans.push(Span {
+                        kind,
+                        name,
+                        line,
+                        body: (at, end),
+                        parsed: OnceLock::new(),
+                    });
+                }
+                let prelude = spans.first().map_or(text.len(), |s| s.body.0);
+                scan(path, &text[..prelude], 1)?;
+                Ok(ConfigFile {
+                    path: path.to_path_buf(),
+                    text,
+                    spans,
+                    lazy: true,
+                    partial: true,
+                    ..ConfigFile::default()
+                })
+            }
+            None => ConfigFile::load_lazy(path),
+        }
+    }
+
+    /// Whether only some sections were loaded ([`load_only`](Self::load_only)).
+    pub fn is_partial(&self) -> bool {
+        self.partial
     }
 
     /// The first unreadable line in the sections read so far (only a lazily loaded file has one:
@@ -642,6 +700,136 @@ fn headers_only(path: &Path, text: &str) -> Option<Result<Vec<Span>, ParseError>
     }
     let prelude = spans.first().map_or(text.len(), |s| s.body.0);
     Some(scan(path, &text[..prelude], 1).map(|_| spans))
+}
+
+/// A kept section: kind, name (byte range in the kept text), header line, start in the kept text.
+type Head = (SectionKind, (usize, usize), usize, usize);
+
+/// Streams `read` keeping the prelude (before the first header) and the sections `keep` wants;
+/// see [`ConfigFile::load_only`]. `None` when an indented `[` (or one after non-ASCII text)
+/// starts a line, or a header is malformed: the caller reads the whole file instead.
+fn stream_sections(
+    read: impl io::Read,
+    keep: &dyn Fn(SectionKind, &str) -> bool,
+) -> io::Result<Option<(Vec<u8>, Vec<Head>)>> {
+    use std::io::BufRead;
+    let mut reader = io::BufReader::with_capacity(64 * 1024, read);
+    let mut kept: Vec<u8> = Vec::new();
+    let mut heads: Vec<Head> = Vec::new();
+    let mut keeping = true; // the prelude
+    let mut line = 1usize;
+    // Bytes since the last line break, and whether they were all spaces or tabs.
+    let (mut col, mut blank) = (0usize, true);
+    let mut header: Option<Vec<u8>> = None;
+    let mut first = true;
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            break;
+        }
+        let mut buf = buf;
+        let len = buf.len();
+        if first {
+            first = false;
+            if let Some(rest) = buf.strip_prefix("\u{feff}".as_bytes()) {
+                buf = rest;
+            }
+        }
+        let mut i = 0;
+        while i < buf.len() {
+            work::step(1);
+            if let Some(h) = header.as_mut() {
+                match memchr::memchr(b'\n', &buf[i..]) {
+                    Some(nl) => {
+                        h.extend_from_slice(&buf[i..i + nl + 1]);
+                        i += nl + 1;
+                        let h = header.take().unwrap_or_default();
+                        if !finish_header(&h, line, keep, &mut keeping, &mut kept, &mut heads) {
+                            return Ok(None);
+                        }
+                        line += 1;
+                        (col, blank) = (0, true);
+                    }
+                    None => {
+                        h.extend_from_slice(&buf[i..]);
+                        i = buf.len();
+                    }
+                }
+                continue;
+            }
+            let next = memchr::memchr(b'[', &buf[i..]).map_or(buf.len(), |p| i + p);
+            let segment = &buf[i..next];
+            if keeping {
+                kept.extend_from_slice(segment);
+            }
+            let tail = match memchr::memrchr(b'\n', segment) {
+                Some(nl) => {
+                    line += memchr::memchr_iter(b'\n', segment).count();
+                    (col, blank) = (0, true);
+                    &segment[nl + 1..]
+                }
+                None => segment,
+            };
+            col += tail.len();
+            blank = blank
+                && tail
+                    .iter()
+                    .all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\x0b' | b'\x0c'));
+            i = next;
+            if i < buf.len() {
+                if col == 0 {
+                    header = Some(Vec::new());
+                } else if blank || !tail.is_ascii() {
+                    return Ok(None);
+                } else {
+                    if keeping {
+                        kept.push(b'[');
+                    }
+                    col += 1;
+                    blank = false;
+                    i += 1;
+                }
+            }
+        }
+        reader.consume(len);
+    }
+    if let Some(h) = header.take() {
+        if !finish_header(&h, line, keep, &mut keeping, &mut kept, &mut heads) {
+            return Ok(None);
+        }
+    }
+    Ok(Some((kept, heads)))
+}
+
+/// A header line found by [`stream_sections`]: starts keeping its section if `keep` wants it.
+/// `false` for a header the full reader must report.
+fn finish_header(
+    raw: &[u8],
+    line: usize,
+    keep: &dyn Fn(SectionKind, &str) -> bool,
+    keeping: &mut bool,
+    kept: &mut Vec<u8>,
+    heads: &mut Vec<Head>,
+) -> bool {
+    let Ok(text) = std::str::from_utf8(raw) else {
+        return false;
+    };
+    let Some(inner) = text
+        .trim()
+        .strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+    else {
+        return false;
+    };
+    let (kind, name) = classify_str(inner.trim());
+    *keeping = keep(kind, name);
+    if *keeping {
+        let at = kept.len();
+        let name_at = at + (name.as_ptr() as usize - text.as_ptr() as usize);
+        heads.push((kind, (name_at, name_at + name.len()), line, at));
+        kept.extend_from_slice(raw);
+    }
+    true
 }
 
 /// The trimmed text of the line starting at byte `start`.

@@ -132,7 +132,8 @@ async fn fetch(
 /// resolve the target, obtain its credentials.
 pub fn for_args(args: &TargetArgs, no_login: bool) -> anyhow::Result<(Target, RoleCredentials)> {
     // Only the profile and its sso-session are read (the warm path, however large the file).
-    let ctx = Context::load_lazy(crate::settings::Environment::from_process())?;
+    let env = crate::settings::Environment::from_process();
+    let ctx = Context::load_lazy(env, args.profile.as_deref())?;
     let target = resolve_target(&ctx, args)?;
     let creds = obtain(&ctx, &target, &on_missing(no_login))?;
     Ok((target, creds))
