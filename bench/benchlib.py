@@ -11,6 +11,8 @@
     benchlib.py seed-aws-cli-cache --account ID --role NAME --session NAME
                                           credential_process JSON on stdin -> the AWS CLI v2 role
                                           credential cache file (docs/protocol.md §3); prints its path
+    benchlib.py scale-config SRC N DEST   SRC plus N generated profiles (as `profiles sync` writes
+                                          them, half before SRC's profiles and half after) -> DEST
     benchlib.py report WORKDIR            the table of results
 """
 
@@ -122,6 +124,36 @@ def seed_aws_cli_cache(argv):
     path = cache_dir / f"{key}.json"
     os.replace(tmp, path)
     print(path)
+
+
+# ---------------------------------------------------------------- scale
+
+
+def scale_config(src, n, dest):
+    """A config with n more profiles of the shape `profiles sync` writes (about 120 bytes each),
+    half of them before the benchmark's own sections and half after, so that neither the first
+    nor the last section is the one looked up."""
+    n = int(n)
+
+    def profiles(start, stop):
+        for i in range(start, stop):
+            yield (
+                f"\n[profile scale-{i:06d}-ReadOnly]\n"
+                "# managed by portico profiles sync (sso-session emu)\n"
+                "sso_session = emu\n"
+                f"sso_account_id = {100000000000 + i}\n"
+                "sso_role_name = ReadOnly\n"
+            )
+
+    own = Path(src).read_text()
+    head, tail = n // 2, n - n // 2
+    session_end = own.find("\n[", 1)
+    session_end = len(own) if session_end < 0 else session_end + 1
+    with open(dest, "w") as f:
+        f.write(own[:session_end])
+        f.writelines(profiles(0, head))
+        f.write("\n" + own[session_end:])
+        f.writelines(profiles(head, head + tail))
 
 
 # ---------------------------------------------------------------- report
@@ -238,6 +270,37 @@ def report(work):
     w(f"Target: portico warm median <= 2 ms   : {fmt_ms(base['median'])}  {verdict(med_ok)}")
     w(f"Target: portico peak RSS <= 15 MB     : {mb(base['rss']):.1f} MB  {verdict(rss_ok)}")
 
+    # Scale: the same warm call with a config of many profiles.
+    scale = []
+    for f in sorted(work.glob("hf-scale-*.json"), key=lambda p: int(p.stem.split("-")[-1])):
+        n = int(f.stem.split("-")[-1])
+        t = hyperfine_times(f)
+        size = int(meta.get(f"scale_bytes_{n}", "0"))
+        scale.append((n, statistics.median(t), p95(t), len(t), size))
+    scale_ok = True
+    if scale:
+        w("")
+        w("Scale: warm `portico credentials --profile dev` with N more profiles in the config")
+        w("(the same profile and cached credentials; profiles shaped as `profiles sync` writes them)")
+        w("")
+        hdr = f"{'profiles added':>14} {'config size':>12} {'runs':>5} {'median':>9} {'p95':>9} {'median x':>9}"
+        w(hdr)
+        w("-" * len(hdr))
+        first = scale[0][1]
+        for n, med, q95, runs_n, size in scale:
+            w(f"{n:>14} {size / 1e6:>9.2f} MB {runs_n:>5} {fmt_ms(med):>9} {fmt_ms(q95):>9} {med / first:>8.2f}x")
+        by_n = {n: med for n, med, *_ in scale}
+        if 10 in by_n and 8000 in by_n:
+            ratio = by_n[8000] / by_n[10]
+            ok = ratio <= 1.5
+            scale_ok &= ok
+            w(f"Target: 8,000 / 10 profiles <= 1.5x   : {ratio:.2f}x  {verdict(ok)}")
+        if 80000 in by_n:
+            ok = by_n[80000] * 1000 <= 50
+            scale_ok &= ok
+            w(f"Target: 80,000 profiles <= 50 ms      : {fmt_ms(by_n[80000])}  {verdict(ok)}")
+    med_ok = med_ok and scale_ok
+
     # Listing
     runs = []
     i = 1
@@ -321,6 +384,8 @@ def main():
         check_process(*argv)
     elif cmd == "seed-aws-cli-cache":
         seed_aws_cli_cache(argv)
+    elif cmd == "scale-config":
+        scale_config(*argv)
     elif cmd == "report":
         report(*argv)
     else:

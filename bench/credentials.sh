@@ -6,7 +6,8 @@
 #   bash bench/credentials.sh
 #
 # Knobs (environment): BENCH_RUNS_PORTICO (300), BENCH_RUNS_OTHERS (20), BENCH_WARMUP (3),
-# BENCH_RSS_RUNS (5), BENCH_LIST_RUNS (3), BENCH_LIST_ACCOUNTS (500),
+# BENCH_RSS_RUNS (5), BENCH_SCALE_RUNS (100), BENCH_SCALE_PROFILES ("10 8000 80000"; empty
+# skips), BENCH_LIST_RUNS (3), BENCH_LIST_ACCOUNTS (500),
 # BENCH_LIST_ROLES_PER_ACCOUNT (3), BENCH_THROTTLE_RPS (20), BENCH_KEEP=1 keeps the work
 # directory, BENCH_STRICT=1 exits 3 when a target is missed, BENCH_AWSCLI_STATIC=1 times the AWS
 # CLI's static-key path even when the seeded cache works.
@@ -18,6 +19,8 @@ runs_portico="${BENCH_RUNS_PORTICO:-300}"
 runs_others="${BENCH_RUNS_OTHERS:-20}"
 warmup="${BENCH_WARMUP:-3}"
 rss_runs="${BENCH_RSS_RUNS:-5}"
+scale_runs="${BENCH_SCALE_RUNS:-100}"
+scale_profiles="${BENCH_SCALE_PROFILES-10 8000 80000}"
 list_runs="${BENCH_LIST_RUNS:-3}"
 list_accounts="${BENCH_LIST_ACCOUNTS:-500}"
 list_roles="${BENCH_LIST_ROLES_PER_ACCOUNT:-3}"
@@ -234,6 +237,17 @@ measure floor "$runs_portico" /bin/true
 measure version "$runs_portico" "$portico" --version
 measure awscli "$runs_others" "$aws" configure export-credentials --profile "$awscli_profile" --format process
 measure ssoutil "$runs_others" "$ssoutil" credential-process --profile dev-legacy
+# Scale: the same warm call with thousands of profiles in the config (what `profiles sync` writes
+# for thousands of accounts). Each size gets its own copy of the config; the credentials stay the
+# cached ones, so only reading the config grows.
+own_config="$AWS_CONFIG_FILE"
+for n in $scale_profiles; do
+    lib scale-config "$own_config" "$n" "$work/config-$n"
+    meta "scale_bytes_$n" "$(wc -c <"$work/config-$n")"
+    export AWS_CONFIG_FILE="$work/config-$n"
+    measure "scale-$n" "$scale_runs" "$portico" credentials --profile dev
+done
+export AWS_CONFIG_FILE="$own_config"
 lib ctl "$emu_url" GET /_emulator/stats >"$work/stats-after.json"
 meta grc_during_timing "$(($(lib stat "$work/stats-after.json" GetRoleCredentials) - $(lib stat "$work/stats-before.json" GetRoleCredentials)))"
 stop_emulator

@@ -311,6 +311,7 @@ impl SessionArgs {
             sso_session: self.sso_session.clone(),
             start_url: self.start_url.clone(),
             region: self.region.clone(),
+            takes_start_url: true,
         }
     }
 }
@@ -392,8 +393,8 @@ pub struct TargetArgs {
     /// A profile with sso_account_id and sso_role_name [env: AWS_PROFILE]
     #[arg(long, value_name = "PROFILE")]
     pub profile: Option<String>,
-    /// The account id (with --role), instead of a profile's
-    #[arg(long, value_name = "ID", requires = "role")]
+    /// The 12-digit account ID (with --role), instead of a profile's
+    #[arg(long, value_name = "ID", requires = "role", value_parser = parse_account_id)]
     pub account: Option<String>,
     /// The permission set name (with --account), e.g. AdministratorAccess
     #[arg(long, value_name = "NAME", requires = "account")]
@@ -500,7 +501,7 @@ pub struct ConfigureArgs {
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
     /// The profile's AWS account ID (12 digits)
-    #[arg(long, value_name = "ID", requires = "profile")]
+    #[arg(long, value_name = "ID", requires = "profile", value_parser = parse_account_id)]
     pub account: Option<String>,
     /// The profile's role (permission set) name
     #[arg(long, value_name = "ROLE", requires = "profile")]
@@ -670,6 +671,23 @@ pub struct DemoArgs {
     /// Run this command in the demo world instead of the portal
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,
+}
+
+/// An AWS account ID is 12 digits; anything else is refused here rather than sent to Identity
+/// Center, which would answer "no access".
+fn parse_account_id(text: &str) -> Result<String, String> {
+    if text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(text.to_string());
+    }
+    let digits = text.chars().filter(char::is_ascii_digit).count();
+    let why = if digits == text.chars().count() {
+        format!("it has {digits} digits")
+    } else {
+        "it is not all digits".to_string()
+    };
+    Err(format!(
+        "not a 12-digit AWS account ID like 111122223333 ({why})"
+    ))
 }
 
 fn parse_seconds(text: &str) -> Result<Duration, String> {

@@ -107,6 +107,9 @@ pub fn classify(err: &anyhow::Error) -> Exit {
         {
             return Exit::Service;
         }
+        if let Some(e) = cause.downcast_ref::<crate::awsconfig::edit::EditError>() {
+            return e.exit();
+        }
         if cause
             .downcast_ref::<crate::settings::SettingsError>()
             .is_some()

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use crate::awsconfig::{ConfigFile, LoadError, Section};
+use crate::awsconfig::{ConfigFile, LoadError, Section, SectionKind};
 
 /// The environment variables portico reads, captured once so that resolution is a pure function.
 #[derive(Debug, Clone, Default)]
@@ -75,6 +75,30 @@ impl Environment {
     pub fn profile_from_env(&self) -> Option<&str> {
         self.profile.as_deref().or(self.default_profile.as_deref())
     }
+
+    /// The profile a command uses and where its name came from: `flag` (`--profile`), else
+    /// `AWS_PROFILE`, else `AWS_DEFAULT_PROFILE`, else `default` — botocore's order.
+    pub fn pick_profile(&self, flag: Option<&str>) -> (String, ProfileSource) {
+        match (flag, &self.profile, &self.default_profile) {
+            (Some(name), _, _) => (name.to_string(), ProfileSource::Flag),
+            (None, Some(name), _) => (name.clone(), ProfileSource::AwsProfile),
+            (None, None, Some(name)) => (name.clone(), ProfileSource::AwsDefaultProfile),
+            (None, None, None) => ("default".to_string(), ProfileSource::Default),
+        }
+    }
+}
+
+/// Where a profile name came from, so that an unknown one can be traced back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileSource {
+    /// `--profile NAME` on the command line.
+    Flag,
+    /// The `AWS_PROFILE` variable.
+    AwsProfile,
+    /// The `AWS_DEFAULT_PROFILE` variable.
+    AwsDefaultProfile,
+    /// Nothing named one, so `default` was used.
+    Default,
 }
 
 fn expand_tilde(path: &std::path::Path, home: Option<&std::path::Path>) -> PathBuf {
@@ -91,6 +115,8 @@ pub struct Selector {
     pub sso_session: Option<String>,
     pub start_url: Option<String>,
     pub region: Option<String>,
+    /// Whether the command takes `--start-url`/`--region`, so that hints may suggest them.
+    pub takes_start_url: bool,
 }
 
 /// An Identity Center instance and how portico talks to it.
@@ -144,32 +170,42 @@ pub struct RoleProfile {
     pub region: Option<String>,
 }
 
-/// Why the settings could not be resolved. Each message names the file or profile and the fix.
+/// Why the settings could not be resolved. Each message names the file or profile and the fix;
+/// every name in it is cleaned for the terminal (it may come from the file or the environment).
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
     #[error("HOME is not set, so ~/.aws cannot be found; set HOME or AWS_CONFIG_FILE")]
     NoHome,
     #[error(transparent)]
     Config(#[from] LoadError),
-    #[error("profile {profile:?} is not in {path}{}; run `portico configure` or pick one with --profile", known("profiles", available))]
+    #[error("{}", profile_not_found(profile, *origin, path, suggestions, *count))]
     ProfileNotFound {
         profile: String,
+        origin: ProfileSource,
         path: String,
-        available: Vec<String>,
+        /// The closest profile names, best first.
+        suggestions: Vec<String>,
+        /// How many profiles the file has.
+        count: usize,
     },
-    #[error("sso-session {name:?} is not in {path}{}; add a [sso-session {name}] section or run `portico configure`", known("sso-sessions", available))]
+    #[error("sso-session \"{}\" is not in {path}{}; add a [sso-session {}] section or run `portico configure`", t(name), known("sso-sessions", available), t(name))]
     SessionNotFound {
         name: String,
         path: String,
         available: Vec<String>,
     },
-    #[error("[{section}] in {path} has no {key}; add `{key} = …` to it")]
+    #[error("[{}] in {path} has no {key}; add `{key} = …` to it", t(section))]
     MissingKey {
         section: String,
         path: String,
         key: &'static str,
     },
-    #[error("profile {profile:?} in {path} sets {detail}; remove {key} from [profile {profile}]")]
+    #[error(
+        "profile \"{}\" in {path} sets {}; remove {key} from [profile {}]",
+        t(profile),
+        t(detail),
+        t(profile)
+    )]
     Mismatch {
         profile: String,
         path: String,
@@ -177,36 +213,120 @@ pub enum SettingsError {
         /// `KEY = VALUE but its sso-session NAME says OTHER`.
         detail: String,
     },
-    #[error("profile {profile:?} in {path} has no Identity Center settings; give it `sso_session = NAME` (or run `portico configure`)")]
+    #[error("profile \"{}\" in {path} has no Identity Center settings; give it `sso_session = NAME` (or run `portico configure`)", t(profile))]
     NotSso { profile: String, path: String },
     #[error(
-        "profile {profile:?} in {path} has no {key}; add `{key} = …` or pass --account and --role"
+        "profile \"{}\" in {path} has no {key}; add `{key} = …` or pass --account and --role",
+        t(profile)
     )]
     NoRole {
         profile: String,
         path: String,
         key: &'static str,
     },
-    #[error("{what} {value:?} is not a valid start URL; it looks like https://d-1234567890.awsapps.com/start")]
+    #[error("{what} \"{}\" is not a valid start URL; it looks like https://d-1234567890.awsapps.com/start", t(value))]
     BadStartUrl { what: String, value: String },
-    #[error("{what} {value:?} is not an AWS region name like eu-central-1")]
+    #[error("{what} \"{}\" is not an AWS region name like eu-central-1", t(value))]
     BadRegion { what: String, value: String },
+    #[error(
+        "{what} \"{}\" is not an AWS account ID: account IDs are 12 digits, like 111122223333",
+        t(value)
+    )]
+    BadAccount { what: String, value: String },
     #[error("--start-url needs --region (the region your Identity Center lives in)")]
     StartUrlWithoutRegion,
-    #[error("{0} is not an http(s) URL; fix the variable or unset it")]
+    #[error("{} is not an http(s) URL; fix the variable or unset it", t(.0))]
     BadEndpoint(String),
-    #[error("no Identity Center session is configured in {path}; run `portico configure`, or pass --start-url URL --region REGION")]
-    NothingConfigured { path: String },
-    #[error("{path} has several sso-sessions ({}); pick one with --sso-session or --profile", names.join(", "))]
+    #[error("no Identity Center session is configured in {path}; run `portico configure`{}", if *takes_start_url { ", or pass --start-url URL --region REGION" } else { " first" })]
+    NothingConfigured { path: String, takes_start_url: bool },
+    #[error("{path} has several sso-sessions ({}); pick one with --sso-session or --profile", t(&names.join(", ")))]
     Ambiguous { path: String, names: Vec<String> },
+}
+
+fn t(text: &str) -> String {
+    crate::sanitize::for_terminal(text)
 }
 
 fn known(what: &str, names: &[String]) -> String {
     if names.is_empty() {
         String::new()
     } else {
-        format!(" (known {what}: {})", names.join(", "))
+        format!(" (known {what}: {})", t(&names.join(", ")))
     }
+}
+
+/// The one line for an unknown profile: where the name came from, the closest names, and the
+/// commands that show or write profiles (never the whole list: a sync writes hundreds).
+fn profile_not_found(
+    profile: &str,
+    source: ProfileSource,
+    path: &str,
+    suggestions: &[String],
+    count: usize,
+) -> String {
+    let name = t(profile);
+    let mut text = match source {
+        ProfileSource::Flag => format!("profile \"{name}\" is not in {path} (named by --profile)"),
+        ProfileSource::AwsProfile => {
+            format!("profile \"{name}\" is not in {path} (named by AWS_PROFILE)")
+        }
+        ProfileSource::AwsDefaultProfile => {
+            format!("profile \"{name}\" is not in {path} (named by AWS_DEFAULT_PROFILE)")
+        }
+        ProfileSource::Default => format!(
+            "no profile was named (no --profile, AWS_PROFILE or AWS_DEFAULT_PROFILE) and {path} has no [default] profile"
+        ),
+    };
+    match suggestions {
+        [] => {}
+        [one] => text.push_str(&format!("; did you mean {}?", t(one))),
+        many => {
+            let names: Vec<String> = many.iter().map(|n| t(n)).collect();
+            let (last, rest) = names.split_last().expect("two or more");
+            text.push_str(&format!("; did you mean {} or {last}?", rest.join(", ")));
+        }
+    }
+    let fix = match source {
+        ProfileSource::Default => "pass --profile NAME",
+        ProfileSource::Flag => "pass the name of a profile in the file",
+        ProfileSource::AwsProfile => "set AWS_PROFILE to a profile in the file, or pass --profile",
+        ProfileSource::AwsDefaultProfile => {
+            "set AWS_DEFAULT_PROFILE to a profile in the file, or pass --profile"
+        }
+    };
+    if count == 0 {
+        text.push_str(
+            "; it has no profiles yet: `portico profiles sync` writes one per role assigned to you (or `portico configure` one)",
+        );
+    } else {
+        text.push_str(&format!(
+            "; {fix} (`portico list` shows your roles, `portico profiles sync` writes a profile for each)"
+        ));
+    }
+    text
+}
+
+/// The profile names closest to `wanted`, best first: the same text in another case, names
+/// within a small edit distance, then names that contain it.
+pub fn closest_names<'a>(wanted: &str, names: &[&'a str]) -> Vec<&'a str> {
+    let lower = wanted.to_lowercase();
+    let limit = (wanted.chars().count() / 3).clamp(1, 3);
+    let mut scored: Vec<(usize, &str)> = names
+        .iter()
+        .filter_map(|&name| {
+            let other = name.to_lowercase();
+            let distance = strsim::damerau_levenshtein(&lower, &other);
+            if distance <= limit {
+                Some((distance, name))
+            } else if lower.chars().count() >= 3 && other.contains(&lower) {
+                Some((limit + 1 + other.len() - lower.len(), name))
+            } else {
+                None
+            }
+        })
+        .collect();
+    scored.sort();
+    scored.into_iter().take(3).map(|(_, name)| name).collect()
 }
 
 /// The config file plus the environment: everything resolution reads.
@@ -224,8 +344,39 @@ impl Context {
         Ok(Context { env, config })
     }
 
+    /// [`load`](Self::load) for the warm path, which reads one profile and its sso-session:
+    /// only the profile `profile_flag` selects (or the environment's, or `default`), `default`
+    /// and the sso-sessions are kept, and only what is read is checked (see
+    /// [`ConfigFile::load_only`]).
+    pub fn load_lazy(
+        env: Environment,
+        profile_flag: Option<&str>,
+    ) -> Result<Context, SettingsError> {
+        let path = env.config_path()?;
+        let (profile, _) = env.pick_profile(profile_flag);
+        let keep = |kind: SectionKind, name: &str| match kind {
+            SectionKind::Profile => name == profile || name == "default",
+            SectionKind::SsoSession => true,
+            _ => false,
+        };
+        let config = ConfigFile::load_only(&path, &keep)?;
+        Ok(Context { env, config })
+    }
+
     fn path(&self) -> String {
         self.config.path.display().to_string()
+    }
+
+    /// A section just read, or the unreadable line in it (a lazily loaded file is checked as it
+    /// is read).
+    fn checked<'a>(
+        &self,
+        section: Option<&'a Section>,
+    ) -> Result<Option<&'a Section>, SettingsError> {
+        match self.config.read_problem() {
+            Some(problem) => Err(SettingsError::Config(LoadError::Parse(problem))),
+            None => Ok(section),
+        }
     }
 
     /// The session the selector names. With nothing selected: the session of the profile from
@@ -253,12 +404,9 @@ impl Context {
         if let Some(name) = &selector.sso_session {
             return self.named_session(name);
         }
-        if let Some(profile) = &selector.profile {
-            return self.profile_session(profile);
-        }
-        let from_env = self.env.profile_from_env();
-        if let Some(profile) = from_env {
-            return self.profile_session(profile);
+        let (profile, origin) = self.env.pick_profile(selector.profile.as_deref());
+        if origin != ProfileSource::Default {
+            return self.profile_session_from(&profile, origin);
         }
         if let Some(default) = self.config.profile("default") {
             if default.get("sso_session").is_some() || default.get("sso_start_url").is_some() {
@@ -266,7 +414,10 @@ impl Context {
             }
         }
         match self.config.sso_session_names().as_slice() {
-            [] => Err(SettingsError::NothingConfigured { path: self.path() }),
+            [] => Err(SettingsError::NothingConfigured {
+                path: self.path(),
+                takes_start_url: selector.takes_start_url,
+            }),
             [only] => self.named_session(only),
             many => Err(SettingsError::Ambiguous {
                 path: self.path(),
@@ -303,14 +454,13 @@ impl Context {
 
     /// The `[sso-session NAME]` section, validated.
     pub fn named_session(&self, name: &str) -> Result<SsoSession, SettingsError> {
-        let section =
-            self.config
-                .sso_session(name)
-                .ok_or_else(|| SettingsError::SessionNotFound {
-                    name: name.to_string(),
-                    path: self.path(),
-                    available: names(self.config.sso_session_names()),
-                })?;
+        let section = self
+            .checked(self.config.sso_session(name))?
+            .ok_or_else(|| SettingsError::SessionNotFound {
+                name: name.to_string(),
+                path: self.path(),
+                available: names(self.config.sso_session_names()),
+            })?;
         let header = format!("sso-session {name}");
         let start_url = self.require(section, &header, "sso_start_url")?;
         let region = self.require(section, &header, "sso_region")?;
@@ -333,7 +483,16 @@ impl Context {
 
     /// The session a profile uses (through `sso_session`, or legacy keys in the profile).
     pub fn profile_session(&self, profile: &str) -> Result<SsoSession, SettingsError> {
-        let section = self.find_profile(profile)?;
+        self.profile_session_from(profile, ProfileSource::Flag)
+    }
+
+    /// [`profile_session`](Self::profile_session) for a name that came from `origin`.
+    pub fn profile_session_from(
+        &self,
+        profile: &str,
+        origin: ProfileSource,
+    ) -> Result<SsoSession, SettingsError> {
+        let section = self.find_profile(profile, origin)?;
         if let Some(name) = section.get("sso_session") {
             let session = self.named_session(name)?;
             for (key, value) in [
@@ -347,7 +506,7 @@ impl Context {
                             path: self.path(),
                             key,
                             detail: format!(
-                                "{key} = {own} but its sso-session {name:?} says {value}"
+                                "{key} = {own} but its sso-session \"{name}\" says {value}"
                             ),
                         });
                     }
@@ -370,8 +529,24 @@ impl Context {
 
     /// A profile that names an account and role, validated.
     pub fn role_profile(&self, profile: &str) -> Result<RoleProfile, SettingsError> {
-        let session = self.profile_session(profile)?;
-        let section = self.find_profile(profile)?;
+        self.role_profile_from(profile, ProfileSource::Flag)
+    }
+
+    /// The role profile a command uses: `--profile` (`flag`), else `AWS_PROFILE`, else
+    /// `AWS_DEFAULT_PROFILE`, else `default`; an error says which it was.
+    pub fn selected_role_profile(&self, flag: Option<&str>) -> Result<RoleProfile, SettingsError> {
+        let (profile, origin) = self.env.pick_profile(flag);
+        self.role_profile_from(&profile, origin)
+    }
+
+    /// [`role_profile`](Self::role_profile) for a name that came from `origin`.
+    pub fn role_profile_from(
+        &self,
+        profile: &str,
+        origin: ProfileSource,
+    ) -> Result<RoleProfile, SettingsError> {
+        let session = self.profile_session_from(profile, origin)?;
+        let section = self.find_profile(profile, origin)?;
         let need = |key: &'static str| {
             section
                 .get(key)
@@ -386,23 +561,47 @@ impl Context {
         if let Some(region) = &region {
             check_region(&format!("region of [profile {profile}]"), region)?;
         }
+        let account_id = need("sso_account_id")?;
+        check_account_id(
+            &format!("sso_account_id of [profile {profile}]"),
+            &account_id,
+        )?;
         Ok(RoleProfile {
             profile: profile.to_string(),
-            account_id: need("sso_account_id")?,
+            account_id,
             role_name: need("sso_role_name")?,
             region,
             session,
         })
     }
 
-    fn find_profile(&self, profile: &str) -> Result<&Section, SettingsError> {
-        self.config
-            .profile(profile)
-            .ok_or_else(|| SettingsError::ProfileNotFound {
+    fn find_profile(
+        &self,
+        profile: &str,
+        origin: ProfileSource,
+    ) -> Result<&Section, SettingsError> {
+        self.checked(self.config.profile(profile))?.ok_or_else(|| {
+            // Only some sections were loaded (the warm path): the suggestions need them all.
+            let full;
+            let config = match self.config.is_partial() {
+                true => match ConfigFile::load(&self.config.path) {
+                    Ok(loaded) => {
+                        full = loaded;
+                        &full
+                    }
+                    Err(_) => &self.config,
+                },
+                false => &self.config,
+            };
+            let all = config.profile_names();
+            SettingsError::ProfileNotFound {
                 profile: profile.to_string(),
+                origin,
                 path: self.path(),
-                available: names(self.config.profile_names()),
-            })
+                suggestions: names(closest_names(profile, &all)),
+                count: all.len(),
+            }
+        })
     }
 
     fn require<'a>(
@@ -473,6 +672,19 @@ pub fn check_start_url(what: &str, value: &str) -> Result<(), SettingsError> {
         return Err(bad());
     }
     Ok(())
+}
+
+/// An AWS account ID: exactly 12 digits. Checked before any request, so that a mistyped ID is
+/// named as such instead of coming back from Identity Center as "no access".
+pub fn check_account_id(what: &str, value: &str) -> Result<(), SettingsError> {
+    if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(SettingsError::BadAccount {
+            what: what.to_string(),
+            value: value.to_string(),
+        })
+    }
 }
 
 /// A region name: `eu-central-1`, `us-gov-west-1`, `cn-north-1`, `us-isob-east-1`.
@@ -748,10 +960,14 @@ sso_account_id = 111122223333
         let c = ctx();
         let err = c.profile_session("nope").unwrap_err().to_string();
         assert!(
-            err.contains("profile \"nope\" is not in /home/u/.aws/config"),
+            err.contains("profile \"nope\" is not in /home/u/.aws/config (named by --profile)"),
             "{err}"
         );
-        assert!(err.contains("dev-admin"), "lists known profiles: {err}");
+        assert!(
+            !err.contains("dev-admin"),
+            "no list of every profile: {err}"
+        );
+        assert!(err.contains("`portico list`"), "{err}");
 
         let err = c.profile_session("dangling").unwrap_err().to_string();
         assert!(
@@ -974,5 +1190,206 @@ sso_account_id = 111122223333
             pick(&ctx_with(bare, Environment::default()), None, None),
             (None, "the system default".into())
         );
+    }
+
+    #[test]
+    fn an_unknown_profile_says_where_its_name_came_from_and_what_is_close() {
+        let err = ctx()
+            .selected_role_profile(Some("dev-admn"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "profile \"dev-admn\" is not in /home/u/.aws/config (named by --profile); did you mean dev-admin? \
+             pass the name of a profile in the file (`portico list` shows your roles, \
+             `portico profiles sync` writes a profile for each)"
+                .replace("? pass", "?; pass")
+        );
+        for (env, origin) in [
+            (
+                Environment {
+                    profile: Some("Dev-Admin\u{1b}".into()),
+                    default_profile: Some("ignored".into()),
+                    ..Environment::default()
+                },
+                "(named by AWS_PROFILE)",
+            ),
+            (
+                Environment {
+                    default_profile: Some("Dev-Admin\u{1b}".into()),
+                    ..Environment::default()
+                },
+                "(named by AWS_DEFAULT_PROFILE)",
+            ),
+        ] {
+            let err = ctx_with(CONFIG, env)
+                .selected_role_profile(None)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(origin), "{err}");
+            assert!(!err.contains('\u{1b}'), "cleaned: {err}");
+            assert!(err.contains("did you mean dev-admin?"), "{err}");
+        }
+        // No name at all: say so rather than `profile "default"`.
+        let err = ctx_with("[profile a]\nregion = us-east-1\n", Environment::default())
+            .selected_role_profile(None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(
+                "no profile was named (no --profile, AWS_PROFILE or AWS_DEFAULT_PROFILE)"
+            ),
+            "{err}"
+        );
+        assert!(!err.contains("\"default\""), "{err}");
+        // Hundreds of profiles: a few suggestions, one line.
+        let many: String = (0..300)
+            .map(|i| format!("[profile acct{i}-Admin]\nregion = us-east-1\n"))
+            .collect();
+        let err = ctx_with(&many, Environment::default())
+            .selected_role_profile(Some("acct1-admin"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("did you mean acct1-Admin, "), "{err}");
+        assert!(err.len() < 400 && !err.contains('\n'), "{err}");
+    }
+
+    #[test]
+    fn closest_names_prefer_small_edits_then_containing_names() {
+        let names = ["dev-admin", "dev-read", "prod-admin", "sandbox"];
+        assert_eq!(closest_names("dev-admn", &names), ["dev-admin"]);
+        assert_eq!(closest_names("DEV-ADMIN", &names), ["dev-admin"]);
+        assert_eq!(closest_names("admin", &names), ["dev-admin", "prod-admin"]);
+        assert!(closest_names("zzz", &names).is_empty());
+    }
+
+    #[test]
+    fn account_ids_in_profiles_are_twelve_digits() {
+        let c = ctx_with(
+            &CONFIG.replace(
+                "sso_account_id = 111122223333\nsso_role_name = AdministratorAccess",
+                "sso_account_id = 1111222233\nsso_role_name = AdministratorAccess",
+            ),
+            Environment::default(),
+        );
+        let err = c.role_profile("dev-admin").unwrap_err().to_string();
+        assert!(
+            err.contains("sso_account_id of [profile dev-admin] \"1111222233\" is not an AWS account ID: account IDs are 12 digits"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_hint_for_an_empty_config_names_only_flags_the_command_has() {
+        let c = ctx_with("[default]\nregion = us-east-1\n", Environment::default());
+        let err = c.session(&Selector::default()).unwrap_err().to_string();
+        assert!(!err.contains("--start-url"), "{err}");
+        assert!(err.contains("run `portico configure` first"), "{err}");
+        let sel = Selector {
+            takes_start_url: true,
+            ..Selector::default()
+        };
+        let err = c.session(&sel).unwrap_err().to_string();
+        assert!(err.contains("--start-url URL --region REGION"), "{err}");
+    }
+
+    #[test]
+    fn a_lazily_loaded_config_checks_the_sections_it_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        let env = Environment {
+            config_file: Some(path.clone()),
+            ..Environment::default()
+        };
+        let text = format!("{CONFIG}\n[profile broken]\nsso_session = corp\nnot a setting\n");
+        std::fs::write(&path, &text).unwrap();
+        // The warm path does not trip over a line in a profile it does not read...
+        let c = Context::load_lazy(env.clone(), Some("dev-admin")).unwrap();
+        assert!(c.config.is_partial());
+        assert_eq!(
+            c.role_profile("dev-admin").unwrap().account_id,
+            "111122223333"
+        );
+        // ...but reports one in the profile it reads, with its line, as a config error.
+        let c = Context::load_lazy(env.clone(), Some("broken")).unwrap();
+        let err = c.role_profile("broken").unwrap_err();
+        assert!(
+            matches!(err, SettingsError::Config(LoadError::Parse(_))),
+            "{err}"
+        );
+        let line = text.lines().position(|l| l == "not a setting").unwrap() + 1;
+        assert!(
+            err.to_string()
+                .contains(&format!("line {line}: expected `key = value`")),
+            "{err}"
+        );
+        // Every other command refuses the file at once.
+        assert!(Context::load(env.clone()).is_err());
+        // An indented `[` may continue a value: then the whole file is read as usual.
+        std::fs::write(
+            &path,
+            format!("{CONFIG}\n[profile x]\nnote = a\n  [odd]\nregion = r\n"),
+        )
+        .unwrap();
+        let c = Context::load_lazy(env.clone(), Some("x")).unwrap();
+        assert!(!c.config.is_partial());
+        assert_eq!(
+            c.config.profile_names().len(),
+            Context::load(c.env.clone())
+                .unwrap()
+                .config
+                .profile_names()
+                .len()
+        );
+    }
+
+    /// The warm path streams the file and keeps only what it may need; an unknown profile still
+    /// gets suggestions from the whole file.
+    #[test]
+    fn the_streaming_load_keeps_only_the_profile_default_and_sessions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        let mut text = format!("\u{feff}# mine\n{CONFIG}");
+        text.push_str(
+            &crate::awsconfig::tests::many_profiles(3000)
+                .replace("[sso-session corp]", "[sso-session other]"),
+        );
+        text.push_str("[profile dev-admin]\nregion = ap-south-1\n");
+        std::fs::write(&path, &text).unwrap();
+        let env = Environment {
+            config_file: Some(path.clone()),
+            ..Environment::default()
+        };
+        let c = Context::load_lazy(env.clone(), Some("dev-admin")).unwrap();
+        assert!(c.config.is_partial());
+        // [default], two [profile dev-admin] and two sso-sessions.
+        assert_eq!(c.config.sections().len(), 5);
+        let full = Context::load(env.clone()).unwrap();
+        let (a, b) = (
+            c.config.profile("dev-admin").unwrap(),
+            full.config.profile("dev-admin").unwrap(),
+        );
+        assert_eq!((a.line, &a.settings), (b.line, &b.settings));
+        assert_eq!(
+            c.config.sso_session("corp").unwrap().line,
+            full.config.sso_session("corp").unwrap().line
+        );
+        let err = Context::load_lazy(env, Some("p2999x"))
+            .unwrap()
+            .selected_role_profile(Some("p2999x"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("did you mean p2999"), "{err}");
+    }
+
+    #[test]
+    fn the_warm_path_reads_two_sections_of_a_large_config() {
+        let c = ctx_with(
+            &crate::awsconfig::tests::many_profiles(8000),
+            Environment::default(),
+        );
+        let p = c.selected_role_profile(Some("p7999")).unwrap();
+        assert_eq!(p.account_id, "100000007999");
+        assert_eq!(c.config.sections_read(), 2);
     }
 }

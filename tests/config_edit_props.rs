@@ -168,10 +168,16 @@ type ReadSection = (SectionKind, String, Vec<(String, Value)>);
 fn others(text: &str, id: &SectionId) -> Vec<ReadSection> {
     ConfigFile::parse(path(), text)
         .unwrap()
-        .sections
+        .sections()
         .into_iter()
         .filter(|s| !(s.kind == id.kind && s.name == id.name))
-        .map(|s| (s.kind, s.name, s.settings.into_iter().collect()))
+        .map(|s| {
+            (
+                s.kind,
+                s.name.clone(),
+                s.settings.clone().into_iter().collect(),
+            )
+        })
         .collect()
 }
 
@@ -262,7 +268,7 @@ proptest! {
         // 3. And the target as asked: the last copy carries each value set, no copy keeps a
         //    removed key, a deleted section is gone.
         let after = ConfigFile::parse(path(), &out).unwrap();
-        let copies: Vec<_> = after.sections.iter().filter(|s| s.kind == id.kind && s.name == id.name).collect();
+        let copies: Vec<_> = after.sections().into_iter().filter(|s| s.kind == id.kind && s.name == id.name).collect();
         let before_copies = doc.sections().iter().filter(|s| s.id == id).count();
         match &op {
             Op::Delete => prop_assert!(copies.is_empty()),

@@ -28,17 +28,7 @@ use idc_emulator::{Config, Directory, Faults};
 /// item that fixes them: (command, fault, item). They still run and their outcome is printed,
 /// but they do not fail the suite — unless `PORTICO_FAULTS_STRICT=1`. Empty this list once those
 /// items are merged (some fail only now and then: run with the variable a few times).
-const KNOWN_PENDING: &[(&str, &str, &str)] = &[
-    // doctor's ListAccounts check has the same 3 attempts: now and then "✗ assignments", exit 8.
-    (
-        "doctor",
-        "throttled",
-        "issue 10 #2, doctor's own call: no owner yet",
-    ),
-    // doctor calls an access token the service ended early "✗ assignments" (exit 8), though
-    // every other command refreshes it and carries on.
-    ("doctor", "expired", "no owner yet (doctor)"),
-];
+const KNOWN_PENDING: &[(&str, &str, &str)] = &[];
 
 /// How long any one command may take under a fault. Generous on purpose: a loaded machine must
 /// not fail the suite; a command that waits for the SDK's 3 × 30 s or for a user still does.

@@ -60,7 +60,7 @@ fn first_sync_writes_every_profile_and_a_second_changes_nothing() {
     );
     assert_eq!(after.matches(MARKER).count(), 36);
     let config = ConfigFile::load(&env.config_path()).unwrap();
-    assert!(config.warnings.is_empty(), "{:?}", config.warnings);
+    assert!(config.warnings().is_empty(), "{:?}", config.warnings());
     for account in env.emu.directory().accounts() {
         for role in &account.roles {
             let name = generated(&account.account_name, role);

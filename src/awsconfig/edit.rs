@@ -49,14 +49,16 @@ mod save;
 
 pub use save::{backup_path, EditableFile, Saved};
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::{classify, ConfigFile, LoadError, ParseError, SectionKind};
+use super::{classify, work, ConfigFile, LoadError, ParseError, SectionKind};
+use crate::sanitize::for_terminal;
 
 /// A section an edit is aimed at. Two headers name the same section when botocore maps them to
 /// the same profile, sso-session or services entry (`[default]` and `[profile default]` do).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SectionId {
     pub kind: SectionKind,
     pub name: String,
@@ -108,11 +110,16 @@ impl fmt::Display for SectionId {
 /// Why an edit was refused. Nothing is changed when one of these comes back.
 #[derive(Debug, thiserror::Error)]
 pub enum EditError {
-    #[error("cannot read {}: {source}", path.display())]
+    /// The OS error is part of the message and not a `source`, so it is printed once.
+    #[error("cannot read {}: {error}", path.display())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
+    #[error("{} is {what}, not a file; the AWS config must be a regular file (replace it, or point AWS_CONFIG_FILE at one)", path.display())]
+    NotAFile { path: PathBuf, what: &'static str },
+    #[error("{} is a link to {}, whose directory does not exist; create that directory (or replace the link with a file), then re-run", path.display(), target.display())]
+    LinkTargetDirMissing { path: PathBuf, target: PathBuf },
     #[error("{} is not UTF-8 text; portico only edits UTF-8 config files (convert it, then re-run)", path.display())]
     NotUtf8 { path: PathBuf },
     #[error("portico does not edit {}, which the AWS CLI cannot read either", path.display())]
@@ -123,20 +130,42 @@ pub enum EditError {
     },
     #[error("{} changed since portico read it (another program wrote to it); nothing was written, re-run the command", path.display())]
     Changed { path: PathBuf },
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}: {error}", path.display())]
     Write {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{} line {line}: this edit would change how that line reads (an indented line next to \
              the change would join the setting above it); remove its indentation, then re-run", path.display())]
     WouldChangeMeaning { path: PathBuf, line: usize },
-    #[error("{what} {value:?} cannot be written to the config file: {why}")]
+    #[error(
+        "{what} \"{}\" cannot be written to the config file: {why}",
+        for_terminal(value)
+    )]
     Invalid {
         what: &'static str,
         value: String,
         why: &'static str,
     },
+}
+
+impl EditError {
+    /// The exit status: 3 (config) for a file portico will not edit as it is, like the read
+    /// commands give for it; 1 for I/O, a concurrent change or a value that cannot be written.
+    pub fn exit(&self) -> crate::exit::Exit {
+        use crate::exit::Exit;
+        match self {
+            EditError::NotUtf8 { .. }
+            | EditError::Unreadable { .. }
+            | EditError::NotAFile { .. }
+            | EditError::LinkTargetDirMissing { .. }
+            | EditError::WouldChangeMeaning { .. } => Exit::Config,
+            EditError::Read { .. }
+            | EditError::Changed { .. }
+            | EditError::Write { .. }
+            | EditError::Invalid { .. } => Exit::Failure,
+        }
+    }
 }
 
 /// What an [`Document::upsert`] did.
@@ -316,58 +345,72 @@ impl Document {
     pub fn warnings(&self) -> Vec<String> {
         let path = self.path.display();
         let spans = self.spans();
+        // The copy an edit goes to (the last), and the first copy of each header and name.
+        let mut edited: HashMap<&SectionId, usize> = HashMap::new();
+        for span in &spans {
+            work::step(1);
+            edited.insert(&span.id, span.header + 1);
+        }
+        let mut first_raw: HashMap<&str, usize> = HashMap::new();
+        let mut first_id: HashMap<&SectionId, usize> = HashMap::new();
         let mut warnings = Vec::new();
         for (i, later) in spans.iter().enumerate() {
-            let Some(earlier) = spans[..i].iter().find(|s| s.raw == later.raw) else {
-                if later.id.kind == SectionKind::Other {
-                    continue;
-                }
-                if let Some(earlier) = spans[..i].iter().find(|s| s.id == later.id) {
-                    let what = if later.id == SectionId::profile("default") {
-                        "the later one counts for botocore, [profile default] for the Rust SDK"
+            work::step(1);
+            let edited_line = edited.get(&later.id).copied().unwrap_or(0);
+            match first_raw.get(later.raw.as_str()) {
+                Some(&earlier) => {
+                    let edited = if later.id.kind == SectionKind::Other {
+                        String::new()
                     } else {
-                        "botocore reads only the later one, the Rust SDK merges them"
+                        format!(" (portico edits the one on line {edited_line})")
                     };
                     warnings.push(format!(
-                        "{path} line {}: [{}] and [{}] on line {} both define {}; {what}; merge them \
-                         (portico edits the one on line {})",
+                        "{path} line {}: section [{}] repeats the one on line {earlier}; botocore and the AWS CLI refuse \
+                         to read this file, merge the two sections{edited}",
                         later.header + 1,
-                        later.raw,
-                        earlier.raw,
-                        earlier.header + 1,
-                        later.id,
-                        self.spans_of(&later.id).last().map_or(0, |s| s.header + 1),
+                        for_terminal(&later.raw),
                     ));
                 }
-                continue;
-            };
-            let edited = self
-                .spans_of(&later.id)
-                .last()
-                .filter(|_| later.id.kind != SectionKind::Other)
-                .map(|s| format!(" (portico edits the one on line {})", s.header + 1))
-                .unwrap_or_default();
-            warnings.push(format!(
-                "{path} line {}: section [{}] repeats the one on line {}; botocore and the AWS CLI refuse \
-                 to read this file, merge the two sections{edited}",
-                later.header + 1,
-                later.raw,
-                earlier.header + 1,
-            ));
+                None if later.id.kind != SectionKind::Other => {
+                    if let Some(earlier) = first_id.get(&later.id).map(|&e| &spans[e]) {
+                        let (earlier_line, earlier_raw) = (earlier.header + 1, &earlier.raw);
+                        let what = if later.id == SectionId::profile("default") {
+                            "the later one counts for botocore, [profile default] for the Rust SDK"
+                        } else {
+                            "botocore reads only the later one, the Rust SDK merges them"
+                        };
+                        warnings.push(format!(
+                            "{path} line {}: [{}] and [{}] on line {earlier_line} both define {}; {what}; merge them \
+                             (portico edits the one on line {edited_line})",
+                            later.header + 1,
+                            for_terminal(&later.raw),
+                            for_terminal(earlier_raw),
+                            for_terminal(&later.id.to_string()),
+                        ));
+                    }
+                }
+                None => {}
+            }
+            first_raw
+                .entry(later.raw.as_str())
+                .or_insert(later.header + 1);
+            first_id.entry(&later.id).or_insert(i);
         }
         for span in &spans {
-            let mut seen: Vec<(&str, usize)> = Vec::new();
+            let mut seen: HashMap<&str, usize> = HashMap::new();
             for i in span.header + 1..span.body_end {
+                work::step(1);
                 if let Kind::Setting { key, .. } = &self.lines[i].kind {
-                    if let Some((_, first)) = seen.iter().find(|(k, _)| k == key) {
+                    if let Some(first) = seen.get(key.as_str()) {
                         warnings.push(format!(
-                            "{path} line {}: `{key}` is set again in [{}] (first on line {first}); botocore \
+                            "{path} line {}: `{}` is set again in [{}] (first on line {first}); botocore \
                              refuses this file, remove one of them",
                             i + 1,
-                            span.raw
+                            for_terminal(key),
+                            for_terminal(&span.raw)
                         ));
                     } else {
-                        seen.push((key, i + 1));
+                        seen.insert(key, i + 1);
                     }
                 }
             }
@@ -543,6 +586,7 @@ impl Document {
     fn spans(&self) -> Vec<Span> {
         let mut spans: Vec<Span> = Vec::new();
         for (i, line) in self.lines.iter().enumerate() {
+            work::step(1);
             match &line.kind {
                 Kind::Header { id, raw } => {
                     if let Some(last) = spans.last_mut() {
@@ -684,6 +728,7 @@ impl Document {
         // (text, ending, the original line it comes from)
         let mut out: Vec<(String, &'static str, Option<usize>)> = Vec::new();
         for (i, line) in self.lines.iter().enumerate() {
+            work::step(1);
             if !plan.drop[i] {
                 let text = plan.replace[i].clone().unwrap_or_else(|| line.text.clone());
                 out.push((text, line.end, Some(i)));
@@ -790,6 +835,7 @@ fn classify_lines(lines: &mut [Line]) {
     let mut last_indent: Option<usize> = None;
     let mut in_section = false;
     for (n, line) in lines.iter_mut().enumerate() {
+        work::step(1);
         let bom = if n == 0 && line.text.starts_with('\u{feff}') {
             '\u{feff}'.len_utf8()
         } else {
@@ -1143,5 +1189,35 @@ mod tests {
         assert_eq!(out, "[profile a]\n  k = v\n  [profile b]\n");
         let d = doc(&out);
         assert_eq!(d.sections().len(), 2);
+    }
+
+    /// Editing grows linearly with the file: 8× the sections, about 8× the work (see
+    /// `awsconfig::work`), never the 64× of a quadratic editor.
+    #[test]
+    fn editing_grows_linearly_with_the_number_of_sections() {
+        let run = |n: usize| {
+            let text = crate::awsconfig::tests::many_profiles(n);
+            crate::awsconfig::tests::work_of(|| {
+                let mut d = doc(&text);
+                assert!(d.warnings().is_empty());
+                assert_eq!(d.sections().len(), n + 1);
+                assert_eq!(
+                    d.marked("managed by portico profiles sync (sso-session corp)")
+                        .len(),
+                    n
+                );
+                let id = SectionId::profile(format!("p{}", n / 2));
+                assert!(d.section(&id).is_some());
+                d.upsert(&id, &[("region", "us-east-1")], &[]).unwrap();
+                d.delete(&SectionId::profile("p1")).unwrap();
+                assert!(d.render().len() < text.len());
+            })
+        };
+        let (small, large) = (run(250), run(2000));
+        assert!(
+            large <= small * 12,
+            "8× the profiles took {}× the work ({small} → {large})",
+            large / small.max(1)
+        );
     }
 }

@@ -127,8 +127,10 @@ pub fn check_role(role: &str) -> Result<(), String> {
     }
 }
 
-fn check_url(url: &str) -> Result<(), String> {
-    check_start_url("--start-url", url).map_err(|e| e.to_string())
+/// `what` names the value as the user gave it: the flag, or "start URL" for an answer to a
+/// prompt (a message must not name a flag the user never typed).
+fn check_url(what: &str, url: &str) -> Result<(), String> {
+    check_start_url(what, url).map_err(|e| e.to_string())
 }
 
 fn check_region_text(what: &str, region: &str) -> Result<(), String> {
@@ -155,8 +157,9 @@ pub fn start_url_region(url: &str) -> Option<String> {
 }
 
 /// Doubts about a start URL that is valid but unusual, and about the region next to it; each
-/// is worded for the user. Empty for the known shapes (docs/protocol.md §6).
-pub fn start_url_warnings(start_url: &str, region: &str) -> Vec<String> {
+/// is worded for the user, who gave the region as a flag or (`asked`) as an answer to a prompt.
+/// Empty for the known shapes (docs/protocol.md §6).
+pub fn start_url_warnings(start_url: &str, region: &str, asked: bool) -> Vec<String> {
     let mut warnings = Vec::new();
     let Ok(url) = url::Url::parse(start_url) else {
         return warnings;
@@ -189,7 +192,12 @@ pub fn start_url_warnings(start_url: &str, region: &str) -> Vec<String> {
             warnings.push(format!(
                 "the start URL is in region {url_region} but the region given is {region}; \
                  Identity Center lives in one region and a wrong sso_region is the most common \
-                 set-up mistake (use --region {url_region})"
+                 set-up mistake ({fix})",
+                fix = if asked {
+                    format!("answer {url_region} when asked for the region")
+                } else {
+                    format!("use --region {url_region}")
+                }
             ));
         }
     }
@@ -314,14 +322,14 @@ pub fn gather(
 
     let start_url = match (&args.start_url, ask.as_deref_mut()) {
         (Some(url), _) => {
-            check_url(url).map_err(invalid)?;
+            check_url("--start-url", url).map_err(invalid)?;
             Some(url.clone())
         }
         (None, Some(a)) => Some(ask_until(
             a,
             "Start URL (AWS access portal URL)",
             old("sso_start_url").as_deref(),
-            check_url,
+            |url| check_url("start URL", url),
         )?),
         (None, None) => old("sso_start_url"),
     };
@@ -531,7 +539,8 @@ pub fn run(args: &ConfigureArgs) -> anyhow::Result<Exit> {
         }
         Err(e) => return Err(e.into()),
     };
-    for warning in start_url_warnings(&answers.start_url, &answers.region) {
+    let region_asked = interactive && args.region.is_none();
+    for warning in start_url_warnings(&answers.start_url, &answers.region, region_asked) {
         eprintln!("portico: warning: {warning}");
     }
     if answers
@@ -717,6 +726,12 @@ mod tests {
             script.asked
         );
         assert_eq!(script.said.len(), 2, "{:?}", script.said);
+        // Answers to prompts are not flags: no message names one.
+        assert!(
+            script.said.iter().all(|s| !s.contains("--")),
+            "{:?}",
+            script.said
+        );
     }
 
     #[test]
@@ -826,7 +841,7 @@ mod tests {
             "https://start.us-gov-home.awsapps.com/directory/d-1234567890",
         ] {
             assert_eq!(
-                start_url_warnings(good, "us-east-1"),
+                start_url_warnings(good, "us-east-1", false),
                 Vec::<String>::new(),
                 "{good}"
             );
@@ -835,13 +850,26 @@ mod tests {
             "https://example.com/start",
             "https://d-1234567890.awsapps.com/portal",
         ] {
-            assert_eq!(start_url_warnings(odd, "us-east-1").len(), 1, "{odd}");
+            assert_eq!(
+                start_url_warnings(odd, "us-east-1", false).len(),
+                1,
+                "{odd}"
+            );
         }
         let w = start_url_warnings(
             "https://ssoins-1234567890abcdef.portal.eu-west-2.app.aws",
             "us-east-1",
+            false,
         );
         assert_eq!(w.len(), 1);
         assert!(w[0].contains("--region eu-west-2"), "{}", w[0]);
+        // Given at a prompt, the region is not a flag the user typed.
+        let w = start_url_warnings(
+            "https://ssoins-1234567890abcdef.portal.eu-west-2.app.aws",
+            "us-east-1",
+            true,
+        );
+        assert!(!w[0].contains("--region"), "{}", w[0]);
+        assert!(w[0].contains("answer eu-west-2 when asked"), "{}", w[0]);
     }
 }

@@ -48,12 +48,7 @@ pub fn resolve_target(ctx: &Context, args: &TargetArgs) -> Result<Target, Settin
             region,
         });
     }
-    let profile = args
-        .profile
-        .clone()
-        .or_else(|| ctx.env.profile_from_env().map(String::from))
-        .unwrap_or_else(|| "default".to_string());
-    let p = ctx.role_profile(&profile)?;
+    let p = ctx.selected_role_profile(args.profile.as_deref())?;
     Ok(Target {
         session: p.session,
         account_id: p.account_id,
@@ -176,7 +171,9 @@ async fn fetch(
 /// The command-line path shared by `credentials`, `exec` and `console`: load the config,
 /// resolve the target, obtain its credentials.
 pub fn for_args(args: &TargetArgs, no_login: bool) -> anyhow::Result<(Target, RoleCredentials)> {
-    let ctx = super::context()?;
+    // Only the profile and its sso-session are read (the warm path, however large the file).
+    let env = crate::settings::Environment::from_process();
+    let ctx = Context::load_lazy(env, args.profile.as_deref())?;
     let target = resolve_target(&ctx, args)?;
     let mut on_missing = on_missing(no_login);
     if let OnMissing::Login(options) = &mut on_missing {

@@ -234,7 +234,7 @@ fn check_config(env: &Environment, report: &mut Report) -> Option<Context> {
             if sessions == 1 { "" } else { "s" }
         ),
     );
-    for warning in &ctx.config.warnings {
+    for warning in &ctx.config.warnings() {
         let (message, fix) = split_fix(warning);
         report.add(
             "config",

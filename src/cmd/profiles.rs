@@ -514,6 +514,12 @@ pub fn sync(
             }
         }
     }
+    // The synced profiles by name (the last copy), for the keys a renamed profile keeps.
+    let synced: HashMap<&str, &crate::awsconfig::edit::SectionInfo> = sections
+        .iter()
+        .filter(|s| s.has_marker(&marker))
+        .map(|s| (s.id.name.as_str(), s))
+        .collect();
     let mut managed: Vec<String> = Vec::new();
     let mut managed_set: HashSet<String> = HashSet::new();
     let mut existing: HashMap<(String, String), String> = HashMap::new();
@@ -556,8 +562,8 @@ pub fn sync(
         })?;
     let mut reader: HashMap<&str, Option<&crate::awsconfig::Section>> = HashMap::new();
     for section in parsed
-        .sections
-        .iter()
+        .sections()
+        .into_iter()
         .filter(|s| s.kind == SectionKind::Profile)
     {
         if !managed_set.contains(&section.name) {
@@ -605,11 +611,29 @@ pub fn sync(
             set.push(("region", region.clone()));
         }
         if !present.contains(name) {
+            // A new name for an assignment that had a synced profile (a new template): the
+            // keys this sync does not set (a region given earlier, keys the user added) move
+            // with it, so that only what was asked for changes.
+            let key = (item.account_id.clone(), item.role_name.clone());
+            let mut all: Vec<(&str, &str)> = borrowed(&set);
+            if let Some(old) = existing.get(&key).and_then(|n| synced.get(n.as_str())) {
+                for (k, v) in &old.settings {
+                    let managed = set.iter().any(|(s, _)| s == k) || remove.contains(&k.as_str());
+                    // Only what the editor can write again as it was (no nested values).
+                    let writable = !v.is_empty()
+                        && !v.chars().any(char::is_control)
+                        && k.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+                    if !managed && writable && !all.iter().any(|(a, _)| a == k) {
+                        all.push((k.as_str(), v.as_str()));
+                    }
+                }
+            }
             // Written by the editor into a document of its own (so names and values are checked
             // and formatted as for any edit), then appended with the others in one go.
             let id = SectionId::profile(name);
             let mut single = Document::parse(doc.path(), "");
-            single.upsert(&id, &borrowed(&set), &[])?;
+            single.upsert(&id, &all, &[])?;
             single.mark(&id, &marker)?;
             new_sections.push(single.render());
             outcome.added.push(name.clone());
@@ -901,9 +925,12 @@ fn run_sync(args: &SyncArgs) -> anyhow::Result<Exit> {
         return Ok(Exit::Config);
     };
 
+    let path = ctx.config.path.clone();
+    // A file portico will not edit (not UTF-8, unreadable for the AWS CLI) is refused before
+    // signing in or asking Identity Center; it is read again below, after the listing.
+    EditableFile::open_parsed(&path)?;
     let list = account_list(&ctx, &session, args)?;
     let items = assignments(&list);
-    let path = ctx.config.path.clone();
     let mut file = EditableFile::open_parsed(&path)?;
     for warning in file.doc.warnings() {
         eprintln!("portico: warning: {warning}");
@@ -1364,5 +1391,71 @@ mod tests {
         let out = sync(&mut d, &items, &opts).unwrap();
         assert_eq!(out.added, vec!["corp-111111111111-Admin"]);
         assert_eq!(out.removed, vec!["a-Admin"]);
+    }
+
+    #[test]
+    fn a_changed_template_keeps_the_region_and_the_users_keys() {
+        let mut d = doc("");
+        let items = vec![item("a", "111111111111", "Admin")];
+        let mut opts = options(Style::Native);
+        opts.region = Some("eu-west-1".into());
+        sync(&mut d, &items, &opts).unwrap();
+        d.upsert(&SectionId::profile("a-Admin"), &[("output", "json")], &[])
+            .unwrap();
+        let mut opts = options(Style::Native);
+        opts.template = Template::parse("{session}-{account_id}-{role_name}").unwrap();
+        sync(&mut d, &items, &opts).unwrap();
+        let p = d
+            .section(&SectionId::profile("corp-111111111111-Admin"))
+            .unwrap();
+        assert_eq!(p.get("region"), Some("eu-west-1"), "{}", d.render());
+        assert_eq!(p.get("output"), Some("json"));
+        assert_eq!(p.get("sso_account_id"), Some("111111111111"));
+        // A region given now wins over the old one; switching style drops the old style's keys.
+        let mut opts = options(Style::CredentialProcess {
+            program: "portico".into(),
+        });
+        opts.template = Template::parse("{account_id}-{role_name}").unwrap();
+        opts.region = Some("us-east-2".into());
+        sync(&mut d, &items, &opts).unwrap();
+        let p = d
+            .section(&SectionId::profile("111111111111-Admin"))
+            .unwrap();
+        assert_eq!(p.get("region"), Some("us-east-2"));
+        assert_eq!(p.get("sso_session"), None);
+        assert_eq!(p.get("sso_account_id"), None);
+        assert_eq!(p.get("output"), Some("json"));
+    }
+
+    /// A sync that renames every profile of a large file (a new template) is linear in the
+    /// file: 8× the profiles, about 8× the work (see `awsconfig::work`).
+    #[test]
+    fn a_sync_of_many_profiles_is_linear() {
+        let run = |n: usize| {
+            let items: Vec<Assignment> = (0..n)
+                .map(|i| {
+                    item(
+                        &format!("acct{i}"),
+                        &format!("{:012}", 100_000_000_000u64 + i as u64),
+                        "Admin",
+                    )
+                })
+                .collect();
+            let mut d = doc("");
+            sync(&mut d, &items, &options(Style::Native)).unwrap();
+            crate::awsconfig::tests::work_of(|| {
+                let mut opts = options(Style::Native);
+                opts.template = Template::parse("{session}-{account_id}-{role_name}").unwrap();
+                let out = sync(&mut d, &items, &opts).unwrap();
+                assert_eq!(out.added.len(), n);
+                assert!(d.warnings().is_empty());
+            })
+        };
+        let (small, large) = (run(200), run(1600));
+        assert!(
+            large <= small * 12,
+            "8× the profiles took {}× the work ({small} → {large})",
+            large / small.max(1)
+        );
     }
 }

@@ -8,6 +8,7 @@ use crate::cache::token::format_time;
 use crate::cli::StatusArgs;
 use crate::exit::Exit;
 use crate::identity::Store;
+use crate::sanitize::for_terminal;
 use crate::settings::SsoSession;
 
 #[derive(Debug, Serialize)]
@@ -39,7 +40,7 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<Exit> {
         }
     }
     for problem in &problems {
-        eprintln!("portico: {problem}");
+        eprintln!("portico: {}", for_terminal(problem));
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
@@ -69,7 +70,7 @@ fn status_of(
     let token = match store.tokens.load_token(session) {
         Ok(token) => token,
         Err(e) => {
-            eprintln!("portico: {e}");
+            eprintln!("portico: {}", for_terminal(&e.to_string()));
             None
         }
     };
@@ -93,11 +94,16 @@ fn status_of(
 }
 
 fn print_row(row: &SessionStatus) {
+    // Names and URLs come from the config file: cleaned before they reach the terminal.
     let name = match &row.session {
-        Some(name) => format!("sso-session {name}"),
+        Some(name) => format!("sso-session {}", for_terminal(name)),
         None => "legacy profile".to_string(),
     };
-    println!("{name}: {} ({})", row.start_url, row.region);
+    println!(
+        "{name}: {} ({})",
+        for_terminal(&row.start_url),
+        for_terminal(&row.region)
+    );
     let state = match (&row.expires_at, row.seconds_left) {
         (None, _) => "not signed in; run `portico login`".to_string(),
         (Some(at), Some(left)) if row.signed_in => {

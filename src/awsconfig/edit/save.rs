@@ -58,20 +58,11 @@ impl EditableFile {
     /// Reads `path` (a missing file is an empty document). Fails on a file that is not UTF-8;
     /// a file the AWS CLI cannot parse opens, but edits of it are refused.
     pub fn open(path: &Path) -> Result<EditableFile, EditError> {
-        let target = match fs::canonicalize(path) {
-            Ok(real) => real,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => path.to_path_buf(),
-            Err(source) => {
-                return Err(EditError::Read {
-                    path: path.to_path_buf(),
-                    source,
-                })
-            }
-        };
-        let original = read_if_exists(&target).map_err(|source| EditError::Read {
+        let target = resolve_links(path).map_err(|error| EditError::Read {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
+        let original = read_target(path, &target)?;
         let text = match &original {
             None => String::new(),
             Some(bytes) => String::from_utf8(bytes.clone()).map_err(|_| EditError::NotUtf8 {
@@ -171,7 +162,7 @@ impl EditableFile {
         }
         let write_err = |path: &Path| {
             let path = path.to_path_buf();
-            move |source| EditError::Write { path, source }
+            move |error| EditError::Write { path, error }
         };
         let _lock = crate::cache::lock::acquire(lock_dir, &self.target.to_string_lossy(), || {
             crate::notice!(
@@ -180,10 +171,7 @@ impl EditableFile {
             )
         })
         .map_err(write_err(lock_dir))?;
-        let now = read_if_exists(&self.target).map_err(|source| EditError::Read {
-            path: self.path.clone(),
-            source,
-        })?;
+        let now = read_target(&self.path, &self.target)?;
         if now != self.original {
             return Err(EditError::Changed {
                 path: self.path.clone(),
@@ -193,7 +181,17 @@ impl EditableFile {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        if !dir.exists() {
+        if !dir.exists() && self.target != self.path {
+            // A link whose target's directory is missing: creating directories where a link
+            // points is the dotfile manager's business, not portico's.
+            return Err(EditError::LinkTargetDirMissing {
+                path: self.path.clone(),
+                target: self.target.clone(),
+            });
+        }
+        if dir.exists() {
+            remove_stale_temporaries(&dir, &self.target, std::time::SystemTime::now());
+        } else {
             let mut builder = fs::DirBuilder::new();
             builder.recursive(true);
             #[cfg(unix)]
@@ -215,13 +213,108 @@ impl EditableFile {
     }
 }
 
-fn read_if_exists(path: &Path) -> io::Result<Option<Vec<u8>>> {
-    match fs::read(path) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
+/// The bytes of `target` (what `path` points to), refusing anything but a regular file.
+fn read_target(path: &Path, target: &Path) -> Result<Option<Vec<u8>>, EditError> {
+    use crate::awsconfig::FileProblem;
+    crate::awsconfig::read_regular(target).map_err(|problem| match problem {
+        FileProblem::NotAFile(what) => EditError::NotAFile {
+            path: path.to_path_buf(),
+            what,
+        },
+        FileProblem::Io(error) => EditError::Read {
+            path: path.to_path_buf(),
+            error,
+        },
+    })
+}
+
+/// Where the bytes of `path` live: the path itself, or the file at the end of its chain of
+/// symbolic links — also when that file does not exist yet (a dotfile manager's link made
+/// before its target), so that a write creates the target and the link stays a link.
+fn resolve_links(path: &Path) -> io::Result<PathBuf> {
+    match fs::canonicalize(path) {
+        Ok(real) => return Ok(real),
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        Err(_) => {}
+    }
+    let mut current = path.to_path_buf();
+    // As many links as Linux follows before ELOOP.
+    for _ in 0..40 {
+        match fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let next = fs::read_link(&current)?;
+                current = match current.parent() {
+                    Some(dir) if next.is_relative() => dir.join(next),
+                    _ => next,
+                };
+            }
+            Ok(_) => return Ok(current),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(current),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::other(
+        "too many levels of symbolic links (a link that points to itself?)",
+    ))
+}
+
+/// How old a temporary file must be before a later write takes it for the leftover of a killed
+/// one. A write holds the lock for milliseconds; a minute leaves a wide margin.
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Deletes temporary files of portico's own naming for `target` (`.NAME.XXXXXX.portico-tmp`
+/// and `.NAME.portico-backup.XXXXXX.portico-tmp`) that a killed write left behind. Called
+/// with the write lock held, so no live write of this file owns one; only files older than
+/// [`STALE_AFTER`] are taken in case another program holds the same name. Failures are ignored:
+/// a leftover is untidy, not harmful.
+fn remove_stale_temporaries(dir: &Path, target: &Path, now: std::time::SystemTime) {
+    let Some(name) = target.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return;
+    };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let Some(file) = file.to_str() else {
+            continue;
+        };
+        if !is_our_temporary(file, &name) {
+            continue;
+        }
+        let Ok(meta) = entry.path().symlink_metadata() else {
+            continue;
+        };
+        let old = meta
+            .modified()
+            .ok()
+            .and_then(|m| now.duration_since(m).ok())
+            .is_some_and(|age| age >= STALE_AFTER);
+        if meta.is_file() && old && fs::remove_file(entry.path()).is_ok() {
+            crate::info!(
+                "removed {}, left by an interrupted write",
+                dir.join(file).display()
+            );
+        }
     }
 }
+
+/// Whether `file` is a name [`replace_file`] gives temporary files for `name` or its backup.
+fn is_our_temporary(file: &str, name: &str) -> bool {
+    let Some(middle) = file
+        .strip_prefix('.')
+        .and_then(|f| f.strip_prefix(name))
+        .and_then(|f| f.strip_prefix('.'))
+        .and_then(|f| f.strip_suffix(".portico-tmp"))
+    else {
+        return false;
+    };
+    let random = middle.strip_prefix("portico-backup.").unwrap_or(middle);
+    random.len() == TEMP_RANDOM_LEN && random.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// Length of the random part of temporary names (set explicitly, so the cleanup can rely on it).
+const TEMP_RANDOM_LEN: usize = 6;
 
 /// The permission bits of `path`, or 0600 when it does not exist.
 fn existing_mode(path: &Path) -> u32 {
@@ -241,6 +334,7 @@ fn replace_file(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let mut tmp = tempfile::Builder::new()
+        .rand_bytes(TEMP_RANDOM_LEN)
         .prefix(&format!(".{name}."))
         .suffix(".portico-tmp")
         .tempfile_in(dir)?;
@@ -417,5 +511,120 @@ mod tests {
             EditableFile::open(&path),
             Err(EditError::NotUtf8 { .. })
         ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_dangling_link_gets_its_target_created_and_stays_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("dotfiles").join("aws-config");
+        fs::create_dir(dir.path().join("dotfiles")).unwrap();
+        let link = dir.path().join("config");
+        std::os::unix::fs::symlink("dotfiles/aws-config", &link).unwrap();
+        let mut file = EditableFile::open(&link).unwrap();
+        assert!(!file.existed());
+        file.doc
+            .upsert(&SectionId::profile("default"), &[("region", "x")], &[])
+            .unwrap();
+        file.save(&dir.path().join("locks")).unwrap();
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(
+            fs::read_to_string(&real).unwrap(),
+            "[default]\nregion = x\n"
+        );
+        #[cfg(unix)]
+        assert_eq!(
+            fs::metadata(&real).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_into_a_missing_directory_is_refused_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("config");
+        std::os::unix::fs::symlink(dir.path().join("nowhere/config"), &link).unwrap();
+        let mut file = EditableFile::open(&link).unwrap();
+        file.doc
+            .upsert(&SectionId::profile("default"), &[("region", "x")], &[])
+            .unwrap();
+        let err = file.save(&dir.path().join("locks")).unwrap_err();
+        assert!(
+            matches!(err, EditError::LinkTargetDirMissing { .. }),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("whose directory does not exist"),
+            "{err}"
+        );
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert!(!dir.path().join("nowhere").exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn fifos_and_directories_are_refused_before_they_are_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("config");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            let err = EditableFile::open(&fifo).unwrap_err();
+            assert!(matches!(err, EditError::NotAFile { .. }), "{err}");
+        }
+        let err = EditableFile::open(dir.path()).unwrap_err();
+        assert!(
+            err.to_string().contains("is a directory, not a file"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn stale_temporaries_of_a_killed_write_are_removed_fresh_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, mut file) = open(dir.path(), Some("[default]\n"));
+        let left = [
+            ".config.a1B2c3.portico-tmp",
+            ".config.portico-backup.Zz9yY8.portico-tmp",
+        ];
+        let others = [
+            ".config.x.a1B2c3.portico-tmp",
+            ".other.a1B2c3.portico-tmp",
+            "config.a1B2c3.portico-tmp",
+            ".config.toolong1.portico-tmp",
+        ];
+        for name in left.iter().chain(&others) {
+            fs::write(dir.path().join(name), "x").unwrap();
+        }
+        let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        for name in left.iter().chain(&others) {
+            fs::File::options()
+                .write(true)
+                .open(dir.path().join(name))
+                .unwrap()
+                .set_modified(an_hour_ago)
+                .unwrap();
+        }
+        fs::write(dir.path().join(".config.Fresh1.portico-tmp"), "x").unwrap();
+        file.doc
+            .upsert(&SectionId::profile("default"), &[("region", "x")], &[])
+            .unwrap();
+        file.save(&dir.path().join("locks")).unwrap();
+        for name in left {
+            assert!(!dir.path().join(name).exists(), "{name} was left");
+        }
+        for name in others.iter().chain(&[".config.Fresh1.portico-tmp"]) {
+            assert!(dir.path().join(name).exists(), "{name} was removed");
+        }
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            "[default]\nregion = x\n"
+        );
     }
 }
