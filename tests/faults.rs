@@ -24,12 +24,6 @@ use std::time::Duration;
 use common::{closed_port_url, output_within, snapshot_files, text, SilentServer, TestEnv};
 use idc_emulator::{Config, Directory, Faults};
 
-/// Cases that fail today because another engineer is fixing the cause right now, with the
-/// item that fixes them: (command, fault, item). They still run and their outcome is printed,
-/// but they do not fail the suite — unless `PORTICO_FAULTS_STRICT=1`. Empty this list once those
-/// items are merged (some fail only now and then: run with the variable a few times).
-const KNOWN_PENDING: &[(&str, &str, &str)] = &[];
-
 /// How long any one command may take under a fault. Generous on purpose: a loaded machine must
 /// not fail the suite; a command that waits for the SDK's 3 × 30 s or for a user still does.
 const LIMIT: Duration = Duration::from_secs(20);
@@ -121,7 +115,7 @@ enum Kind {
 }
 
 struct Row {
-    /// The name used in the table and in `KNOWN_PENDING`.
+    /// The name used in the table.
     name: &'static str,
     args: &'static [&'static str],
     kind: Kind,
@@ -289,8 +283,7 @@ fn tokens_revoked_by_the_service() {
     run_fault(Fault::Revoked);
 }
 
-/// Runs every row under `fault` in parallel and fails with the table if a case not listed in
-/// `KNOWN_PENDING` failed.
+/// Runs every row under `fault` in parallel and fails with the table if any case failed.
 fn run_fault(fault: Fault) {
     let outcomes: Vec<(&Row, Result<String, String>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = ROWS
@@ -314,30 +307,18 @@ fn run_fault(fault: Fault) {
             })
             .collect()
     });
-    let strict = std::env::var("PORTICO_FAULTS_STRICT").is_ok_and(|v| v == "1");
     let mut table = String::new();
     let mut failed = 0;
     for (row, outcome) in &outcomes {
-        let pending = KNOWN_PENDING
-            .iter()
-            .find(|(cmd, f, _)| *cmd == row.name && *f == fault.name())
-            .map(|(_, _, item)| *item);
-        let verdict = match (outcome, pending) {
-            (Ok(_), None) => "ok",
-            (Ok(_), Some(_)) => "ok (in KNOWN_PENDING)",
-            (Err(_), Some(_)) if !strict => "PENDING",
-            (Err(_), _) => {
+        let (verdict, detail) = match outcome {
+            Ok(summary) => ("ok", summary),
+            Err(why) => {
                 failed += 1;
-                "FAIL"
+                ("FAIL", why)
             }
         };
-        let detail = match outcome {
-            Ok(summary) => summary.clone(),
-            Err(why) => why.clone(),
-        };
-        let item = pending.map(|i| format!(" [{i}]")).unwrap_or_default();
         table.push_str(&format!(
-            "{:<16} {:<14} {verdict}{item}: {detail}\n",
+            "{:<16} {:<14} {verdict}: {detail}\n",
             row.name,
             fault.name()
         ));

@@ -1200,20 +1200,34 @@ async fn check_assignments(
             return;
         }
     };
-    // Throttling is retried for as long as the check's limit allows, as the commands do.
     let client = crate::aws::portal_client(
         session,
-        aws_sdk_sso::config::retry::RetryConfig::standard().with_max_attempts(8),
+        aws_sdk_sso::config::retry::RetryConfig::standard().with_max_attempts(3),
     );
+    // Throttling is retried for as long as the check's limit allows, as the commands do;
+    // other failures keep the SDK's three attempts.
     let list = |token: crate::secret::Secret| {
         let client = client.clone();
         async move {
-            client
-                .list_accounts()
-                .access_token(token.expose())
-                .max_results(100)
-                .send()
-                .await
+            let mut pause = StdDuration::from_millis(250);
+            loop {
+                let result = client
+                    .list_accounts()
+                    .access_token(token.expose())
+                    .max_results(100)
+                    .send()
+                    .await;
+                let throttled = result
+                    .as_ref()
+                    .err()
+                    .and_then(|e| e.as_service_error())
+                    .is_some_and(|e| e.is_too_many_requests_exception());
+                if !throttled {
+                    return result;
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(StdDuration::from_secs(2));
+            }
         }
     };
     let result = tokio::time::timeout_at(until, async {
