@@ -49,7 +49,15 @@ bash tests/interop/run.sh
 step "install.sh into a temporary PREFIX, then run what it installed"
 prefix="$(mktemp -d)"
 trap 'rm -rf "$prefix"' EXIT
-PREFIX="$prefix" bash install.sh
+# The one release build of the run goes to a target directory of its own, as for anyone with
+# CARGO_TARGET_DIR set: install.sh must install what cargo built there, not fail on (or copy a
+# stale) target/release.
+install_target="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/install"
+CARGO_TARGET_DIR="$install_target" PREFIX="$prefix" bash install.sh
+for bin in portico idc-emulator; do
+    cmp -s "$install_target/release/$bin" "$prefix/bin/$bin" ||
+        { echo "install.sh did not install the $bin it built in CARGO_TARGET_DIR" >&2; exit 1; }
+done
 "$prefix/bin/portico" --version
 "$prefix/bin/idc-emulator" --help >/dev/null
 MANWIDTH=80 man -l "$prefix/share/man/man1/portico.1" | grep -q "EXIT STATUS"
