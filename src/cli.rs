@@ -692,7 +692,10 @@ fn parse_account_id(text: &str) -> Result<String, String> {
 
 fn parse_seconds(text: &str) -> Result<Duration, String> {
     match text.parse::<u64>() {
-        Ok(0) | Err(_) => Err(format!("{text:?} is not a number of seconds above 0")),
+        Ok(0) | Err(_) => Err(format!(
+            "{} is not a number of seconds above 0",
+            crate::sanitize::quoted(text)
+        )),
         Ok(n) => Ok(Duration::from_secs(n)),
     }
 }

@@ -8,9 +8,22 @@ pub fn for_terminal(text: &str) -> String {
         .collect()
 }
 
+/// Text the user typed or a file holds, in double quotes and cleaned, for messages that name
+/// it ("profile \"dev\" …"); Rust's `{:?}` is not used for that, since its escapes are
+/// Rust's, not the user's.
+pub fn quoted(text: &str) -> String {
+    format!("\"{}\"", for_terminal(text))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::for_terminal;
+    use super::{for_terminal, quoted};
+
+    #[test]
+    fn quotes_and_cleans() {
+        assert_eq!(quoted("eu west"), "\"eu west\"");
+        assert_eq!(quoted("a\u{1b}[31m"), "\"a\u{fffd}[31m\"");
+    }
 
     #[test]
     fn strips_escapes_and_c1() {

@@ -96,7 +96,8 @@ pub fn check_name(what: &str, name: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "{what} {name:?} can only use letters, digits and _ - / . % @ : + (what the AWS SDKs accept)"
+            "{what} {} can only use letters, digits and _ - / . % @ : + (what the AWS SDKs accept)",
+            crate::sanitize::quoted(name)
         ))
     }
 }
@@ -107,7 +108,8 @@ pub fn check_account(account: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "account {account:?} is not a 12-digit AWS account ID"
+            "account {} is not a 12-digit AWS account ID",
+            crate::sanitize::quoted(account)
         ))
     }
 }
@@ -122,7 +124,8 @@ pub fn check_role(role: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "role {role:?} is not a role name (letters, digits and + = , . @ _ -, up to 64)"
+            "role {} is not a role name (letters, digits and + = , . @ _ -, up to 64)",
+            crate::sanitize::quoted(role)
         ))
     }
 }
@@ -142,7 +145,10 @@ fn check_scopes(scopes: &[String]) -> Result<(), String> {
         .iter()
         .find(|s| s.is_empty() || s.chars().any(|c| c.is_whitespace() || c.is_control()))
     {
-        Some(bad) => Err(format!("scope {bad:?} is not a scope like {DEFAULT_SCOPE}")),
+        Some(bad) => Err(format!(
+            "scope {} is not a scope like {DEFAULT_SCOPE}",
+            crate::sanitize::quoted(bad)
+        )),
         None if scopes.is_empty() => Err("give at least one scope".to_string()),
         None => Ok(()),
     }

@@ -320,8 +320,12 @@ fn read_ready(child: &mut Child) -> anyhow::Result<Ready> {
         .recv_timeout(START_TIMEOUT)
         .map_err(|_| anyhow::anyhow!("no ready line within {} s", START_TIMEOUT.as_secs()))?
         .context("reading the emulator's ready line")?;
-    serde_json::from_str(line.trim())
-        .with_context(|| format!("unexpected first line from the emulator: {:?}", line.trim()))
+    serde_json::from_str(line.trim()).with_context(|| {
+        format!(
+            "unexpected first line from the emulator: {}",
+            crate::sanitize::quoted(line.trim())
+        )
+    })
 }
 
 /// Waits for the demo's child. On SIGINT, SIGTERM or SIGHUP to this process the child is

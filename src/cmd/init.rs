@@ -12,8 +12,8 @@ use crate::exit::Exit;
 pub fn run(args: &InitArgs) -> anyhow::Result<Exit> {
     if !valid_name(&args.name) {
         eprintln!(
-            "portico: error: {:?} cannot be a function name: use letters, digits, '_' and '-' (not first)",
-            args.name
+            "portico: error: {} cannot be a function name: use letters, digits, '_' and '-' (not first)",
+            crate::sanitize::quoted(&args.name)
         );
         return Ok(Exit::Usage);
     }

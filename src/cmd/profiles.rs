@@ -79,7 +79,8 @@ impl Template {
             }
             let Some(close) = rest[open..].find('}') else {
                 return Err(format!(
-                    "template {text:?} has a `{{` without `}}`; placeholders are {known}"
+                    "template {} has a `{{` without `}}`; placeholders are {known}",
+                    crate::sanitize::quoted(text)
                 ));
             };
             let name = &rest[open + 1..open + close];
@@ -88,11 +89,10 @@ impl Template {
                 "account_id" => Part::AccountId,
                 "role_name" => Part::RoleName,
                 "session" => Part::Session,
-                other => {
-                    return Err(format!(
-                        "template {text:?} has an unknown placeholder {{{other}}}; placeholders are {known}"
-                    ))
-                }
+                other => return Err(format!(
+                    "template {} has an unknown placeholder {{{other}}}; placeholders are {known}",
+                    crate::sanitize::quoted(text)
+                )),
             });
             rest = &rest[open + close + 1..];
         }
@@ -101,7 +101,7 @@ impl Template {
         }
         if !parts.iter().any(|p| !matches!(p, Part::Text(_))) {
             return Err(format!(
-                "template {text:?} has no placeholder, so every profile would get the same name; use {known}"
+                "template {} has no placeholder, so every profile would get the same name; use {known}", crate::sanitize::quoted(text)
             ));
         }
         Ok(Template { parts })

@@ -58,8 +58,11 @@ pub async fn register_new(
 ) -> Result<Registration, IdentityError> {
     let grants = flow.grants();
     crate::info!(
-        "registering a client with Identity Center ({:?} flow)",
-        flow
+        "registering a client with Identity Center ({} flow)",
+        match flow {
+            Flow::Pkce => "browser",
+            Flow::Device => "device code",
+        }
     );
     let mut request = client
         .register_client()

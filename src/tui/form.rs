@@ -102,7 +102,8 @@ impl FirstRunForm {
             Some("enter the region of your IAM Identity Center instance, like eu-central-1".into())
         } else if check_region("region", &region).is_err() {
             Some(format!(
-                "{region:?} is not a region name; it looks like eu-central-1"
+                "{} is not a region name; it looks like eu-central-1",
+                crate::sanitize::quoted(&region)
             ))
         } else {
             match &url_check {
@@ -154,7 +155,12 @@ pub fn check_start_url(url: &str) -> Result<Option<String>, String> {
     if url.is_empty() {
         return Err(format!("enter the AWS access portal URL; {SHAPES}"));
     }
-    let bad = || format!("{url:?} is not a start URL; {SHAPES}");
+    let bad = || {
+        format!(
+            "{} is not a start URL; {SHAPES}",
+            crate::sanitize::quoted(url)
+        )
+    };
     let parsed = url::Url::parse(url).map_err(|_| bad())?;
     let host = parsed.host_str().unwrap_or("").to_ascii_lowercase();
     let path = parsed.path().trim_end_matches('/');
@@ -162,7 +168,10 @@ pub fn check_start_url(url: &str) -> Result<Option<String>, String> {
         return Ok(None);
     }
     if parsed.scheme() != "https" {
-        return Err(format!("{url:?} must start with https://; {SHAPES}"));
+        return Err(format!(
+            "{} must start with https://; {SHAPES}",
+            crate::sanitize::quoted(url)
+        ));
     }
     if let Some(label) = host.strip_suffix(".awsapps.com") {
         return if valid_alias(label) && path == "/start" {

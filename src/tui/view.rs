@@ -447,8 +447,8 @@ fn list(app: &App, body: Rect, buf: &mut Buffer) {
             "No accounts or roles are assigned to you in this session.".to_string()
         } else {
             format!(
-                "No role matches {:?}. Esc clears the filter.",
-                app.filter.query()
+                "No role matches {}. Esc clears the filter.",
+                crate::sanitize::quoted(app.filter.query())
             )
         };
         put_truncated(buf, area.x + 3, area.y, area.width - 3, &text, DIM);
