@@ -2,8 +2,6 @@
 //! credentials portico cached for the session, delete the AWS CLI's cached Identity Center role
 //! credentials as `aws sso logout` does, and say what was removed.
 
-use time::OffsetDateTime;
-
 use crate::cache::awscli;
 use crate::cache::rolecreds::RoleCredsCache;
 use crate::cli::LogoutArgs;
@@ -67,36 +65,17 @@ async fn logout_one(
     cache_root: &std::path::Path,
     session: &SsoSession,
 ) -> anyhow::Result<bool> {
-    let token = match store.tokens.load_token(session) {
-        Ok(token) => token,
-        Err(e) => {
-            eprintln!("portico: {e}; deleting it");
-            None
-        }
-    };
-    let mut revoked = false;
-    if let Some(token) = &token {
-        if token.is_valid(OffsetDateTime::now_utc()) {
-            let client = crate::aws::portal_client(
-                session,
-                aws_sdk_sso::config::retry::RetryConfig::standard(),
-            );
-            match client
-                .logout()
-                .access_token(token.access_token.expose())
-                .send()
-                .await
-            {
-                Ok(_) => revoked = true,
-                Err(err) => eprintln!(
-                    "portico: Identity Center did not confirm the sign-out of {} ({}); deleting the local token anyway",
-                    session.label(),
-                    crate::identity::describe_portal_error(&err)
-                ),
-            }
-        }
+    if let Err(e) = store.tokens.load_token(session) {
+        eprintln!("portico: {e}; deleting it");
     }
-    let removed = store.tokens.remove_token(session)?;
+    let out = crate::identity::sign_out(store, session).await?;
+    if let Some(why) = &out.refused {
+        eprintln!(
+            "portico: Identity Center did not confirm the sign-out of {} ({why}); deleting the local token anyway",
+            session.label()
+        );
+    }
+    let (revoked, removed) = (out.revoked, out.deleted);
     let creds = RoleCredsCache::under(cache_root).remove_session(session.cache_key())?;
     let mut what = Vec::new();
     if revoked {

@@ -89,10 +89,12 @@ impl Template {
                 "account_id" => Part::AccountId,
                 "role_name" => Part::RoleName,
                 "session" => Part::Session,
-                other => return Err(format!(
+                other => {
+                    return Err(format!(
                     "template {} has an unknown placeholder {{{other}}}; placeholders are {known}",
                     crate::sanitize::quoted(text)
-                )),
+                ))
+                }
             });
             rest = &rest[open + close + 1..];
         }

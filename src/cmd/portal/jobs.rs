@@ -220,25 +220,17 @@ pub(super) async fn sign_out(
     cli_cache: Option<&Path>,
     session: &SsoSession,
 ) -> anyhow::Result<String> {
-    let token = store.tokens.load_token(session).unwrap_or(None);
     let mut done = Vec::new();
-    if let Some(token) = token.filter(|t| t.is_valid(OffsetDateTime::now_utc())) {
-        let client =
-            crate::aws::portal_client(session, aws_sdk_sso::config::retry::RetryConfig::standard());
-        match client
-            .logout()
-            .access_token(token.access_token.expose())
-            .send()
-            .await
-        {
-            Ok(_) => done.push("revoked the sign-in".to_string()),
-            Err(err) => done.push(format!(
-                "Identity Center did not confirm the sign-out ({})",
-                identity::describe_portal_error(&err)
-            )),
-        }
+    let out = identity::sign_out(store, session).await?;
+    if out.revoked {
+        done.push("revoked the sign-in".to_string());
     }
-    if store.tokens.remove_token(session)?.is_some() {
+    if let Some(why) = out.refused {
+        done.push(format!(
+            "Identity Center did not confirm the sign-out ({why})"
+        ));
+    }
+    if out.deleted.is_some() {
         done.push("deleted the token".to_string());
     }
     let creds = RoleCredsCache::under(cache_root).remove_session(session.cache_key())?;
