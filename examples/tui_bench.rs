@@ -1,4 +1,4 @@
-//! Benchmark of the portal TUI with 20,000 account × role rows (issue 6). Not a test: it
+//! Benchmark of the portal TUI with 20,000 account × role rows. Not a test: it
 //! prints timings and asserts nothing.
 //!
 //! ```sh

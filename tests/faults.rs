@@ -27,7 +27,7 @@ use idc_emulator::{Config, Directory, Faults};
 /// How long any one command may take under a fault. Generous on purpose: a loaded machine must
 /// not fail the suite; a command that waits for the SDK's 3 × 30 s or for a user still does.
 const LIMIT: Duration = Duration::from_secs(20);
-/// doctor's bound (issue 10 #8: the whole run under 30 s).
+/// doctor's bound (the whole run stays under 30 s).
 const DOCTOR_LIMIT: Duration = Duration::from_secs(30);
 /// One attempt's timeout where the fault is a hang: far shorter than the hang itself.
 const SHORT_TIMEOUT: &str = "0.5";

@@ -681,7 +681,7 @@ fn doctor_passes_after_login_credentials_list_and_the_portal_under_umask_022() {
 }
 
 /// `--browser` in the portal: the sign-in screen names the browser it asked, and `o` opens the
-/// role's console in a Firefox container named after the role (issue 12).
+/// role's console in a Firefox container named after the role.
 #[test]
 fn the_portal_names_the_chosen_browser_and_opens_each_console_in_its_own_container() {
     let env = test_env();

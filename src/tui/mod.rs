@@ -1,4 +1,4 @@
-//! The portal TUI (issue 6): the account × role picker that `portico` opens with no
+//! The portal TUI: the account × role picker that `portico` opens with no
 //! arguments. State ([`App`]), one [`Action`] enum, a pure [`update`] that returns
 //! [`Effect`]s for the caller to carry out, a pure view (`impl Widget for &App`), the mapping
 //! of terminal events to actions, and a terminal guard that always restores the terminal.

@@ -237,7 +237,7 @@ def test_stats_start_at_zero_with_every_key(emulator):
 
 
 # --------------------------------------------------------------------------
-# the happy path and the acceptance checks of issue 2
+# the happy path and the emulator's acceptance checks
 # --------------------------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""portico and boto3/botocore share one sign-in (issues 3 and 4).
+"""portico and boto3/botocore share one sign-in.
 
 Every test has its own emulator, HOME and caches (the `world` fixture in conftest.py); portico
 is the real binary, boto3 runs in its own process with the same environment (boto_probe.py).
