@@ -58,27 +58,34 @@ fn shrink(widths: &mut [usize], header: &[&str], max: usize) {
 
 /// `text` in exactly `width` cells (when `pad`), cut with `…` if it is wider.
 fn fit(text: &str, width: usize, pad: bool) -> String {
-    let mut out = String::new();
-    let mut used = 0;
-    if text.width() <= width {
-        out.push_str(text);
-        used = text.width();
-    } else {
-        for c in text.chars() {
-            let w = c.width().unwrap_or(0);
-            if used + w + 1 > width {
-                break;
-            }
-            out.push(c);
-            used += w;
-        }
-        out.push('…');
-        used += 1;
-    }
+    let mut out = truncate(text, width).into_owned();
     if pad {
+        let used = out.width();
         out.extend(std::iter::repeat_n(' ', width.saturating_sub(used)));
     }
     out
+}
+
+/// `text` cut to `width` terminal cells, ending in `…` when cut (the list table and the
+/// portal's rows share it).
+pub fn truncate(text: &str, width: usize) -> std::borrow::Cow<'_, str> {
+    if text.width() <= width {
+        return text.into();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    if width > 0 {
+        out.push('…');
+    }
+    out.into()
 }
 
 #[cfg(test)]

@@ -208,26 +208,7 @@ fn put_truncated(buf: &mut Buffer, x: u16, y: u16, width: u16, text: &str, style
     put(buf, x, y, width, &truncate(text, usize::from(width)), style)
 }
 
-/// `text` cut to `width` columns, ending in `…` when cut.
-pub fn truncate(text: &str, width: usize) -> std::borrow::Cow<'_, str> {
-    if text.width() <= width {
-        return text.into();
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in text.chars() {
-        let w = c.width().unwrap_or(0);
-        if used + w + 1 > width {
-            break;
-        }
-        out.push(c);
-        used += w;
-    }
-    if width > 0 {
-        out.push('…');
-    }
-    out.into()
-}
+pub use crate::output::table::truncate;
 
 /// `21480` → `21,480`.
 fn thousands(n: usize) -> String {
