@@ -1209,7 +1209,8 @@ async fn check_assignments(
     let list = |token: crate::secret::Secret| {
         let client = client.clone();
         async move {
-            let mut pause = StdDuration::from_millis(250);
+            let mut backoff = crate::portal::pacing::Backoff::new();
+            let mut throttles = 0;
             loop {
                 let result = client
                     .list_accounts()
@@ -1225,8 +1226,8 @@ async fn check_assignments(
                 if !throttled {
                     return result;
                 }
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(StdDuration::from_secs(2));
+                throttles += 1;
+                tokio::time::sleep(backoff.delay(throttles)).await;
             }
         }
     };
