@@ -11,7 +11,7 @@ use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use crate::cache::files::remove_if_exists;
+use crate::cache::files::remove_where;
 
 /// A cache file larger than this is not one the AWS CLI wrote (they are about 1 KB).
 const MAX_FILE: u64 = 64 * 1024;
@@ -26,20 +26,7 @@ pub fn cli_cache_dir(aws_dir: &Path) -> PathBuf {
 /// does. Returns the files removed; a missing directory is nothing to do. Files that cannot be
 /// read as JSON are not the AWS CLI's and are left alone.
 pub fn remove_sso_role_credentials(dir: &Path) -> io::Result<Vec<PathBuf>> {
-    let entries = match fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e),
-    };
-    let mut removed = Vec::new();
-    for entry in entries {
-        let path = entry?.path();
-        if is_sso_role_credentials(&path) && remove_if_exists(&path)? {
-            removed.push(path);
-        }
-    }
-    removed.sort();
-    Ok(removed)
+    remove_where(dir, is_sso_role_credentials)
 }
 
 /// Whether `path` is a regular file holding `{"ProviderType": "sso", …}`. Links, FIFOs and

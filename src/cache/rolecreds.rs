@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::cache::files::{remove_if_exists, sha1_hex, write_private};
+use crate::cache::files::{remove_if_exists, remove_where, sha1_hex, write_private};
 use crate::cache::lock::{self, SessionLock};
 use crate::output::RoleCredentials;
 
@@ -167,29 +167,13 @@ impl RoleCredsCache {
     /// Deletes every cached credential of a session (logout). Returns the files removed.
     /// Corrupt files cannot be attributed and are left alone.
     pub fn remove_session(&self, session_key: &str) -> io::Result<Vec<PathBuf>> {
-        let entries = match fs::read_dir(&self.dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(e),
-        };
-        let mut removed = Vec::new();
-        for entry in entries {
-            let path = entry?.path();
-            if path.extension().is_none_or(|ext| ext != "json") {
-                continue;
-            }
-            let Ok(bytes) = fs::read(&path) else {
-                continue;
-            };
-            let Ok(stored) = serde_json::from_slice::<Entry>(&bytes) else {
-                continue;
-            };
-            if stored.session_key == session_key && remove_if_exists(&path)? {
-                removed.push(path);
-            }
-        }
-        removed.sort();
-        Ok(removed)
+        remove_where(&self.dir, |path| {
+            path.extension().is_some_and(|ext| ext == "json")
+                && fs::read(path)
+                    .ok()
+                    .and_then(|bytes| serde_json::from_slice::<Entry>(&bytes).ok())
+                    .is_some_and(|stored| stored.session_key == session_key)
+        })
     }
 
     /// Takes the role's lock, blocking while another process holds it. The caller's sequence
