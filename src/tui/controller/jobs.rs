@@ -130,6 +130,7 @@ where
     let running = Arc::new(AtomicBool::new(true));
     let flag = running.clone();
     std::thread::spawn(move || {
+        // LEAD: runtime() lives in cmd/mod.rs for now.
         match crate::cmd::runtime() {
             Ok(runtime) => runtime.block_on(async move {
                 tokio::select! {
@@ -185,6 +186,8 @@ pub(super) async fn list_accounts(
 }
 
 /// `portico list`'s fetch, with progress as actions instead of a line on stderr.
+// LEAD: retry-once — a copy of the account-list fetch and its retry when the token is refused;
+// the engine's single home replaces it.
 pub(super) async fn fetch_accounts(
     courier: &Courier,
     store: &Store,
@@ -202,6 +205,7 @@ pub(super) async fn fetch_accounts(
         }
     };
     let token = identity::access_token(store, session, &OnMissing::Fail).await?;
+    // LEAD: retry-once
     match idc::list_assignments(session, &token, &mut progress).await {
         Err(PortalError::Unauthorized { .. }) => {
             identity::forget_access_token(store, session)?;
