@@ -33,14 +33,10 @@ use std::time::Duration as StdDuration;
 use anyhow::Context as _;
 use time::OffsetDateTime;
 
-// LEAD: configure's answers and apply step are moving into src/awsconfig/.
-use crate::cmd::configure::{self, Answers, DEFAULT_SCOPE};
-// LEAD: the credential engine replaces cmd::credentials::{obtain, Target}.
 use crate::awsconfig::edit::{EditableFile, SectionId};
 use crate::awsconfig::ConfigFile;
 use crate::cache::accounts::AccountsCache;
 use crate::cache::rolecreds::RoleCredsCache;
-use crate::cmd::credentials::{self, Target};
 use crate::console;
 use crate::exit::Exit;
 use crate::identity::{
@@ -52,6 +48,13 @@ use crate::tui::{
     self, check_terminal, Action, App, Choice, CrosstermEvents, Effect, LoginState, RecentUse,
     SessionInfo, TerminalGuard,
 };
+
+// LEAD: configure's answers and apply step are moving into src/awsconfig/.
+use crate::cmd::configure::{self, Answers, DEFAULT_SCOPE};
+
+// LEAD: the credential engine replaces cmd::credentials::{obtain, Target}.
+use crate::cmd::credentials::{self, Target};
+
 use jobs::{describe, list_accounts, needs_sign_in, sign_out, spawn, Courier, Job};
 use memory::Memory;
 
