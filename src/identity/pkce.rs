@@ -44,7 +44,7 @@ pub(super) async fn run(
     let redirect_uri = format!("http://127.0.0.1:{port}/oauth/callback");
 
     let scopes = if session.scopes.is_empty() {
-        "sso:account:access".to_string()
+        crate::consts::SCOPE_ACCOUNT_ACCESS.to_string()
     } else {
         session.scopes.join(" ")
     };

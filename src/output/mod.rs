@@ -6,12 +6,14 @@
 //! `/`, `+` and `=`) come out byte for byte as the AWS CLI prints them, and any other value
 //! still reaches the shell unchanged instead of being expanded or split.
 
+pub mod shell;
 pub mod table;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::secret::Secret;
+use shell::{is_plain, quote as posix_quote};
 
 /// Short-lived keys for one role in one account, from GetRoleCredentials. Also the shape
 /// portico's role-credential cache stores.
@@ -193,26 +195,6 @@ struct FullJson<'a> {
     process: ProcessJson<'a>,
     account_id: &'a str,
     region: Option<&'a str>,
-}
-
-/// Characters no shell (POSIX, fish, PowerShell, cmd) nor dotenv reader treats specially,
-/// anywhere in a word. Access keys, secrets, session tokens (base64), timestamps and regions
-/// use nothing else.
-fn is_plain(value: &str) -> bool {
-    !value.is_empty()
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"+/=_.,:@-".contains(&b))
-}
-
-/// bash/zsh/sh: plain values bare (as the AWS CLI prints them), anything else in single
-/// quotes, where nothing is special but the quote itself.
-fn posix_quote(value: &str) -> String {
-    if is_plain(value) {
-        value.to_string()
-    } else {
-        format!("'{}'", value.replace('\'', r"'\''"))
-    }
 }
 
 /// fish: plain values in double quotes (as the AWS CLI prints them), anything else in single
