@@ -26,6 +26,7 @@ pub use browser::{browser_available, Browser, BrowserAvailability, BrowserError,
 pub use errors::{describe_portal_error, IdentityError};
 pub use signout::{sign_out, SignedOut};
 
+// doctor still names the grant types through identity; they live in `crate::consts`.
 pub use crate::consts::{GRANT_AUTHORIZATION_CODE, GRANT_DEVICE_CODE, GRANT_REFRESH_TOKEN};
 
 /// How long the browser flow waits for the user before giving up (the AWS CLI's 10 minutes).

@@ -16,8 +16,9 @@ use tokio::task::JoinSet;
 
 use super::errors::from_sdk;
 use super::register::{self, Flow};
-use super::{IdentityError, LoginEvent, LoginOptions, NewToken, Store, GRANT_AUTHORIZATION_CODE};
+use super::{IdentityError, LoginEvent, LoginOptions, NewToken, Store};
 use crate::cache::token::Registration;
+use crate::consts::GRANT_AUTHORIZATION_CODE;
 use crate::settings::SsoSession;
 
 /// What the loopback listener got from the browser.
