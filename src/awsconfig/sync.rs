@@ -4,7 +4,7 @@
 //! diff or summary and the write.
 //!
 //! - **Names** come from a [`Template`] ([`DEFAULT_TEMPLATE`] by default), cleaned by
-//!   [`names::clean_name`]. Collisions are resolved in a stable order: `NAME`,
+//!   [`clean_name`]. Collisions are resolved in a stable order: `NAME`,
 //!   `NAME-ACCOUNT_ID`, `NAME-ACCOUNT_ID-2`, …; a name a synced profile already carries is kept
 //!   while it is still one of its candidates, so a new account never renames existing profiles.
 //! - **Ownership** is the marker comment `# managed by portico profiles sync (sso-session S)`
