@@ -685,8 +685,12 @@ fn first_run_esc_quits_while_editing() {
 #[test]
 fn profile_names_are_config_safe() {
     assert_eq!(
-        default_profile_name("Payments Prod (EU)", "Admin"),
-        "Payments-Prod--EU-.Admin"
+        crate::awsconfig::names::default_profile_name(
+            "Payments Prod (EU)",
+            "111122223333",
+            "Admin"
+        ),
+        "Payments-Prod-EU-Admin"
     );
 }
 
