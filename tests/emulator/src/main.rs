@@ -34,11 +34,18 @@ Control routes (JSON in and out; never delayed, throttled, garbled or counted):
   POST /_emulator/saml-clock {\"offsetSecs\":-600} the SAML IdP and STS clock runs this far ahead
                                                  (negative: behind); 0 is real time
 
-Services (besides OIDC and the portal):
-  GET  /{tenant}/saml2?SAMLRequest=…&RelayState=…  Entra-like SAML sign-in (HTTP-Redirect in,
-                                                 auto-posting SAMLResponse form out)
-  GET  /{tenant}/federationmetadata/2007-06/federationmetadata.xml   signing certificate
-  POST /  Action=AssumeRoleWithSAML&Version=2011-06-15&…  STS (AWS_ENDPOINT_URL_STS)
+SAML and STS routes (the first stdout line's samlIdpUrl is {url}/{tenant}/saml2):
+  GET  /{tenant}/saml2                           Entra-like SAML sign-in: ?SAMLRequest=base64(raw
+                                                 DEFLATE(AuthnRequest))&RelayState=…; answers an
+                                                 auto-posting SAMLResponse form, or a sign-in
+                                                 page without auto-approve; AADSTS50011 when the
+                                                 ACS URL is not a reply URL
+  POST /{tenant}/saml2                           the sign-in page's buttons (request_id, decision)
+  GET  /{tenant}/federationmetadata/2007-06/federationmetadata.xml
+                                                 the IdP metadata with the signing certificate
+  POST /                                         STS: Action=AssumeRoleWithSAML&Version=2011-06-15
+                                                 &RoleArn&PrincipalArn&SAMLAssertion
+                                                 [&DurationSeconds] (AWS_ENDPOINT_URL_STS = url)
 
 The wire protocol it speaks is described in docs/protocol.md of the portico repository.";
 
