@@ -27,9 +27,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
-from signxml import InvalidSignature, XMLVerifier
+from signxml import InvalidSignature, XMLSigner, XMLVerifier
 
-from harness import AWS_ENTITY_ID, authn_request, http, metadata_certificate, saml_sign_in
+from harness import REPO, AWS_ENTITY_ID, authn_request, http, metadata_certificate, saml_sign_in
 
 SAML_NS = "urn:oasis:names:tc:SAML:2.0:assertion"
 ROLE_ATTR = "https://aws.amazon.com/SAML/Attributes/Role"
@@ -412,3 +412,83 @@ def test_aadsts50011_for_an_unregistered_acs(saml_emu):
     assert resp.status == 400
     assert "AADSTS50011" in resp.text
     assert "SAMLResponse" not in resp.text
+
+
+# --------------------------------------------------------------------------
+# STS's canonicalisation, against an independent signer
+# --------------------------------------------------------------------------
+
+KEY_PEM = (REPO / "tests" / "emulator" / "keys" / "saml-signing-key.pem").read_bytes()
+CERT_PEM = (REPO / "tests" / "emulator" / "keys" / "saml-signing-cert.pem").read_bytes()
+
+
+def signxml_response(emu, pair, recipient: str) -> str:
+    """An assertion laid out unlike the emulator's — prefixed elements, whitespace and
+    comments between them, escaped characters, attributes in another order, the default
+    namespace undeclared below — signed by signxml with the IdP's test key, as base64."""
+    from lxml import etree
+
+    tenant = emu.saml_idp_url.split("/")[-2]
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    t = lambda secs: (now + dt.timedelta(seconds=secs)).strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+    role, provider = pair
+    assertion = f"""<saml2:Assertion xmlns:saml2="{SAML_NS}" Version="2.0"
+        IssueInstant="{t(0)}" ID="_signxml-1" xmlns:xs="http://www.w3.org/2001/XMLSchema">
+      <saml2:Issuer>https://sts.windows.net/{tenant}/</saml2:Issuer>
+      <ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Id="placeholder"></ds:Signature>
+      <!-- a comment canonicalisation drops -->
+      <saml2:Subject>
+        <saml2:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">{USER}</saml2:NameID>
+        <saml2:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer">
+          <saml2:SubjectConfirmationData Recipient="{recipient}" NotOnOrAfter="{t(300)}"/>
+        </saml2:SubjectConfirmation>
+      </saml2:Subject>
+      <saml2:Conditions NotOnOrAfter="{t(4200)}" NotBefore="{t(-300)}">
+        <saml2:AudienceRestriction><saml2:Audience>urn:amazon:webservices</saml2:Audience></saml2:AudienceRestriction>
+      </saml2:Conditions>
+      <saml2:AttributeStatement xmlns="urn:example:default">
+        <saml2:Attribute Name="https://aws.amazon.com/SAML/Attributes/Role">
+          <saml2:AttributeValue xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="xs:string"> {provider} , {role} </saml2:AttributeValue>
+        </saml2:Attribute>
+        <saml2:Attribute Name="https://aws.amazon.com/SAML/Attributes/RoleSessionName">
+          <saml2:AttributeValue>{USER}</saml2:AttributeValue>
+        </saml2:Attribute>
+        <saml2:Attribute Name="urn:example:note"><saml2:AttributeValue>a &amp; b &lt; c &gt; d "e" &#x2603;</saml2:AttributeValue></saml2:Attribute>
+        <Extra xmlns=""><Inner attr="tab&#9;newline&#10;"/></Extra>
+      </saml2:AttributeStatement>
+    </saml2:Assertion>"""
+    signer = XMLSigner(c14n_algorithm="http://www.w3.org/2001/10/xml-exc-c14n#")
+    signed = signer.sign(
+        etree.fromstring(assertion.encode()),
+        key=KEY_PEM,
+        cert=CERT_PEM.decode(),
+        reference_uri="_signxml-1",
+        id_attribute="ID",
+    )
+    response = etree.fromstring(
+        f"""<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_r1" Version="2.0"
+        IssueInstant="{t(0)}" Destination="{recipient}">
+      <saml2:Issuer xmlns:saml2="{SAML_NS}">https://sts.windows.net/{tenant}/</saml2:Issuer>
+      <samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>
+    </samlp:Response>""".encode()
+    )
+    response.append(signed)
+    return base64.b64encode(etree.tostring(response)).decode()
+
+
+def test_sts_verifies_what_signxml_signs_and_refuses_it_changed(saml_emu, make_sts):
+    sts, _sent, received = make_sts(saml_emu)
+    pair = roles_of(saml_sign_in(saml_emu).xml)[0]
+    saml = signxml_response(saml_emu, pair, "http://localhost:40002/saml")
+    XMLVerifier().verify(base64.b64decode(saml), x509_cert=metadata_certificate(saml_emu))
+    out = sts.assume_role_with_saml(RoleArn=pair[0], PrincipalArn=pair[1], SAMLAssertion=saml)
+    assert out["Audience"] == "http://localhost:40002/saml"
+    xml = base64.b64decode(saml)
+    for needle in (b"a &amp; b", b"tab&#9;", b"persistent\">user", b"<!-- a comment"):
+        at = xml.index(needle) + 1
+        changed = bytearray(xml)
+        changed[at] = flip(changed[at])
+        with raises(sts, received, "InvalidIdentityToken", 400, sts.exceptions.InvalidIdentityTokenException):
+            sts.assume_role_with_saml(
+                RoleArn=pair[0], PrincipalArn=pair[1], SAMLAssertion=base64.b64encode(bytes(changed)).decode()
+            )
