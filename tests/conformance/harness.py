@@ -315,7 +315,7 @@ LOOPBACK_ACS = "http://localhost:{port}/saml"
 
 
 def authn_request(acs: str | None, issuer: str = AWS_ENTITY_ID, request_id: str = "id-conformance") -> str:
-    """The SAMLRequest value: base64(raw DEFLATE(AuthnRequest)), as docs/protocol.md §7 builds it."""
+    """The SAMLRequest value: base64(raw DEFLATE(AuthnRequest)), as docs/protocol.md (SAML sign-in) builds it."""
     acs_attr = f' AssertionConsumerServiceURL="{acs}"' if acs else ""
     xml = (
         '<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" '

@@ -7,7 +7,7 @@ the ErrorResponse is shaped as the service sends it. Assertions come from the Id
 browser gets them (GET the IdP URL with an AuthnRequest, read the auto-posting form), and
 their signatures are checked with signxml (lxml/libxml2's canonicalisation, not the
 emulator's) against the certificate published in the federation metadata. The facts checked
-are those of docs/protocol.md §7 and §8.
+are those of docs/protocol.md (SAML sign-in through Entra ID, STS AssumeRoleWithSAML).
 """
 
 from __future__ import annotations
@@ -190,7 +190,7 @@ def test_signature_verifies_with_signxml_against_the_published_metadata(saml_emu
     assert signed.find(f".//{{{SAML_NS}}}Audience").text == AWS_ENTITY_ID
     recipient = signed.find(f".//{{{SAML_NS}}}SubjectConfirmationData").get("Recipient")
     assert recipient == form.action
-    # RSA-SHA256, exclusive c14n, enveloped, as docs/protocol.md §7 says.
+    # RSA-SHA256, exclusive c14n, enveloped, as docs/protocol.md says.
     xml = form.xml
     assert b'<SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/>' in xml
     assert b'<CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>' in xml

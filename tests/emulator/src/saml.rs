@@ -1,5 +1,5 @@
-//! The Entra-like SAML identity provider of "AWS Single-Account Access" (docs/protocol.md §7):
-//! SP-initiated sign-in at `GET /{tenant}/saml2` (HTTP-Redirect binding in, an
+//! The Entra-like SAML identity provider of "AWS Single-Account Access" (docs/protocol.md,
+//! SAML sign-in): SP-initiated sign-in at `GET /{tenant}/saml2` (HTTP-Redirect binding in, an
 //! auto-submitting HTTP-POST form out), its sign-in page, reply-URL checks (AADSTS50011) and
 //! the federation metadata that publishes the signing certificate.
 

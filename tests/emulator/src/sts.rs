@@ -1,4 +1,4 @@
-//! STS AssumeRoleWithSAML (docs/protocol.md §8) on `POST /`, query protocol: checks the
+//! STS AssumeRoleWithSAML (docs/protocol.md) on `POST /`, query protocol: checks the
 //! assertion as STS does — signature against the provider's certificate, issuer, audience,
 //! times, the Recipient against the role's `SAML:aud`, the role/provider pair, DurationSeconds
 //! against the role's maximum — and answers XML credentials or an `ErrorResponse`.
