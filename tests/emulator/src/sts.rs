@@ -329,12 +329,6 @@ fn verify_assertion(app: &App, encoded: &str, now: OffsetDateTime) -> Result<Cla
     if parse_time(conditions.attr("NotBefore"))? > now + time::Duration::seconds(SKEW_SECS) {
         return Err(invalid_token("Response is not yet valid (NotBefore)"));
     }
-    if now >= parse_time(conditions.attr("NotOnOrAfter"))? {
-        return Err(StsFailure::new(
-            StsError::ExpiredToken,
-            "Response is expired (Conditions NotOnOrAfter)",
-        ));
-    }
     let audiences: Vec<String> = conditions
         .children_named(ASSERTION_NS, "AudienceRestriction")
         .flat_map(|r| r.children_named(ASSERTION_NS, "Audience"))
@@ -343,6 +337,12 @@ fn verify_assertion(app: &App, encoded: &str, now: OffsetDateTime) -> Result<Cla
     if !audiences.iter().any(|a| AUDIENCES.contains(&a.as_str())) {
         return Err(invalid_token(
             "Audience of the SAML assertion is not urn:amazon:webservices",
+        ));
+    }
+    if now >= parse_time(conditions.attr("NotOnOrAfter"))? {
+        return Err(StsFailure::new(
+            StsError::ExpiredToken,
+            "Response is expired (Conditions NotOnOrAfter)",
         ));
     }
     let subject = assertion
