@@ -184,11 +184,11 @@ fn decode_request(
     settings: &SamlSettings,
     tenant: &str,
     encoded: &str,
-) -> Result<AuthnRequest, Response> {
+) -> Result<AuthnRequest, (&'static str, String)> {
     let invalid = || {
-        entra_error(
+        (
             "AADSTS75005",
-            "The request is not a valid Saml2 protocol message.",
+            "The request is not a valid Saml2 protocol message.".to_string(),
         )
     };
     let compressed = STANDARD.decode(encoded.trim()).map_err(|_| invalid())?;
@@ -212,9 +212,9 @@ fn decode_request(
         .unwrap_or_default();
     let audience = entity.split('#').next().unwrap_or_default().to_string();
     if audience != AWS_ENTITY_ID {
-        return Err(entra_error(
+        return Err((
             "AADSTS700016",
-            &format!(
+            format!(
                 "Application with identifier '{entity}' was not found in the directory '{tenant}'."
             ),
         ));
@@ -228,9 +228,9 @@ fn decode_request(
         .iter()
         .any(|r| reply_url_matches(r, &acs))
     {
-        return Err(entra_error(
+        return Err((
             "AADSTS50011",
-            &format!(
+            format!(
                 "The reply URL '{acs}' specified in the request does not match the reply URLs \
                  configured for the application: '{APP_ID}'."
             ),
@@ -257,7 +257,7 @@ pub async fn sign_in(
     };
     let request = match decode_request(&app.settings.saml, &tenant, encoded) {
         Ok(r) => r,
-        Err(page) => return page,
+        Err((code, message)) => return entra_error(code, &message),
     };
     let relay_state = p.get("RelayState").cloned();
     let mut store = app.store();
