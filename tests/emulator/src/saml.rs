@@ -103,8 +103,11 @@ fn is_localhost(u: &Url) -> bool {
 }
 
 /// Entra's reply-URL rule: an exact match, except that the port is ignored when the
-/// registered URL is `http://localhost`.
+/// registered URL is `http://localhost`; a registered URL with `*` is a wildcard pattern.
 pub fn reply_url_matches(registered: &str, acs: &str) -> bool {
+    if registered.contains('*') {
+        return string_like(registered, acs);
+    }
     let (Ok(r), Ok(a)) = (Url::parse(registered), Url::parse(acs)) else {
         return false;
     };
@@ -493,6 +496,14 @@ mod tests {
         assert!(!reply_url_matches(
             "https://signin.aws.amazon.com/saml",
             "https://signin.aws.amazon.com:8443/saml"
+        ));
+        assert!(reply_url_matches(
+            "https://*.example.com/saml",
+            "https://a.example.com/saml"
+        ));
+        assert!(!reply_url_matches(
+            "https://*.example.com/saml",
+            "https://a.example.org/saml"
         ));
     }
 
