@@ -26,7 +26,8 @@ Control routes (JSON in and out; never delayed, throttled, garbled or counted):
   GET  /_emulator/faults                         the fault settings
   POST /_emulator/faults {\"latencyMs\",…}         change the faults given (\"throttleRps\",
                                                  \"errorRate\", \"garbleBodies\"); 0/false turns one off
-  POST /_emulator/expire-pending                 pending device codes and authorizations expire
+  POST /_emulator/expire-pending                 pending device codes, authorizations and SAML
+                                                 sign-in pages expire
   POST /_emulator/expire-access-tokens           every access token expires (refresh still works)
   POST /_emulator/revoke-all                     every access and refresh token stops working
   GET  /_emulator/stats                          request counts per operation

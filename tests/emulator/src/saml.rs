@@ -160,7 +160,7 @@ pub struct PendingSignIn {
     tenant: String,
     request: AuthnRequest,
     relay_state: Option<String>,
-    expires_at: Instant,
+    pub expires_at: Instant,
 }
 
 #[derive(Debug, Clone)]

@@ -241,10 +241,24 @@ fn sign_in_page_waits_for_its_button_unless_auto_approve() {
     assert_eq!(field(&approved.body, "RelayState").as_deref(), Some("r&s"));
     assert_eq!(post("approve").status, 400, "answered once only");
 
+    let waiting = sign_in(&emu, ISSUER, Some("http://localhost:4000/saml"));
+    let id = field(&waiting.body, "request_id").unwrap();
+    assert_eq!(emu.expire_pending(), 1);
+    let late = http(
+        "POST",
+        &emu.saml_idp_url(),
+        Some((
+            "application/x-www-form-urlencoded",
+            &format!("request_id={id}&decision=approve"),
+        )),
+    );
+    assert_eq!(late.status, 400);
+    assert!(late.body.contains("AADSTS90014"));
+
     emu.set_auto_approve(true);
     let at_once = sign_in(&emu, ISSUER, Some("http://localhost:4000/saml"));
     assert!(field(&at_once.body, "SAMLResponse").is_some());
-    assert_eq!(emu.stats()["SamlSignIn"], 2);
+    assert_eq!(emu.stats()["SamlSignIn"], 3);
 }
 
 #[test]
