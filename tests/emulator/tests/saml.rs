@@ -422,7 +422,7 @@ fn faults_apply_to_sts() {
     .unwrap();
     assert_sts_error(&assume(&emu, 0, &saml, &[]), 500, "InternalFailure");
     emu.set_faults(Faults {
-        throttle_rps: 1.0,
+        throttle_rps: 0.1,
         ..Faults::default()
     })
     .unwrap();
