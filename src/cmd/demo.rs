@@ -368,7 +368,7 @@ fn watch_signals() -> Arc<AtomicBool> {
         let set = flag.clone();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let Ok(runtime) = super::runtime() else {
+            let Ok(runtime) = crate::engine::runtime() else {
                 let _ = ready_tx.send(());
                 return;
             };

@@ -38,7 +38,7 @@ fn run_sync(args: &SyncArgs) -> anyhow::Result<Exit> {
             return Ok(Exit::Usage);
         }
     }
-    let ctx = super::context()?;
+    let ctx = crate::settings::Context::load(crate::settings::Environment::from_process())?;
     let selector = Selector {
         profile: args.profile.clone(),
         sso_session: args.sso_session.clone(),

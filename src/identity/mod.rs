@@ -308,7 +308,7 @@ pub async fn access_token(
         // leaves a torn file.
         tokio::spawn(async move {
             interrupt.recv().await;
-            crate::exit::exit_cancelled();
+            crate::exit::exit_cancelled(Some("portico: cancelled"));
         });
     }
     result
