@@ -470,7 +470,8 @@ fn save_profile_asks_for_a_name() {
     let mut app = list_app(2);
     assert_eq!(update(&mut app, Action::SaveProfile), None);
     let prompt = app.prompt().unwrap();
-    assert_eq!(prompt.name, "account-000.Admin");
+    // The same name `profiles sync` gives the role.
+    assert_eq!(prompt.name, "account-000-Admin");
     // Typing goes to the prompt, not the filter.
     update(&mut app, Action::ClearInput);
     type_str(&mut app, "my prod");
