@@ -335,6 +335,9 @@ pub struct LoginArgs {
     /// Give up waiting for the browser after this many seconds
     #[arg(long, value_name = "SECS", default_value = "600", value_parser = parse_seconds)]
     pub timeout: Duration,
+    /// Sign in to this [saml-session NAME] (SAML from Entra ID straight into IAM roles) and keep its assertion
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["profile", "sso_session", "start_url", "device_code", "no_browser", "force"])]
+    pub saml_session: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -402,6 +405,12 @@ pub struct TargetArgs {
     /// The sso-session for --account/--role (default: the only one, or the profile's)
     #[arg(long, value_name = "NAME", requires = "account")]
     pub sso_session: Option<String>,
+    /// A [saml-session NAME] (SAML from Entra ID straight into IAM roles), with --role-arn
+    #[arg(long, value_name = "NAME", requires = "role_arn", conflicts_with_all = ["account", "sso_session"])]
+    pub saml_session: Option<String>,
+    /// The IAM role to assume with the saml-session's assertion: arn:aws:iam::ACCOUNT:role/NAME
+    #[arg(long, value_name = "ARN", requires = "saml_session")]
+    pub role_arn: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -456,12 +465,15 @@ pub struct ListArgs {
     /// Print JSON instead of a table
     #[arg(long)]
     pub json: bool,
-    /// Ignore the cached list and ask Identity Center again
+    /// Ignore the cached list and ask Identity Center again (with --saml-session: sign in again)
     #[arg(long)]
     pub refresh: bool,
     /// Never start a login; fail with exit status 4 instead
     #[arg(long)]
     pub no_login: bool,
+    /// List the IAM roles of this [saml-session NAME]'s last assertion (signing in when there is none)
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["profile", "sso_session", "start_url"])]
+    pub saml_session: Option<String>,
 }
 
 #[derive(Debug, Args)]
