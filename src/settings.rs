@@ -250,7 +250,11 @@ pub enum SettingsError {
         path: String,
         available: Vec<String>,
     },
-    #[error("{key} \"{}\" of [saml-session {}] in {path} {why}", t(value), t(session))]
+    #[error(
+        "{key} \"{}\" of [saml-session {}] in {path} {why}",
+        t(value),
+        t(session)
+    )]
     BadSamlSetting {
         session: String,
         path: String,
@@ -1483,23 +1487,29 @@ impl Context {
             .into_iter()
             .rev()
             .find(|s| s.kind == SectionKind::Other && saml_session_name(&s.name) == Some(name));
-        let section = self.checked(section)?.ok_or_else(|| SettingsError::SamlSessionNotFound {
-            name: name.to_string(),
-            path: self.path(),
-            available: self.saml_session_names(),
-        })?;
+        let section = self
+            .checked(section)?
+            .ok_or_else(|| SettingsError::SamlSessionNotFound {
+                name: name.to_string(),
+                path: self.path(),
+                available: self.saml_session_names(),
+            })?;
         let header = format!("saml-session {name}");
-        let bad = |key: &'static str, value: &str, why: &'static str| SettingsError::BadSamlSetting {
-            session: name.to_string(),
-            path: self.path(),
-            key,
-            value: value.to_string(),
-            why,
-        };
+        let bad =
+            |key: &'static str, value: &str, why: &'static str| SettingsError::BadSamlSetting {
+                session: name.to_string(),
+                path: self.path(),
+                key,
+                value: value.to_string(),
+                why,
+            };
         let idp_url = self.require(section, &header, "idp_url")?;
         check_idp_url(idp_url).map_err(|why| bad("idp_url", idp_url, why))?;
         let entity_id = section.get("entity_id").unwrap_or(DEFAULT_SAML_ENTITY_ID);
-        if entity_id.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if entity_id
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+        {
             return Err(bad(
                 "entity_id",
                 entity_id,
@@ -1517,7 +1527,17 @@ impl Context {
                     .ok_or_else(|| bad("acs_port", text, "is not a port number (1-65535); give the port of the reply URL http://localhost:PORT/saml or remove acs_port"))?,
             ),
         };
-        let sts_endpoint = match self.env.endpoint_url_sts.as_ref().map(|u| ("AWS_ENDPOINT_URL_STS", u)).or(self.env.endpoint_url.as_ref().map(|u| ("AWS_ENDPOINT_URL", u))) {
+        let sts_endpoint = match self
+            .env
+            .endpoint_url_sts
+            .as_ref()
+            .map(|u| ("AWS_ENDPOINT_URL_STS", u))
+            .or(self
+                .env
+                .endpoint_url
+                .as_ref()
+                .map(|u| ("AWS_ENDPOINT_URL", u)))
+        {
             Some((var, url)) => {
                 if url.starts_with("http://") || url.starts_with("https://") {
                     url.trim_end_matches('/').to_string()
@@ -1541,7 +1561,10 @@ impl Context {
     /// saml-session's `portico_browser`, `BROWSER`, the system default.
     pub fn saml_browser_setting(&self, flag: Option<&str>, session: &str) -> BrowserSetting {
         let setting = self.browser_setting(flag, None, None);
-        if matches!(setting.origin, BrowserOrigin::Flag | BrowserOrigin::Variable) {
+        if matches!(
+            setting.origin,
+            BrowserOrigin::Flag | BrowserOrigin::Variable
+        ) {
             return setting;
         }
         let header = format!("{SAML_SESSION_PREFIX}{session}");

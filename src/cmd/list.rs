@@ -98,7 +98,8 @@ fn saml_roles(ctx: &Context, args: &ListArgs, name: &str) -> anyhow::Result<Exit
     let browser = Browser::from_setting(&ctx.saml_browser_setting(None, name))?;
     let on_missing = engine::sign_in_policy(ctx, args.no_login, BrowserChoice::Given(browser));
     let store = Engine::new(&ctx.env)?.saml_store();
-    let roles = engine::runtime()?.block_on(saml::roles(&store, &session, &on_missing, args.refresh))?;
+    let roles =
+        engine::runtime()?.block_on(saml::roles(&store, &session, &on_missing, args.refresh))?;
     let mut out = std::io::stdout().lock();
     if args.json {
         let roles: Vec<JsonRole> = roles
@@ -126,8 +127,12 @@ fn saml_roles(ctx: &Context, args: &ListArgs, name: &str) -> anyhow::Result<Exit
         })
         .collect();
     out.write_all(
-        table::render(&["ACCOUNT", "ROLE", "ROLE ARN", "PROVIDER ARN"], &rows, terminal_width())
-            .as_bytes(),
+        table::render(
+            &["ACCOUNT", "ROLE", "ROLE ARN", "PROVIDER ARN"],
+            &rows,
+            terminal_width(),
+        )
+        .as_bytes(),
     )?;
     Ok(Exit::Ok)
 }

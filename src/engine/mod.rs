@@ -226,6 +226,15 @@ impl Engine {
                     let _ = store.remove(&role.session);
                     fresh_sign_in = true;
                 }
+                // An assertion STS will not take is not kept for the next role either.
+                Err(
+                    e @ (saml::SamlError::InvalidIdentityToken { .. }
+                    | saml::SamlError::ExpiredToken { .. }
+                    | saml::SamlError::IdpRejectedClaim { .. }),
+                ) => {
+                    let _ = store.remove(&role.session);
+                    return Err(e.into());
+                }
                 other => return Ok(other?),
             }
         }
@@ -249,7 +258,12 @@ impl Engine {
                 .map(drop),
             Target::Saml(role) => self
                 .cache
-                .store(&role.session.cache_key(), &role.session.idp_url, &role.role_name, creds)
+                .store(
+                    &role.session.cache_key(),
+                    &role.session.idp_url,
+                    &role.role_name,
+                    creds,
+                )
                 .map(drop),
         }
     }

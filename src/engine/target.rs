@@ -186,7 +186,10 @@ mod tests {
             parse_role_arn("arn:aws:iam::111122223333:role/team/Admin"),
             Some(("111122223333".into(), "Admin".into()))
         );
-        assert_eq!(parse_role_arn("arn:aws:iam::111122223333:saml-provider/X"), None);
+        assert_eq!(
+            parse_role_arn("arn:aws:iam::111122223333:saml-provider/X"),
+            None
+        );
         assert_eq!(parse_role_arn("arn:aws:iam::1111:role/A"), None);
         assert_eq!(parse_role_arn("Admin"), None);
     }

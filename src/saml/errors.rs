@@ -57,7 +57,9 @@ pub enum SamlError {
     RegionDisabled { region: String },
     #[error("cannot reach {endpoint} ({detail}); check your network and sts_region")]
     Network { endpoint: String, detail: String },
-    #[error("STS AssumeRoleWithSAML failed: {detail}; try again later, or run with -v for details")]
+    #[error(
+        "STS AssumeRoleWithSAML failed: {detail}; try again later, or run with -v for details"
+    )]
     Service { detail: String },
     #[error("cannot keep the SAML assertion in {path}: {source}")]
     Store {

@@ -74,7 +74,13 @@ pub async fn wait(listener: &TcpListener, expect: &Expect) -> Result<Posted, Sam
 async fn serve(mut stream: TcpStream, expect: &Expect) -> Option<Result<Posted, SamlError>> {
     let request = read_request(&mut stream).await?;
     if request.method != "POST" {
-        respond(&mut stream, 404, "Not here", "portico is waiting for the sign-in in another tab.").await;
+        respond(
+            &mut stream,
+            404,
+            "Not here",
+            "portico is waiting for the sign-in in another tab.",
+        )
+        .await;
         return None;
     }
     let verdict = judge(&request, expect);
@@ -89,7 +95,10 @@ async fn serve(mut stream: TcpStream, expect: &Expect) -> Option<Result<Posted, 
             .await
         }
         Err(e) => {
-            let text = format!("portico refused this answer: {}", html_escape(&e.to_string()));
+            let text = format!(
+                "portico refused this answer: {}",
+                html_escape(&e.to_string())
+            );
             respond(&mut stream, 400, "Sign-in not accepted", &text).await
         }
     }
@@ -104,14 +113,20 @@ fn judge(request: &Request, expect: &Expect) -> Result<Posted, SamlError> {
             path: super::errors::clean(path),
         });
     }
-    let malformed = |why: &str| SamlError::Malformed { why: why.to_string() };
+    let malformed = |why: &str| SamlError::Malformed {
+        why: why.to_string(),
+    };
     let mut saml_response = None;
     let mut relay_state = None;
     for (key, value) in url::form_urlencoded::parse(&request.body) {
         let slot = match &*key {
             "SAMLResponse" => &mut saml_response,
             "RelayState" => &mut relay_state,
-            _ => return Err(malformed("the form holds fields other than SAMLResponse and RelayState")),
+            _ => {
+                return Err(malformed(
+                    "the form holds fields other than SAMLResponse and RelayState",
+                ))
+            }
         };
         if slot.replace(value.into_owned()).is_some() {
             return Err(malformed("the form repeats a field"));
@@ -175,9 +190,15 @@ async fn read_request(stream: &mut TcpStream) -> Option<Request> {
             buf.extend_from_slice(&chunk[..n]);
         }
         let body = buf[head_end..head_end + length].to_vec();
-        Some(Request { method, target, body })
+        Some(Request {
+            method,
+            target,
+            body,
+        })
     };
-    tokio::time::timeout(Duration::from_secs(10), read).await.ok()?
+    tokio::time::timeout(Duration::from_secs(10), read)
+        .await
+        .ok()?
 }
 
 fn html_escape(text: &str) -> String {

@@ -121,7 +121,10 @@ pub async fn sign_in(
     match store.store(session, &kept) {
         Ok(path) => crate::debug!("kept the SAML assertion in {}", path.display()),
         Err(e) => crate::cache::files::note_unwritable(
-            store.path(session).parent().unwrap_or(std::path::Path::new(".")),
+            store
+                .path(session)
+                .parent()
+                .unwrap_or(std::path::Path::new(".")),
             &e,
         ),
     }

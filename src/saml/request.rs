@@ -22,7 +22,11 @@ pub struct AuthnRequest {
 
 impl AuthnRequest {
     /// A request to `idp_url` for the application `entity_id`, answered at `acs_url`.
-    pub fn new(idp_url: &str, entity_id: &str, acs_url: &str) -> Result<AuthnRequest, url::ParseError> {
+    pub fn new(
+        idp_url: &str,
+        entity_id: &str,
+        acs_url: &str,
+    ) -> Result<AuthnRequest, url::ParseError> {
         // An ID must start with a letter or an underscore; the rest is 128 random bits.
         let id = format!("_{}", random_hex());
         let relay_state = random_hex();
@@ -99,7 +103,12 @@ mod tests {
         flate2::read::DeflateDecoder::new(&raw[..])
             .read_to_string(&mut xml)
             .unwrap();
-        assert!(xml.starts_with("<samlp:AuthnRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" ID=\""), "{xml}");
+        assert!(
+            xml.starts_with(
+                "<samlp:AuthnRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" ID=\""
+            ),
+            "{xml}"
+        );
         assert!(xml.contains(&format!("ID=\"{}\" Version=\"2.0\" IssueInstant=\"", r.id)));
         assert!(xml.contains("AssertionConsumerServiceURL=\"http://localhost:4711/saml\""));
         assert!(xml.ends_with("<saml:Issuer xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\">urn:amazon:webservices#2</saml:Issuer></samlp:AuthnRequest>"));

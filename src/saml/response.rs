@@ -219,16 +219,23 @@ fn attr(e: &BytesStart<'_>, name: &str) -> Result<Option<String>, SamlError> {
             why: format!("an attribute is not well-formed ({e})"),
         })?;
         if a.key.local_name().as_ref() == name && a.key.prefix().is_none() {
-            let value = a.normalized_value(quick_xml::XmlVersion::Implicit1_0).map_err(|e| SamlError::Malformed {
-                why: format!("an attribute is not well-formed ({e})"),
-            })?;
+            let value = a
+                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .map_err(|e| SamlError::Malformed {
+                    why: format!("an attribute is not well-formed ({e})"),
+                })?;
             return Ok(Some(value.into_owned()));
         }
     }
     Ok(None)
 }
 
-fn open(scan: &mut Scan, stack: &[String], name: &str, e: &BytesStart<'_>) -> Result<(), SamlError> {
+fn open(
+    scan: &mut Scan,
+    stack: &[String],
+    name: &str,
+    e: &BytesStart<'_>,
+) -> Result<(), SamlError> {
     let parent = stack.last().map(String::as_str);
     match (stack.len(), parent, name) {
         (0, _, "Response") => {
@@ -297,8 +304,7 @@ fn close(scan: &mut Scan, stack: &mut Vec<String>) {
             // The signature of the response (depth 1) or of its assertion (depth 2).
             let on = stack.len() >= 2
                 && stack[stack.len() - 1] == "Signature"
-                && (stack.len() == 2
-                    || (stack.len() == 3 && stack[1] == "Assertion"));
+                && (stack.len() == 2 || (stack.len() == 3 && stack[1] == "Assertion"));
             if on && !scan.signature_value.trim().is_empty() {
                 scan.signed = true;
             }
@@ -324,8 +330,14 @@ mod tests {
         assert_eq!(r.in_response_to.as_deref(), Some("_req"));
         assert_eq!(r.roles.len(), 2);
         assert_eq!(r.roles[0].role_arn, "arn:aws:iam::111122223333:role/Admin");
-        assert_eq!(r.roles[1].role_arn, "arn:aws:iam::444455556666:role/path/Read&Only");
-        assert_eq!(r.roles[1].principal_arn, "arn:aws:iam::444455556666:saml-provider/EntraID");
+        assert_eq!(
+            r.roles[1].role_arn,
+            "arn:aws:iam::444455556666:role/path/Read&Only"
+        );
+        assert_eq!(
+            r.roles[1].principal_arn,
+            "arn:aws:iam::444455556666:saml-provider/EntraID"
+        );
         assert_eq!(r.roles[1].account_id(), "444455556666");
         assert_eq!(r.roles[1].role_name(), "Read&Only");
         assert_eq!(r.session_name.as_deref(), Some("user@corp.example"));
@@ -336,14 +348,29 @@ mod tests {
 
     #[test]
     fn refuses_unsigned_foreign_and_broken_responses() {
-        assert!(matches!(parse_xml(&response("", "")), Err(SamlError::Unsigned)));
+        assert!(matches!(
+            parse_xml(&response("", "")),
+            Err(SamlError::Unsigned)
+        ));
         let empty = r#"<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignatureValue> </SignatureValue></Signature>"#;
-        assert!(matches!(parse_xml(&response(empty, "")), Err(SamlError::Unsigned)));
+        assert!(matches!(
+            parse_xml(&response(empty, "")),
+            Err(SamlError::Unsigned)
+        ));
         // A signature somewhere deeper signs nothing STS looks at.
         let deep = format!("<Advice>{SIG}</Advice>");
-        assert!(matches!(parse_xml(&response(&deep, "")), Err(SamlError::Unsigned)));
-        assert!(matches!(parse_xml("<html/>"), Err(SamlError::Malformed { .. })));
-        assert!(matches!(parse_xml("<Response"), Err(SamlError::Malformed { .. })));
+        assert!(matches!(
+            parse_xml(&response(&deep, "")),
+            Err(SamlError::Unsigned)
+        ));
+        assert!(matches!(
+            parse_xml("<html/>"),
+            Err(SamlError::Malformed { .. })
+        ));
+        assert!(matches!(
+            parse_xml("<Response"),
+            Err(SamlError::Malformed { .. })
+        ));
         let failed = response(SIG, "").replace("status:Success", "status:Requester");
         assert!(matches!(parse_xml(&failed), Err(SamlError::Status { .. })));
         let other = response(SIG, "").replacen("InResponseTo=\"_req\"", "InResponseTo=\"_x\"", 1);

@@ -137,6 +137,10 @@ impl AssertionStore {
     /// The saml-session's sign-in lock (blocking while another process signs in); carried on
     /// without where it cannot be made.
     pub fn lock(&self, session: &SamlSession, on_wait: impl FnOnce()) -> SessionLock {
-        lock::acquire_or_skip(&self.locks, &format!("saml-sign-in\n{}", session.cache_key()), on_wait)
+        lock::acquire_or_skip(
+            &self.locks,
+            &format!("saml-sign-in\n{}", session.cache_key()),
+            on_wait,
+        )
     }
 }

@@ -110,11 +110,12 @@ async fn call(
             detail: "the answer holds no credentials".into(),
         })
     })?;
-    let expiration = OffsetDateTime::from_unix_timestamp(creds.expiration.secs()).map_err(|_| {
-        Refusal::Other(SamlError::Service {
-            detail: "the answer's Expiration is out of range".into(),
-        })
-    })?;
+    let expiration =
+        OffsetDateTime::from_unix_timestamp(creds.expiration.secs()).map_err(|_| {
+            Refusal::Other(SamlError::Service {
+                detail: "the answer's Expiration is out of range".into(),
+            })
+        })?;
     Ok(RoleCredentials {
         access_key_id: creds.access_key_id,
         secret_access_key: Secret::new(creds.secret_access_key),
@@ -159,12 +160,19 @@ where
     let code = service.code().unwrap_or("Unknown").to_string();
     let message = service.message().unwrap_or_default().to_string();
     let e = match code.as_str() {
-        "ValidationError" if message.contains("DurationSeconds") || message.contains("durationSeconds") => {
+        "ValidationError"
+            if message.contains("DurationSeconds") || message.contains("durationSeconds") =>
+        {
             return Refusal::Duration(message)
         }
         "AccessDenied" => SamlError::AccessDenied {
             role_arn: clean(&role.role_arn),
-            recipient: clean(assertion.recipient.as_deref().unwrap_or("http://localhost/saml")),
+            recipient: clean(
+                assertion
+                    .recipient
+                    .as_deref()
+                    .unwrap_or("http://localhost/saml"),
+            ),
         },
         "InvalidIdentityToken" => SamlError::InvalidIdentityToken {
             message: clean(&message),
