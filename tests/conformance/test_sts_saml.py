@@ -398,7 +398,7 @@ def test_faults_apply_to_sts(saml_emu, make_sts):
     saml_emu.faults(errorRate=1.0)
     with raises(sts, received, "InternalFailure", 500):
         assume(sts, form, pair)
-    saml_emu.faults(errorRate=0.0, throttleRps=1.0)
+    saml_emu.faults(errorRate=0.0, throttleRps=0.1)
     assume(sts, form, pair)
     with raises(sts, received, "Throttling", 400):
         assume(sts, form, pair)

@@ -116,8 +116,8 @@ impl Control {
         Ok(next)
     }
 
-    /// Pending device codes and authorization requests (and unredeemed authorization codes)
-    /// expire now. Returns how many.
+    /// Pending device codes, authorization requests, unredeemed authorization codes and
+    /// unanswered SAML sign-in pages expire now. Returns how many.
     pub fn expire_pending(&self) -> usize {
         self.app.store().expire_pending(Instant::now())
     }

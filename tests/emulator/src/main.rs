@@ -26,7 +26,8 @@ Control routes (JSON in and out; never delayed, throttled, garbled or counted):
   GET  /_emulator/faults                         the fault settings
   POST /_emulator/faults {\"latencyMs\",…}         change the faults given (\"throttleRps\",
                                                  \"errorRate\", \"garbleBodies\"); 0/false turns one off
-  POST /_emulator/expire-pending                 pending device codes and authorizations expire
+  POST /_emulator/expire-pending                 pending device codes, authorizations and SAML
+                                                 sign-in pages expire
   POST /_emulator/expire-access-tokens           every access token expires (refresh still works)
   POST /_emulator/revoke-all                     every access and refresh token stops working
   GET  /_emulator/stats                          request counts per operation
@@ -102,8 +103,8 @@ struct Cli {
     /// samlRoles, else 4].
     #[arg(long, value_name = "N")]
     saml_roles: Option<usize>,
-    /// A reply URL of the SAML application (repeatable; a port-less http://localhost URL
-    /// matches any port) [default: https://signin.aws.amazon.com/saml and
+    /// A reply URL of the SAML application (repeatable; an http://localhost URL matches any
+    /// port, * is a wildcard) [default: https://signin.aws.amazon.com/saml and
     /// http://localhost/saml].
     #[arg(long, value_name = "PATTERN")]
     saml_reply_url: Vec<String>,
@@ -152,7 +153,7 @@ fn config(cli: Cli) -> Result<Config, Box<dyn Error>> {
     } else {
         cli.saml_reply_url
     };
-    for url in &reply_urls {
+    for url in reply_urls.iter().filter(|u| !u.contains('*')) {
         url::Url::parse(url).map_err(|e| format!("--saml-reply-url {url}: {e}"))?;
     }
     if !(cli.saml_session_duration == 0 || (900..=43200).contains(&cli.saml_session_duration)) {
@@ -290,6 +291,48 @@ mod tests {
         let config = config(cli).unwrap();
         assert_eq!(config.directory.accounts().len(), 250);
         assert_eq!(config.directory.accounts()[0].roles.len(), 3);
+    }
+
+    #[test]
+    fn saml_flags() {
+        let defaults = config(Cli::try_parse_from(["idc-emulator"]).unwrap()).unwrap();
+        assert_eq!(defaults.directory.saml_roles().len(), DEFAULT_SAML_ROLES);
+        assert_eq!(defaults.saml.reply_urls, DEFAULT_REPLY_URLS);
+        assert!(defaults
+            .saml
+            .aud
+            .iter()
+            .any(|a| a == "http://localhost:*/saml"));
+        assert_eq!(defaults.saml.session_duration, Some(28_800));
+        let cli = Cli::try_parse_from([
+            "idc-emulator",
+            "--saml-roles",
+            "7",
+            "--saml-reply-url",
+            "http://localhost:8400/saml",
+            "--saml-reply-url",
+            "https://*.example.com/saml",
+            "--saml-session-duration",
+            "0",
+            "--saml-tenant",
+            "t1",
+        ])
+        .unwrap();
+        let custom = config(cli).unwrap();
+        assert_eq!(custom.directory.saml_roles().len(), 7);
+        assert_eq!(
+            custom.saml.aud,
+            ["http://localhost:8400/saml", "https://*.example.com/saml"]
+        );
+        assert_eq!(custom.saml.session_duration, None);
+        assert_eq!(custom.saml.tenant, "t1");
+        for bad in [
+            ["--saml-session-duration", "100"],
+            ["--saml-reply-url", "not a url"],
+        ] {
+            let cli = Cli::try_parse_from(["idc-emulator", bad[0], bad[1]]).unwrap();
+            assert!(config(cli).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -103,8 +103,11 @@ fn is_localhost(u: &Url) -> bool {
 }
 
 /// Entra's reply-URL rule: an exact match, except that the port is ignored when the
-/// registered URL is `http://localhost`.
+/// registered URL is `http://localhost`; a registered URL with `*` is a wildcard pattern.
 pub fn reply_url_matches(registered: &str, acs: &str) -> bool {
+    if registered.contains('*') {
+        return string_like(registered, acs);
+    }
     let (Ok(r), Ok(a)) = (Url::parse(registered), Url::parse(acs)) else {
         return false;
     };
@@ -157,7 +160,7 @@ pub struct PendingSignIn {
     tenant: String,
     request: AuthnRequest,
     relay_state: Option<String>,
-    expires_at: Instant,
+    pub expires_at: Instant,
 }
 
 #[derive(Debug, Clone)]
@@ -184,11 +187,11 @@ fn decode_request(
     settings: &SamlSettings,
     tenant: &str,
     encoded: &str,
-) -> Result<AuthnRequest, Response> {
+) -> Result<AuthnRequest, (&'static str, String)> {
     let invalid = || {
-        entra_error(
+        (
             "AADSTS75005",
-            "The request is not a valid Saml2 protocol message.",
+            "The request is not a valid Saml2 protocol message.".to_string(),
         )
     };
     let compressed = STANDARD.decode(encoded.trim()).map_err(|_| invalid())?;
@@ -212,9 +215,9 @@ fn decode_request(
         .unwrap_or_default();
     let audience = entity.split('#').next().unwrap_or_default().to_string();
     if audience != AWS_ENTITY_ID {
-        return Err(entra_error(
+        return Err((
             "AADSTS700016",
-            &format!(
+            format!(
                 "Application with identifier '{entity}' was not found in the directory '{tenant}'."
             ),
         ));
@@ -228,9 +231,9 @@ fn decode_request(
         .iter()
         .any(|r| reply_url_matches(r, &acs))
     {
-        return Err(entra_error(
+        return Err((
             "AADSTS50011",
-            &format!(
+            format!(
                 "The reply URL '{acs}' specified in the request does not match the reply URLs \
                  configured for the application: '{APP_ID}'."
             ),
@@ -257,7 +260,7 @@ pub async fn sign_in(
     };
     let request = match decode_request(&app.settings.saml, &tenant, encoded) {
         Ok(r) => r,
-        Err(page) => return page,
+        Err((code, message)) => return entra_error(code, &message),
     };
     let relay_state = p.get("RelayState").cloned();
     let mut store = app.store();
@@ -493,6 +496,14 @@ mod tests {
         assert!(!reply_url_matches(
             "https://signin.aws.amazon.com/saml",
             "https://signin.aws.amazon.com:8443/saml"
+        ));
+        assert!(reply_url_matches(
+            "https://*.example.com/saml",
+            "https://a.example.com/saml"
+        ));
+        assert!(!reply_url_matches(
+            "https://*.example.com/saml",
+            "https://a.example.org/saml"
         ));
     }
 

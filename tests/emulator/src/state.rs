@@ -360,8 +360,8 @@ impl Store {
         codes
     }
 
-    /// Device codes not yet redeemed, authorization requests not yet decided and codes not
-    /// yet redeemed all expire now. Returns how many.
+    /// Device codes not yet redeemed, authorization requests not yet decided, codes not yet
+    /// redeemed and SAML sign-in pages not yet answered all expire now. Returns how many.
     pub fn expire_pending(&mut self, now: Instant) -> usize {
         let mut n = 0;
         for d in self.devices.values_mut() {
@@ -381,6 +381,12 @@ impl Store {
         for c in self.auth_codes.values_mut() {
             if now < c.expires_at {
                 c.expires_at = now;
+                n += 1;
+            }
+        }
+        for s in self.saml_sign_ins.values_mut() {
+            if now < s.expires_at {
+                s.expires_at = now;
                 n += 1;
             }
         }

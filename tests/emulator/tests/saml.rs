@@ -241,10 +241,24 @@ fn sign_in_page_waits_for_its_button_unless_auto_approve() {
     assert_eq!(field(&approved.body, "RelayState").as_deref(), Some("r&s"));
     assert_eq!(post("approve").status, 400, "answered once only");
 
+    let waiting = sign_in(&emu, ISSUER, Some("http://localhost:4000/saml"));
+    let id = field(&waiting.body, "request_id").unwrap();
+    assert_eq!(emu.expire_pending(), 1);
+    let late = http(
+        "POST",
+        &emu.saml_idp_url(),
+        Some((
+            "application/x-www-form-urlencoded",
+            &format!("request_id={id}&decision=approve"),
+        )),
+    );
+    assert_eq!(late.status, 400);
+    assert!(late.body.contains("AADSTS90014"));
+
     emu.set_auto_approve(true);
     let at_once = sign_in(&emu, ISSUER, Some("http://localhost:4000/saml"));
     assert!(field(&at_once.body, "SAMLResponse").is_some());
-    assert_eq!(emu.stats()["SamlSignIn"], 2);
+    assert_eq!(emu.stats()["SamlSignIn"], 3);
 }
 
 #[test]
@@ -408,7 +422,7 @@ fn faults_apply_to_sts() {
     .unwrap();
     assert_sts_error(&assume(&emu, 0, &saml, &[]), 500, "InternalFailure");
     emu.set_faults(Faults {
-        throttle_rps: 1.0,
+        throttle_rps: 0.1,
         ..Faults::default()
     })
     .unwrap();
@@ -440,4 +454,95 @@ fn region_disabled_refuses_every_call() {
     .unwrap();
     let saml = assertion(&emu, "http://localhost:4000/saml");
     assert_sts_error(&assume(&emu, 0, &saml, &[]), 403, "RegionDisabledException");
+}
+
+/// STS through the Rust SDK portico's SAML client uses: no credentials (the operation is
+/// modelled as no-auth), the assertion passed as posted, modelled errors as their variants.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rust_sdk_assumes_roles_and_reads_sts_errors() {
+    use aws_sdk_sts::error::ProvideErrorMetadata;
+    use aws_sdk_sts::operation::assume_role_with_saml::AssumeRoleWithSAMLError as E;
+
+    let emu = idc_emulator::spawn(auto()).await.unwrap();
+    let url = format!(
+        "{}?{}",
+        emu.saml_idp_url(),
+        saml_query(ISSUER, Some("http://localhost:4000/saml"), "r")
+    );
+    let page = http_async("GET", &url, None).await;
+    let saml = field(&page.body, "SAMLResponse").unwrap();
+    let config = aws_sdk_sts::Config::builder()
+        .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+        .region(aws_sdk_sts::config::Region::new(emu.region()))
+        .endpoint_url(emu.url())
+        .http_client(http_client())
+        .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
+        .build();
+    let sts = aws_sdk_sts::Client::from_conf(config);
+    let role = emu.directory().saml_roles()[2].clone();
+    let call = |assertion: &str, duration: Option<i32>| {
+        sts.assume_role_with_saml()
+            .role_arn(&role.role_arn)
+            .principal_arn(&role.principal_arn)
+            .saml_assertion(assertion)
+            .set_duration_seconds(duration)
+            .send()
+    };
+
+    let out = call(&saml, Some(7200)).await.expect("AssumeRoleWithSAML");
+    let creds = out.credentials().unwrap();
+    assert!(creds.access_key_id().starts_with("ASIA"));
+    assert_eq!(creds.secret_access_key().len(), 40);
+    let lifetime = creds.expiration().secs() - now_secs();
+    assert!((7100..=7300).contains(&lifetime), "{lifetime}");
+    assert_eq!(
+        out.assumed_role_user().unwrap().arn(),
+        format!(
+            "arn:aws:sts::{}:assumed-role/Developer/user@corp.example",
+            role.account_id()
+        )
+    );
+    assert_eq!(out.audience(), Some("http://localhost:4000/saml"));
+    assert_eq!(out.subject_type(), Some("persistent"));
+
+    let xml = decoded(&saml);
+    let at = xml.find("<Audience>").unwrap() + 12;
+    let tampered = STANDARD.encode(format!("{}Z{}", &xml[..at], &xml[at + 1..]));
+    let err = call(&tampered, None)
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(
+        matches!(err, E::InvalidIdentityTokenException(_)),
+        "{err:?}"
+    );
+
+    let err = call(&saml, Some(20000)).await.unwrap_err();
+    assert_eq!(err.raw_response().unwrap().status().as_u16(), 400);
+    let err = err.into_service_error();
+    assert_eq!(err.code(), Some("ValidationError"));
+
+    emu.set_saml_clock_offset(400);
+    let err = call(&saml, None).await.unwrap_err().into_service_error();
+    assert!(matches!(err, E::ExpiredTokenException(_)), "{err:?}");
+    emu.set_saml_clock_offset(0);
+
+    let denied = sts
+        .assume_role_with_saml()
+        .role_arn(&role.role_arn)
+        .principal_arn("arn:aws:iam::999999999999:saml-provider/EntraID")
+        .saml_assertion(&saml)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(denied.raw_response().unwrap().status().as_u16(), 403);
+    assert_eq!(denied.into_service_error().code(), Some("AccessDenied"));
+    assert_eq!(emu.stats()["AssumeRoleWithSAML"], 5);
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
