@@ -493,7 +493,9 @@ Examples:
   portico configure --sso-session corp --region eu-central-1 \\
       --start-url https://d-1234567890.awsapps.com/start
   portico configure --sso-session corp --profile dev-admin \\
-      --account 111122223333 --role AdministratorAccess --dry-run";
+      --account 111122223333 --role AdministratorAccess --dry-run
+  portico configure --saml-session aws-entra \\
+      --idp-url https://login.microsoftonline.com/TENANT_ID/saml2";
 
 #[derive(Debug, Args)]
 pub struct ConfigureArgs {
@@ -521,6 +523,21 @@ pub struct ConfigureArgs {
     /// The profile's default region for AWS calls (its `region` key)
     #[arg(long, value_name = "REGION", requires = "profile")]
     pub profile_region: Option<String>,
+    /// Create or update this [saml-session NAME] instead (SAML from Entra ID straight into IAM roles; needs --idp-url)
+    #[arg(long, value_name = "NAME", requires = "idp_url", conflicts_with_all = ["sso_session", "start_url", "region", "scopes", "profile"])]
+    pub saml_session: Option<String>,
+    /// The Entra application's SAML endpoint: https://login.microsoftonline.com/TENANT/saml2
+    #[arg(long, value_name = "URL", requires = "saml_session")]
+    pub idp_url: Option<String>,
+    /// The application's identifier [default: urn:amazon:webservices; #N forms allowed]
+    #[arg(long, value_name = "ID", requires = "saml_session")]
+    pub entity_id: Option<String>,
+    /// The region of the STS endpoint the saml-session uses [default: us-east-1]
+    #[arg(long, value_name = "REGION", requires = "saml_session")]
+    pub sts_region: Option<String>,
+    /// A fixed port for the sign-in listener, for an exact reply URL http://localhost:PORT/saml
+    #[arg(long, value_name = "PORT", requires = "saml_session", value_parser = clap::value_parser!(u16).range(1..))]
+    pub acs_port: Option<u16>,
     /// Write without asking for confirmation
     #[arg(short, long)]
     pub yes: bool,

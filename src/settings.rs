@@ -1597,7 +1597,7 @@ fn saml_session_name(header: &str) -> Option<&str> {
 }
 
 /// An IdP URL is https with a host; plain http only to this machine (a local test IdP).
-fn check_idp_url(value: &str) -> Result<(), &'static str> {
+pub fn check_idp_url(value: &str) -> Result<(), &'static str> {
     const WHY: &str = "is not an https URL; use the application's SAML endpoint, https://login.microsoftonline.com/TENANT/saml2";
     let url = url::Url::parse(value).map_err(|_| WHY)?;
     let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));

@@ -11,7 +11,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use crate::awsconfig::edit::{Document, EditError, EditableFile, Saved, SectionId, Upserted};
 use crate::cli::ConfigureArgs;
 use crate::exit::Exit;
-use crate::settings::{check_region, check_start_url, Environment};
+use crate::settings::{check_idp_url, check_region, check_start_url, Environment};
 
 /// The scope that makes Identity Center issue refresh tokens (see docs/protocol.md §1).
 pub const DEFAULT_SCOPE: &str = "sso:account:access";
@@ -527,6 +527,9 @@ pub fn run(args: &ConfigureArgs) -> anyhow::Result<Exit> {
     for warning in file.doc.warnings() {
         eprintln!("portico: warning: {warning}");
     }
+    if let Some(name) = &args.saml_session {
+        return configure_saml(args, name, &env, &mut file);
+    }
     let interactive = something_missing(args, &file.doc) && std::io::stdin().is_terminal();
     let mut terminal = Terminal;
     let answers = match gather(
@@ -624,6 +627,74 @@ pub fn run(args: &ConfigureArgs) -> anyhow::Result<Exit> {
     Ok(Exit::Ok)
 }
 
+/// `--saml-session NAME --idp-url URL`: the `[saml-session NAME]` section, by flags only.
+fn configure_saml(
+    args: &ConfigureArgs,
+    name: &str,
+    env: &Environment,
+    file: &mut EditableFile,
+) -> anyhow::Result<Exit> {
+    let idp_url = args.idp_url.as_deref().unwrap_or_default();
+    let checked = check_name("saml-session", name)
+        .and_then(|()| check_idp_url(idp_url).map_err(|why| format!("--idp-url {} {why}", crate::sanitize::quoted(idp_url))))
+        .and_then(|()| match &args.sts_region {
+            Some(region) => check_region_text("--sts-region", region),
+            None => Ok(()),
+        })
+        .and_then(|()| match &args.entity_id {
+            Some(id) if id.is_empty() || id.chars().any(|c| c.is_whitespace() || c.is_control()) => Err(format!(
+                "--entity-id {} is not an identifier like urn:amazon:webservices or urn:amazon:webservices#2",
+                crate::sanitize::quoted(id)
+            )),
+            _ => Ok(()),
+        });
+    if let Err(e) = checked {
+        eprintln!("portico: error: {e}");
+        return Ok(Exit::Usage);
+    }
+    let port = args.acs_port.map(|p| p.to_string());
+    let mut set = vec![("idp_url", idp_url)];
+    for (key, value) in [
+        ("entity_id", args.entity_id.as_deref()),
+        ("sts_region", args.sts_region.as_deref()),
+        ("acs_port", port.as_deref()),
+    ] {
+        if let Some(value) = value {
+            set.push((key, value));
+        }
+    }
+    let id = SectionId {
+        kind: crate::awsconfig::SectionKind::Other,
+        name: format!("{}{name}", crate::settings::SAML_SESSION_PREFIX),
+    };
+    let upserted = file.doc.upsert(&id, &set, &[])?;
+    let shown = file.doc.path().display().to_string();
+    if !file.is_changed() {
+        eprintln!("portico: {shown} already has these settings; nothing to write");
+    } else {
+        eprint!("{}", file.diff());
+        if args.dry_run {
+            eprintln!("portico: dry run: nothing was written to {shown}");
+            return Ok(Exit::Ok);
+        }
+        let saved = file.save(&env.portico_cache_dir()?.join("locks"))?;
+        let verb = match upserted {
+            Upserted::Created => "Added",
+            Upserted::Updated => "Updated",
+            Upserted::Unchanged => "Kept",
+        };
+        println!("{verb} {} in {shown}", id.header());
+        if let Saved::Written {
+            backup: Some(backup),
+        } = saved
+        {
+            println!("The previous file is kept as {}", backup.display());
+        }
+    }
+    println!("Next: portico login --saml-session {name}");
+    Ok(Exit::Ok)
+}
+
 fn print_next(answers: &Answers) {
     println!("Next: portico login --sso-session {}", answers.session);
     if let Some(p) = &answers.profile {
@@ -686,6 +757,11 @@ mod tests {
             account: None,
             role: None,
             profile_region: None,
+            saml_session: None,
+            idp_url: None,
+            entity_id: None,
+            sts_region: None,
+            acs_port: None,
             yes: false,
             dry_run: false,
         }
