@@ -271,7 +271,11 @@ impl World {
         let mut file = EditableFile::open(&self.config_path())?;
         let mut names = Vec::new();
         for (account, role) in picks {
-            let name = crate::tui::default_profile_name(&account.account_name, role);
+            let name = crate::awsconfig::names::default_profile_name(
+                &account.account_name,
+                &account.account_id,
+                role,
+            );
             file.doc.upsert(
                 &SectionId::profile(&name),
                 &[

@@ -49,8 +49,8 @@ use crate::tui::{
     SessionInfo, TerminalGuard,
 };
 
-// LEAD: configure's answers and apply step are moving into src/awsconfig/.
-use crate::cmd::configure::{self, Answers, DEFAULT_SCOPE};
+use crate::awsconfig::configure::{self, Answers};
+use crate::consts::SCOPE_ACCOUNT_ACCESS as DEFAULT_SCOPE;
 
 use crate::engine::{self, Engine, Target};
 
