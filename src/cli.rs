@@ -610,6 +610,9 @@ pub struct SyncArgs {
     /// Never start a login; fail with exit status 4 instead
     #[arg(long)]
     pub no_login: bool,
+    /// Sync this [saml-session NAME]'s IAM roles instead: profiles whose credential_process runs `portico credentials --saml-session NAME --role-arn ARN`
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["sso_session", "profile", "credential_process"])]
+    pub saml_session: Option<String>,
 }
 
 /// `portico doctor --help` below the options; its list of checks comes from

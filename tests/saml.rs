@@ -379,3 +379,177 @@ fn botocore_reads_every_profile_beside_a_saml_session() {
     assert_eq!(profiles["dev"]["sso_session"], "emu", "{profiles}");
     assert_eq!(profiles.as_object().unwrap().len(), 1, "{profiles}");
 }
+
+#[test]
+fn profiles_sync_writes_profiles_whose_credential_process_boto3_runs() {
+    let s = Saml::new(Config::default());
+    let roles = s.role_arns();
+    let out = s.run("post", &["profiles", "sync", "--saml-session", "corp"]);
+    assert_success(&out);
+    assert!(
+        text(&out.stdout).contains("Synced saml-session corp"),
+        "{}",
+        text(&out.stdout)
+    );
+    let config = std::fs::read_to_string(s.env.config_path()).unwrap();
+    assert!(
+        config.contains("# managed by portico profiles sync (saml-session corp)"),
+        "{config}"
+    );
+    let line = config
+        .lines()
+        .find(|l| l.starts_with("credential_process") && l.contains(&roles[0]))
+        .unwrap_or_else(|| panic!("no profile for {}: {config}", roles[0]));
+    assert!(
+        line.contains("credentials --saml-session corp --role-arn"),
+        "{line}"
+    );
+    let name = config
+        .split("\n[profile ")
+        .find(|section| section.contains(&roles[0]))
+        .and_then(|section| section.split(']').next())
+        .unwrap()
+        .to_string();
+    // A second sync changes nothing.
+    let out = s.run("post", &["profiles", "sync", "--saml-session", "corp"]);
+    assert_success(&out);
+    assert_eq!(
+        std::fs::read_to_string(s.env.config_path()).unwrap(),
+        config
+    );
+    assert_eq!(s.env.stat("SamlSignIn"), 1);
+
+    // boto3 runs the profile's credential_process and gets the keys portico hands out.
+    let python = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pyenv/bin/python");
+    let mut boto = s.portico("post");
+    let program = boto.get_program().to_owned();
+    let mut cmd = Command::new(python);
+    for (k, v) in boto.get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    let _ = &mut boto;
+    let out = cmd
+        .env("AWS_PROFILE", &name)
+        .arg("-c")
+        .arg("import boto3; print(boto3.Session().get_credentials().get_frozen_credentials().access_key)")
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let from_boto = text(&out.stdout).trim().to_string();
+    let out = s.run(
+        "post",
+        &[
+            "credentials",
+            "--saml-session",
+            "corp",
+            "--role-arn",
+            &roles[0],
+        ],
+    );
+    assert_success(&out);
+    assert_eq!(json(&out)["AccessKeyId"].as_str().unwrap(), from_boto);
+    assert!(from_boto.starts_with("ASIA"));
+    assert_eq!(s.env.stat("AssumeRoleWithSAML"), 1, "{program:?}");
+}
+
+#[test]
+fn configure_writes_a_saml_session_the_commands_then_use() {
+    let s = Saml::new(Config::default());
+    let before = std::fs::read_to_string(s.env.config_path()).unwrap();
+    let out = s.run(
+        "post",
+        &[
+            "configure",
+            "--saml-session",
+            "entra",
+            "--idp-url",
+            &s.env.emu.saml_idp_url(),
+            "--sts-region",
+            "eu-west-1",
+            "--acs-port",
+            "0",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "port 0 is refused: {}",
+        text(&out.stderr)
+    );
+    let out = s.run(
+        "post",
+        &[
+            "configure",
+            "--saml-session",
+            "entra",
+            "--idp-url",
+            "http://idp.example/saml2",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("is not an https URL"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(s.env.config_path()).unwrap(),
+        before
+    );
+    let out = s.run(
+        "post",
+        &[
+            "configure",
+            "--saml-session",
+            "entra",
+            "--idp-url",
+            &s.env.emu.saml_idp_url(),
+            "--sts-region",
+            "eu-west-1",
+        ],
+    );
+    assert_success(&out);
+    let after = std::fs::read_to_string(s.env.config_path()).unwrap();
+    assert!(after.starts_with(&before), "the rest of the file stays");
+    assert_eq!(
+        &after[before.len()..],
+        format!(
+            "\n[saml-session entra]\nidp_url = {}\nsts_region = eu-west-1\n",
+            s.env.emu.saml_idp_url()
+        )
+    );
+    let out = s.run("post", &["list", "--saml-session", "entra", "--json"]);
+    assert_success(&out);
+    assert_eq!(
+        json(&out)["roles"].as_array().unwrap().len(),
+        s.role_arns().len()
+    );
+}
+
+#[test]
+fn console_links_work_for_saml_roles() {
+    let s = Saml::new(Config::default());
+    let roles = s.role_arns();
+    let out = s
+        .portico("post")
+        .env(
+            "PORTICO_FEDERATION_ENDPOINT",
+            format!("{}/federation", s.env.emu.url()),
+        )
+        .args([
+            "console",
+            "--saml-session",
+            "corp",
+            "--role-arn",
+            &roles[0],
+            "--print",
+        ])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let link = text(&out.stdout);
+    assert!(link.contains("SigninToken="), "{link}");
+}
