@@ -32,6 +32,12 @@ Add an sso-session to ~/.aws/config (portico asks for what is missing when run i
 portico profiles sync --sso-session corp --dry-run
 Show the profiles (one per account and role) a sync would write to ~/.aws/config; drop --dry-run to write them.
 
+portico login --saml-session aws
+Sign in to a [saml-session] (SAML from Entra ID straight into IAM roles) in the browser; then portico list --saml-session aws shows its roles.
+
+portico credentials --saml-session aws --role-arn arn:aws:iam::111122223333:role/Admin
+Keys for an IAM role of the saml-session's assertion, through STS AssumeRoleWithSAML.
+
 portico doctor
 Check the config, cache permissions, sign-in, clock, endpoints, region and assignments, each with the fix.
 
@@ -55,6 +61,9 @@ The profile used when --profile is not given.
 
 AWS_ENDPOINT_URL_SSO_OIDC, AWS_ENDPOINT_URL_SSO, AWS_ENDPOINT_URL
 Endpoints for the OIDC and portal services, instead of https://oidc.REGION.amazonaws.com and https://portal.sso.REGION.amazonaws.com (used to point portico at the emulator).
+
+AWS_ENDPOINT_URL_STS
+The STS endpoint for saml-sessions, instead of https://sts.STS_REGION.amazonaws.com (AWS_ENDPOINT_URL too, when this is not set).
 
 HOME
 Where ~/.aws is.
@@ -109,7 +118,7 @@ portico login --force --browser firefox-private: Logout, token deleted, then a s
 /// Files portico reads and writes (same format as EXAMPLES).
 pub const FILES: &str = "\
 ~/.aws/config
-Profiles and sso-sessions, shared with the AWS CLI and SDKs. portico configure and portico profiles sync change only the lines they manage and never rewrite the file wholesale; profiles sync marks its profiles with a `# managed by portico profiles sync` comment and touches no others.
+Profiles, sso-sessions and saml-sessions, shared with the AWS CLI and SDKs. portico configure and portico profiles sync change only the lines they manage and never rewrite the file wholesale; profiles sync marks its profiles with a `# managed by portico profiles sync` comment and touches no others.
 
 ~/.aws/config.portico-backup
 The config file as it was before portico's last write to it (one backup, replaced by each write).
@@ -125,6 +134,9 @@ The new config file while it is written; renamed over ~/.aws/config when complet
 
 ~/.cache/portico/credentials/SHA1.json
 Role credentials, one file per sso-session, account and role, reused until 15 minutes before they expire (mode 0600, directory 0700); portico logout deletes the session's.
+
+~/.cache/portico/saml/SHA1.json
+A saml-session's last SAML assertion, kept until its NotOnOrAfter (five minutes) so that several roles are assumed from one sign-in (mode 0600, directory 0700).
 
 ~/.cache/portico/accounts/SHA1.json
 The accounts and roles assigned to you, per sso-session, as last listed (portico list, the portal, profiles sync).
@@ -384,11 +396,15 @@ Examples:
   portico credentials --profile dev-admin
   eval \"$(portico credentials --profile dev-admin --format env)\"
   portico credentials --account 111122223333 --role ReadOnlyAccess --sso-session corp --format fish | source
+  portico credentials --saml-session aws --role-arn arn:aws:iam::111122223333:role/Admin
 
 Credentials are cached (0600) until 15 minutes before they expire; concurrent callers make one
 request. With no usable sign-in, a browser login starts where a browser can open (--no-login
 turns that off); elsewhere it fails at once and names `portico login --device-code`.
-On failure stdout stays empty and the exit status says why (see portico --help).";
+On failure stdout stays empty and the exit status says why (see portico --help).
+With --saml-session, the saml-session's kept assertion serves every role for five minutes;
+after that a browser sign-in starts (there is no refresh token), and where no browser can
+open it fails at once.";
 
 /// Which account and role: a profile, or an account and role in a session.
 #[derive(Debug, Args, Default, Clone)]
