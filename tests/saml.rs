@@ -553,3 +553,37 @@ fn console_links_work_for_saml_roles() {
     let link = text(&out.stdout);
     assert!(link.contains("SigninToken="), "{link}");
 }
+
+#[test]
+fn the_rust_sdk_reads_every_profile_beside_a_saml_session() {
+    use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
+    use aws_runtime::env_config::section::EnvConfigSections;
+    use aws_types::os_shim_internal::{Env, Fs};
+
+    let s = Saml::new(Config::default());
+    let text = std::fs::read_to_string(s.env.config_path()).unwrap();
+    assert!(text.contains("[saml-session corp]"));
+    let files = EnvConfigFiles::builder()
+        .include_default_config_file(false)
+        .include_default_credentials_file(false)
+        .with_contents(EnvConfigFileKind::Config, text)
+        .build();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let source = runtime
+        .block_on(aws_runtime::env_config::source::load(
+            &Env::from_slice(&[]),
+            &Fs::from_slice(&[]),
+            &files,
+        ))
+        .unwrap();
+    let sections = EnvConfigSections::parse(source).unwrap();
+    let profiles: Vec<&str> = sections.profiles().collect();
+    assert_eq!(profiles, vec!["dev"]);
+    assert_eq!(
+        sections.get_profile("dev").unwrap().get("sso_session"),
+        Some("emu")
+    );
+    assert!(sections.sso_session("emu").is_some());
+}

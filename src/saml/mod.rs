@@ -17,8 +17,6 @@ mod response;
 mod store;
 mod sts;
 
-use std::time::Duration;
-
 use time::OffsetDateTime;
 
 pub use errors::SamlError;
@@ -188,6 +186,3 @@ pub async fn roles(
     };
     Ok(assertion.roles)
 }
-
-/// The login timeout a SAML sign-in on the way uses, unless the caller's options say otherwise.
-pub const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(600);
