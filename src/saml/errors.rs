@@ -68,11 +68,17 @@ pub enum SamlError {
     },
 }
 
+/// The first few roles an assertion holds (a message stays one readable line).
 fn known(roles: &[String]) -> String {
-    if roles.is_empty() {
-        String::new()
-    } else {
-        format!(" (it holds {})", for_terminal(&roles.join(", ")))
+    const SHOWN: usize = 4;
+    match roles.len() {
+        0 => String::new(),
+        n if n <= SHOWN => format!(" (it holds {})", for_terminal(&roles.join(", "))),
+        n => format!(
+            " (it holds {} and {} more)",
+            for_terminal(&roles[..SHOWN].join(", ")),
+            n - SHOWN
+        ),
     }
 }
 
