@@ -1596,13 +1596,12 @@ impl Context {
         ) {
             return setting;
         }
-        let header = format!("{SAML_SESSION_PREFIX}{session}");
         let value = self
             .config
             .sections()
             .into_iter()
             .rev()
-            .find(|s| s.kind == SectionKind::Other && s.name == header)
+            .find(|s| s.kind == SectionKind::Other && saml_session_name(&s.name) == Some(session))
             .and_then(|s| s.get(BROWSER_KEY))
             .map(str::trim)
             .filter(|v| !v.is_empty());
@@ -1634,5 +1633,120 @@ pub fn check_idp_url(value: &str) -> Result<(), &'static str> {
         "https" if url.host_str().is_some() => Ok(()),
         "http" if loopback => Ok(()),
         _ => Err(WHY),
+    }
+}
+
+#[cfg(test)]
+mod saml_tests {
+    use super::*;
+    use std::path::Path;
+
+    fn ctx(text: &str, env: Environment) -> Context {
+        Context {
+            env,
+            config: ConfigFile::parse(Path::new("/home/u/.aws/config"), text).unwrap(),
+        }
+    }
+
+    const TEXT: &str = "[profile dev]\nregion = eu-west-1\n\
+        [saml-session aws]\nidp_url = https://login.microsoftonline.com/t/saml2\n\
+        [saml-session  two ]\nidp_url = https://login.microsoftonline.com/t/saml2\nentity_id = urn:amazon:webservices#2\n\
+        sts_region = eu-central-1\nacs_port = 8400\nportico_browser = firefox:work\n\
+        [saml-sessions x]\nidp_url = https://x/\n";
+
+    #[test]
+    fn saml_sessions_with_defaults_and_every_key() {
+        let c = ctx(TEXT, Environment::default());
+        assert_eq!(c.saml_session_names(), vec!["aws", "two"]);
+        let aws = c.saml_session("aws").unwrap();
+        assert_eq!(aws.entity_id, "urn:amazon:webservices");
+        assert_eq!(aws.sts_region, "us-east-1");
+        assert_eq!(aws.sts_endpoint, "https://sts.us-east-1.amazonaws.com");
+        assert_eq!(aws.acs_port, None);
+        assert_eq!(aws.cache_key(), "saml-session aws");
+        let two = c.saml_session("two").unwrap();
+        assert_eq!(two.entity_id, "urn:amazon:webservices#2");
+        assert_eq!(two.sts_endpoint, "https://sts.eu-central-1.amazonaws.com");
+        assert_eq!(two.acs_port, Some(8400));
+        let b = c.saml_browser_setting(None, "two");
+        assert_eq!(b.value.as_deref(), Some("firefox:work"));
+        assert_eq!(
+            b.origin.to_string(),
+            "portico_browser of [saml-session two]"
+        );
+        assert_eq!(
+            c.saml_browser_setting(None, "aws").origin,
+            BrowserOrigin::SystemDefault
+        );
+        assert_eq!(
+            c.saml_browser_setting(Some("none"), "two").origin,
+            BrowserOrigin::Flag
+        );
+
+        let env = Environment {
+            endpoint_url: Some("http://127.0.0.1:9/".into()),
+            ..Environment::default()
+        };
+        assert_eq!(
+            ctx(TEXT, env.clone())
+                .saml_session("aws")
+                .unwrap()
+                .sts_endpoint,
+            "http://127.0.0.1:9"
+        );
+        let env = Environment {
+            endpoint_url_sts: Some("http://127.0.0.1:7".into()),
+            ..env
+        };
+        assert_eq!(
+            ctx(TEXT, env).saml_session("aws").unwrap().sts_endpoint,
+            "http://127.0.0.1:7"
+        );
+    }
+
+    #[test]
+    fn bad_saml_sessions_name_the_key_and_the_fix() {
+        let err = |text: &str, name: &str| {
+            ctx(text, Environment::default())
+                .saml_session(name)
+                .unwrap_err()
+                .to_string()
+        };
+        let e = err(TEXT, "x");
+        assert!(
+            e.contains("saml-session \"x\" is not in")
+                && e.contains("known saml-sessions: aws, two"),
+            "{e}"
+        );
+        let e = err("[saml-session a]\nsts_region = eu-west-1\n", "a");
+        assert!(e.contains("has no idp_url"), "{e}");
+        let e = err(
+            "[saml-session a]\nidp_url = http://login.microsoftonline.com/t/saml2\n",
+            "a",
+        );
+        assert!(
+            e.contains("idp_url") && e.contains("is not an https URL"),
+            "{e}"
+        );
+        let e = err(
+            "[saml-session a]\nidp_url = https://x/saml2\nacs_port = 70000\n",
+            "a",
+        );
+        assert!(
+            e.contains("acs_port \"70000\"") && e.contains("not a port number"),
+            "{e}"
+        );
+        let e = err(
+            "[saml-session a]\nidp_url = https://x/saml2\nsts_region = moon\n",
+            "a",
+        );
+        assert!(e.contains("not an AWS region"), "{e}");
+        // A local test IdP may be plain http.
+        assert!(ctx(
+            "[saml-session a]\nidp_url = http://127.0.0.1:8/t/saml2\n",
+            Environment::default()
+        )
+        .saml_session("a")
+        .is_ok());
     }
 }

@@ -91,3 +91,24 @@ pub(crate) fn clean(text: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_role_list_is_cut() {
+        let roles: Vec<String> = (0..300)
+            .map(|i| format!("arn:aws:iam::111122223333:role/R{i}"))
+            .collect();
+        let e = SamlError::RoleNotInAssertion {
+            session: "saml-session aws".into(),
+            name: "aws".into(),
+            role_arn: "arn:aws:iam::111122223333:role/X".into(),
+            available: roles,
+        }
+        .to_string();
+        assert!(e.contains("role/R3 and 296 more"), "{e}");
+        assert!(!e.contains("role/R4,") && e.len() < 400, "{e}");
+    }
+}
