@@ -587,3 +587,30 @@ fn the_rust_sdk_reads_every_profile_beside_a_saml_session() {
     );
     assert!(sections.sso_session("emu").is_some());
 }
+
+#[test]
+fn a_kept_assertion_sts_calls_expired_is_replaced_by_one_more_sign_in() {
+    let s = Saml::new(Config::default());
+    let roles = s.role_arns();
+    assert_success(&s.run("post", &["login", "--saml-session", "corp"]));
+    // STS's clock runs 301 s ahead: the kept assertion is past its five minutes there, while
+    // this machine's clock says it is fine. The IdP's clock moves too, so a new one works.
+    s.env.emu.set_saml_clock_offset(301);
+    let out = s.run(
+        "post",
+        &[
+            "credentials",
+            "--saml-session",
+            "corp",
+            "--role-arn",
+            &roles[0],
+        ],
+    );
+    assert_success(&out);
+    assert!(json(&out)["AccessKeyId"]
+        .as_str()
+        .unwrap()
+        .starts_with("ASIA"));
+    assert_eq!(s.env.stat("SamlSignIn"), 2);
+    assert_eq!(s.env.stat("AssumeRoleWithSAML"), 2);
+}
