@@ -32,6 +32,12 @@ Add an sso-session to ~/.aws/config (portico asks for what is missing when run i
 portico profiles sync --sso-session corp --dry-run
 Show the profiles (one per account and role) a sync would write to ~/.aws/config; drop --dry-run to write them.
 
+portico login --saml-session aws
+Sign in to a [saml-session] (SAML from Entra ID straight into IAM roles) in the browser; then portico list --saml-session aws shows its roles.
+
+portico credentials --saml-session aws --role-arn arn:aws:iam::111122223333:role/Admin
+Keys for an IAM role of the saml-session's assertion, through STS AssumeRoleWithSAML.
+
 portico doctor
 Check the config, cache permissions, sign-in, clock, endpoints, region and assignments, each with the fix.
 
@@ -55,6 +61,9 @@ The profile used when --profile is not given.
 
 AWS_ENDPOINT_URL_SSO_OIDC, AWS_ENDPOINT_URL_SSO, AWS_ENDPOINT_URL
 Endpoints for the OIDC and portal services, instead of https://oidc.REGION.amazonaws.com and https://portal.sso.REGION.amazonaws.com (used to point portico at the emulator).
+
+AWS_ENDPOINT_URL_STS
+The STS endpoint for saml-sessions, instead of https://sts.STS_REGION.amazonaws.com (AWS_ENDPOINT_URL too, when this is not set).
 
 HOME
 Where ~/.aws is.
@@ -109,7 +118,7 @@ portico login --force --browser firefox-private: Logout, token deleted, then a s
 /// Files portico reads and writes (same format as EXAMPLES).
 pub const FILES: &str = "\
 ~/.aws/config
-Profiles and sso-sessions, shared with the AWS CLI and SDKs. portico configure and portico profiles sync change only the lines they manage and never rewrite the file wholesale; profiles sync marks its profiles with a `# managed by portico profiles sync` comment and touches no others.
+Profiles, sso-sessions and saml-sessions, shared with the AWS CLI and SDKs. portico configure and portico profiles sync change only the lines they manage and never rewrite the file wholesale; profiles sync marks its profiles with a `# managed by portico profiles sync` comment and touches no others.
 
 ~/.aws/config.portico-backup
 The config file as it was before portico's last write to it (one backup, replaced by each write).
@@ -125,6 +134,9 @@ The new config file while it is written; renamed over ~/.aws/config when complet
 
 ~/.cache/portico/credentials/SHA1.json
 Role credentials, one file per sso-session, account and role, reused until 15 minutes before they expire (mode 0600, directory 0700); portico logout deletes the session's.
+
+~/.cache/portico/saml/SHA1.json
+A saml-session's last SAML assertion, kept until its NotOnOrAfter (five minutes) so that several roles are assumed from one sign-in (mode 0600, directory 0700).
 
 ~/.cache/portico/accounts/SHA1.json
 The accounts and roles assigned to you, per sso-session, as last listed (portico list, the portal, profiles sync).
@@ -335,6 +347,9 @@ pub struct LoginArgs {
     /// Give up waiting for the browser after this many seconds
     #[arg(long, value_name = "SECS", default_value = "600", value_parser = parse_seconds)]
     pub timeout: Duration,
+    /// Sign in to this [saml-session NAME] (SAML from Entra ID straight into IAM roles) and keep its assertion
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["profile", "sso_session", "start_url", "device_code", "no_browser", "force"])]
+    pub saml_session: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -381,11 +396,15 @@ Examples:
   portico credentials --profile dev-admin
   eval \"$(portico credentials --profile dev-admin --format env)\"
   portico credentials --account 111122223333 --role ReadOnlyAccess --sso-session corp --format fish | source
+  portico credentials --saml-session aws --role-arn arn:aws:iam::111122223333:role/Admin
 
 Credentials are cached (0600) until 15 minutes before they expire; concurrent callers make one
 request. With no usable sign-in, a browser login starts where a browser can open (--no-login
 turns that off); elsewhere it fails at once and names `portico login --device-code`.
-On failure stdout stays empty and the exit status says why (see portico --help).";
+On failure stdout stays empty and the exit status says why (see portico --help).
+With --saml-session, the saml-session's kept assertion serves every role for five minutes;
+after that a browser sign-in starts (there is no refresh token), and where no browser can
+open it fails at once.";
 
 /// Which account and role: a profile, or an account and role in a session.
 #[derive(Debug, Args, Default, Clone)]
@@ -402,6 +421,12 @@ pub struct TargetArgs {
     /// The sso-session for --account/--role (default: the only one, or the profile's)
     #[arg(long, value_name = "NAME", requires = "account")]
     pub sso_session: Option<String>,
+    /// A [saml-session NAME] (SAML from Entra ID straight into IAM roles), with --role-arn
+    #[arg(long, value_name = "NAME", requires = "role_arn", conflicts_with_all = ["account", "sso_session"])]
+    pub saml_session: Option<String>,
+    /// The IAM role to assume with the saml-session's assertion: arn:aws:iam::ACCOUNT:role/NAME
+    #[arg(long, value_name = "ARN", requires = "saml_session")]
+    pub role_arn: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -456,12 +481,15 @@ pub struct ListArgs {
     /// Print JSON instead of a table
     #[arg(long)]
     pub json: bool,
-    /// Ignore the cached list and ask Identity Center again
+    /// Ignore the cached list and ask Identity Center again (with --saml-session: sign in again)
     #[arg(long)]
     pub refresh: bool,
     /// Never start a login; fail with exit status 4 instead
     #[arg(long)]
     pub no_login: bool,
+    /// List the IAM roles of this [saml-session NAME]'s last assertion (signing in when there is none)
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["profile", "sso_session", "start_url"])]
+    pub saml_session: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -481,7 +509,9 @@ Examples:
   portico configure --sso-session corp --region eu-central-1 \\
       --start-url https://d-1234567890.awsapps.com/start
   portico configure --sso-session corp --profile dev-admin \\
-      --account 111122223333 --role AdministratorAccess --dry-run";
+      --account 111122223333 --role AdministratorAccess --dry-run
+  portico configure --saml-session aws-entra \\
+      --idp-url https://login.microsoftonline.com/TENANT_ID/saml2";
 
 #[derive(Debug, Args)]
 pub struct ConfigureArgs {
@@ -509,6 +539,21 @@ pub struct ConfigureArgs {
     /// The profile's default region for AWS calls (its `region` key)
     #[arg(long, value_name = "REGION", requires = "profile")]
     pub profile_region: Option<String>,
+    /// Create or update this [saml-session NAME] instead (SAML from Entra ID straight into IAM roles; needs --idp-url)
+    #[arg(long, value_name = "NAME", requires = "idp_url", conflicts_with_all = ["sso_session", "start_url", "region", "scopes", "profile"])]
+    pub saml_session: Option<String>,
+    /// The Entra application's SAML endpoint: https://login.microsoftonline.com/TENANT/saml2
+    #[arg(long, value_name = "URL", requires = "saml_session")]
+    pub idp_url: Option<String>,
+    /// The application's identifier [default: urn:amazon:webservices; #N forms allowed]
+    #[arg(long, value_name = "ID", requires = "saml_session")]
+    pub entity_id: Option<String>,
+    /// The region of the STS endpoint the saml-session uses [default: us-east-1]
+    #[arg(long, value_name = "REGION", requires = "saml_session")]
+    pub sts_region: Option<String>,
+    /// A fixed port for the sign-in listener, for an exact reply URL http://localhost:PORT/saml
+    #[arg(long, value_name = "PORT", requires = "saml_session", value_parser = clap::value_parser!(u16).range(1..))]
+    pub acs_port: Option<u16>,
     /// Write without asking for confirmation
     #[arg(short, long)]
     pub yes: bool,
@@ -581,6 +626,9 @@ pub struct SyncArgs {
     /// Never start a login; fail with exit status 4 instead
     #[arg(long)]
     pub no_login: bool,
+    /// Sync this [saml-session NAME]'s IAM roles instead: profiles whose credential_process runs `portico credentials --saml-session NAME --role-arn ARN`
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["sso_session", "profile", "credential_process"])]
+    pub saml_session: Option<String>,
 }
 
 /// `portico doctor --help` below the options; its list of checks comes from

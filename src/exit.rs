@@ -49,11 +49,11 @@ impl Exit {
         ),
         (
             Exit::LoginFailed,
-            "sign-in was denied, expired or timed out",
+            "sign-in was denied, expired or timed out (SAML: the response was refused or never came)",
         ),
         (
             Exit::AccessDenied,
-            "Identity Center refused access to the account or role",
+            "Identity Center or STS refused access to the account or role",
         ),
         (
             Exit::Service,
@@ -101,6 +101,9 @@ pub fn classify(err: &anyhow::Error) -> Exit {
                 P::Throttled { .. } | P::Service { .. } | P::Network { .. } => Exit::Service,
             };
         }
+        if let Some(e) = cause.downcast_ref::<crate::saml::SamlError>() {
+            return saml(e);
+        }
         if cause
             .downcast_ref::<crate::console::ConsoleError>()
             .is_some()
@@ -135,6 +138,32 @@ fn identity(e: &crate::identity::IdentityError) -> Exit {
         I::Cache(CacheError::Corrupt { .. }) => Exit::LoginRequired,
         I::Network { .. } | I::Service { .. } => Exit::Service,
         I::Listener(_) | I::Lock { .. } | I::Cache(_) => Exit::Failure,
+    }
+}
+
+/// A SAML sign-in refused or not possible is 4 (no browser: nothing can sign in here) or 5
+/// (the answer was wrong, expired or never came); STS refusing the role is 6.
+fn saml(e: &crate::saml::SamlError) -> Exit {
+    use crate::saml::SamlError as S;
+    match e {
+        S::NoBrowser { .. } | S::LoginRequired { .. } => Exit::LoginRequired,
+        S::Timeout { .. }
+        | S::WrongPath { .. }
+        | S::RelayState
+        | S::InResponseTo
+        | S::Malformed { .. }
+        | S::Status { .. }
+        | S::Unsigned
+        | S::Expired { .. }
+        | S::InvalidIdentityToken { .. }
+        | S::ExpiredToken { .. } => Exit::LoginFailed,
+        S::NoRoles
+        | S::RoleNotInAssertion { .. }
+        | S::AccessDenied { .. }
+        | S::IdpRejectedClaim { .. } => Exit::AccessDenied,
+        S::RegionDisabled { .. } => Exit::Config,
+        S::Network { .. } | S::Service { .. } => Exit::Service,
+        S::Listener { .. } | S::Store { .. } => Exit::Failure,
     }
 }
 

@@ -14,6 +14,7 @@ pub mod exit;
 pub mod identity;
 pub mod output;
 pub mod portal;
+pub mod saml;
 pub mod sanitize;
 pub mod secret;
 pub mod settings;

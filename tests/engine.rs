@@ -22,6 +22,7 @@ fn environment(env: &TestEnv) -> Environment {
         endpoint_url: None,
         endpoint_url_sso: Some(env.emu.url()),
         endpoint_url_sso_oidc: Some(env.emu.url()),
+        endpoint_url_sts: None,
         portico_browser: None,
         browser: None,
     }

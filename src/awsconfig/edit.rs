@@ -554,11 +554,12 @@ impl Document {
                 source: LoadError::Parse(problem.clone()),
             });
         }
-        if id.kind == SectionKind::Other {
+        // `[saml-session NAME]` is portico's own section kind, which botocore skips.
+        if id.kind == SectionKind::Other && saml_session_name(id).is_none() {
             return Err(EditError::Invalid {
                 what: "section",
                 value: id.name.clone(),
-                why: "portico edits only profile, sso-session and services sections",
+                why: "portico edits only profile, sso-session, saml-session and services sections",
             });
         }
         Ok(())
@@ -872,6 +873,13 @@ fn leading_whitespace(text: &str) -> &str {
     &text[..text.len() - text.trim_start().len()]
 }
 
+/// `NAME` of an `Other` section `saml-session NAME`.
+fn saml_session_name(id: &SectionId) -> Option<&str> {
+    (id.kind == SectionKind::Other)
+        .then(|| id.name.strip_prefix("saml-session "))
+        .flatten()
+}
+
 /// A name for a new header must read back as the same name in botocore (`shlex.split` into
 /// exactly two words) and in the reader.
 fn check_name(id: &SectionId) -> Result<(), EditError> {
@@ -880,19 +888,21 @@ fn check_name(id: &SectionId) -> Result<(), EditError> {
             what: match id.kind {
                 SectionKind::SsoSession => "sso-session name",
                 SectionKind::Services => "services name",
+                SectionKind::Other => "saml-session name",
                 _ => "profile name",
             },
             value: id.name.clone(),
             why,
         })
     };
-    if id.name.is_empty() {
+    let name = saml_session_name(id).unwrap_or(&id.name);
+    if name.is_empty() {
         return bad("it is empty");
     }
-    if id.name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return bad("it contains spaces or control characters");
     }
-    if id.name.contains(['[', ']', '"', '\'', '\\', '#', ';']) {
+    if name.contains(['[', ']', '"', '\'', '\\', '#', ';']) {
         return bad("it contains one of [ ] \" ' \\ # ;");
     }
     Ok(())

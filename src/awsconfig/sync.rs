@@ -37,6 +37,18 @@ pub fn marker(session: &str) -> String {
     format!("managed by portico profiles sync (sso-session {session})")
 }
 
+/// The marker of the profiles a sync with `options` owns: a saml-session's are its own, never
+/// an sso-session's of the same name.
+fn marker_of(options: &SyncOptions) -> String {
+    match options.style {
+        Style::Saml { .. } => format!(
+            "managed by portico profiles sync (saml-session {})",
+            options.session
+        ),
+        _ => marker(&options.session),
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Templates and names
 
@@ -153,6 +165,8 @@ pub struct PorticoCommand {
     pub account: Option<String>,
     pub role: Option<String>,
     pub sso_session: Option<String>,
+    pub saml_session: Option<String>,
+    pub role_arn: Option<String>,
 }
 
 /// Parses a credential_process line that runs `portico credentials`; `None` for any other
@@ -184,6 +198,8 @@ pub fn parse_portico_command(line: &str) -> Option<PorticoCommand> {
             "--account" => &mut cmd.account,
             "--role" => &mut cmd.role,
             "--sso-session" => &mut cmd.sso_session,
+            "--saml-session" => &mut cmd.saml_session,
+            "--role-arn" => &mut cmd.role_arn,
             _ => continue,
         };
         *slot = inline.or_else(|| rest.next().cloned());
@@ -247,6 +263,13 @@ pub enum Style {
     Native,
     /// `credential_process = PROGRAM credentials --account … --role … --sso-session …`.
     CredentialProcess { program: String },
+    /// A saml-session's roles (`session` is its name):
+    /// `credential_process = PROGRAM credentials --saml-session … --role-arn …`, the ARN looked
+    /// up by (account id, role name).
+    Saml {
+        program: String,
+        role_arns: HashMap<(String, String), String>,
+    },
 }
 
 /// What to sync.
@@ -304,6 +327,12 @@ fn assignment_key(section: &crate::awsconfig::edit::SectionInfo) -> Option<(Stri
         return Some((a.to_string(), r.to_string()));
     }
     let cmd = parse_portico_command(section.get(keys::CREDENTIAL_PROCESS)?)?;
+    if let Some(arn) = cmd.role_arn {
+        // arn:aws:iam::ACCOUNT:role/PATH/NAME
+        let account = arn.split(':').nth(4)?.to_string();
+        let name = arn.rsplit('/').next()?.to_string();
+        return Some((account, name));
+    }
     Some((cmd.account?, cmd.role?))
 }
 
@@ -394,7 +423,7 @@ pub fn sync(
             source: LoadError::Parse(problem.clone()),
         });
     }
-    let marker = marker(&options.session);
+    let marker = marker_of(options);
     let sections: Vec<_> = doc
         .sections()
         .into_iter()
@@ -489,6 +518,27 @@ pub fn sync(
                     ],
                     &[
                         keys::CREDENTIAL_PROCESS,
+                        keys::SSO_START_URL,
+                        keys::SSO_REGION,
+                    ],
+                ),
+                Style::Saml { program, role_arns } => (
+                    vec![(
+                        keys::CREDENTIAL_PROCESS,
+                        format!(
+                            "{program} credentials --saml-session {} --role-arn {}",
+                            quote(&options.session),
+                            quote(
+                                role_arns
+                                    .get(&(item.account_id.clone(), item.role_name.clone()))
+                                    .map_or("", String::as_str)
+                            )
+                        ),
+                    )],
+                    &[
+                        keys::SSO_SESSION,
+                        keys::SSO_ACCOUNT_ID,
+                        keys::SSO_ROLE_NAME,
                         keys::SSO_START_URL,
                         keys::SSO_REGION,
                     ],

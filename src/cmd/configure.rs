@@ -13,7 +13,7 @@ use crate::awsconfig::edit::{EditableFile, Saved, SectionId, Upserted};
 use crate::awsconfig::start_url;
 use crate::cli::ConfigureArgs;
 use crate::exit::Exit;
-use crate::settings::Environment;
+use crate::settings::{check_idp_url, check_region, Environment};
 
 fn given(args: &ConfigureArgs) -> Given {
     Given {
@@ -58,6 +58,9 @@ pub fn run(args: &ConfigureArgs) -> anyhow::Result<Exit> {
     let mut file = EditableFile::open_parsed(&path)?;
     for warning in file.doc.warnings() {
         eprintln!("portico: warning: {warning}");
+    }
+    if let Some(name) = &args.saml_session {
+        return configure_saml(args, name, &env, &mut file);
     }
     let given = given(args);
     let interactive = something_missing(&given, &file.doc) && std::io::stdin().is_terminal();
@@ -154,6 +157,74 @@ pub fn run(args: &ConfigureArgs) -> anyhow::Result<Exit> {
     }
     drop(out);
     print_next(&answers);
+    Ok(Exit::Ok)
+}
+
+/// `--saml-session NAME --idp-url URL`: the `[saml-session NAME]` section, by flags only.
+fn configure_saml(
+    args: &ConfigureArgs,
+    name: &str,
+    env: &Environment,
+    file: &mut EditableFile,
+) -> anyhow::Result<Exit> {
+    let idp_url = args.idp_url.as_deref().unwrap_or_default();
+    let checked = crate::awsconfig::names::check_name("saml-session", name)
+        .and_then(|()| check_idp_url(idp_url).map_err(|why| format!("--idp-url {} {why}", crate::sanitize::quoted(idp_url))))
+        .and_then(|()| match &args.sts_region {
+            Some(region) => check_region("--sts-region", region).map_err(|e| e.to_string()),
+            None => Ok(()),
+        })
+        .and_then(|()| match &args.entity_id {
+            Some(id) if id.is_empty() || id.chars().any(|c| c.is_whitespace() || c.is_control()) => Err(format!(
+                "--entity-id {} is not an identifier like urn:amazon:webservices or urn:amazon:webservices#2",
+                crate::sanitize::quoted(id)
+            )),
+            _ => Ok(()),
+        });
+    if let Err(e) = checked {
+        eprintln!("portico: error: {e}");
+        return Ok(Exit::Usage);
+    }
+    let port = args.acs_port.map(|p| p.to_string());
+    let mut set = vec![("idp_url", idp_url)];
+    for (key, value) in [
+        ("entity_id", args.entity_id.as_deref()),
+        ("sts_region", args.sts_region.as_deref()),
+        ("acs_port", port.as_deref()),
+    ] {
+        if let Some(value) = value {
+            set.push((key, value));
+        }
+    }
+    let id = SectionId {
+        kind: crate::awsconfig::SectionKind::Other,
+        name: format!("{}{name}", crate::settings::SAML_SESSION_PREFIX),
+    };
+    let upserted = file.doc.upsert(&id, &set, &[])?;
+    let shown = file.doc.path().display().to_string();
+    if !file.is_changed() {
+        eprintln!("portico: {shown} already has these settings; nothing to write");
+    } else {
+        eprint!("{}", file.diff());
+        if args.dry_run {
+            eprintln!("portico: dry run: nothing was written to {shown}");
+            return Ok(Exit::Ok);
+        }
+        let saved = file.save(&env.portico_cache_dir()?.join("locks"))?;
+        let verb = match upserted {
+            Upserted::Created => "Added",
+            Upserted::Updated => "Updated",
+            Upserted::Unchanged => "Kept",
+        };
+        println!("{verb} {} in {shown}", id.header());
+        if let Saved::Written {
+            backup: Some(backup),
+        } = saved
+        {
+            println!("The previous file is kept as {}", backup.display());
+        }
+    }
+    println!("Next: portico login --saml-session {name}");
     Ok(Exit::Ok)
 }
 

@@ -10,17 +10,21 @@ use serde::Serialize;
 
 use crate::cache::accounts::AccountsCache;
 use crate::cli::ListArgs;
-use crate::engine::{self, BrowserChoice};
+use crate::engine::{self, BrowserChoice, Engine};
 use crate::exit::Exit;
-use crate::identity::Store;
+use crate::identity::{Browser, Store};
 use crate::output::progress::ProgressLine;
 use crate::output::table;
 use crate::portal::Account;
+use crate::saml;
 use crate::sanitize::for_terminal;
 use crate::settings::{Context, Environment};
 
 pub fn run(args: &ListArgs) -> anyhow::Result<Exit> {
     let ctx = Context::load(Environment::from_process())?;
+    if let Some(name) = &args.saml_session {
+        return saml_roles(&ctx, args, name);
+    }
     let session = ctx.session(&args.session.selector())?;
     let cache = AccountsCache::under(&ctx.env.portico_cache_dir()?);
     let store = Store::from_env(&ctx.env)?;
@@ -86,4 +90,71 @@ fn print_table(out: &mut impl Write, list: &[Account]) -> std::io::Result<()> {
         .flatten()
         .map(|(columns, _)| usize::from(columns));
     out.write_all(table::render(&["ACCOUNT", "NAME", "EMAIL", "ROLES"], &rows, width).as_bytes())
+}
+
+/// `--saml-session`: the IAM roles of the saml-session's last assertion.
+fn saml_roles(ctx: &Context, args: &ListArgs, name: &str) -> anyhow::Result<Exit> {
+    let session = ctx.saml_session(name)?;
+    let browser = Browser::from_setting(&ctx.saml_browser_setting(None, name))?;
+    let on_missing = engine::sign_in_policy(ctx, args.no_login, BrowserChoice::Given(browser));
+    let store = Engine::new(&ctx.env)?.saml_store();
+    let roles =
+        engine::runtime()?.block_on(saml::roles(&store, &session, &on_missing, args.refresh))?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let roles: Vec<JsonRole> = roles
+            .iter()
+            .map(|r| JsonRole {
+                account_id: r.account_id(),
+                role_name: r.role_name(),
+                role_arn: &r.role_arn,
+                principal_arn: &r.principal_arn,
+            })
+            .collect();
+        serde_json::to_writer_pretty(&mut out, &JsonRoles { roles })?;
+        writeln!(out)?;
+        return Ok(Exit::Ok);
+    }
+    let rows: Vec<Vec<String>> = roles
+        .iter()
+        .map(|r| {
+            vec![
+                for_terminal(r.account_id()),
+                for_terminal(r.role_name()),
+                for_terminal(&r.role_arn),
+                for_terminal(&r.principal_arn),
+            ]
+        })
+        .collect();
+    out.write_all(
+        table::render(
+            &["ACCOUNT", "ROLE", "ROLE ARN", "PROVIDER ARN"],
+            &rows,
+            terminal_width(),
+        )
+        .as_bytes(),
+    )?;
+    Ok(Exit::Ok)
+}
+
+#[derive(Serialize)]
+struct JsonRoles<'a> {
+    roles: Vec<JsonRole<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonRole<'a> {
+    account_id: &'a str,
+    role_name: &'a str,
+    role_arn: &'a str,
+    principal_arn: &'a str,
+}
+
+fn terminal_width() -> Option<usize> {
+    std::io::stdout()
+        .is_terminal()
+        .then(|| crossterm::terminal::size().ok())
+        .flatten()
+        .map(|(columns, _)| usize::from(columns))
 }

@@ -3,14 +3,18 @@
 use time::OffsetDateTime;
 
 use crate::cli::LoginArgs;
-use crate::engine;
+use crate::engine::{self, Engine};
 use crate::exit::Exit;
 use crate::identity::{self, Browser, BrowserAvailability, LoginOptions, Method, Store};
 use crate::output::duration;
+use crate::saml;
 use crate::settings::{Context, Environment};
 
 pub fn run(args: &LoginArgs) -> anyhow::Result<Exit> {
     let ctx = Context::load(Environment::from_process())?;
+    if let Some(name) = &args.saml_session {
+        return saml_login(&ctx, args, name);
+    }
     let selector = args.session.selector();
     let session = ctx.session(&selector)?;
     let store = Store::from_env(&ctx.env)?;
@@ -82,5 +86,26 @@ pub fn run(args: &LoginArgs) -> anyhow::Result<Exit> {
         None => session.label(),
     };
     eprintln!("portico: signed in to {place}; the token is valid for {left}{refresh}.");
+    Ok(Exit::Ok)
+}
+
+/// `--saml-session`: one browser trip; the assertion is kept for the roles assumed next.
+fn saml_login(ctx: &Context, args: &LoginArgs, name: &str) -> anyhow::Result<Exit> {
+    let session = ctx.saml_session(name)?;
+    let browser = Browser::from_setting(&ctx.saml_browser_setting(args.browser.as_deref(), name))?;
+    let options = LoginOptions {
+        timeout: args.timeout,
+        browser,
+        ..LoginOptions::default()
+    };
+    let store = Engine::new(&ctx.env)?.saml_store();
+    let kept = engine::runtime()?.block_on(saml::sign_in(&store, &session, &options))?;
+    let left = duration::compact(kept.not_on_or_after - OffsetDateTime::now_utc());
+    eprintln!(
+        "portico: signed in to {}; the assertion holds {} role{} and is kept for {left} to assume them.",
+        crate::sanitize::for_terminal(&session.label()),
+        kept.roles.len(),
+        if kept.roles.len() == 1 { "" } else { "s" },
+    );
     Ok(Exit::Ok)
 }

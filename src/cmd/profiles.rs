@@ -8,14 +8,17 @@ use std::io::Write;
 use time::OffsetDateTime;
 
 use crate::awsconfig::edit::{EditableFile, Saved};
-use crate::awsconfig::sync::{assignments, portico_program, sync, Style, SyncOptions, Template};
+use crate::awsconfig::sync::{
+    assignments, portico_program, sync, Assignment, Style, SyncOptions, Template,
+};
 use crate::cache::accounts::{self, AccountsCache};
 use crate::cli::{ProfilesArgs, ProfilesCommand, SyncArgs};
-use crate::engine;
+use crate::engine::{self, Engine};
 use crate::exit::Exit;
-use crate::identity::Store;
+use crate::identity::{Browser, Store};
 use crate::output::progress::ProgressLine;
 use crate::portal::Account;
+use crate::saml;
 use crate::settings::{check_region, Selector};
 
 pub fn run(args: &ProfilesArgs) -> anyhow::Result<Exit> {
@@ -39,6 +42,9 @@ fn run_sync(args: &SyncArgs) -> anyhow::Result<Exit> {
         }
     }
     let ctx = crate::settings::Context::load(crate::settings::Environment::from_process())?;
+    if let Some(name) = &args.saml_session {
+        return sync_saml(&ctx, name, template, args);
+    }
     let selector = Selector {
         profile: args.profile.clone(),
         sso_session: args.sso_session.clone(),
@@ -62,7 +68,7 @@ fn run_sync(args: &SyncArgs) -> anyhow::Result<Exit> {
     EditableFile::open_parsed(&path)?;
     let list = account_list(&ctx, &session, args)?;
     let items = assignments(&list);
-    let mut file = EditableFile::open_parsed(&path)?;
+    let file = EditableFile::open_parsed(&path)?;
     for warning in file.doc.warnings() {
         eprintln!("portico: warning: {warning}");
     }
@@ -85,7 +91,80 @@ fn run_sync(args: &SyncArgs) -> anyhow::Result<Exit> {
         region: args.region.clone(),
         prune: !args.no_prune,
     };
-    let outcome = sync(&mut file.doc, &items, &options)?;
+    write(
+        &ctx,
+        file,
+        &items,
+        &options,
+        args,
+        &format!("sso-session {session_name}"),
+    )
+}
+
+/// `--saml-session`: a profile per IAM role of the saml-session's assertion, whose
+/// credential_process asks portico for that role's keys.
+fn sync_saml(
+    ctx: &crate::settings::Context,
+    name: &str,
+    template: Template,
+    args: &SyncArgs,
+) -> anyhow::Result<Exit> {
+    let session = ctx.saml_session(name)?;
+    EditableFile::open_parsed(&ctx.config.path)?;
+    let browser = Browser::from_setting(&ctx.saml_browser_setting(None, name))?;
+    let on_missing =
+        engine::sign_in_policy(ctx, args.no_login, engine::BrowserChoice::Given(browser));
+    let store = Engine::new(&ctx.env)?.saml_store();
+    let roles =
+        engine::runtime()?.block_on(saml::roles(&store, &session, &on_missing, args.refresh))?;
+    let mut items: Vec<Assignment> = roles
+        .iter()
+        .map(|r| Assignment {
+            // IAM roles have no account name here: the id stands in for {account_name}.
+            account_name: r.account_id().to_string(),
+            account_id: r.account_id().to_string(),
+            role_name: r.role_name().to_string(),
+        })
+        .collect();
+    items.sort();
+    items.dedup();
+    let role_arns = roles
+        .iter()
+        .map(|r| {
+            (
+                (r.account_id().to_string(), r.role_name().to_string()),
+                r.role_arn.clone(),
+            )
+        })
+        .collect();
+    let file = EditableFile::open_parsed(&ctx.config.path)?;
+    for warning in file.doc.warnings() {
+        eprintln!("portico: warning: {warning}");
+    }
+    let options = SyncOptions {
+        session: name.to_string(),
+        template,
+        style: Style::Saml {
+            program: portico_program(),
+            role_arns,
+        },
+        region: args.region.clone(),
+        prune: !args.no_prune,
+    };
+    write(ctx, file, &items, &options, args, &session.label())
+}
+
+/// Plans the sync into `file` and shows the diff (`--dry-run`) or writes it with a summary.
+fn write(
+    ctx: &crate::settings::Context,
+    mut file: EditableFile,
+    items: &[Assignment],
+    options: &SyncOptions,
+    args: &SyncArgs,
+    label: &str,
+) -> anyhow::Result<Exit> {
+    let path = ctx.config.path.clone();
+    let outcome = sync(&mut file.doc, items, options)?;
     for warning in &outcome.warnings {
         eprintln!("portico: warning: {warning}");
     }
@@ -96,18 +175,14 @@ fn run_sync(args: &SyncArgs) -> anyhow::Result<Exit> {
         out.write_all(file.diff().as_bytes())?;
         drop(out);
         eprintln!(
-            "portico: dry run: sso-session {session_name} would be synced into {shown}: {}; nothing was written",
+            "portico: dry run: {label} would be synced into {shown}: {}; nothing was written",
             outcome.counts()
         );
         return Ok(Exit::Ok);
     }
     let saved = file.save(&ctx.env.portico_cache_dir()?.join("locks"))?;
     let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "Synced sso-session {session_name} into {shown}: {}",
-        outcome.counts()
-    )?;
+    writeln!(out, "Synced {label} into {shown}: {}", outcome.counts())?;
     for (what, names) in [("Added", &outcome.added), ("Removed", &outcome.removed)] {
         if !names.is_empty() && names.len() <= 20 {
             writeln!(out, "{what}: {}", names.join(", "))?;

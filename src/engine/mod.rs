@@ -27,6 +27,7 @@ use crate::cache::files::note_unwritable;
 use crate::cache::rolecreds::{self, RoleCredsCache};
 use crate::identity::{OnMissing, Store};
 use crate::portal;
+use crate::saml;
 use crate::settings::{Context, Environment, SettingsError};
 
 pub use accounts::{cached_accounts, fetch_accounts, store_accounts, CachedAccounts};
@@ -35,7 +36,7 @@ pub use creds::RoleCredentials;
 pub use policy::{sign_in_policy, BrowserChoice};
 pub use rolecreds::MIN_REMAINING;
 pub use signout::{sign_out, sweep_aws_cli, SignOutReport};
-pub use target::{resolve, IdcRole, Resolved, Target};
+pub use target::{resolve, IdcRole, Resolved, SamlRole, Target};
 
 /// A single-threaded tokio runtime for one-shot commands that call AWS. Commands that only read
 /// files never build one.
@@ -54,14 +55,17 @@ pub fn obtain_for_args(
 ) -> anyhow::Result<(Resolved, RoleCredentials)> {
     let ctx = Context::load_lazy(Environment::from_process(), args.profile.as_deref())?;
     let resolved = resolve(&ctx, args)?;
-    let on_missing = sign_in_policy(
-        &ctx,
-        no_login,
-        BrowserChoice::Configured {
+    let choice = match &resolved.target {
+        // A saml-session's own portico_browser.
+        Target::Saml(role) => BrowserChoice::Given(crate::identity::Browser::from_setting(
+            &ctx.saml_browser_setting(None, &role.session.name),
+        )?),
+        Target::IdentityCenter(_) => BrowserChoice::Configured {
             profile: resolved.profile.as_deref(),
             session: resolved.target.session_name(),
         },
-    );
+    };
+    let on_missing = sign_in_policy(&ctx, no_login, choice);
     let creds = Engine::new(&ctx.env)?.obtain_blocking(&resolved.target, &on_missing)?;
     Ok((resolved, creds))
 }
@@ -191,7 +195,54 @@ impl Engine {
                 })
                 .await
             }
+            Target::Saml(role) => self.fetch_saml(role, on_missing).await,
         }
+    }
+
+    /// A SAML role: the kept assertion (or one browser trip), then AssumeRoleWithSAML. A kept
+    /// assertion STS no longer takes is dropped and the sign-in made once more.
+    async fn fetch_saml(
+        &self,
+        role: &SamlRole,
+        on_missing: &OnMissing,
+    ) -> anyhow::Result<RoleCredentials> {
+        let store = self.saml_store();
+        let mut fresh_sign_in = false;
+        loop {
+            let assertion = saml::assertion(&store, &role.session, on_missing).await?;
+            let pair = assertion.role(&role.role_arn).cloned().ok_or_else(|| {
+                saml::SamlError::RoleNotInAssertion {
+                    session: role.session.label(),
+                    name: crate::sanitize::for_terminal(&role.session.name),
+                    role_arn: crate::sanitize::for_terminal(&role.role_arn),
+                    available: assertion.roles.iter().map(|r| r.role_arn.clone()).collect(),
+                }
+            })?;
+            crate::info!("assuming {} with the SAML assertion", role.role_arn);
+            match saml::assume(&role.session, &assertion, &pair).await {
+                Err(saml::SamlError::ExpiredToken { .. })
+                    if !fresh_sign_in && matches!(on_missing, OnMissing::Login(_)) =>
+                {
+                    let _ = store.remove(&role.session);
+                    fresh_sign_in = true;
+                }
+                // An assertion STS will not take is not kept for the next role either.
+                Err(
+                    e @ (saml::SamlError::InvalidIdentityToken { .. }
+                    | saml::SamlError::ExpiredToken { .. }
+                    | saml::SamlError::IdpRejectedClaim { .. }),
+                ) => {
+                    let _ = store.remove(&role.session);
+                    return Err(e.into());
+                }
+                other => return Ok(other?),
+            }
+        }
+    }
+
+    /// Where saml-sessions keep their assertion: beside the role-credential cache.
+    pub fn saml_store(&self) -> saml::AssertionStore {
+        saml::AssertionStore::under(self.cache.dir().parent().unwrap_or(self.cache.dir()))
     }
 
     fn store_creds(&self, target: &Target, creds: &RoleCredentials) -> std::io::Result<()> {
@@ -205,6 +256,15 @@ impl Engine {
                     creds,
                 )
                 .map(drop),
+            Target::Saml(role) => self
+                .cache
+                .store(
+                    &role.session.cache_key(),
+                    &role.session.idp_url,
+                    &role.role_name,
+                    creds,
+                )
+                .map(drop),
         }
     }
 
@@ -214,13 +274,17 @@ impl Engine {
             Target::IdentityCenter(role) => {
                 rolecreds::signed_in(&self.store.tokens.token_path(&role.session))
             }
+            // Keys from STS stand on their own until they expire: there is no sign-in to end.
+            Target::Saml(_) => true,
         }
     }
 
     /// The sign-in is gone: its cached role credentials are deleted, so that a later sign-in
     /// by another tool does not bring them back.
     fn forget_signed_out(&self, target: &Target) {
-        let Target::IdentityCenter(role) = target;
+        let Target::IdentityCenter(role) = target else {
+            return;
+        };
         crate::debug!(
             "{} is gone (signed out of {}); not using cached role credentials",
             self.store.tokens.token_path(&role.session).display(),

@@ -5,13 +5,27 @@
 //! has to learn about it.
 
 use crate::cli::TargetArgs;
-use crate::settings::{Context, Selector, SettingsError, SsoSession};
+use crate::settings::{Context, SamlSession, Selector, SettingsError, SsoSession};
 
 /// One role at one source of credentials.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     /// A permission set's role in an account, through an Identity Center sign-in.
     IdentityCenter(IdcRole),
+    /// An IAM role assumed with a SAML assertion from a saml-session's sign-in.
+    Saml(SamlRole),
+}
+
+/// An IAM role of a saml-session, named by its ARN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SamlRole {
+    pub session: SamlSession,
+    /// `arn:aws:iam::ACCOUNT:role/NAME`.
+    pub role_arn: String,
+    pub account_id: String,
+    pub role_name: String,
+    /// The session's cache key, kept here so [`Target::cache_key`] can lend it.
+    cache_key: String,
 }
 
 /// An Identity Center account and role, and the sso-session that signs in for it.
@@ -32,15 +46,29 @@ impl Target {
         })
     }
 
+    /// A role of a saml-session; `None` when `role_arn` is not an IAM role ARN.
+    pub fn saml(session: SamlSession, role_arn: &str) -> Option<Target> {
+        let (account_id, role_name) = parse_role_arn(role_arn)?;
+        Some(Target::Saml(SamlRole {
+            cache_key: session.cache_key(),
+            session,
+            role_arn: role_arn.to_string(),
+            account_id,
+            role_name,
+        }))
+    }
+
     pub fn account_id(&self) -> &str {
         match self {
             Target::IdentityCenter(role) => &role.account_id,
+            Target::Saml(role) => &role.account_id,
         }
     }
 
     pub fn role_name(&self) -> &str {
         match self {
             Target::IdentityCenter(role) => &role.role_name,
+            Target::Saml(role) => &role.role_name,
         }
     }
 
@@ -49,6 +77,7 @@ impl Target {
     pub fn session_name(&self) -> Option<&str> {
         match self {
             Target::IdentityCenter(role) => role.session.name.as_deref(),
+            Target::Saml(_) => None,
         }
     }
 
@@ -56,6 +85,7 @@ impl Target {
     pub fn cache_key(&self) -> &str {
         match self {
             Target::IdentityCenter(role) => role.session.cache_key(),
+            Target::Saml(role) => &role.cache_key,
         }
     }
 
@@ -79,6 +109,30 @@ pub struct Resolved {
 
 /// `--profile P`, or `--account ID --role NAME [--sso-session S]`, or `AWS_PROFILE`.
 pub fn resolve(ctx: &Context, args: &TargetArgs) -> Result<Resolved, SettingsError> {
+    if let (Some(name), Some(role_arn)) = (&args.saml_session, &args.role_arn) {
+        let session = ctx.saml_session(name)?;
+        let target =
+            Target::saml(session, role_arn).ok_or_else(|| SettingsError::BadSamlSetting {
+                session: name.clone(),
+                path: ctx.config.path.display().to_string(),
+                key: "--role-arn for",
+                value: role_arn.clone(),
+                why: "is not an IAM role ARN; use arn:aws:iam::ACCOUNT:role/NAME (see `portico list --saml-session NAME`)",
+            })?;
+        let region = match &args.profile {
+            Some(profile) => ctx
+                .config
+                .profile(profile)
+                .and_then(|p| p.get("region"))
+                .map(String::from),
+            None => None,
+        };
+        return Ok(Resolved {
+            target,
+            region,
+            profile: None,
+        });
+    }
     if let (Some(account_id), Some(role_name)) = (&args.account, &args.role) {
         let selector = Selector {
             profile: args.profile.clone(),
@@ -105,4 +159,38 @@ pub fn resolve(ctx: &Context, args: &TargetArgs) -> Result<Resolved, SettingsErr
         region: p.region,
         profile: Some(p.profile),
     })
+}
+
+/// `(account, name)` of `arn:PARTITION:iam::ACCOUNT:role/PATH/NAME`.
+fn parse_role_arn(arn: &str) -> Option<(String, String)> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [prefix, partition, "iam", "", account, resource] = parts.as_slice() else {
+        return None;
+    };
+    let name = resource.strip_prefix("role/")?.rsplit('/').next()?;
+    let ok = *prefix == "arn"
+        && !partition.is_empty()
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && !name.is_empty();
+    ok.then(|| (account.to_string(), name.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_role_arn;
+
+    #[test]
+    fn role_arns() {
+        assert_eq!(
+            parse_role_arn("arn:aws:iam::111122223333:role/team/Admin"),
+            Some(("111122223333".into(), "Admin".into()))
+        );
+        assert_eq!(
+            parse_role_arn("arn:aws:iam::111122223333:saml-provider/X"),
+            None
+        );
+        assert_eq!(parse_role_arn("arn:aws:iam::1111:role/A"), None);
+        assert_eq!(parse_role_arn("Admin"), None);
+    }
 }

@@ -1,0 +1,225 @@
+//! The loopback Assertion Consumer Service: one HTTP listener on 127.0.0.1 that takes the
+//! browser's form POST of `SAMLResponse` and `RelayState` to `/saml`. Hand-written, as the PKCE
+//! listener is: it reads one request per connection and a server framework would be overkill.
+//! Connections are served concurrently (idle preconnects must not hold up the answer); GETs
+//! (a favicon, a reload) are answered and ignored; a POST ends the wait, with the assertion or
+//! with the reason it was refused, which the browser's page says too.
+
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use super::response::{self, ParsedResponse};
+use super::SamlError;
+use crate::secret::Secret;
+
+/// The biggest form accepted: Entra's responses are a few kB; a large group claim tens of kB.
+const MAX_BODY: usize = 1024 * 1024;
+
+/// What a sign-in must get back.
+#[derive(Debug, Clone)]
+pub struct Expect {
+    pub request_id: String,
+    pub relay_state: Secret,
+}
+
+/// An accepted response: the form value as posted (passed on byte for byte) and what it says.
+#[derive(Debug, Clone)]
+pub struct Posted {
+    pub saml_response: Secret,
+    pub parsed: ParsedResponse,
+}
+
+/// Binds the listener: `port`, or a free one.
+pub async fn bind(port: Option<u16>) -> Result<TcpListener, SamlError> {
+    let port = port.unwrap_or(0);
+    TcpListener::bind(("127.0.0.1", port))
+        .await
+        .map_err(|source| SamlError::Listener {
+            address: format!("127.0.0.1:{port}"),
+            fix: if port == 0 {
+                "check that loopback networking works here"
+            } else {
+                "another program uses acs_port; stop it or change acs_port (and the reply URL)"
+            },
+            source,
+        })
+}
+
+/// Serves `listener` until a POST arrives; its verdict ends the wait.
+pub async fn wait(listener: &TcpListener, expect: &Expect) -> Result<Posted, SamlError> {
+    let (found, mut verdicts) = mpsc::channel(1);
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            Some(verdict) = verdicts.recv() => return verdict,
+            accepted = listener.accept() => {
+                while connections.try_join_next().is_some() {}
+                let Ok((stream, _)) = accepted else { continue };
+                let (found, expect) = (found.clone(), expect.clone());
+                connections.spawn(async move {
+                    if let Some(verdict) = serve(stream, &expect).await {
+                        let _ = found.send(verdict).await;
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// Answers one connection; `Some` when it was a POST (the verdict on it).
+async fn serve(mut stream: TcpStream, expect: &Expect) -> Option<Result<Posted, SamlError>> {
+    let request = read_request(&mut stream).await?;
+    if request.method != "POST" {
+        respond(
+            &mut stream,
+            404,
+            "Not here",
+            "portico is waiting for the sign-in in another tab.",
+        )
+        .await;
+        return None;
+    }
+    let verdict = judge(&request, expect);
+    match &verdict {
+        Ok(_) => {
+            respond(
+                &mut stream,
+                200,
+                "Signed in",
+                "portico has your sign-in. You can close this tab and return to the terminal.",
+            )
+            .await
+        }
+        Err(e) => {
+            let text = format!(
+                "portico refused this answer: {}",
+                html_escape(&e.to_string())
+            );
+            respond(&mut stream, 400, "Sign-in not accepted", &text).await
+        }
+    }
+    Some(verdict)
+}
+
+/// The checks, in order: path, form, RelayState, the response itself, InResponseTo.
+fn judge(request: &Request, expect: &Expect) -> Result<Posted, SamlError> {
+    let path = request.target.split('?').next().unwrap_or_default();
+    if path != "/saml" {
+        return Err(SamlError::WrongPath {
+            path: super::errors::clean(path),
+        });
+    }
+    let malformed = |why: &str| SamlError::Malformed {
+        why: why.to_string(),
+    };
+    let mut saml_response = None;
+    let mut relay_state = None;
+    for (key, value) in url::form_urlencoded::parse(&request.body) {
+        let slot = match &*key {
+            "SAMLResponse" => &mut saml_response,
+            "RelayState" => &mut relay_state,
+            _ => {
+                return Err(malformed(
+                    "the form holds fields other than SAMLResponse and RelayState",
+                ))
+            }
+        };
+        if slot.replace(value.into_owned()).is_some() {
+            return Err(malformed("the form repeats a field"));
+        }
+    }
+    let saml_response = saml_response.ok_or_else(|| malformed("the form has no SAMLResponse"))?;
+    if relay_state.as_deref() != Some(expect.relay_state.expose()) {
+        return Err(SamlError::RelayState);
+    }
+    let parsed = response::parse(&saml_response)?;
+    if parsed.in_response_to.as_deref() != Some(expect.request_id.as_str()) {
+        return Err(SamlError::InResponseTo);
+    }
+    Ok(Posted {
+        saml_response: Secret::new(saml_response),
+        parsed,
+    })
+}
+
+struct Request {
+    method: String,
+    target: String,
+    body: Vec<u8>,
+}
+
+/// Reads an HTTP/1.x request: its head, and a body of `Content-Length` bytes.
+async fn read_request(stream: &mut TcpStream) -> Option<Request> {
+    let mut buf = Vec::with_capacity(4096);
+    let mut chunk = [0u8; 8192];
+    let read = async {
+        let head_end = loop {
+            if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break at + 4;
+            }
+            if buf.len() > 64 * 1024 {
+                return None;
+            }
+            let n = stream.read(&mut chunk).await.ok()?;
+            if n == 0 {
+                return None;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        };
+        let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+        let mut lines = head.lines();
+        let mut parts = lines.next()?.split_whitespace();
+        let (method, target) = (parts.next()?.to_string(), parts.next()?.to_string());
+        let length = lines
+            .filter_map(|l| l.split_once(':'))
+            .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
+            .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+            .unwrap_or(0);
+        if length > MAX_BODY {
+            return None;
+        }
+        while buf.len() < head_end + length {
+            let n = stream.read(&mut chunk).await.ok()?;
+            if n == 0 {
+                return None;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        let body = buf[head_end..head_end + length].to_vec();
+        Some(Request {
+            method,
+            target,
+            body,
+        })
+    };
+    tokio::time::timeout(Duration::from_secs(10), read)
+        .await
+        .ok()?
+}
+
+fn html_escape(text: &str) -> String {
+    quick_xml::escape::escape(text).into_owned()
+}
+
+async fn respond(stream: &mut TcpStream, status: u16, title: &str, text: &str) {
+    let reason = match status {
+        200 => "OK",
+        400 => "Bad Request",
+        _ => "Not Found",
+    };
+    let body = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>portico: {title}</title></head>\
+         <body style=\"font-family:sans-serif;max-width:40em;margin:4em auto\"><h1>{title}</h1><p>{text}</p></body></html>"
+    );
+    let response = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\
+         Cache-Control: no-store\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.write_all(response.as_bytes()).await;
+    let _ = stream.shutdown().await;
+}

@@ -1,0 +1,188 @@
+//! SAML straight into IAM roles, through Entra ID's "AWS Single-Account Access" application
+//! (docs/protocol.md, SAML sign-in and STS): a browser sign-in whose assertion portico receives
+//! on a loopback listener and keeps for its few minutes of life, and STS `AssumeRoleWithSAML`,
+//! which turns it into keys for one of the roles it lists.
+//!
+//! - [`assertion`] gives a usable assertion for a saml-session: the kept one, else one browser
+//!   trip (once across processes: the others wait on the session's lock and read the kept one).
+//! - [`sign_in`] always makes the browser trip (`portico login --saml-session`).
+//! - [`assume`] calls STS for one role of the assertion.
+//!
+//! The engine's `Target::Saml` uses these; commands go through the engine.
+
+mod errors;
+mod listener;
+mod request;
+mod response;
+mod store;
+mod sts;
+
+use time::OffsetDateTime;
+
+pub use errors::SamlError;
+pub use request::AuthnRequest;
+pub use response::{parse as parse_response, SamlRole};
+pub use store::{Assertion, AssertionStore, MARGIN};
+pub use sts::{assume, DEFAULT_DURATION};
+
+use crate::identity::{self, BrowserAvailability, LoginOptions, OnMissing};
+use crate::secret::Secret;
+use crate::settings::SamlSession;
+
+/// The ACS URL for a listener on `port`: what the reply URLs of the Entra application must
+/// admit (`http://localhost/saml` admits every port).
+pub fn acs_url(port: u16) -> String {
+    format!("http://localhost:{port}/saml")
+}
+
+/// The reply URL an administrator registers for `session`: fixed with `acs_port`, else the
+/// port-less form Entra matches for any port.
+pub fn reply_url(session: &SamlSession) -> String {
+    match session.acs_port {
+        Some(port) => acs_url(port),
+        None => "http://localhost/saml".to_string(),
+    }
+}
+
+/// One browser trip: the AuthnRequest opened in `options.browser`, the response taken on the
+/// loopback listener and checked, the assertion kept in `store`. Fails at once where no browser
+/// can open.
+pub async fn sign_in(
+    store: &AssertionStore,
+    session: &SamlSession,
+    options: &LoginOptions,
+) -> Result<Assertion, SamlError> {
+    if options.no_browser || options.browser.is_none() {
+        return Err(SamlError::NoBrowser {
+            reason: "no browser is to be opened (--no-browser or browser `none`); the answer must reach this machine's loopback listener".into(),
+        });
+    }
+    if let BrowserAvailability::No(reason) = options.browser.availability() {
+        return Err(SamlError::NoBrowser {
+            reason: reason.to_string(),
+        });
+    }
+    let listener = listener::bind(session.acs_port).await?;
+    let port = listener
+        .local_addr()
+        .map_err(|source| SamlError::Listener {
+            address: "127.0.0.1".into(),
+            source,
+            fix: "check that loopback networking works here",
+        })?
+        .port();
+    let acs = acs_url(port);
+    let request = AuthnRequest::new(&session.idp_url, &session.entity_id, &acs).map_err(|_| {
+        SamlError::Malformed {
+            why: "idp_url is not a URL".into(),
+        }
+    })?;
+    let container = session.name.as_str();
+    match options.browser.open(&request.url, container) {
+        Ok(Some(opener)) => eprintln!(
+            "portico: asked {opener} to open the SAML sign-in of {}; waiting for the browser (up to {}; Ctrl-C to cancel)…",
+            session.label(),
+            crate::output::duration::spoken_std(options.timeout)
+        ),
+        Ok(None) => {}
+        Err(e) => {
+            return Err(SamlError::NoBrowser {
+                reason: e.to_string(),
+            })
+        }
+    }
+    let expect = listener::Expect {
+        request_id: request.id.clone(),
+        relay_state: Secret::new(request.relay_state.clone()),
+    };
+    let posted = tokio::select! {
+        posted = listener::wait(&listener, &expect) => posted?,
+        _ = tokio::time::sleep(options.timeout) => {
+            return Err(SamlError::Timeout {
+                acs,
+                reply: reply_url(session),
+                seconds: options.timeout.as_secs(),
+            })
+        }
+    };
+    drop(listener);
+    let now = OffsetDateTime::now_utc();
+    let kept = Assertion::new(session, posted);
+    if !kept.usable(now) {
+        return Err(SamlError::Expired {
+            at: crate::timefmt::rfc3339_z(kept.not_on_or_after),
+        });
+    }
+    if kept.roles.is_empty() {
+        return Err(SamlError::NoRoles);
+    }
+    match store.store(session, &kept) {
+        Ok(path) => crate::debug!("kept the SAML assertion in {}", path.display()),
+        Err(e) => crate::cache::files::note_unwritable(
+            store
+                .path(session)
+                .parent()
+                .unwrap_or(std::path::Path::new(".")),
+            &e,
+        ),
+    }
+    Ok(kept)
+}
+
+/// A usable assertion for `session`: the kept one, else a sign-in as `on_missing` allows —
+/// taken once however many processes ask at the same moment.
+pub async fn assertion(
+    store: &AssertionStore,
+    session: &SamlSession,
+    on_missing: &OnMissing,
+) -> Result<Assertion, SamlError> {
+    if let Some(kept) = store.load(session, OffsetDateTime::now_utc()) {
+        return Ok(kept);
+    }
+    let (locks, key) = (store.clone(), session.clone());
+    let _lock = tokio::task::spawn_blocking(move || {
+        locks.lock(&key, || {
+            crate::info!("another portico process is signing in to this saml-session; waiting");
+        })
+    })
+    .await
+    .map_err(|e| SamlError::Service {
+        detail: format!("the sign-in lock task failed ({e})"),
+    })?;
+    if let Some(kept) = store.load(session, OffsetDateTime::now_utc()) {
+        return Ok(kept);
+    }
+    match on_missing {
+        OnMissing::Login(options) => sign_in(store, session, options).await,
+        OnMissing::Fail => Err(match identity::browser_available() {
+            BrowserAvailability::No(reason) => SamlError::NoBrowser {
+                reason: reason.to_string(),
+            },
+            BrowserAvailability::Yes => SamlError::LoginRequired {
+                session: session.label(),
+                name: crate::sanitize::for_terminal(&session.name),
+            },
+        }),
+    }
+}
+
+/// The roles a saml-session's user may take: those of the kept assertion (however old: the
+/// roles outlive the assertion's five minutes), else of a new sign-in as `on_missing` allows;
+/// `refresh` signs in again whatever is kept. The portal and doctor list roles through this.
+pub async fn roles(
+    store: &AssertionStore,
+    session: &SamlSession,
+    on_missing: &OnMissing,
+    refresh: bool,
+) -> Result<Vec<SamlRole>, SamlError> {
+    if !refresh {
+        if let Some(kept) = store.load_any(session) {
+            return Ok(kept.roles);
+        }
+    }
+    let assertion = match (refresh, on_missing) {
+        (true, OnMissing::Login(options)) => sign_in(store, session, options).await?,
+        _ => assertion(store, session, on_missing).await?,
+    };
+    Ok(assertion.roles)
+}

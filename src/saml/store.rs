@@ -1,0 +1,146 @@
+//! The kept assertion: the last sign-in of a saml-session, one file
+//! (`~/.cache/portico/saml/SHA1.json`, 0600 in a 0700 directory, written atomically), used for
+//! each role the user asks keys for until its SubjectConfirmation `NotOnOrAfter`, so several
+//! roles cost one browser trip. A lock per saml-session makes concurrent processes sign in once.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::response::SamlRole;
+use crate::cache::files::{remove_if_exists, sha1_hex, write_private};
+use crate::cache::lock::{self, SessionLock};
+use crate::secret::Secret;
+use crate::settings::SamlSession;
+use crate::timefmt::rfc3339;
+
+/// An assertion is handed to STS only with this much of its life left (the call and a clock a
+/// little behind STS's must fit).
+pub const MARGIN: time::Duration = time::Duration::seconds(20);
+
+const VERSION: u32 = 1;
+
+/// A sign-in's result, as kept on disk.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Assertion {
+    version: u32,
+    /// The saml-session's cache key, so a file is never used for another session.
+    session_key: String,
+    pub idp_url: String,
+    /// The `SAMLResponse` form value exactly as the browser posted it.
+    pub saml_response: Secret,
+    #[serde(with = "rfc3339")]
+    pub not_on_or_after: OffsetDateTime,
+    pub roles: Vec<SamlRole>,
+    pub session_name: Option<String>,
+    pub session_duration: Option<u32>,
+    pub recipient: Option<String>,
+}
+
+impl Assertion {
+    pub fn new(session: &SamlSession, posted: super::listener::Posted) -> Assertion {
+        let p = posted.parsed;
+        Assertion {
+            version: VERSION,
+            session_key: session.cache_key(),
+            idp_url: session.idp_url.clone(),
+            saml_response: posted.saml_response,
+            not_on_or_after: p.not_on_or_after,
+            roles: p.roles,
+            session_name: p.session_name,
+            session_duration: p.session_duration,
+            recipient: p.recipient,
+        }
+    }
+
+    /// Whether STS will still take it at `now` (with [`MARGIN`] to spare).
+    pub fn usable(&self, now: OffsetDateTime) -> bool {
+        self.not_on_or_after - now > MARGIN
+    }
+
+    /// The role pair for `role_arn`, if the assertion holds it.
+    pub fn role(&self, role_arn: &str) -> Option<&SamlRole> {
+        self.roles.iter().find(|r| r.role_arn == role_arn)
+    }
+}
+
+/// The directory of kept assertions and their locks.
+#[derive(Debug, Clone)]
+pub struct AssertionStore {
+    dir: PathBuf,
+    locks: PathBuf,
+}
+
+impl AssertionStore {
+    /// Under portico's cache root (`~/.cache/portico`).
+    pub fn under(root: &Path) -> AssertionStore {
+        AssertionStore {
+            dir: root.join("saml"),
+            locks: root.join("locks"),
+        }
+    }
+
+    pub fn path(&self, session: &SamlSession) -> PathBuf {
+        self.dir
+            .join(format!("{}.json", sha1_hex(&session.cache_key())))
+    }
+
+    /// The kept assertion of `session` while STS still takes it; a missing, corrupt, foreign or
+    /// expired file is a miss.
+    pub fn load(&self, session: &SamlSession, now: OffsetDateTime) -> Option<Assertion> {
+        let path = self.path(session);
+        let bytes = std::fs::read(&path).ok()?;
+        let kept: Assertion = match serde_json::from_slice(&bytes) {
+            Ok(kept) => kept,
+            Err(e) => {
+                crate::debug!("ignoring corrupt {}: {e}", path.display());
+                return None;
+            }
+        };
+        if kept.version != VERSION
+            || kept.session_key != session.cache_key()
+            || kept.idp_url != session.idp_url
+        {
+            return None;
+        }
+        if !kept.usable(now) {
+            crate::debug!("the kept SAML assertion of {} has expired", session.label());
+            return None;
+        }
+        Some(kept)
+    }
+
+    /// The kept assertion of `session` however old, for the roles it lists.
+    pub fn load_any(&self, session: &SamlSession) -> Option<Assertion> {
+        let bytes = std::fs::read(self.path(session)).ok()?;
+        let kept: Assertion = serde_json::from_slice(&bytes).ok()?;
+        (kept.version == VERSION
+            && kept.session_key == session.cache_key()
+            && kept.idp_url == session.idp_url)
+            .then_some(kept)
+    }
+
+    pub fn store(&self, session: &SamlSession, assertion: &Assertion) -> io::Result<PathBuf> {
+        let path = self.path(session);
+        let json = serde_json::to_vec_pretty(assertion).map_err(io::Error::other)?;
+        write_private(&path, &json)?;
+        Ok(path)
+    }
+
+    pub fn remove(&self, session: &SamlSession) -> io::Result<bool> {
+        remove_if_exists(&self.path(session))
+    }
+
+    /// The saml-session's sign-in lock (blocking while another process signs in); carried on
+    /// without where it cannot be made.
+    pub fn lock(&self, session: &SamlSession, on_wait: impl FnOnce()) -> SessionLock {
+        lock::acquire_or_skip(
+            &self.locks,
+            &format!("saml-sign-in\n{}", session.cache_key()),
+            on_wait,
+        )
+    }
+}
