@@ -158,7 +158,7 @@ pub fn check_start_url(url: &str) -> Result<Option<String>, String> {
             "{} is not a start URL; {SHAPES}",
             crate::sanitize::quoted(url)
         )),
-        Err(e) => Err(format!("{e}; {SHAPES}")),
+        Err(e) => Err(e.to_string()),
     }
 }
 
