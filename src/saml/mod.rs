@@ -11,6 +11,7 @@
 //! The engine's `Target::Saml` uses these; commands go through the engine.
 
 mod errors;
+pub mod failure;
 mod listener;
 mod request;
 mod response;
@@ -48,8 +49,20 @@ pub fn reply_url(session: &SamlSession) -> String {
 
 /// One browser trip: the AuthnRequest opened in `options.browser`, the response taken on the
 /// loopback listener and checked, the assertion kept in `store`. Fails at once where no browser
-/// can open.
+/// can open. A failure is remembered for `portico doctor` ([`failure`]).
 pub async fn sign_in(
+    store: &AssertionStore,
+    session: &SamlSession,
+    options: &LoginOptions,
+) -> Result<Assertion, SamlError> {
+    let result = browser_trip(store, session, options).await;
+    if let Err(e) = &result {
+        failure::remember(store, session, None, e);
+    }
+    result
+}
+
+async fn browser_trip(
     store: &AssertionStore,
     session: &SamlSession,
     options: &LoginOptions,
