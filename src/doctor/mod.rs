@@ -140,10 +140,14 @@ impl Check {
             Check::Clock => "this clock agrees with Identity Center's (STS's for a saml-session)",
             Check::StartUrlRegion => "Identity Center in sso_region knows the start URL",
             Check::Assignments => "at least one account is assigned to you",
-            Check::SamlIdpUrl => "idp_url has the shape https://login.microsoftonline.com/{tenant}/saml2",
+            Check::SamlIdpUrl => {
+                "idp_url has the shape https://login.microsoftonline.com/{tenant}/saml2"
+            }
             Check::SamlReplyUrl => "the reply URL the sign-in listener uses, to register in Entra",
             Check::SamlIdp => "the identity provider answers",
-            Check::SamlCertificate => "its federation metadata's signing certificate has not expired",
+            Check::SamlCertificate => {
+                "its federation metadata's signing certificate has not expired"
+            }
             Check::StsEndpoint => "the STS endpoint of sts_region answers",
             Check::SamlFailure => "the last SAML sign-in or STS failure, explained with its fix",
         }

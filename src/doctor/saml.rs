@@ -62,18 +62,25 @@ pub(super) async fn check_saml_session(
     match &idp {
         Ok((status, _, _)) => report.pass(
             Check::SamlIdp,
-            format!("the identity provider {} answered (HTTP {status})", session.idp_url),
+            format!(
+                "the identity provider {} answered (HTTP {status})",
+                session.idp_url
+            ),
         ),
         Err(detail) => report.add(
             Check::SamlIdp,
             Status::Fail,
-            format!("cannot reach the identity provider {}: {detail}", session.idp_url),
+            format!(
+                "cannot reach the identity provider {}: {detail}",
+                session.idp_url
+            ),
             Some("check the network (proxy, firewall, VPN) and idp_url".to_string()),
         ),
     }
     match (metadata_url, metadata) {
         (Some(url), Some(answer)) => {
-            let (status, message, fix) = certificate_finding(&url, answer, OffsetDateTime::now_utc());
+            let (status, message, fix) =
+                certificate_finding(&url, answer, OffsetDateTime::now_utc());
             report.add(Check::SamlCertificate, status, message, fix);
         }
         _ => report.add(
@@ -188,7 +195,9 @@ fn is_domain(text: &str) -> bool {
                 && !l.ends_with('-')
                 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
-        && labels.last().is_some_and(|l| l.len() >= 2 && l.bytes().all(|b| b.is_ascii_alphabetic()))
+        && labels
+            .last()
+            .is_some_and(|l| l.len() >= 2 && l.bytes().all(|b| b.is_ascii_alphabetic()))
 }
 
 /// What the browser will post to, and what the administrator registers for it.
@@ -226,7 +235,9 @@ fn check_reply_url(session: &SamlSession, report: &mut Report) {
 /// The federation metadata beside `…/{tenant}/saml2`.
 fn metadata_url(idp_url: &str) -> Option<String> {
     let base = idp_url.trim_end_matches('/').strip_suffix("/saml2")?;
-    Some(format!("{base}/federationmetadata/2007-06/federationmetadata.xml"))
+    Some(format!(
+        "{base}/federationmetadata/2007-06/federationmetadata.xml"
+    ))
 }
 
 /// The metadata's first signing certificate: there, and not expired (nor close to it).
@@ -291,7 +302,9 @@ fn first_certificate(xml: &str) -> Option<Vec<u8>> {
     let open = xml.find("X509Certificate>")? + "X509Certificate>".len();
     let close = open + xml[open..].find('<')?;
     let base64: String = xml[open..close].split_whitespace().collect();
-    base64::engine::general_purpose::STANDARD.decode(base64).ok()
+    base64::engine::general_purpose::STANDARD
+        .decode(base64)
+        .ok()
 }
 
 /// One DER element: its tag, its contents, and what follows it.
@@ -427,7 +440,10 @@ mod tests {
             ok("https://login.microsoftonline.com/0b7d5c3e-9f3a-4b8e-9c1d-2a3b4c5d6e7f/saml2"),
             Status::Pass
         );
-        assert_eq!(ok("https://login.microsoftonline.com/corp.example/saml2"), Status::Pass);
+        assert_eq!(
+            ok("https://login.microsoftonline.com/corp.example/saml2"),
+            Status::Pass
+        );
         assert_eq!(ok("http://127.0.0.1:4000/corp.example/saml2"), Status::Warn);
         for bad in [
             "login.microsoftonline.com/corp.example/saml2",
@@ -451,17 +467,30 @@ mod tests {
         let xml = format!("<md:KeyDescriptor><ds:X509Certificate>\n{body}\n</ds:X509Certificate>");
         let der = first_certificate(&xml).unwrap();
         // `openssl x509 -noout -enddate`: notAfter=Nov 26 20:01:48 2046 GMT
-        assert_eq!(certificate_not_after(&der), Some(datetime!(2046-11-26 20:01:48 UTC)));
+        assert_eq!(
+            certificate_not_after(&der),
+            Some(datetime!(2046-11-26 20:01:48 UTC))
+        );
         assert_eq!(certificate_not_after(&der[..40]), None);
-        assert_eq!(asn1_time(0x18, "20510102030405Z"), Some(datetime!(2051-01-02 03:04:05 UTC)));
-        assert_eq!(asn1_time(0x17, "991231235959Z"), Some(datetime!(1999-12-31 23:59:59 UTC)));
+        assert_eq!(
+            asn1_time(0x18, "20510102030405Z"),
+            Some(datetime!(2051-01-02 03:04:05 UTC))
+        );
+        assert_eq!(
+            asn1_time(0x17, "991231235959Z"),
+            Some(datetime!(1999-12-31 23:59:59 UTC))
+        );
         assert_eq!(asn1_time(0x17, "991331235959Z"), None);
 
         let ok = |at| certificate_finding("u", Ok((200, None, xml.clone().into_bytes())), at).0;
         assert_eq!(ok(datetime!(2026-01-01 00:00 UTC)), Status::Pass);
         assert_eq!(ok(datetime!(2046-11-10 00:00 UTC)), Status::Warn);
         assert_eq!(ok(datetime!(2046-11-27 00:00 UTC)), Status::Fail);
-        let (status, _, _) = certificate_finding("u", Ok((404, None, Vec::new())), datetime!(2026-01-01 00:00 UTC));
+        let (status, _, _) = certificate_finding(
+            "u",
+            Ok((404, None, Vec::new())),
+            datetime!(2026-01-01 00:00 UTC),
+        );
         assert_eq!(status, Status::Fail);
     }
 

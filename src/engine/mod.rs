@@ -198,7 +198,10 @@ impl Engine {
             Target::Saml(role) => {
                 let result = self.fetch_saml(role, on_missing).await;
                 // Remembered for `portico doctor`, which explains it with its fix.
-                match result.as_ref().map_err(|e| e.downcast_ref::<saml::SamlError>()) {
+                match result
+                    .as_ref()
+                    .map_err(|e| e.downcast_ref::<saml::SamlError>())
+                {
                     Ok(_) => saml::failure::forget(&self.saml_store(), &role.session),
                     Err(Some(e)) => saml::failure::remember(
                         &self.saml_store(),

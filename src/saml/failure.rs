@@ -56,9 +56,7 @@ pub fn kind(error: &SamlError) -> Option<&'static str> {
         SamlError::IdpRejectedClaim { .. } => "IDPRejectedClaim",
         SamlError::RegionDisabled { .. } => "RegionDisabledException",
         SamlError::Network { .. } => "network",
-        SamlError::Service { detail } if detail.starts_with("ValidationError") => {
-            "ValidationError"
-        }
+        SamlError::Service { detail } if detail.starts_with("ValidationError") => "ValidationError",
         SamlError::Service { .. } => "service",
         SamlError::Store { .. } => "store",
     })
@@ -121,14 +119,22 @@ mod tests {
             role_arn: "arn:aws:iam::111122223333:role/Admin".into(),
             recipient: "http://localhost:4000/saml".into(),
         };
-        remember(&store, &session, Some("arn:aws:iam::111122223333:role/Admin"), &error);
+        remember(
+            &store,
+            &session,
+            Some("arn:aws:iam::111122223333:role/Admin"),
+            &error,
+        );
         let kept = last(&store, &session).unwrap();
         assert_eq!(kept.kind, "AccessDenied");
         assert_eq!(kept.message, error.to_string());
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(path(&store, &session)).unwrap().permissions().mode();
+            let mode = std::fs::metadata(path(&store, &session))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         // Not a failure of the set-up: the previous note stays.
