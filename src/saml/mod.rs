@@ -94,8 +94,9 @@ async fn browser_trip(
     })?;
     let container = session.name.as_str();
     match options.browser.open(&request.url, container) {
-        Ok(Some(opener)) => eprintln!(
-            "portico: asked {opener} to open the SAML sign-in of {}; waiting for the browser (up to {}; Ctrl-C to cancel)…",
+        // A notice: on stderr, or in the portal's status line (nothing may draw over it).
+        Ok(Some(opener)) => crate::notice!(
+            "asked {opener} to open the SAML sign-in of {}; waiting for the browser (up to {}; Ctrl-C to cancel)…",
             session.label(),
             crate::output::duration::spoken_std(options.timeout)
         ),
