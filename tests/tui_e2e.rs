@@ -812,3 +812,40 @@ fn saml_roles_are_listed_beside_identity_center_roles_and_enter_exports_one() {
     assert_eq!(env.stat("SamlSignIn"), 1);
     assert_eq!(env.stat("AssumeRoleWithSAML"), 1);
 }
+
+/// With saml-sessions only (no Identity Center at all), the portal lists their roles and ⏎
+/// exports one.
+#[test]
+fn with_saml_sessions_only_the_portal_lists_their_roles() {
+    let mut dir = directory();
+    dir.generate_saml_roles(2);
+    let env = TestEnv::new(Config {
+        directory: dir,
+        auto_approve: true,
+        ..Config::default()
+    });
+    env.write_config(&format!(
+        "[saml-session corp]\nidp_url = {}\n",
+        env.emu.saml_idp_url()
+    ));
+    let tmux = bash_pane_with(
+        &env,
+        vec![
+            (
+                "BROWSER",
+                common::support("saml-browser.py").display().to_string(),
+            ),
+            ("AWS_ENDPOINT_URL_STS", env.emu.url()),
+        ],
+    );
+    tmux.run(r#"eval "$(portico)"; echo "KEY=$AWS_ACCESS_KEY_ID""#);
+    tmux.wait_for_text("2 roles");
+    tmux.type_text("admin");
+    tmux.wait_for("the SAML Admin role selected", |s| {
+        selected_line(s).is_some_and(|l| l.contains("SAML corp") && l.contains("Admin"))
+    });
+    tmux.keys(&["Enter"]);
+    tmux.wait_for_text("KEY=ASIA");
+    assert_eq!(env.stat("SamlSignIn"), 1);
+    assert_eq!(env.stat("AssumeRoleWithSAML"), 1);
+}

@@ -95,6 +95,11 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
                 Some(entry) => entry.1 = roles,
                 None => app.saml.push((session, roles)),
             }
+            // Without an sso-session the list waits for the saml-sessions alone.
+            if app.screen == Screen::Loading && app.session.is_none() {
+                app.screen = Screen::List;
+                app.loaded = true;
+            }
             app.rows = app.build_rows();
             app.filter.set_rows(&app.rows.rows);
             restore_selection(app, keep);

@@ -894,3 +894,34 @@ fn a_saml_row_saves_no_profile_and_says_which_command_does() {
     assert_eq!(status.kind, StatusKind::Error);
     assert!(status.text.contains("profiles sync --saml-session other"));
 }
+
+#[test]
+fn without_an_sso_session_the_list_opens_with_the_saml_roles() {
+    let mut app = App::new(NOW);
+    assert_eq!(app.screen, Screen::Loading);
+    update(
+        &mut app,
+        Action::SamlRoles {
+            session: "entra".into(),
+            roles: saml_roles(&["arn:aws:iam::111122223333:role/Admin"]),
+        },
+    );
+    assert_eq!(app.screen, Screen::List);
+    assert_eq!(app.counts(), (1, 1));
+    // `v` has no Identity Center view to offer: every source, then the one saml-session.
+    update(&mut app, Action::SwitchSource);
+    assert_eq!(app.view(), &SourceView::Saml("entra".into()));
+    update(&mut app, Action::SwitchSource);
+    assert_eq!(app.view(), &SourceView::All);
+    // With an sso-session, the SAML roles do not end its loading screen.
+    let mut app = App::new(NOW);
+    update(&mut app, Action::SessionSelected(session("corp")));
+    update(
+        &mut app,
+        Action::SamlRoles {
+            session: "entra".into(),
+            roles: saml_roles(&["arn:aws:iam::111122223333:role/Admin"]),
+        },
+    );
+    assert_ne!(app.screen, Screen::List);
+}

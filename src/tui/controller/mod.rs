@@ -117,6 +117,11 @@ pub fn run(args: &Options) -> anyhow::Result<Exit> {
             }
             report_skipped(&mut app, &skipped);
         }
+        Start::SamlOnly(skipped) => {
+            // The list opens with the first saml-session's roles.
+            portal.list_saml();
+            report_skipped(&mut app, &skipped);
+        }
     }
 
     loop {
@@ -299,6 +304,8 @@ fn session_info(session: &SsoSession) -> SessionInfo {
 enum Start {
     Open(SsoSession, Vec<String>),
     Choose(Action, Vec<String>),
+    /// No sso-session, but saml-sessions: their roles only.
+    SamlOnly(Vec<String>),
 }
 
 /// The region a profile for this role names (for `AWS_REGION` in the exports): the first
@@ -416,6 +423,9 @@ impl Portal {
                 Ok(s) => self.sessions.push(s),
                 Err(e) => skipped.push(e.to_string()),
             }
+        }
+        if self.sessions.is_empty() && !self.ctx.saml_session_names().is_empty() {
+            return Ok(Start::SamlOnly(skipped));
         }
         Ok(Start::Choose(
             Action::Sessions {
