@@ -1,6 +1,6 @@
 //! The last SAML failure of a saml-session, remembered so that `portico doctor` can explain it
 //! with its fix after the command that met it has gone: one small 0600 file beside the kept
-//! assertion (`~/.cache/portico/saml/SHA1.failure.json`), written when a sign-in or an
+//! assertion (`~/.cache/portico/saml-failures/SHA1.json`), written when a sign-in or an
 //! AssumeRoleWithSAML fails, deleted when keys are obtained again. It holds the error's kind,
 //! its message (which never carries the assertion, RelayState or a key: see [`SamlError`]), the
 //! role asked for and the time — no secret.
@@ -29,8 +29,17 @@ pub struct Failure {
     pub role_arn: Option<String>,
 }
 
+/// `{cache}/saml-failures/SHA1.json`: beside the kept assertions' folder, not in it (a file
+/// there would pass for an assertion).
 fn path(store: &AssertionStore, session: &SamlSession) -> PathBuf {
-    store.path(session).with_extension("failure.json")
+    let kept = store.path(session);
+    let name = kept.file_name().map(PathBuf::from).unwrap_or_default();
+    let root = kept
+        .parent()
+        .and_then(|dir| dir.parent())
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    root.join("saml-failures").join(name)
 }
 
 /// The kind a failure is filed under: the service's code where there is one, else a short name.
@@ -148,8 +157,9 @@ mod tests {
             },
         );
         assert_eq!(last(&store, &session).unwrap().kind, "AccessDenied");
+        // Not in the kept assertions' folder.
+        assert!(!dir.path().join("saml").exists());
         forget(&store, &session);
         assert_eq!(last(&store, &session), None);
-        assert!(store.load_any(&session).is_none());
     }
 }
