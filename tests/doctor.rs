@@ -15,7 +15,21 @@ use serde_json::Value;
 const CHECKS_FAILED: i32 = 8;
 
 fn doctor(env: &TestEnv, args: &[&str]) -> Output {
-    env.portico().arg("doctor").args(args).output().unwrap()
+    env.portico()
+        .env("AWS_ENDPOINT_URL_STS", env.emu.url())
+        .arg("doctor")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Adds `[saml-session corp]` for the emulator's IdP (its STS through AWS_ENDPOINT_URL_STS).
+fn add_saml_session(env: &TestEnv, extra: &str) {
+    let config = std::fs::read_to_string(env.config_path()).unwrap();
+    env.write_config(&format!(
+        "{config}\n[saml-session corp]\nidp_url = {}\n{extra}",
+        env.emu.saml_idp_url()
+    ));
 }
 
 /// The `--json` report, checked for shape.
@@ -377,6 +391,7 @@ fn a_service_that_does_not_answer_costs_doctor_seconds_not_minutes() {
 fn the_help_lists_the_checks_a_run_reports() {
     use portico::doctor::Check;
     let env = signed_in(Config::default());
+    add_saml_session(&env, "");
     let help = text(&doctor(&env, &["--help"]).stdout);
     let listed: Vec<&str> = help
         .lines()
@@ -408,5 +423,144 @@ fn the_help_lists_the_checks_a_run_reports() {
         find(&findings, "sessions", "fail").len(),
         1,
         "{findings:#?}"
+    );
+}
+
+/// A saml-session alone (no sso-session) is checked without a browser: idp_url's shape (the
+/// emulator's host is not Entra's: a warning), the fixed reply URL to register, the IdP, its
+/// metadata certificate, STS and the clock against it.
+#[test]
+fn a_saml_session_is_checked_without_a_browser() {
+    let env = TestEnv::new(Config::default());
+    env.write_config("");
+    add_saml_session(&env, "acs_port = 4711\n");
+    let (code, findings) = report(&env);
+    assert_eq!(code, Some(0), "{findings:#?}");
+    assert!(failures(&findings).is_empty(), "{findings:#?}");
+    assert!(find(&findings, "sessions", "fail").is_empty());
+    let url = &find(&findings, "saml-idp-url", "warn")[0];
+    assert_eq!(url["session"], "saml-session corp");
+    assert!(
+        url["message"]
+            .as_str()
+            .unwrap()
+            .contains("not Entra's sign-in host"),
+        "{url}"
+    );
+    let reply = &find(&findings, "saml-reply-url", "pass")[0];
+    assert!(
+        reply["message"]
+            .as_str()
+            .unwrap()
+            .contains("exactly http://localhost:4711/saml"),
+        "{reply}"
+    );
+    assert_eq!(
+        find(&findings, "saml-idp", "pass").len(),
+        1,
+        "{findings:#?}"
+    );
+    let cert = &find(&findings, "saml-certificate", "pass")[0];
+    assert!(
+        cert["message"].as_str().unwrap().contains("2046-11-26"),
+        "{cert}"
+    );
+    assert_eq!(
+        find(&findings, "sts-endpoint", "pass").len(),
+        1,
+        "{findings:#?}"
+    );
+    let clock = &find(&findings, "clock", "pass")[0];
+    assert!(
+        clock["message"].as_str().unwrap().contains("STS's"),
+        "{clock}"
+    );
+    assert_eq!(
+        find(&findings, "saml-failure", "pass").len(),
+        1,
+        "{findings:#?}"
+    );
+
+    let out = doctor(&env, &[]);
+    assert!(
+        text(&out.stdout).contains("\nsaml-session corp\n"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // A broken idp_url fails with the shape it must have.
+    env.write_config(
+        "[saml-session corp]\nidp_url = https://login.microsoftonline.com/corp/saml\n",
+    );
+    let (code, findings) = report(&env);
+    assert_eq!(code, Some(CHECKS_FAILED));
+    let url = &find(&findings, "saml-idp-url", "fail")[0];
+    assert!(
+        url["fix"].as_str().unwrap().contains("/{tenant}/saml2"),
+        "{url}"
+    );
+}
+
+/// What a SAML command met is remembered, and doctor explains it with its fix: STS
+/// AccessDenied (the trust policy's SAML:aud), and no answer at the listener (AADSTS50011).
+#[test]
+fn the_last_saml_failure_is_explained_with_its_fix() {
+    let mut config = Config {
+        auto_approve: true,
+        ..Config::default()
+    };
+    config.saml.aud = vec!["https://signin.aws.amazon.com/saml".into()];
+    let env = TestEnv::new(config);
+    env.write_config("");
+    add_saml_session(&env, "");
+    let role = env.emu.directory().saml_roles()[0].role_arn.clone();
+    let saml = |args: &[&str]| {
+        env.portico()
+            .env("BROWSER", common::support("saml-browser.py"))
+            .env("AWS_ENDPOINT_URL_STS", env.emu.url())
+            .env("PORTICO_HTTP_TIMEOUT", "10")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = saml(&["credentials", "--saml-session", "corp", "--role-arn", &role]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("AccessDenied"),
+        "{}",
+        text(&out.stderr)
+    );
+    let (code, findings) = report(&env);
+    assert_eq!(code, Some(0), "a past failure is a warning: {findings:#?}");
+    let last = &find(&findings, "saml-failure", "warn")[0];
+    assert!(last["message"].as_str().unwrap().contains(&role), "{last}");
+    let fix = last["fix"].as_str().unwrap();
+    assert!(
+        fix.contains("SAML:aud") && fix.contains("http://localhost:*/saml"),
+        "{fix}"
+    );
+
+    // The reply URL not registered: Entra shows AADSTS50011 and nothing reaches the listener.
+    let mut config = Config {
+        auto_approve: true,
+        ..Config::default()
+    };
+    config.saml.reply_urls = vec!["https://signin.aws.amazon.com/saml".into()];
+    let env = TestEnv::new(config);
+    env.write_config("");
+    add_saml_session(&env, "");
+    let out = env
+        .portico()
+        .env("BROWSER", common::support("saml-browser.py"))
+        .args(["login", "--saml-session", "corp", "--timeout", "3"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
+    let (_, findings) = report(&env);
+    let last = &find(&findings, "saml-failure", "warn")[0];
+    let fix = last["fix"].as_str().unwrap();
+    assert!(
+        fix.contains("AADSTS50011") && fix.contains("http://localhost/saml"),
+        "{fix}"
     );
 }

@@ -204,8 +204,13 @@ const UNSET: &str = "AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ENDPOINT_URL AWS_ACCESS
 
 /// A bash in the pane with the test's world in its environment and `$ ` as the prompt.
 fn bash_pane(env: &TestEnv) -> Tmux {
+    bash_pane_with(env, Vec::new())
+}
+
+/// [`bash_pane`] with more variables.
+fn bash_pane_with(env: &TestEnv, extra: Vec<(&'static str, String)>) -> Tmux {
     let mut rc = format!("PS1='$ '\nunset {UNSET}\nexport SHELL=/bin/bash\n");
-    for (name, value) in world_vars(env) {
+    for (name, value) in world_vars(env).into_iter().chain(extra) {
         rc.push_str(&format!("export {name}='{value}'\n"));
     }
     rc.push_str(&format!(
@@ -754,4 +759,93 @@ fn the_portal_names_the_chosen_browser_and_opens_each_console_in_its_own_contain
     // A deliberate quit is not a failure: exit 0 (the second EXIT=0 on the screen).
     tmux.keys(&["q"]);
     tmux.wait_for("a second \"EXIT=0\"", |s| s.matches("EXIT=0").count() == 2);
+}
+
+/// A saml-session's IAM roles are listed beside the sso-session's, marked `SAML corp`: the
+/// portal signs in through the (stand-in) browser for them without writing over its screen,
+/// and ⏎ on one exports keys STS gave for that role.
+#[test]
+fn saml_roles_are_listed_beside_identity_center_roles_and_enter_exports_one() {
+    let mut dir = directory();
+    dir.generate_saml_roles(2);
+    let env = TestEnv::new(Config {
+        directory: dir,
+        ..Config::default()
+    });
+    env.login();
+    // The IdP's sign-in page approves at once, as Entra's session makes it silent.
+    env.emu.set_auto_approve(true);
+    let config = std::fs::read_to_string(env.config_path()).unwrap();
+    env.write_config(&format!(
+        "{config}\n[saml-session corp]\nidp_url = {}\n",
+        env.emu.saml_idp_url()
+    ));
+    let tmux = bash_pane_with(
+        &env,
+        vec![
+            (
+                "BROWSER",
+                common::support("saml-browser.py").display().to_string(),
+            ),
+            ("AWS_ENDPOINT_URL_STS", env.emu.url()),
+        ],
+    );
+    tmux.run(r#"eval "$(portico)"; echo "KEY=$AWS_ACCESS_KEY_ID""#);
+    let screen = tmux.wait_for_text("8 roles");
+    assert!(screen.contains("SAML corp"), "{screen}");
+    assert!(
+        !screen.contains("portico:"),
+        "nothing is written over the screen:\n{screen}"
+    );
+    assert_eq!(env.stat("SamlSignIn"), 1);
+    // Admin: its MaxSessionDuration admits the SessionDuration asked for (one STS call).
+    tmux.type_text("saml admin");
+    tmux.wait_for("the SAML Admin role selected", |s| {
+        selected_line(s).is_some_and(|l| {
+            l.contains("SAML corp") && l.contains("111122223333") && l.contains("Admin")
+        })
+    });
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for_text("KEY=ASIA");
+    assert!(!screen.contains("export AWS_"), "{screen}");
+    // One sign-in served the list and the keys: STS took the kept assertion.
+    assert_eq!(env.stat("SamlSignIn"), 1);
+    assert_eq!(env.stat("AssumeRoleWithSAML"), 1);
+}
+
+/// With saml-sessions only (no Identity Center at all), the portal lists their roles and ⏎
+/// exports one.
+#[test]
+fn with_saml_sessions_only_the_portal_lists_their_roles() {
+    let mut dir = directory();
+    dir.generate_saml_roles(2);
+    let env = TestEnv::new(Config {
+        directory: dir,
+        auto_approve: true,
+        ..Config::default()
+    });
+    env.write_config(&format!(
+        "[saml-session corp]\nidp_url = {}\n",
+        env.emu.saml_idp_url()
+    ));
+    let tmux = bash_pane_with(
+        &env,
+        vec![
+            (
+                "BROWSER",
+                common::support("saml-browser.py").display().to_string(),
+            ),
+            ("AWS_ENDPOINT_URL_STS", env.emu.url()),
+        ],
+    );
+    tmux.run(r#"eval "$(portico)"; echo "KEY=$AWS_ACCESS_KEY_ID""#);
+    tmux.wait_for_text("2 roles");
+    tmux.type_text("admin");
+    tmux.wait_for("the SAML Admin role selected", |s| {
+        selected_line(s).is_some_and(|l| l.contains("SAML corp") && l.contains("Admin"))
+    });
+    tmux.keys(&["Enter"]);
+    tmux.wait_for_text("KEY=ASIA");
+    assert_eq!(env.stat("SamlSignIn"), 1);
+    assert_eq!(env.stat("AssumeRoleWithSAML"), 1);
 }

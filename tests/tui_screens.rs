@@ -470,3 +470,37 @@ fn copy_popup() {
     // Too little room: what does not fit is counted, not dropped silently.
     insta::assert_snapshot!("copy_popup_short", screen(&app, 80, 8));
 }
+
+/// The list with two saml-sessions' IAM roles beside the sso-session's: marked `SAML NAME`,
+/// `v` in the footer and the help; `v` shows one saml-session's roles.
+#[test]
+fn mixed_list_with_saml_roles() {
+    let role = |arn: &str| portico::saml::SamlRole {
+        role_arn: arn.into(),
+        principal_arn: "arn:aws:iam::999900001111:saml-provider/Entra".into(),
+    };
+    let mut app = list_app(100, 16);
+    update(
+        &mut app,
+        Action::SamlRoles {
+            session: "entra".into(),
+            roles: vec![
+                role("arn:aws:iam::999900001111:role/Admin"),
+                role("arn:aws:iam::999900001111:role/team/Deploy"),
+            ],
+        },
+    );
+    update(
+        &mut app,
+        Action::SamlRoles {
+            session: "billing".into(),
+            roles: vec![role("arn:aws:iam::123412341234:role/Finance")],
+        },
+    );
+    insta::assert_snapshot!("list_mixed", screen(&app, 100, 16));
+    update(&mut app, Action::SwitchSource);
+    update(&mut app, Action::SwitchSource);
+    insta::assert_snapshot!("list_mixed_one_session", screen(&app, 100, 16));
+    update(&mut app, Action::Help);
+    insta::assert_snapshot!("help_mixed", screen(&app, 100, 28));
+}

@@ -14,6 +14,16 @@ pub fn clock_finding(
     received: OffsetDateTime,
     server: OffsetDateTime,
 ) -> (Status, String) {
+    clock_finding_against(sent, received, server, "Identity Center's")
+}
+
+/// [`clock_finding`] against the clock of `whose` (`STS's`).
+pub(super) fn clock_finding_against(
+    sent: OffsetDateTime,
+    received: OffsetDateTime,
+    server: OffsetDateTime,
+    whose: &str,
+) -> (Status, String) {
     let half: Duration = (received - sent) / 2;
     let local = sent + half;
     // The header is truncated to the second: the server's time was in [server, server + 1 s).
@@ -29,13 +39,13 @@ pub fn clock_finding(
         return (
             Status::Pass,
             format!(
-                "this clock is within {} of Identity Center's",
+                "this clock is within {} of {whose}",
                 crate::output::duration::spoken(skew.abs().max(Duration::seconds(1)))
             ),
         );
     }
     let text = format!(
-        "this clock is {} {direction} Identity Center's (server time {})",
+        "this clock is {} {direction} {whose} (server time {})",
         crate::output::duration::spoken(beyond),
         format_time(server)
     );

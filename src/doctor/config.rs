@@ -244,7 +244,10 @@ pub(super) fn select_sessions(
     }
     // Broken sessions were reported by `check_profiles`.
     let sessions: Vec<SsoSession> = ctx.all_sessions().into_iter().flatten().collect();
-    if sessions.is_empty() && ctx.config.sso_session_names().is_empty() {
+    if sessions.is_empty()
+        && ctx.config.sso_session_names().is_empty()
+        && ctx.saml_session_names().is_empty()
+    {
         report.add(
             Check::Sessions,
             Status::Fail,

@@ -24,6 +24,7 @@ mod config;
 mod files;
 mod network;
 mod region;
+mod saml;
 mod token;
 
 use std::fmt;
@@ -54,12 +55,27 @@ pub enum Check {
     Clock,
     StartUrlRegion,
     Assignments,
+    SamlIdpUrl,
+    SamlReplyUrl,
+    SamlIdp,
+    SamlCertificate,
+    StsEndpoint,
+    SamlFailure,
+}
+
+/// Which part of the set-up a check is about, as `--help` groups them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    Whole,
+    SsoSession,
+    SamlSession,
 }
 
 impl Check {
     /// Every check, in the order a report shows them: those of the whole set-up, then (from
-    /// [`Check::Browser`] on) those run once per sso-session.
-    pub const ALL: [Check; 13] = [
+    /// [`Check::Browser`] on) those run once per sso-session, then (from [`Check::SamlIdpUrl`]
+    /// on) those run once per saml-session, which reports [`Check::Clock`] too.
+    pub const ALL: [Check; 19] = [
         Check::Config,
         Check::Sessions,
         Check::Profiles,
@@ -73,6 +89,12 @@ impl Check {
         Check::Clock,
         Check::StartUrlRegion,
         Check::Assignments,
+        Check::SamlIdpUrl,
+        Check::SamlReplyUrl,
+        Check::SamlIdp,
+        Check::SamlCertificate,
+        Check::StsEndpoint,
+        Check::SamlFailure,
     ];
 
     /// The name in the report (text and `--json`) and in `--help`.
@@ -91,6 +113,12 @@ impl Check {
             Check::Clock => "clock",
             Check::StartUrlRegion => "start-url-region",
             Check::Assignments => "assignments",
+            Check::SamlIdpUrl => "saml-idp-url",
+            Check::SamlReplyUrl => "saml-reply-url",
+            Check::SamlIdp => "saml-idp",
+            Check::SamlCertificate => "saml-certificate",
+            Check::StsEndpoint => "sts-endpoint",
+            Check::SamlFailure => "saml-failure",
         }
     }
 
@@ -109,39 +137,63 @@ impl Check {
             Check::Refresh => "the sign-in can be refreshed without a browser",
             Check::OidcEndpoint => "the OIDC endpoint answers",
             Check::PortalEndpoint => "the portal endpoint answers",
-            Check::Clock => "this clock agrees with Identity Center's",
+            Check::Clock => "this clock agrees with Identity Center's (STS's for a saml-session)",
             Check::StartUrlRegion => "Identity Center in sso_region knows the start URL",
             Check::Assignments => "at least one account is assigned to you",
+            Check::SamlIdpUrl => {
+                "idp_url has the shape https://login.microsoftonline.com/{tenant}/saml2"
+            }
+            Check::SamlReplyUrl => "the reply URL the sign-in listener uses, to register in Entra",
+            Check::SamlIdp => "the identity provider answers",
+            Check::SamlCertificate => {
+                "its federation metadata's signing certificate has not expired"
+            }
+            Check::StsEndpoint => "the STS endpoint of sts_region answers",
+            Check::SamlFailure => "the last SAML sign-in or STS failure, explained with its fix",
+        }
+    }
+
+    /// What the check is about: the whole set-up, each sso-session, or each saml-session
+    /// ([`Check::Clock`] runs for both kinds of session; `--help` lists it with the first).
+    pub fn group(self) -> Group {
+        match self {
+            Check::Config
+            | Check::Sessions
+            | Check::Profiles
+            | Check::CredentialProcess
+            | Check::CachePermissions => Group::Whole,
+            Check::SamlIdpUrl
+            | Check::SamlReplyUrl
+            | Check::SamlIdp
+            | Check::SamlCertificate
+            | Check::StsEndpoint
+            | Check::SamlFailure => Group::SamlSession,
+            _ => Group::SsoSession,
         }
     }
 
     /// Whether the check runs once per sso-session (rather than once for the whole set-up).
     pub fn per_session(self) -> bool {
-        !matches!(
-            self,
-            Check::Config
-                | Check::Sessions
-                | Check::Profiles
-                | Check::CredentialProcess
-                | Check::CachePermissions
-        )
+        self.group() == Group::SsoSession
     }
 
     /// The list of checks for `portico doctor --help`: one line each, name and summary.
     pub fn help_list() -> String {
         let width = Check::ALL.iter().map(|c| c.name().len()).max().unwrap_or(0);
         let line = |c: &Check| format!("  {:<width$}  {}\n", c.name(), c.summary());
-        let whole: String = Check::ALL
-            .iter()
-            .filter(|c| !c.per_session())
-            .map(line)
-            .collect();
-        let each: String = Check::ALL
-            .iter()
-            .filter(|c| c.per_session())
-            .map(line)
-            .collect();
-        format!("Checks of the whole set-up:\n{whole}Checks of each sso-session:\n{each}")
+        let group = |g: Group| -> String {
+            Check::ALL
+                .iter()
+                .filter(|c| c.group() == g)
+                .map(line)
+                .collect()
+        };
+        format!(
+            "Checks of the whole set-up:\n{}Checks of each sso-session:\n{}Checks of each saml-session (and clock):\n{}",
+            group(Group::Whole),
+            group(Group::SsoSession),
+            group(Group::SamlSession)
+        )
     }
 }
 
@@ -240,7 +292,13 @@ pub fn run(env: &Environment, scope: &Scope) -> anyhow::Result<Report> {
     files::check_cache_permissions(env, &mut report);
     if let Some(ctx) = &ctx {
         let sessions = config::select_sessions(ctx, scope, &mut report);
-        if !sessions.is_empty() {
+        // Every saml-session, unless the scope names an sso-session or a profile.
+        let saml_sessions = if scope.sso_session.is_some() || scope.profile.is_some() {
+            Vec::new()
+        } else {
+            ctx.saml_session_names()
+        };
+        if !sessions.is_empty() || !saml_sessions.is_empty() {
             let store = Store::from_env(env)?;
             let runtime = crate::engine::runtime()?;
             let budget = network::Budget::start();
@@ -253,6 +311,22 @@ pub fn run(env: &Environment, scope: &Scope) -> anyhow::Result<Report> {
                     &budget,
                     &mut report,
                 ));
+            }
+            let assertions = crate::saml::AssertionStore::under(&env.portico_cache_dir()?);
+            for name in &saml_sessions {
+                report.session = Some(format!("saml-session {name}"));
+                match ctx.saml_session(name) {
+                    Ok(session) => runtime.block_on(saml::check_saml_session(
+                        &assertions,
+                        &session,
+                        &budget,
+                        &mut report,
+                    )),
+                    Err(e) => {
+                        let (message, fix) = split_fix(&e.to_string());
+                        report.add(Check::SamlIdpUrl, Status::Fail, message, fix);
+                    }
+                }
             }
         }
     }
@@ -322,7 +396,7 @@ mod tests {
                 format!("\"{}\"", check.name())
             );
         }
-        assert_eq!(help.lines().count(), Check::ALL.len() + 2, "{help}");
+        assert_eq!(help.lines().count(), Check::ALL.len() + 3, "{help}");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
-use http_body_util::Empty;
+use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::connect::{Connect, HttpConnector};
 use hyper_util::client::legacy::Client;
@@ -218,35 +218,21 @@ fn endpoint_fix(session: &SsoSession, oidc: bool) -> String {
 
 /// What one GET to an endpoint's root brought back.
 #[derive(Debug, Clone)]
-struct Probe {
-    status: u16,
-    date: Option<OffsetDateTime>,
-    sent: OffsetDateTime,
-    received: OffsetDateTime,
-    elapsed: StdDuration,
+pub(super) struct Probe {
+    pub(super) status: u16,
+    pub(super) date: Option<OffsetDateTime>,
+    pub(super) sent: OffsetDateTime,
+    pub(super) received: OffsetDateTime,
+    pub(super) elapsed: StdDuration,
 }
 
 /// One GET to `{endpoint}/` within `limit`; any HTTP answer counts. Plain HTTP only for
 /// `http://` endpoints.
-async fn probe(endpoint: &str, limit: StdDuration) -> Result<Probe, String> {
-    let uri: hyper::Uri = format!("{}/", endpoint.trim_end_matches('/'))
-        .parse()
-        .map_err(|_| "not a URL".to_string())?;
+pub(super) async fn probe(endpoint: &str, limit: StdDuration) -> Result<Probe, String> {
+    let url = format!("{}/", endpoint.trim_end_matches('/'));
     let sent = OffsetDateTime::now_utc();
     let started = Instant::now();
-    let answer = if uri.scheme_str() == Some("http") {
-        get_head(HttpConnector::new(), uri, limit).await
-    } else {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(provider)
-            .map_err(|e| format!("no usable root certificates: {e}"))?
-            .https_only()
-            .enable_http1()
-            .build();
-        get_head(https, uri, limit).await
-    };
-    let (status, date) = answer?;
+    let (status, date, _) = get(&url, limit, false).await?;
     Ok(Probe {
         status,
         date: date.as_deref().and_then(parse_http_date),
@@ -256,25 +242,65 @@ async fn probe(endpoint: &str, limit: StdDuration) -> Result<Probe, String> {
     })
 }
 
-async fn get_head<C>(
+/// The most of a body doctor reads (a federation metadata document is a few kB).
+const BODY_LIMIT: usize = 1 << 20;
+
+/// One GET to `url` within `limit`: the status, the `Date` header, and with `body` the body (at
+/// most [`BODY_LIMIT`]). Plain HTTP only for `http://` URLs.
+pub(super) async fn get(
+    url: &str,
+    limit: StdDuration,
+    body: bool,
+) -> Result<(u16, Option<String>, Vec<u8>), String> {
+    let uri: hyper::Uri = url.parse().map_err(|_| "not a URL".to_string())?;
+    if uri.scheme_str() == Some("http") {
+        get_with(HttpConnector::new(), uri, limit, body).await
+    } else {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_native_roots(provider)
+            .map_err(|e| format!("no usable root certificates: {e}"))?
+            .https_only()
+            .enable_http1()
+            .build();
+        get_with(https, uri, limit, body).await
+    }
+}
+
+async fn get_with<C>(
     connector: C,
     uri: hyper::Uri,
     limit: StdDuration,
-) -> Result<(u16, Option<String>), String>
+    body: bool,
+) -> Result<(u16, Option<String>, Vec<u8>), String>
 where
     C: Connect + Clone + Send + Sync + 'static,
 {
     let client: Client<C, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
-    let response = tokio::time::timeout(limit, client.get(uri))
+    let work = async {
+        let response = client.get(uri).await.map_err(|e| root_cause(&e))?;
+        let status = response.status().as_u16();
+        let date = response
+            .headers()
+            .get(hyper::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .map(String::from);
+        let bytes = if body {
+            let limited = http_body_util::Limited::new(response.into_body(), BODY_LIMIT);
+            limited
+                .collect()
+                .await
+                .map_err(|e| format!("reading the answer failed ({e})"))?
+                .to_bytes()
+                .to_vec()
+        } else {
+            Vec::new()
+        };
+        Ok::<_, String>((status, date, bytes))
+    };
+    tokio::time::timeout(limit, work)
         .await
         .map_err(|_| format!("no answer within {}", seconds(limit)))?
-        .map_err(|e| root_cause(&e))?;
-    let date = response
-        .headers()
-        .get(hyper::header::DATE)
-        .and_then(|v| v.to_str().ok())
-        .map(String::from);
-    Ok((response.status().as_u16(), date))
 }
 
 fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {

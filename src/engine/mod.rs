@@ -195,7 +195,24 @@ impl Engine {
                 })
                 .await
             }
-            Target::Saml(role) => self.fetch_saml(role, on_missing).await,
+            Target::Saml(role) => {
+                let result = self.fetch_saml(role, on_missing).await;
+                // Remembered for `portico doctor`, which explains it with its fix.
+                match result
+                    .as_ref()
+                    .map_err(|e| e.downcast_ref::<saml::SamlError>())
+                {
+                    Ok(_) => saml::failure::forget(&self.saml_store(), &role.session),
+                    Err(Some(e)) => saml::failure::remember(
+                        &self.saml_store(),
+                        &role.session,
+                        Some(&role.role_arn),
+                        e,
+                    ),
+                    Err(None) => {}
+                }
+                result
+            }
         }
     }
 

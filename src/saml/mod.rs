@@ -11,6 +11,7 @@
 //! The engine's `Target::Saml` uses these; commands go through the engine.
 
 mod errors;
+pub mod failure;
 mod listener;
 mod request;
 mod response;
@@ -46,8 +47,20 @@ pub fn reply_url(session: &SamlSession) -> String {
 
 /// One browser trip: the AuthnRequest opened in `options.browser`, the response taken on the
 /// loopback listener and checked, the assertion kept in `store`. Fails at once where no browser
-/// can open.
+/// can open. A failure is remembered for `portico doctor` ([`failure`]).
 pub async fn sign_in(
+    store: &AssertionStore,
+    session: &SamlSession,
+    options: &LoginOptions,
+) -> Result<Assertion, SamlError> {
+    let result = browser_trip(store, session, options).await;
+    if let Err(e) = &result {
+        failure::remember(store, session, None, e);
+    }
+    result
+}
+
+async fn browser_trip(
     store: &AssertionStore,
     session: &SamlSession,
     options: &LoginOptions,
@@ -79,8 +92,9 @@ pub async fn sign_in(
     })?;
     let container = session.name.as_str();
     match options.browser.open(&request.url, container) {
-        Ok(Some(opener)) => eprintln!(
-            "portico: asked {opener} to open the SAML sign-in of {}; waiting for the browser (up to {}; Ctrl-C to cancel)…",
+        // A notice: on stderr, or in the portal's status line (nothing may draw over it).
+        Ok(Some(opener)) => crate::notice!(
+            "asked {opener} to open the SAML sign-in of {}; waiting for the browser (up to {}; Ctrl-C to cancel)…",
             session.label(),
             crate::output::duration::spoken_std(options.timeout)
         ),

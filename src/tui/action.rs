@@ -10,8 +10,9 @@ use time::OffsetDateTime;
 
 use crate::portal::Account;
 
-use super::rows::RecentUse;
+use super::rows::{RecentUse, Source};
 use crate::identity::LoginEvent;
+use crate::saml::SamlRole;
 
 /// An sso-session the user can sign in to, as configured in `~/.aws/config`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +29,8 @@ pub struct Choice {
     pub account_id: String,
     pub account_name: String,
     pub role: String,
+    /// The open sso-session's, or a saml-session's role.
+    pub source: Source,
 }
 
 /// Text the user may need to copy by hand (exports, a console or sign-in link), shown over
@@ -79,6 +82,12 @@ pub enum Action {
     AccountsLoaded {
         accounts: Vec<Account>,
         fetched_at: OffsetDateTime,
+    },
+    /// The IAM roles of a saml-session's last assertion: listed beside the Identity Center
+    /// roles, marked `SAML NAME`.
+    SamlRoles {
+        session: String,
+        roles: Vec<SamlRole>,
     },
     /// Roles used recently (from the role-credential cache or a history file): they get a
     /// mark, come first in the unfiltered list and break ties between equal fuzzy scores.
@@ -144,6 +153,9 @@ pub enum Action {
     Refresh,
     /// `L`: log out of the session.
     Logout,
+    /// `v` (with saml-sessions listed): show every source, then the sso-session's roles
+    /// only, then each saml-session's, then every source again.
+    SwitchSource,
     /// `d` on a sign-in screen: use the device code instead of the browser.
     DeviceCode,
     /// `?` / F1: the help overlay.
@@ -167,6 +179,7 @@ impl Action {
                 | Action::Progress { .. }
                 | Action::AccountsLoaded { .. }
                 | Action::RecentUses(_)
+                | Action::SamlRoles { .. }
                 | Action::RefreshStarted
                 | Action::CredentialsReady(_)
                 | Action::Status(_)

@@ -8,6 +8,8 @@ use super::form::FirstRunForm;
 use super::qr::QrModules;
 use super::rows::{RecentUse, Row, Rows};
 use crate::identity::LoginEvent;
+use crate::portal::Account;
+use crate::saml::SamlRole;
 
 /// Which screen fills the terminal. Overlays (help, the profile-name prompt) sit on top.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +61,17 @@ pub enum StatusKind {
     Error,
 }
 
+/// Which sources the list shows (`v` switches when saml-sessions are listed).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum SourceView {
+    #[default]
+    All,
+    /// The open sso-session's roles only.
+    IdentityCenter,
+    /// One saml-session's roles only.
+    Saml(String),
+}
+
 /// The line above the footer: an error stays until the next key, a note for a few seconds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusLine {
@@ -85,6 +98,11 @@ pub struct App {
     pub(crate) progress: Option<(usize, Option<usize>)>,
     pub(crate) loaded: bool,
     pub(crate) rows: Rows,
+    /// The open sso-session's accounts, kept to rebuild the rows when the view changes.
+    pub(crate) accounts: Vec<Account>,
+    /// Each saml-session's roles, in the order they arrived.
+    pub(crate) saml: Vec<(String, Vec<SamlRole>)>,
+    pub(crate) view: SourceView,
     pub(crate) recent: Vec<RecentUse>,
     pub(crate) filter: Filter,
     /// Index into the filter's matches.
@@ -123,6 +141,9 @@ impl App {
             progress: None,
             loaded: false,
             rows: Rows::default(),
+            accounts: Vec::new(),
+            saml: Vec::new(),
+            view: SourceView::All,
             recent: Vec::new(),
             filter: Filter::default(),
             selected: 0,
@@ -210,7 +231,47 @@ impl App {
             account_id: r.account_id.clone(),
             account_name: r.account_name.clone(),
             role: r.role.clone(),
+            source: r.source.clone(),
         })
+    }
+
+    /// Which sources the list shows.
+    pub fn view(&self) -> &SourceView {
+        &self.view
+    }
+
+    /// Whether there is more than one source to switch between (saml-sessions are listed).
+    pub fn has_sources(&self) -> bool {
+        !self.saml.is_empty()
+    }
+
+    /// The rows of the sources in view: the sso-session's accounts and each saml-session's
+    /// roles, or one of them.
+    pub(crate) fn build_rows(&self) -> Rows {
+        let all = self.view == SourceView::All;
+        let accounts: &[Account] = if all || self.view == SourceView::IdentityCenter {
+            &self.accounts
+        } else {
+            &[]
+        };
+        let mut rows = Rows::build(accounts, &self.recent);
+        for (session, roles) in &self.saml {
+            if all || self.view == SourceView::Saml(session.clone()) {
+                rows.add_saml(session, roles, &self.recent);
+            }
+        }
+        rows
+    }
+
+    /// The next view for `v`: all, the sso-session, each saml-session, all again.
+    pub(crate) fn next_view(&self) -> SourceView {
+        let mut views = vec![SourceView::All];
+        if self.session.is_some() {
+            views.push(SourceView::IdentityCenter);
+        }
+        views.extend(self.saml.iter().map(|(s, _)| SourceView::Saml(s.clone())));
+        let at = views.iter().position(|v| *v == self.view).unwrap_or(0);
+        views[(at + 1) % views.len()].clone()
     }
 
     /// Rows of the list that fit on the screen.

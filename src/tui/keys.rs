@@ -145,6 +145,7 @@ fn list_key(key: KeyEvent, app: &App, ctrl: bool, alt: bool) -> Option<Action> {
         KeyCode::Tab => Some(Action::FocusNext),
         KeyCode::BackTab => Some(Action::FocusPrev),
         KeyCode::Char('?') if !ctrl && !alt => Some(Action::Help),
+        KeyCode::Char('v') if alt && !ctrl && app.has_sources() => Some(Action::SwitchSource),
         KeyCode::Char(c) if alt && !ctrl => letter_action(c),
         _ => None,
     };
@@ -161,6 +162,8 @@ fn list_key(key: KeyEvent, app: &App, ctrl: bool, alt: bool) -> Option<Action> {
                 'g' => Some(Action::Home),
                 'G' => Some(Action::End),
                 '/' => Some(Action::FocusFilter),
+                // Only where there is a source to switch to: otherwise `v` filters.
+                'v' if app.has_sources() => Some(Action::SwitchSource),
                 _ => letter_action(c).or(Some(Action::Input(c))),
             },
             _ => text_key(key),

@@ -20,12 +20,12 @@ mod update;
 mod view;
 
 pub use action::{Action, Choice, Effect, LoginState, Popup, SessionInfo};
-pub use app::{App, Focus, ProfilePrompt, Screen, SignIn, StatusKind, StatusLine};
+pub use app::{App, Focus, ProfilePrompt, Screen, SignIn, SourceView, StatusKind, StatusLine};
 pub use clipboard::{copy as copy_to_clipboard, on_path, Delivery};
 pub use filter::Filter;
 pub use keys::action_for;
 pub use qr::QrModules;
-pub use rows::{RecentUse, Row, Rows};
+pub use rows::{RecentUse, Row, Rows, Source};
 pub use terminal::{
     check_terminal, restore, run_loop, CrosstermEvents, EventSource, Input, TerminalGuard,
     TtyWriter, TuiTerminal, TICK,

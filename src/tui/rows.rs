@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use unicode_width::UnicodeWidthStr;
 
 use crate::portal::Account;
+use crate::saml::SamlRole;
 use crate::sanitize::for_terminal;
 
 /// A role the user picked before, and when: given by the caller, which keeps the history.
@@ -20,12 +21,26 @@ pub struct RecentUse {
     pub used_at: OffsetDateTime,
 }
 
+/// Where a row's role comes from: the open sso-session (Identity Center), or a saml-session's
+/// last assertion (an IAM role assumed with SAML).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Source {
+    #[default]
+    IdentityCenter,
+    Saml {
+        /// The saml-session's name.
+        session: String,
+        role_arn: String,
+    },
+}
+
 /// One line of the list.
 #[derive(Debug, Clone)]
 pub struct Row {
     pub account_name: String,
     pub account_id: String,
     pub role: String,
+    pub source: Source,
     pub last_used: Option<OffsetDateTime>,
     /// `name id role`, separated by spaces so that each field starts a word for the matcher.
     pub(crate) haystack: Utf32String,
@@ -42,6 +57,7 @@ impl Row {
             account_name,
             account_id,
             role,
+            source: Source::IdentityCenter,
             last_used: None,
             haystack,
         }
@@ -99,6 +115,32 @@ impl Rows {
         built
     }
 
+    /// Adds a row per role of saml-session `session`, its account column reading
+    /// `SAML NAME` (the account's name is not in the assertion), then restores the default
+    /// order.
+    pub fn add_saml(&mut self, session: &str, roles: &[SamlRole], recent: &[RecentUse]) {
+        let label = for_terminal(&format!("SAML {session}"));
+        for role in roles {
+            let Some((account, name)) = saml_role_parts(&role.role_arn) else {
+                continue;
+            };
+            let mut row = Row::new(label.clone(), for_terminal(account), for_terminal(name));
+            row.source = Source::Saml {
+                session: session.to_string(),
+                role_arn: role.role_arn.clone(),
+            };
+            self.rows.push(row);
+        }
+        self.name_width = self
+            .rows
+            .iter()
+            .map(|r| r.account_name.width())
+            .max()
+            .unwrap_or(0);
+        self.role_width = self.rows.iter().map(|r| r.role.width()).max().unwrap_or(0);
+        self.apply_recent(recent);
+    }
+
     /// Marks recently used rows and restores the default order.
     pub fn apply_recent(&mut self, recent: &[RecentUse]) {
         let mut last: HashMap<(&str, &str), OffsetDateTime> = HashMap::new();
@@ -115,6 +157,23 @@ impl Rows {
         }
         self.rows.sort_by(default_order);
     }
+}
+
+/// `(account, name)` of `arn:PARTITION:iam::ACCOUNT:role/PATH/NAME`.
+fn saml_role_parts(arn: &str) -> Option<(&str, &str)> {
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(_), Some("iam"), Some(""), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    let name = resource.strip_prefix("role/")?.rsplit('/').next()?;
+    (!account.is_empty() && !name.is_empty()).then_some((account, name))
 }
 
 /// Recently used first (latest first), then account name (ignoring ASCII case), id, role.

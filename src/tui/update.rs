@@ -1,13 +1,14 @@
 //! `update`: the only place the TUI's state changes. No I/O: work for the outside world is
 //! returned as an [`Effect`], and its results come back as [`Action`]s.
 
-use super::action::{Action, Effect, LoginState, Popup};
+use super::action::{Action, Choice, Effect, LoginState, Popup};
 use super::app::{
-    App, Focus, ProfilePrompt, Screen, SignIn, StatusKind, StatusLine, STATUS_NOTE_SECONDS,
+    App, Focus, ProfilePrompt, Screen, SignIn, SourceView, StatusKind, StatusLine,
+    STATUS_NOTE_SECONDS,
 };
 use super::form::{Field, FirstRunForm, Step};
 use super::qr::QrModules;
-use super::rows::Rows;
+use super::rows::Source;
 use crate::awsconfig::names::{check_name, default_profile_name};
 use crate::identity::LoginEvent;
 use crate::sanitize::for_terminal;
@@ -67,7 +68,8 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
             fetched_at,
         } => {
             let keep = keep_selection(app);
-            app.rows = Rows::build(&accounts, &app.recent);
+            app.accounts = accounts;
+            app.rows = app.build_rows();
             app.filter.set_rows(&app.rows.rows);
             restore_selection(app, keep);
             app.fetched_at = Some(fetched_at);
@@ -85,6 +87,46 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
             app.rows.apply_recent(&app.recent);
             app.filter.set_rows(&app.rows.rows);
             restore_selection(app, keep);
+            None
+        }
+        Action::SamlRoles { session, roles } => {
+            let keep = keep_selection(app);
+            match app.saml.iter_mut().find(|(s, _)| *s == session) {
+                Some(entry) => entry.1 = roles,
+                None => app.saml.push((session, roles)),
+            }
+            // Without an sso-session the list waits for the saml-sessions alone.
+            if app.screen == Screen::Loading && app.session.is_none() {
+                app.screen = Screen::List;
+                app.loaded = true;
+            }
+            app.rows = app.build_rows();
+            app.filter.set_rows(&app.rows.rows);
+            restore_selection(app, keep);
+            None
+        }
+        Action::SwitchSource => {
+            if app.screen != Screen::List || !app.has_sources() || overlay_open(app) {
+                return None;
+            }
+            app.view = app.next_view();
+            app.rows = app.build_rows();
+            app.filter.set_rows(&app.rows.rows);
+            app.selected = 0;
+            app.offset = 0;
+            let showing = match &app.view {
+                SourceView::All => "every session's roles".to_string(),
+                SourceView::IdentityCenter => match &app.session {
+                    Some(s) => format!("the roles of sso-session {}", s.name),
+                    None => "the Identity Center roles".to_string(),
+                },
+                SourceView::Saml(name) => format!("the roles of saml-session {name}"),
+            };
+            set_status(
+                app,
+                StatusKind::Info,
+                &format!("showing {showing} (v: switch)"),
+            );
             None
         }
         Action::RefreshStarted => {
@@ -215,6 +257,14 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
         Action::SaveProfile => {
             if app.screen == Screen::List && !overlay_open(app) {
                 match app.selected_choice() {
+                    Some(Choice {
+                        source: Source::Saml { session, .. },
+                        ..
+                    }) => set_status(
+                        app,
+                        StatusKind::Error,
+                        &format!("profiles for SAML roles are written by `portico profiles sync --saml-session {session}`"),
+                    ),
                     Some(choice) => {
                         let name = default_profile_name(
                             &choice.account_name,

@@ -9,7 +9,7 @@ use crate::portal::Account;
 use crate::tui::app::{Focus, ProfilePrompt, StatusKind};
 use crate::tui::form::FirstRunForm;
 use crate::tui::rows::RecentUse;
-use crate::tui::{Choice, Popup, SessionInfo, SignIn};
+use crate::tui::{Choice, Popup, SessionInfo, SignIn, Source, SourceView};
 
 const NOW: OffsetDateTime = datetime!(2026-03-01 12:00 UTC);
 
@@ -439,7 +439,8 @@ fn accept_on_the_list_prints_exports() {
         Some(Effect::PrintExports(Choice {
             account_id: "100000000000".into(),
             account_name: "account-000".into(),
-            role: "ReadOnly".into()
+            role: "ReadOnly".into(),
+            source: Source::IdentityCenter,
         }))
     );
 }
@@ -701,6 +702,7 @@ fn credentials_ready_asks_for_the_effect_again_only_on_the_list() {
         account_id: "100000000000".into(),
         account_name: "account-000".into(),
         role: "Admin".into(),
+        source: Source::IdentityCenter,
     };
     let mut app = list_app(2);
     for effect in [
@@ -770,4 +772,157 @@ fn the_copy_popup_holds_the_keyboard_until_closed() {
     update(&mut app, Action::ShowPopup(popup()));
     update(&mut app, Action::Status("copied".into()));
     assert!(app.popup().is_some());
+}
+
+fn saml_roles(arns: &[&str]) -> Vec<crate::saml::SamlRole> {
+    arns.iter()
+        .map(|arn| crate::saml::SamlRole {
+            role_arn: arn.to_string(),
+            principal_arn: "arn:aws:iam::111122223333:saml-provider/Entra".into(),
+        })
+        .collect()
+}
+
+/// An app listing 2 accounts × 2 Identity Center roles, and two saml-sessions' roles.
+fn mixed_app() -> App {
+    let mut app = list_app(2);
+    update(
+        &mut app,
+        Action::SamlRoles {
+            session: "entra".into(),
+            roles: saml_roles(&[
+                "arn:aws:iam::111122223333:role/Admin",
+                "arn:aws:iam::111122223333:role/team/Deploy",
+            ]),
+        },
+    );
+    update(
+        &mut app,
+        Action::SamlRoles {
+            session: "other".into(),
+            roles: saml_roles(&["arn:aws:iam::444455556666:role/Billing"]),
+        },
+    );
+    app
+}
+
+#[test]
+fn saml_roles_are_listed_beside_identity_center_roles_marked_by_session() {
+    let mut app = mixed_app();
+    assert_eq!(app.counts(), (7, 7));
+    type_str(&mut app, "deploy");
+    let choice = app.selected_choice().unwrap();
+    assert_eq!(choice.account_name, "SAML entra");
+    assert_eq!(choice.account_id, "111122223333");
+    assert_eq!(choice.role, "Deploy");
+    assert_eq!(
+        choice.source,
+        Source::Saml {
+            session: "entra".into(),
+            role_arn: "arn:aws:iam::111122223333:role/team/Deploy".into()
+        }
+    );
+    // ⏎ exports it like any row; the controller obtains it through the saml-session.
+    assert_eq!(
+        update(&mut app, Action::Accept),
+        Some(Effect::PrintExports(choice))
+    );
+    // A second listing of a session replaces its rows.
+    let mut app = mixed_app();
+    update(
+        &mut app,
+        Action::SamlRoles {
+            session: "other".into(),
+            roles: Vec::new(),
+        },
+    );
+    assert_eq!(app.counts(), (6, 6));
+}
+
+#[test]
+fn v_switches_between_every_source_and_each_session() {
+    let mut app = mixed_app();
+    assert_eq!(app.view(), &SourceView::All);
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        assert_eq!(update(&mut app, Action::SwitchSource), None);
+        let sources: std::collections::BTreeSet<String> =
+            app.visible_rows().map(|r| r.account_name.clone()).collect();
+        seen.push((app.view().clone(), app.counts().0, sources.len()));
+    }
+    assert_eq!(
+        seen,
+        [
+            (SourceView::IdentityCenter, 4, 2),
+            (SourceView::Saml("entra".into()), 2, 1),
+            (SourceView::Saml("other".into()), 1, 1),
+            (SourceView::All, 7, 4),
+        ]
+    );
+    assert!(app.status().unwrap().text.contains("every session"));
+    // The key: `v` in the keys focus, Alt-v while typing.
+    use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+    let v = |m| Event::Key(KeyEvent::new(KeyCode::Char('v'), m));
+    assert_eq!(
+        crate::tui::action_for(v(KeyModifiers::ALT), &app),
+        Some(Action::SwitchSource)
+    );
+    update(&mut app, Action::FocusNext);
+    assert_eq!(
+        crate::tui::action_for(v(KeyModifiers::NONE), &app),
+        Some(Action::SwitchSource)
+    );
+    // With Identity Center roles only, `v` filters as any other letter, and SwitchSource
+    // changes nothing.
+    let mut plain = list_app(2);
+    update(&mut plain, Action::FocusNext);
+    assert_eq!(
+        crate::tui::action_for(v(KeyModifiers::NONE), &plain),
+        Some(Action::Input('v'))
+    );
+    update(&mut plain, Action::SwitchSource);
+    assert_eq!(plain.view(), &SourceView::All);
+    assert!(plain.status().is_none());
+}
+
+#[test]
+fn a_saml_row_saves_no_profile_and_says_which_command_does() {
+    let mut app = mixed_app();
+    type_str(&mut app, "billing");
+    assert_eq!(update(&mut app, Action::SaveProfile), None);
+    assert!(app.prompt().is_none());
+    let status = app.status().unwrap();
+    assert_eq!(status.kind, StatusKind::Error);
+    assert!(status.text.contains("profiles sync --saml-session other"));
+}
+
+#[test]
+fn without_an_sso_session_the_list_opens_with_the_saml_roles() {
+    let mut app = App::new(NOW);
+    assert_eq!(app.screen, Screen::Loading);
+    update(
+        &mut app,
+        Action::SamlRoles {
+            session: "entra".into(),
+            roles: saml_roles(&["arn:aws:iam::111122223333:role/Admin"]),
+        },
+    );
+    assert_eq!(app.screen, Screen::List);
+    assert_eq!(app.counts(), (1, 1));
+    // `v` has no Identity Center view to offer: every source, then the one saml-session.
+    update(&mut app, Action::SwitchSource);
+    assert_eq!(app.view(), &SourceView::Saml("entra".into()));
+    update(&mut app, Action::SwitchSource);
+    assert_eq!(app.view(), &SourceView::All);
+    // With an sso-session, the SAML roles do not end its loading screen.
+    let mut app = App::new(NOW);
+    update(&mut app, Action::SessionSelected(session("corp")));
+    update(
+        &mut app,
+        Action::SamlRoles {
+            session: "entra".into(),
+            roles: saml_roles(&["arn:aws:iam::111122223333:role/Admin"]),
+        },
+    );
+    assert_ne!(app.screen, Screen::List);
 }

@@ -42,16 +42,17 @@ use crate::identity::{
     self, Browser, BrowserAvailability, IdentityError, LoginOptions, Method, OnMissing, Store,
 };
 use crate::output::{self, Format, RoleCredentials};
+use crate::saml;
 use crate::settings::{Context, Environment, Selector, SsoSession};
 use crate::tui::{
     self, check_terminal, Action, App, Choice, CrosstermEvents, Effect, LoginState, RecentUse,
-    SessionInfo, TerminalGuard,
+    SessionInfo, Source, TerminalGuard,
 };
 
 use crate::awsconfig::configure::{self, Answers};
 use crate::consts::SCOPE_ACCOUNT_ACCESS as DEFAULT_SCOPE;
 
-use crate::engine::{self, Engine, Target};
+use crate::engine::{self, BrowserChoice, Engine, Target};
 
 use jobs::{describe, list_accounts, needs_sign_in, sign_out, spawn, Courier, Job};
 use memory::Memory;
@@ -122,6 +123,11 @@ pub fn run(args: &Options) -> anyhow::Result<Ended> {
                     _ => {}
                 }
             }
+            report_skipped(&mut app, &skipped);
+        }
+        Start::SamlOnly(skipped) => {
+            // The list opens with the first saml-session's roles.
+            portal.list_saml();
             report_skipped(&mut app, &skipped);
         }
     }
@@ -230,6 +236,12 @@ fn credential_choice(effect: &Effect) -> Option<&Choice> {
 }
 
 fn fetching(choice: &Choice) -> String {
+    if let Source::Saml { session, .. } = &choice.source {
+        return format!(
+            "getting credentials for {} in {} from saml-session {session} (signing in through the browser if its sign-in is gone)…",
+            choice.role, choice.account_id
+        );
+    }
     format!(
         "getting credentials for {} in {}…",
         choice.role, choice.account_name
@@ -300,6 +312,8 @@ fn session_info(session: &SsoSession) -> SessionInfo {
 enum Start {
     Open(SsoSession, Vec<String>),
     Choose(Action, Vec<String>),
+    /// No sso-session, but saml-sessions: their roles only.
+    SamlOnly(Vec<String>),
 }
 
 /// The region a profile for this role names (for `AWS_REGION` in the exports): the first
@@ -345,6 +359,8 @@ struct Portal {
     /// `--browser` and `--profile`, for the browser that signs in and opens the console.
     browser_flag: Option<String>,
     profile: Option<String>,
+    /// Listing each saml-session's roles (a browser sign-in where none is kept).
+    saml_jobs: Vec<Job>,
 }
 
 /// Role credentials a background fetch left for the runner, and whose they are.
@@ -374,6 +390,7 @@ impl Portal {
             fetching: Arc::default(),
             browser_flag: None,
             profile: None,
+            saml_jobs: Vec::new(),
         })
     }
 
@@ -414,6 +431,9 @@ impl Portal {
                 Ok(s) => self.sessions.push(s),
                 Err(e) => skipped.push(e.to_string()),
             }
+        }
+        if self.sessions.is_empty() && !self.ctx.saml_session_names().is_empty() {
+            return Ok(Start::SamlOnly(skipped));
         }
         Ok(Start::Choose(
             Action::Sessions {
@@ -514,6 +534,71 @@ impl Portal {
             );
         }
         self.connect(None, stale);
+        self.list_saml();
+    }
+
+    /// Lists each saml-session's roles beside the sso-session's: those of its last assertion,
+    /// or of a browser sign-in where none is kept (its notice goes to the status line).
+    fn list_saml(&mut self) {
+        self.saml_jobs.clear();
+        let store = match Engine::new(&self.ctx.env) {
+            Ok(engine) => engine.saml_store(),
+            Err(e) => {
+                let _ = self.tx.send(Action::Error(e.to_string()));
+                return;
+            }
+        };
+        for name in self.ctx.saml_session_names() {
+            let session = match self.ctx.saml_session(&name) {
+                Ok(session) => session,
+                Err(e) => {
+                    let _ = self.tx.send(Action::Error(e.to_string()));
+                    continue;
+                }
+            };
+            let on_missing = self.saml_on_missing(&name);
+            let store = store.clone();
+            self.saml_jobs
+                .push(spawn(self.courier(), move |courier| async move {
+                    match saml::roles(&store, &session, &on_missing, false).await {
+                        Ok(roles) => courier.send(Action::SamlRoles {
+                            session: session.name.clone(),
+                            roles,
+                        }),
+                        Err(e) => courier.fail(&e.into()),
+                    }
+                }));
+        }
+    }
+
+    /// How a saml-session signs in from the portal: its own browser setting (and `--browser`).
+    fn saml_on_missing(&self, name: &str) -> OnMissing {
+        let setting = self
+            .ctx
+            .saml_browser_setting(self.browser_flag.as_deref(), name);
+        match Browser::from_setting(&setting) {
+            Ok(browser) => engine::sign_in_policy(&self.ctx, false, BrowserChoice::Given(browser)),
+            Err(_) => OnMissing::Fail,
+        }
+    }
+
+    /// The cache key, target and sign-in policy for the chosen row: the open sso-session's
+    /// role, or a saml-session's.
+    fn source_target(&self, choice: &Choice) -> anyhow::Result<(String, Target, OnMissing)> {
+        match &choice.source {
+            Source::IdentityCenter => {
+                let session = self.current.clone().context("no session is open")?;
+                let target = self.target(&session, choice);
+                Ok((session.cache_key().to_string(), target, OnMissing::Fail))
+            }
+            Source::Saml { session, role_arn } => {
+                let saml_session = self.ctx.saml_session(session)?;
+                let key = saml_session.cache_key();
+                let target = Target::saml(saml_session, role_arn)
+                    .context("the SAML role's ARN is not an IAM role ARN")?;
+                Ok((key, target, self.saml_on_missing(session)))
+            }
+        }
     }
 
     /// Gets a token, then lists the accounts if `list`. `device_code: None` first tries the
@@ -623,6 +708,20 @@ impl Portal {
     /// background a moment ago, or in the role-credential cache. `false` means a fetch is
     /// needed, which [`Self::fetch_credentials`] does off the UI thread.
     fn at_hand(&self, choice: &Choice) -> anyhow::Result<bool> {
+        if let Source::Saml { .. } = &choice.source {
+            let (key, target, _) = self.source_target(choice)?;
+            let fetched = self.fetched.lock().unwrap_or_else(PoisonError::into_inner);
+            if fetched
+                .as_ref()
+                .is_some_and(|f| f.session == key && f.choice == *choice)
+            {
+                return Ok(true);
+            }
+            drop(fetched);
+            return Ok(Engine::new(&self.ctx.env)?
+                .cached(&target, engine::MIN_REMAINING)
+                .is_some());
+        }
         let session = self.current.as_ref().context("no session is open")?;
         let fetched = self.fetched.lock().unwrap_or_else(PoisonError::into_inner);
         if fetched
@@ -656,15 +755,20 @@ impl Portal {
     /// Fetches the credentials `effect` needs on a thread of its own, then asks for the
     /// effect again (`CredentialsReady`), which finds them at hand.
     fn fetch_credentials(&mut self, effect: Effect) {
-        let (Some(session), Some(choice)) = (self.current.clone(), credential_choice(&effect))
-        else {
+        let Some(choice) = credential_choice(&effect) else {
             return;
+        };
+        let (key, target, on_missing) = match self.source_target(choice) {
+            Ok(found) => found,
+            Err(e) => {
+                let _ = self.tx.send(Action::Error(e.to_string()));
+                return;
+            }
         };
         if self.fetching.swap(true, Ordering::SeqCst) {
             // The fetch under way reports first; the key can be pressed again after it.
             return;
         }
-        let target = self.target(&session, choice);
         let choice = choice.clone();
         let ctx = self.ctx.clone();
         let courier = self.courier();
@@ -675,11 +779,11 @@ impl Portal {
             // a plain thread, not a job on a runtime.
             let obtained = Engine::new(&ctx.env)
                 .map_err(anyhow::Error::from)
-                .and_then(|engine| engine.obtain_blocking(&target, &OnMissing::Fail));
+                .and_then(|engine| engine.obtain_blocking(&target, &on_missing));
             match obtained {
                 Ok(creds) => {
                     *fetched.lock().unwrap_or_else(PoisonError::into_inner) = Some(Fetched {
-                        session: session.cache_key().to_string(),
+                        session: key,
                         choice,
                         creds,
                     });
@@ -709,15 +813,20 @@ impl Portal {
         &mut self,
         choice: &Choice,
     ) -> anyhow::Result<(RoleCredentials, Option<String>)> {
-        let session = self.current.clone().context("no session is open")?;
-        let target = self.target(&session, choice);
-        let region = profile_region(&self.ctx.config, &session, &choice.account_id, &choice.role);
+        let (key, target, _) = self.source_target(choice)?;
+        let region = match (&choice.source, &self.current) {
+            (Source::IdentityCenter, Some(session)) => {
+                profile_region(&self.ctx.config, session, &choice.account_id, &choice.role)
+            }
+            _ => None,
+        };
         let creds = match self.take_fetched() {
-            Some(f) if f.session == session.cache_key() && f.choice == *choice => f.creds,
+            Some(f) if f.session == key && f.choice == *choice => f.creds,
+            // Fetched in the background a moment ago: at hand, or cached.
             _ => Engine::new(&self.ctx.env)?.obtain_blocking(&target, &OnMissing::Fail)?,
         };
         self.memory.record(
-            session.cache_key(),
+            &key,
             &choice.account_id,
             &choice.role,
             OffsetDateTime::now_utc(),

@@ -241,6 +241,9 @@ pub(super) fn hints(app: &App) -> Vec<Hint> {
         ("r", "refresh", 4),
         ("L", "logout", 6),
     ]);
+    if app.has_sources() {
+        hints.push(("v", "sources", 3));
+    }
     if app.focus == Focus::Keys {
         hints.push(("/", "filter", 7));
         hints.extend([("?", "help", 0), ("q", "quit", 0)]);

@@ -32,6 +32,11 @@ pub(super) fn help(app: &App, area: Rect, buf: &mut Buffer) {
         ("c", "copy the exports to the clipboard".into()),
         ("r", "refresh the account list".into()),
         ("L", "log out of the session".into()),
+    ];
+    if app.has_sources() {
+        lines.push(("v", "all sessions' roles, or one session's".into()));
+    }
+    lines.extend([
         ("", "".into()),
         ("Tab", "switch between typing and the keys above".into()),
         ("Alt+key", "the keys above while typing".into()),
@@ -42,7 +47,7 @@ pub(super) fn help(app: &App, area: Rect, buf: &mut Buffer) {
         ("Filter", "words in any order, letters fuzzy;".into()),
         ("", "'exact ^prefix suffix$ !exclude".into()),
         ("★", "recently used; those come first".into()),
-    ];
+    ]);
     if app.screen != Screen::List {
         lines.truncate(0);
         lines.extend([
