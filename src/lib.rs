@@ -13,5 +13,6 @@ pub mod output;
 pub mod portal;
 pub mod sanitize;
 pub mod secret;
+pub mod serve;
 pub mod settings;
 pub mod tui;

@@ -2,6 +2,7 @@
 //! On Unix portico replaces itself with the command (execvp), so the command's exit code and
 //! signals are its own, exactly as if it had been started directly. A command that cannot be
 //! started exits as a shell would: 127 when it is not found, 126 when it cannot be run.
+//! With `--serve` portico stays, running a private credential server for the command.
 
 use std::process::Command;
 
@@ -21,10 +22,50 @@ pub fn run(args: &ExecArgs) -> anyhow::Result<Exit> {
     for var in ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_TOKEN"] {
         command.env_remove(var);
     }
+    if args.serve {
+        return serve(command, program, args, target.region.as_deref());
+    }
     for (name, value) in output::env_vars(&creds, target.region.as_deref()) {
         command.env(name, value);
     }
     spawn(command, program)
+}
+
+/// `--serve`: the command gets a private credential server instead of static keys; portico
+/// stays to run the server, and ends with the command's exit code or signal.
+fn serve(
+    mut command: Command,
+    program: &str,
+    args: &ExecArgs,
+    region: Option<&str>,
+) -> anyhow::Result<Exit> {
+    use crate::serve::{private, Route};
+    let env = crate::settings::Environment::from_process();
+    let route = match (&args.target.account, &args.target.role) {
+        (Some(account_id), Some(role_name)) => Route::Role {
+            account_id: account_id.clone(),
+            role_name: role_name.clone(),
+            sso_session: args.target.sso_session.clone(),
+        },
+        _ => Route::Profile(env.pick_profile(args.target.profile.as_deref()).0),
+    };
+    let server = private::Private::start(env, &route)?;
+    for var in private::SHADOWING_VARS {
+        command.env_remove(var);
+    }
+    command.envs(server.vars());
+    if let Some(region) = region {
+        command
+            .env("AWS_REGION", region)
+            .env("AWS_DEFAULT_REGION", region);
+    }
+    let mut child = match command.spawn() {
+        Ok(child) => child,
+        Err(err) => return Ok(not_started(program, &err)),
+    };
+    let status = private::wait_passing_signals(&mut child)?;
+    server.stop();
+    private::exit_like(status)
 }
 
 #[cfg(unix)]

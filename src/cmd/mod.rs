@@ -13,6 +13,7 @@ pub mod login;
 pub mod logout;
 pub mod portal;
 pub mod profiles;
+pub mod serve;
 pub mod status;
 
 use crate::settings::{Context, Environment};

@@ -1,0 +1,135 @@
+//! A private credential server for one command (`portico exec --serve`): it listens on a free
+//! port of 127.0.0.1 with a token of its own, on a thread of its own, for as long as the command
+//! runs, so that a command running for hours always finds fresh keys.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::process::{Child, ExitStatus};
+
+use super::{Route, Server, Token, TOKEN_VAR, URI_VAR};
+use crate::settings::Environment;
+
+/// Variables that would make an SDK take other credentials before the container endpoint's,
+/// or send another token: the command gets none of them.
+pub const SHADOWING_VARS: [&str; 10] = [
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+];
+
+/// A running private server; [`stop`](Private::stop) (or drop) ends it.
+pub struct Private {
+    uri: String,
+    token: Token,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Private {
+    /// Starts a server for `route` on 127.0.0.1 and a free port.
+    pub fn start(env: Environment, route: &Route) -> anyhow::Result<Private> {
+        let token = Token::generate()?;
+        let server = Server::bind(IpAddr::V4(Ipv4Addr::LOCALHOST), 0, token.clone(), env)?;
+        let uri = server.uri(route)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("credential-server".into())
+            .spawn(move || {
+                let ended = runtime.block_on(server.run(async {
+                    let _ = stopped.await;
+                }));
+                if let Err(e) = ended {
+                    eprintln!("portico: the credential server stopped: {e}");
+                }
+                runtime.shutdown_background();
+            })?;
+        Ok(Private {
+            uri,
+            token,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// What the command gets: the endpoint and its token.
+    pub fn vars(&self) -> [(&'static str, String); 2] {
+        [
+            (URI_VAR, self.uri.clone()),
+            (TOKEN_VAR, self.token.expose().to_string()),
+        ]
+    }
+
+    /// Ends the server and waits for its thread.
+    pub fn stop(mut self) {
+        self.end();
+    }
+
+    fn end(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Private {
+    fn drop(&mut self) {
+        self.end();
+    }
+}
+
+/// Waits for `child`, passing on SIGTERM and SIGHUP sent to portico. SIGINT and SIGQUIT are
+/// not passed on: a terminal sends them to the whole foreground process group, the command
+/// included; portico only outlives them so that the server lasts as long as the command.
+#[cfg(unix)]
+pub fn wait_passing_signals(child: &mut Child) -> std::io::Result<ExitStatus> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGQUIT, SIGTERM, SIGHUP])?;
+    let handle = signals.handle();
+    let pid = rustix::process::Pid::from_child(child);
+    let forwarder = std::thread::spawn(move || {
+        for signal in signals.forever() {
+            let pass = match signal {
+                SIGTERM => Some(rustix::process::Signal::TERM),
+                SIGHUP => Some(rustix::process::Signal::HUP),
+                _ => None,
+            };
+            if let Some(pass) = pass {
+                let _ = rustix::process::kill_process(pid, pass);
+            }
+        }
+    });
+    let status = child.wait();
+    handle.close();
+    let _ = forwarder.join();
+    status
+}
+
+#[cfg(not(unix))]
+pub fn wait_passing_signals(child: &mut Child) -> std::io::Result<ExitStatus> {
+    child.wait()
+}
+
+/// Ends portico as the command ended: with its exit code, or by the same signal.
+pub fn exit_like(status: ExitStatus) -> ! {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            let _ = signal_hook::low_level::emulate_default_handler(signal);
+            std::process::exit(128 + signal);
+        }
+    }
+    std::process::exit(status.code().unwrap_or(1))
+}

@@ -1,0 +1,212 @@
+//! Where the server's credentials come from: an in-memory answer per route, handed out while
+//! its keys have more than [`MIN_REMAINING`] left (botocore refreshes 15 minutes before
+//! expiry), and one fetch at a time per route however many requests arrive together. A fetch
+//! goes through portico's role-credential cache and its lock, so other portico processes
+//! asking for the same role still make one GetRoleCredentials between them.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use hyper::body::Bytes;
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::cache::rolecreds::MIN_REMAINING;
+use crate::exit::Exit;
+use crate::output::RoleCredentials;
+use crate::settings::Environment;
+
+use super::route::Route;
+
+/// An answer ready to send: the container-credentials JSON and when its keys expire.
+#[derive(Debug)]
+pub struct Answer {
+    pub body: Bytes,
+    pub expiration: OffsetDateTime,
+}
+
+/// Why a request got no keys: the HTTP status, a short code and a message for the client.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub status: u16,
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// The answers per route, shared by every connection.
+pub struct Credentials {
+    env: Environment,
+    slots: Mutex<HashMap<Route, Arc<Slot>>>,
+    /// Whether "sign in with portico login" was said on stderr since keys last came.
+    login_said: AtomicBool,
+}
+
+#[derive(Default)]
+struct Slot {
+    current: Mutex<Option<Arc<Answer>>>,
+    /// Held while this route's keys are fetched: later requests wait and take the result.
+    fetching: tokio::sync::Mutex<()>,
+}
+
+impl Slot {
+    fn fresh(&self, now: OffsetDateTime) -> Option<Arc<Answer>> {
+        let current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        current
+            .as_ref()
+            .filter(|a| a.expiration - now > MIN_REMAINING)
+            .cloned()
+    }
+}
+
+/// The container-credentials JSON (docs/protocol.md: `Token`, not `SessionToken`).
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ContainerJson<'a> {
+    access_key_id: &'a str,
+    secret_access_key: &'a str,
+    token: &'a str,
+    expiration: String,
+    account_id: &'a str,
+}
+
+impl Credentials {
+    /// Credentials resolved against the config file and caches that `env` names.
+    pub fn new(env: Environment) -> Credentials {
+        Credentials {
+            env,
+            slots: Mutex::new(HashMap::new()),
+            login_said: AtomicBool::new(false),
+        }
+    }
+
+    /// Keys for `route` with more than 15 minutes left: from memory, or fetched once for all
+    /// the requests waiting on it. Keys that are fresh from the service but already shorter-lived
+    /// than that (a role whose sessions last under 15 minutes) are handed out as they are.
+    pub async fn get(&self, route: &Route) -> Result<Arc<Answer>, Failure> {
+        let slot = {
+            let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+            slots.entry(route.clone()).or_default().clone()
+        };
+        if let Some(answer) = slot.fresh(OffsetDateTime::now_utc()) {
+            return Ok(answer);
+        }
+        let _fetching = slot.fetching.lock().await;
+        if let Some(answer) = slot.fresh(OffsetDateTime::now_utc()) {
+            return Ok(answer);
+        }
+        let env = self.env.clone();
+        let wanted = route.clone();
+        let result = tokio::task::spawn_blocking(move || obtain(&env, &wanted))
+            .await
+            .unwrap_or_else(|e| Err(anyhow::anyhow!("the credential fetch failed: {e}")));
+        match result {
+            Ok(creds) => {
+                self.login_said.store(false, Ordering::Relaxed);
+                let answer = Arc::new(answer(&creds));
+                *slot.current.lock().unwrap_or_else(|e| e.into_inner()) = Some(answer.clone());
+                Ok(answer)
+            }
+            Err(err) => Err(self.failure(route, &err)),
+        }
+    }
+
+    /// Checks that `route` names something the config file has (for `portico serve` to refuse
+    /// a bad `--profile` at start rather than on the first request).
+    pub fn check(&self, route: &Route) -> anyhow::Result<()> {
+        let ctx = crate::settings::Context::load(self.env.clone())?;
+        target(&ctx, route).map(|_| ())
+    }
+
+    fn failure(&self, route: &Route, err: &anyhow::Error) -> Failure {
+        let message = format!("{err:#}");
+        match crate::exit::classify(err) {
+            Exit::LoginRequired => {
+                if !self.login_said.swap(true, Ordering::Relaxed) {
+                    eprintln!(
+                        "portico serve: {}; requests get 503 until then",
+                        crate::sanitize::for_terminal(&message)
+                    );
+                }
+                let message = if message.contains("portico login") {
+                    message
+                } else {
+                    format!("{message}; run `portico login`")
+                };
+                Failure {
+                    status: 503,
+                    code: "LoginRequired",
+                    message,
+                }
+            }
+            Exit::Config => Failure {
+                status: 404,
+                code: "NotFound",
+                message: format!("no credentials for {}: {message}", route.describe()),
+            },
+            Exit::AccessDenied => Failure {
+                status: 403,
+                code: "AccessDenied",
+                message,
+            },
+            Exit::Service => Failure {
+                status: 502,
+                code: "ServiceUnavailable",
+                message,
+            },
+            _ => Failure {
+                status: 500,
+                code: "InternalError",
+                message,
+            },
+        }
+    }
+}
+
+fn answer(creds: &RoleCredentials) -> Answer {
+    let json = ContainerJson {
+        access_key_id: &creds.access_key_id,
+        secret_access_key: creds.secret_access_key.expose(),
+        token: creds.session_token.expose(),
+        expiration: creds.expiration_rfc3339(),
+        account_id: &creds.account_id,
+    };
+    Answer {
+        body: Bytes::from(serde_json::to_vec(&json).expect("strings always serialize")),
+        expiration: creds.expiration,
+    }
+}
+
+// LEAD: the one call into the credential engine. Until `crate::engine` lands this resolves
+// the route with the `credentials` command's helpers and fetches through its `obtain`
+// (role-credential cache + cross-process lock); never a browser (`OnMissing::Fail`).
+type Target = crate::cmd::credentials::Target;
+
+fn target(ctx: &crate::settings::Context, route: &Route) -> anyhow::Result<Target> {
+    let args = match route {
+        Route::Profile(name) => crate::cli::TargetArgs {
+            profile: Some(name.clone()),
+            ..Default::default()
+        },
+        Route::Role {
+            account_id,
+            role_name,
+            sso_session,
+        } => {
+            crate::settings::check_account_id("the path's account", account_id)?;
+            crate::cli::TargetArgs {
+                profile: None,
+                account: Some(account_id.clone()),
+                role: Some(role_name.clone()),
+                sso_session: sso_session.clone(),
+            }
+        }
+    };
+    Ok(crate::cmd::credentials::resolve_target(ctx, &args)?)
+}
+
+fn obtain(env: &Environment, route: &Route) -> anyhow::Result<RoleCredentials> {
+    let ctx = crate::settings::Context::load(env.clone())?;
+    let target = target(&ctx, route)?;
+    crate::cmd::credentials::obtain(&ctx, &target, &crate::identity::OnMissing::Fail)
+}
