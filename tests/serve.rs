@@ -345,6 +345,44 @@ fn boto3_and_the_aws_cli_get_the_keys_portico_credentials_prints() {
 }
 
 #[test]
+fn the_rust_sdk_container_provider_gets_the_keys_portico_credentials_prints() {
+    let env = signed_in(Config::default());
+    let want = reference(&env);
+    let server = serve(&env, &["--profile", "dev"]);
+    // aws-config's provider reads the process environment only (its own override is crate
+    // private). No other test here reads these two: their SDK clients run with a cleared
+    // environment, and portico ignores them.
+    std::env::set_var("AWS_CONTAINER_CREDENTIALS_FULL_URI", server.uri());
+    std::env::set_var("AWS_CONTAINER_AUTHORIZATION_TOKEN", server.token());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let got = runtime
+        .block_on(async {
+            let config = aws_config::provider_config::ProviderConfig::default()
+                .with_http_client(aws_smithy_http_client::Builder::new().build_http());
+            aws_config::ecs::EcsCredentialsProvider::builder()
+                .configure(&config)
+                .build()
+                .credentials()
+                .await
+        })
+        .unwrap_or_else(|e| panic!("the Rust SDK's container provider failed: {e}"));
+    assert_eq!(got.access_key_id(), want["AccessKeyId"].as_str().unwrap());
+    assert_eq!(
+        got.secret_access_key(),
+        want["SecretAccessKey"].as_str().unwrap()
+    );
+    assert_eq!(got.session_token(), want["SessionToken"].as_str());
+    let expiry = time::OffsetDateTime::from(got.expiry().expect("an expiry"));
+    assert_eq!(
+        portico::output::rfc3339_z(expiry),
+        want["Expiration"].as_str().unwrap()
+    );
+}
+
+#[test]
 fn the_account_and_role_route_serves_any_role_of_a_session() {
     let env = signed_in(Config::default());
     let account = env.emu.directory().accounts()[1].clone();
