@@ -124,9 +124,7 @@ fn main() {
     );
     assert_eq!(env.stat("GetRoleCredentials"), 1, "all warm");
 
-    let _ = Command::new("kill")
-        .arg(server.id().to_string())
-        .status();
+    let _ = Command::new("kill").arg(server.id().to_string()).status();
     let _ = server.wait();
 }
 

@@ -453,7 +453,8 @@ AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, and only the URI is printed. One line pe
 stderr; Ctrl-C or SIGTERM stops it.
 
 Examples:
-  eval \"$(portico serve --profile dev-admin)\" &     # in another terminal: see its output
+  portico serve --profile dev-admin
+  eval \"$(portico serve --profile dev-admin 2>>~/serve.log &)\"
   portico serve --profile dev-admin --port 9911 --token-file ~/.cache/portico/serve.token
   portico exec --serve --profile dev-admin -- terraform apply";
 

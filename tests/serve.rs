@@ -819,6 +819,39 @@ fn every_shell_format_points_a_real_shell_at_the_server() {
 }
 
 #[test]
+fn eval_of_a_background_serve_returns_with_its_variables() {
+    let env = signed_in(Config::default());
+    let bin = env!("CARGO_BIN_EXE_portico");
+    // The server closes stdout once the lines are out, so the command substitution ends
+    // while the server goes on in the background.
+    let script = format!(
+        r#"eval "$('{bin}' serve --profile dev 2>/dev/null & echo "serve_pid=$!")"; printf '%s %s %s' "$serve_pid" "$AWS_CONTAINER_CREDENTIALS_FULL_URI" "$AWS_CONTAINER_AUTHORIZATION_TOKEN""#
+    );
+    let probe = env.portico();
+    let mut bash = Command::new("bash");
+    bash.arg("-c").arg(&script).env_clear();
+    for (k, v) in probe.get_envs() {
+        if let Some(v) = v {
+            bash.env(k, v);
+        }
+    }
+    bash.env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    let (out, _) = common::output_within(&mut bash, Duration::from_secs(20));
+    let out = out.expect("eval \"$(portico serve … &)\" returns");
+    assert_success(&out);
+    let shown = text(&out.stdout);
+    let words: Vec<&str> = shown.split(' ').collect();
+    let pid: i32 = words[0].parse().unwrap();
+    let (addr, path) = split_uri(words[1]);
+    let reply = get(&addr, &path, Some(words[2].as_bytes()));
+    let _ = rustix::process::kill_process(
+        rustix::process::Pid::from_raw(pid).unwrap(),
+        rustix::process::Signal::TERM,
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+}
+
+#[test]
 fn exec_serve_gives_the_command_a_server_for_its_lifetime() {
     let env = signed_in(Config::default());
     let want = reference(&env);
