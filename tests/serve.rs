@@ -511,7 +511,7 @@ fn missing_wrong_and_near_miss_tokens_get_401_and_nothing_else() {
         ("Bearer", Some([b"Bearer ".as_slice(), &token].concat())),
         ("upper case", Some(upper)),
         (
-            "a trailing newline (escaped)",
+            "a trailing newline as text",
             Some([token.as_slice(), b"\\n"].concat()),
         ),
     ];
@@ -572,6 +572,16 @@ fn a_profile_not_in_the_config_gets_404_naming_it() {
         .unwrap()
         .contains("/role/PROFILE"));
     assert_eq!(env.stat("GetRoleCredentials"), 0);
+
+    // Named at start, the server does not start.
+    let out = env
+        .portico()
+        .args(["serve", "--profile", "no-such-profile"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("\"no-such-profile\""));
+    assert!(out.stdout.is_empty());
 }
 
 #[test]
@@ -892,7 +902,20 @@ fn exec_serve_gives_the_command_a_server_for_its_lifetime() {
         "server still up at {addr}"
     );
 
-    // Exit code and signal pass through.
+    // A command that cannot start exits as shells do; exit code and signal pass through.
+    let out = env
+        .portico()
+        .args([
+            "exec",
+            "--serve",
+            "--profile",
+            "dev",
+            "--",
+            "no-such-command-portico",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(127), "{}", text(&out.stderr));
     let out = env
         .portico()
         .args([

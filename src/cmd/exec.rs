@@ -41,14 +41,7 @@ fn serve(
 ) -> anyhow::Result<Exit> {
     use crate::serve::{private, Route};
     let env = crate::settings::Environment::from_process();
-    let route = match (&args.target.account, &args.target.role) {
-        (Some(account_id), Some(role_name)) => Route::Role {
-            account_id: account_id.clone(),
-            role_name: role_name.clone(),
-            sso_session: args.target.sso_session.clone(),
-        },
-        _ => Route::Profile(env.pick_profile(args.target.profile.as_deref()).0),
-    };
+    let route = Route::for_args(&args.target, &env);
     let server = private::Private::start(env, &route)?;
     for var in private::SHADOWING_VARS {
         command.env_remove(var);
@@ -59,11 +52,10 @@ fn serve(
             .env("AWS_REGION", region)
             .env("AWS_DEFAULT_REGION", region);
     }
-    let mut child = match command.spawn() {
-        Ok(child) => child,
+    let status = match private::run_passing_signals(&mut command) {
+        Ok(status) => status,
         Err(err) => return Ok(not_started(program, &err)),
     };
-    let status = private::wait_passing_signals(&mut child)?;
     server.stop();
     private::exit_like(status)
 }

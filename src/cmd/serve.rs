@@ -10,14 +10,7 @@ use crate::settings::Environment;
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<Exit> {
     let env = Environment::from_process();
-    let route = match (&args.target.account, &args.target.role) {
-        (Some(account_id), Some(role_name)) => Route::Role {
-            account_id: account_id.clone(),
-            role_name: role_name.clone(),
-            sso_session: args.target.sso_session.clone(),
-        },
-        _ => Route::Profile(env.pick_profile(args.target.profile.as_deref()).0),
-    };
+    let route = Route::for_args(&args.target, &env);
     let token = Token::generate()?;
     let server = Server::bind(args.bind, args.port, token.clone(), env)?;
     server.check(&route)?;

@@ -3,7 +3,7 @@
 //! runs, so that a command running for hours always finds fresh keys.
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::process::{Child, ExitStatus};
+use std::process::{Command, ExitStatus};
 
 use super::{Route, Server, Token, TOKEN_VAR, URI_VAR};
 use crate::settings::Environment;
@@ -89,15 +89,24 @@ impl Drop for Private {
     }
 }
 
-/// Waits for `child`, passing on SIGTERM and SIGHUP sent to portico. SIGINT and SIGQUIT are
-/// not passed on: a terminal sends them to the whole foreground process group, the command
-/// included; portico only outlives them so that the server lasts as long as the command.
+/// Spawns `command` and waits for it, passing on SIGTERM and SIGHUP sent to portico. SIGINT
+/// and SIGQUIT are not passed on: a terminal sends them to the whole foreground process group,
+/// the command included; portico only outlives them so that the server lasts as long as the
+/// command. The handlers are in place before the command starts, so a signal sent as soon as
+/// it runs is passed on too, never taken by portico's default action.
 #[cfg(unix)]
-pub fn wait_passing_signals(child: &mut Child) -> std::io::Result<ExitStatus> {
+pub fn run_passing_signals(command: &mut Command) -> std::io::Result<ExitStatus> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGQUIT, SIGTERM, SIGHUP])?;
     let handle = signals.handle();
-    let pid = rustix::process::Pid::from_child(child);
+    let mut child = match command.spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            handle.close();
+            return Err(e);
+        }
+    };
+    let pid = rustix::process::Pid::from_child(&child);
     let forwarder = std::thread::spawn(move || {
         for signal in signals.forever() {
             let pass = match signal {
@@ -117,8 +126,8 @@ pub fn wait_passing_signals(child: &mut Child) -> std::io::Result<ExitStatus> {
 }
 
 #[cfg(not(unix))]
-pub fn wait_passing_signals(child: &mut Child) -> std::io::Result<ExitStatus> {
-    child.wait()
+pub fn run_passing_signals(command: &mut Command) -> std::io::Result<ExitStatus> {
+    command.status()
 }
 
 /// Ends portico as the command ended: with its exit code, or by the same signal.

@@ -24,6 +24,19 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 impl Route {
+    /// The route for the command line's `--profile` (else `AWS_PROFILE`, `AWS_DEFAULT_PROFILE`
+    /// or `default`), or its `--account`/`--role`/`--sso-session`.
+    pub fn for_args(args: &crate::cli::TargetArgs, env: &crate::settings::Environment) -> Route {
+        match (&args.account, &args.role) {
+            (Some(account_id), Some(role_name)) => Route::Role {
+                account_id: account_id.clone(),
+                role_name: role_name.clone(),
+                sso_session: args.sso_session.clone(),
+            },
+            _ => Route::Profile(env.pick_profile(args.profile.as_deref()).0),
+        }
+    }
+
     /// The path and query that ask for this route.
     pub fn path(&self) -> String {
         let seg = |s: &str| utf8_percent_encode(s, SEGMENT).to_string();

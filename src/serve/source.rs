@@ -47,6 +47,9 @@ struct Slot {
     current: Mutex<Option<Arc<Answer>>>,
     /// Held while this route's keys are fetched: later requests wait and take the result.
     fetching: tokio::sync::Mutex<()>,
+    /// The last fetch that failed, and when it ended: the requests that waited for it get its
+    /// answer instead of trying again one after another.
+    failed: Mutex<Option<(std::time::Instant, Failure)>>,
 }
 
 impl Slot {
@@ -91,9 +94,15 @@ impl Credentials {
         if let Some(answer) = slot.fresh(OffsetDateTime::now_utc()) {
             return Ok(answer);
         }
+        let arrived = std::time::Instant::now();
         let _fetching = slot.fetching.lock().await;
         if let Some(answer) = slot.fresh(OffsetDateTime::now_utc()) {
             return Ok(answer);
+        }
+        if let Some((at, failure)) = &*slot.failed.lock().unwrap_or_else(|e| e.into_inner()) {
+            if *at >= arrived {
+                return Err(failure.clone());
+            }
         }
         let env = self.env.clone();
         let wanted = route.clone();
@@ -107,7 +116,12 @@ impl Credentials {
                 *slot.current.lock().unwrap_or_else(|e| e.into_inner()) = Some(answer.clone());
                 Ok(answer)
             }
-            Err(err) => Err(self.failure(route, &err)),
+            Err(err) => {
+                let failure = self.failure(route, &err);
+                *slot.failed.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some((std::time::Instant::now(), failure.clone()));
+                Err(failure)
+            }
         }
     }
 
