@@ -377,7 +377,7 @@ fn the_rust_sdk_container_provider_gets_the_keys_portico_credentials_prints() {
     assert_eq!(got.session_token(), want["SessionToken"].as_str());
     let expiry = time::OffsetDateTime::from(got.expiry().expect("an expiry"));
     assert_eq!(
-        portico::output::rfc3339_z(expiry),
+        portico::timefmt::rfc3339_z(expiry),
         want["Expiration"].as_str().unwrap()
     );
 }

@@ -7,11 +7,12 @@
 use std::process::Command;
 
 use crate::cli::ExecArgs;
+use crate::engine;
 use crate::exit::Exit;
-use crate::output;
+use crate::output::{self, child};
 
 pub fn run(args: &ExecArgs) -> anyhow::Result<Exit> {
-    let (target, creds) = super::credentials::for_args(&args.target, args.no_login)?;
+    let (resolved, creds) = engine::obtain_for_args(&args.target, args.no_login)?;
     let (program, rest) = args
         .command
         .split_first()
@@ -19,15 +20,13 @@ pub fn run(args: &ExecArgs) -> anyhow::Result<Exit> {
     let mut command = Command::new(program);
     command.args(rest);
     // Credentials from elsewhere must not shadow the ones we hand over.
-    for var in ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_TOKEN"] {
-        command.env_remove(var);
-    }
     if args.serve {
-        return serve(command, program, args, target.region.as_deref());
+        return serve(command, program, args, resolved.region.as_deref());
     }
-    for (name, value) in output::env_vars(&creds, target.region.as_deref()) {
-        command.env(name, value);
-    }
+    child::with_vars(
+        &mut command,
+        output::env_vars(&creds, resolved.region.as_deref()),
+    );
     spawn(command, program)
 }
 
@@ -43,15 +42,12 @@ fn serve(
     let env = crate::settings::Environment::from_process();
     let route = Route::for_args(&args.target, &env);
     let server = private::Private::start(env, &route)?;
-    for var in private::SHADOWING_VARS {
-        command.env_remove(var);
-    }
-    command.envs(server.vars());
+    let mut vars = server.vars().to_vec();
     if let Some(region) = region {
-        command
-            .env("AWS_REGION", region)
-            .env("AWS_DEFAULT_REGION", region);
+        vars.push(("AWS_REGION", region.to_string()));
+        vars.push(("AWS_DEFAULT_REGION", region.to_string()));
     }
+    child::with_vars(&mut command, vars);
     let status = match private::run_passing_signals(&mut command) {
         Ok(status) => status,
         Err(err) => return Ok(not_started(program, &err)),

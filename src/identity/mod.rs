@@ -107,6 +107,45 @@ pub enum LoginEvent {
     },
 }
 
+impl LoginEvent {
+    /// The URL to open, copy or scan: the browser flow's sign-in page, or the device code's
+    /// complete verification URL (the plain one when the service gives no complete one).
+    pub fn url(&self) -> &str {
+        match self {
+            LoginEvent::Browser { url, .. } => url,
+            LoginEvent::DeviceCode {
+                verification_uri,
+                verification_uri_complete,
+                ..
+            } => verification_uri_complete
+                .as_deref()
+                .unwrap_or(verification_uri),
+        }
+    }
+
+    /// The event with every text cleaned for a terminal (URLs and codes come from a server).
+    pub fn cleaned(&self) -> LoginEvent {
+        use crate::sanitize::for_terminal;
+        match self {
+            LoginEvent::Browser { url, opener } => LoginEvent::Browser {
+                url: for_terminal(url),
+                opener: opener.as_deref().map(for_terminal),
+            },
+            LoginEvent::DeviceCode {
+                verification_uri,
+                verification_uri_complete,
+                user_code,
+                expires_at,
+            } => LoginEvent::DeviceCode {
+                verification_uri: for_terminal(verification_uri),
+                verification_uri_complete: verification_uri_complete.as_deref().map(for_terminal),
+                user_code: for_terminal(user_code),
+                expires_at: *expires_at,
+            },
+        }
+    }
+}
+
 /// A callback that receives [`LoginEvent`]s instead of stderr. Called on the login's task; it
 /// should hand the event on (to a channel) and return at once.
 #[derive(Clone)]
@@ -270,8 +309,7 @@ pub async fn access_token(
         // leaves a torn file.
         tokio::spawn(async move {
             interrupt.recv().await;
-            eprintln!("portico: cancelled");
-            std::process::exit(i32::from(crate::exit::Exit::Cancelled.code()));
+            crate::exit::exit_cancelled();
         });
     }
     result

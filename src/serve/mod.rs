@@ -66,7 +66,7 @@ impl Server {
             listener,
             state: Arc::new(State {
                 token,
-                credentials: Credentials::new(env),
+                credentials: Credentials::new(env)?,
             }),
         })
     }
@@ -165,7 +165,7 @@ async fn answer(state: &State, req: &Request<Incoming>) -> Response<Full<Bytes>>
         });
     };
     match state.credentials.get(&route).await {
-        Ok(answer) => respond(StatusCode::OK, answer.body.clone()),
+        Ok(answer) => respond(StatusCode::OK, answer.body),
         Err(failure) => error(&failure),
     }
 }
@@ -198,7 +198,7 @@ fn log(req: &Request<Incoming>, status: StatusCode, start: Instant) {
         .unwrap_or("/");
     let line = format!(
         "portico serve: {} {} {} {} {:.1}ms\n",
-        crate::output::rfc3339_z(time::OffsetDateTime::now_utc()),
+        crate::timefmt::rfc3339_z(time::OffsetDateTime::now_utc()),
         crate::sanitize::for_terminal(req.method().as_str()),
         crate::sanitize::for_terminal(path),
         status.as_u16(),

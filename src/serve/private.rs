@@ -8,21 +8,6 @@ use std::process::{Command, ExitStatus};
 use super::{Route, Server, Token, TOKEN_VAR, URI_VAR};
 use crate::settings::Environment;
 
-/// Variables that would make an SDK take other credentials before the container endpoint's,
-/// or send another token: the command gets none of them.
-pub const SHADOWING_VARS: [&str; 10] = [
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_SECURITY_TOKEN",
-    "AWS_CREDENTIAL_EXPIRATION",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
-];
-
 /// A running private server; [`stop`](Private::stop) (or drop) ends it.
 pub struct Private {
     uri: String,

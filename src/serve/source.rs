@@ -1,8 +1,8 @@
-//! Where the server's credentials come from: an in-memory answer per route, handed out while
-//! its keys have more than [`MIN_REMAINING`] left (botocore refreshes 15 minutes before
-//! expiry), and one fetch at a time per route however many requests arrive together. A fetch
-//! goes through portico's role-credential cache and its lock, so other portico processes
-//! asking for the same role still make one GetRoleCredentials between them.
+//! Where the server's credentials come from: the credential engine, asked for keys with more
+//! than [`MIN_REMAINING`] left (botocore refreshes 15 minutes before expiry). A warm request is
+//! the engine's synchronous cache read; a miss is one engine flight per role however many
+//! requests arrive together (and one GetRoleCredentials across processes, through the engine's
+//! lock file). Requests never sign in: a needed sign-in is a 503 naming `portico login`.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,10 +12,10 @@ use hyper::body::Bytes;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::cache::rolecreds::MIN_REMAINING;
+use crate::engine::{Engine, RoleCredentials, Target, MIN_REMAINING};
 use crate::exit::Exit;
-use crate::output::RoleCredentials;
-use crate::settings::Environment;
+use crate::identity::OnMissing;
+use crate::settings::{Context, Environment};
 
 use super::route::Route;
 
@@ -34,9 +34,10 @@ pub struct Failure {
     pub message: String,
 }
 
-/// The answers per route, shared by every connection.
+/// The routes asked for so far and the engine behind them, shared by every connection.
 pub struct Credentials {
     env: Environment,
+    engine: Engine,
     slots: Mutex<HashMap<Route, Arc<Slot>>>,
     /// Whether "sign in with portico login" was said on stderr since keys last came.
     login_said: AtomicBool,
@@ -44,8 +45,10 @@ pub struct Credentials {
 
 #[derive(Default)]
 struct Slot {
-    current: Mutex<Option<Arc<Answer>>>,
-    /// Held while this route's keys are fetched: later requests wait and take the result.
+    /// The role the route names, resolved against the config file by its first request.
+    target: Mutex<Option<Target>>,
+    /// Held while this route's keys are fetched (or its target resolved): later requests wait
+    /// and take the result.
     fetching: tokio::sync::Mutex<()>,
     /// The last fetch that failed, and when it ended: the requests that waited for it get its
     /// answer instead of trying again one after another.
@@ -53,12 +56,11 @@ struct Slot {
 }
 
 impl Slot {
-    fn fresh(&self, now: OffsetDateTime) -> Option<Arc<Answer>> {
-        let current = self.current.lock().unwrap_or_else(|e| e.into_inner());
-        current
-            .as_ref()
-            .filter(|a| a.expiration - now > MIN_REMAINING)
-            .cloned()
+    fn target(&self) -> Option<Target> {
+        self.target
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 
@@ -75,46 +77,53 @@ struct ContainerJson<'a> {
 
 impl Credentials {
     /// Credentials resolved against the config file and caches that `env` names.
-    pub fn new(env: Environment) -> Credentials {
-        Credentials {
+    pub fn new(env: Environment) -> anyhow::Result<Credentials> {
+        Ok(Credentials {
+            engine: Engine::new(&env)?,
             env,
             slots: Mutex::new(HashMap::new()),
             login_said: AtomicBool::new(false),
-        }
+        })
     }
 
-    /// Keys for `route` with more than 15 minutes left: from memory, or fetched once for all
-    /// the requests waiting on it. Keys that are fresh from the service but already shorter-lived
-    /// than that (a role whose sessions last under 15 minutes) are handed out as they are.
-    pub async fn get(&self, route: &Route) -> Result<Arc<Answer>, Failure> {
+    /// Keys for `route` with more than 15 minutes left: the engine's cache, or one fetch for
+    /// all the requests waiting on it. Keys that are fresh from the service but already
+    /// shorter-lived than that (a role whose sessions last under 15 minutes) are handed out as
+    /// they are.
+    pub async fn get(&self, route: &Route) -> Result<Answer, Failure> {
         let slot = {
             let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
             slots.entry(route.clone()).or_default().clone()
         };
-        if let Some(answer) = slot.fresh(OffsetDateTime::now_utc()) {
-            return Ok(answer);
+        if let Some(target) = slot.target() {
+            if let Some(creds) = self.engine.cached(&target, MIN_REMAINING) {
+                return Ok(answer(&creds));
+            }
         }
         let arrived = std::time::Instant::now();
         let _fetching = slot.fetching.lock().await;
-        if let Some(answer) = slot.fresh(OffsetDateTime::now_utc()) {
-            return Ok(answer);
-        }
         if let Some((at, failure)) = &*slot.failed.lock().unwrap_or_else(|e| e.into_inner()) {
             if *at >= arrived {
                 return Err(failure.clone());
             }
         }
-        let env = self.env.clone();
-        let wanted = route.clone();
-        let result = tokio::task::spawn_blocking(move || obtain(&env, &wanted))
-            .await
-            .unwrap_or_else(|e| Err(anyhow::anyhow!("the credential fetch failed: {e}")));
+        let result = match slot.target() {
+            Some(target) => Ok(target),
+            None => self.resolve(route),
+        };
+        let result = match result {
+            Ok(target) => {
+                *slot.target.lock().unwrap_or_else(|e| e.into_inner()) = Some(target.clone());
+                self.engine
+                    .obtain(&target, &OnMissing::Fail, MIN_REMAINING)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
         match result {
             Ok(creds) => {
                 self.login_said.store(false, Ordering::Relaxed);
-                let answer = Arc::new(answer(&creds));
-                *slot.current.lock().unwrap_or_else(|e| e.into_inner()) = Some(answer.clone());
-                Ok(answer)
+                Ok(answer(&creds))
             }
             Err(err) => {
                 let failure = self.failure(route, &err);
@@ -128,8 +137,32 @@ impl Credentials {
     /// Checks that `route` names something the config file has (for `portico serve` to refuse
     /// a bad `--profile` at start rather than on the first request).
     pub fn check(&self, route: &Route) -> anyhow::Result<()> {
-        let ctx = crate::settings::Context::load(self.env.clone())?;
-        target(&ctx, route).map(|_| ())
+        self.resolve(route).map(drop)
+    }
+
+    /// The role `route` names in the config file as it is now.
+    fn resolve(&self, route: &Route) -> anyhow::Result<Target> {
+        let ctx = Context::load(self.env.clone())?;
+        let args = match route {
+            Route::Profile(name) => crate::cli::TargetArgs {
+                profile: Some(name.clone()),
+                ..Default::default()
+            },
+            Route::Role {
+                account_id,
+                role_name,
+                sso_session,
+            } => {
+                crate::settings::check_account_id("the path's account", account_id)?;
+                crate::cli::TargetArgs {
+                    profile: None,
+                    account: Some(account_id.clone()),
+                    role: Some(role_name.clone()),
+                    sso_session: sso_session.clone(),
+                }
+            }
+        };
+        Ok(crate::engine::resolve(&ctx, &args)?.target)
     }
 
     fn failure(&self, route: &Route, err: &anyhow::Error) -> Failure {
@@ -189,38 +222,4 @@ fn answer(creds: &RoleCredentials) -> Answer {
         body: Bytes::from(serde_json::to_vec(&json).expect("strings always serialize")),
         expiration: creds.expiration,
     }
-}
-
-// LEAD: the one call into the credential engine. Until `crate::engine` lands this resolves
-// the route with the `credentials` command's helpers and fetches through its `obtain`
-// (role-credential cache + cross-process lock); never a browser (`OnMissing::Fail`).
-type Target = crate::cmd::credentials::Target;
-
-fn target(ctx: &crate::settings::Context, route: &Route) -> anyhow::Result<Target> {
-    let args = match route {
-        Route::Profile(name) => crate::cli::TargetArgs {
-            profile: Some(name.clone()),
-            ..Default::default()
-        },
-        Route::Role {
-            account_id,
-            role_name,
-            sso_session,
-        } => {
-            crate::settings::check_account_id("the path's account", account_id)?;
-            crate::cli::TargetArgs {
-                profile: None,
-                account: Some(account_id.clone()),
-                role: Some(role_name.clone()),
-                sso_session: sso_session.clone(),
-            }
-        }
-    };
-    Ok(crate::cmd::credentials::resolve_target(ctx, &args)?)
-}
-
-fn obtain(env: &Environment, route: &Route) -> anyhow::Result<RoleCredentials> {
-    let ctx = crate::settings::Context::load(env.clone())?;
-    let target = target(&ctx, route)?;
-    crate::cmd::credentials::obtain(&ctx, &target, &crate::identity::OnMissing::Fail)
 }

@@ -8,6 +8,7 @@ use super::app::{
 use super::form::{valid_name, Field, FirstRunForm, Step};
 use super::qr::QrModules;
 use super::rows::Rows;
+use crate::identity::LoginEvent;
 use crate::sanitize::for_terminal;
 
 /// Rows the mouse wheel moves per notch.
@@ -207,11 +208,7 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
         Action::Console => on_selection(app, Effect::OpenConsole),
         Action::Shell => on_selection(app, Effect::Subshell),
         Action::Copy => match &app.screen {
-            Screen::SigningIn(SignIn::Browser { url, .. }) => Some(Effect::CopyText(url.clone())),
-            Screen::SigningIn(SignIn::DeviceCode {
-                verification_uri_complete,
-                ..
-            }) => Some(Effect::CopyText(verification_uri_complete.clone())),
+            Screen::SigningIn(sign_in) => Some(Effect::CopyText(sign_in.prompt.url().to_string())),
             _ => on_selection(app, Effect::CopyExports),
         },
         Action::SaveProfile => {
@@ -244,9 +241,11 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
             can.then_some(Effect::Logout)
         }
         Action::DeviceCode => match app.screen {
-            Screen::SigningIn(SignIn::Browser { .. }) | Screen::SignedOut { .. } => {
-                Some(Effect::StartLogin { device_code: true })
-            }
+            Screen::SigningIn(SignIn {
+                prompt: LoginEvent::Browser { .. },
+                ..
+            })
+            | Screen::SignedOut { .. } => Some(Effect::StartLogin { device_code: true }),
             _ => None,
         },
         Action::Help => {
@@ -279,24 +278,13 @@ fn after_sign_in(app: &App) -> Screen {
 
 fn login_state(app: &mut App, state: LoginState) {
     match state {
-        LoginState::Browser { browser, url } => {
-            app.screen = Screen::SigningIn(SignIn::Browser {
-                browser: browser.map(|b| for_terminal(&b)),
-                url: for_terminal(&url),
-            });
-        }
-        LoginState::DeviceCode {
-            user_code,
-            verification_uri,
-            verification_uri_complete,
-            expires_at,
-        } => {
-            let qr = QrModules::encode(&verification_uri_complete);
-            app.screen = Screen::SigningIn(SignIn::DeviceCode {
-                user_code: for_terminal(&user_code),
-                verification_uri: for_terminal(&verification_uri),
-                verification_uri_complete: for_terminal(&verification_uri_complete),
-                expires_at,
+        LoginState::Waiting(prompt) => {
+            let qr = match &prompt {
+                LoginEvent::DeviceCode { .. } => QrModules::encode(prompt.url()),
+                LoginEvent::Browser { .. } => None,
+            };
+            app.screen = Screen::SigningIn(SignIn {
+                prompt: prompt.cleaned(),
                 qr,
             });
         }
