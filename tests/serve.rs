@@ -972,3 +972,70 @@ fn exec_serve_gives_the_command_a_server_for_its_lifetime() {
         assert_eq!(status.code(), Some(3));
     }
 }
+
+/// `portico doctor --json`'s credential-server finding, with `vars` in its environment.
+fn doctor_server_finding(env: &TestEnv, vars: &[(&str, &str)]) -> (Option<i32>, serde_json::Value) {
+    let mut cmd = env.portico();
+    cmd.args(["doctor", "--json"]);
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let findings: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(&out.stdout)));
+    let mine: Vec<_> = findings
+        .into_iter()
+        .filter(|f| f["check"] == "credential-server")
+        .collect();
+    assert_eq!(mine.len(), 1, "{mine:#?}");
+    (out.status.code(), mine[0].clone())
+}
+
+#[test]
+fn doctor_notices_server_variables_where_nothing_answers() {
+    let env = signed_in(Config::default());
+    let (code, finding) = doctor_server_finding(&env, &[]);
+    assert_eq!(finding["status"], "pass", "{finding}");
+    assert_eq!(code, Some(0), "{finding}");
+
+    let server = serve(&env, &["--profile", "dev"]);
+    let (uri, token) = (server.uri().to_string(), server.token().to_string());
+    let vars = [
+        ("AWS_CONTAINER_CREDENTIALS_FULL_URI", uri.as_str()),
+        ("AWS_CONTAINER_AUTHORIZATION_TOKEN", token.as_str()),
+    ];
+    let (code, finding) = doctor_server_finding(&env, &vars);
+    assert_eq!(finding["status"], "pass", "{finding}");
+    assert_eq!(code, Some(0), "{finding}");
+
+    // Another server's token (one restarted on the same port prints a new one).
+    let (code, finding) = doctor_server_finding(
+        &env,
+        &[
+            vars[0],
+            ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "0".repeat(64).as_str()),
+        ],
+    );
+    assert_eq!(finding["status"], "fail", "{finding}");
+    assert!(
+        finding["message"].as_str().unwrap().contains("401"),
+        "{finding}"
+    );
+    assert_eq!(code, Some(8));
+
+    let (status, _) = server.stop();
+    assert!(status.success());
+    let (code, finding) = doctor_server_finding(&env, &vars);
+    assert_eq!(finding["status"], "fail", "{finding}");
+    let message = finding["message"].as_str().unwrap();
+    assert!(
+        message.contains(&uri) && message.contains("nothing answers"),
+        "{finding}"
+    );
+    assert!(!message.contains(&token), "the token is never shown");
+    assert!(
+        finding["fix"].as_str().unwrap().contains("portico serve"),
+        "{finding}"
+    );
+    assert_eq!(code, Some(8));
+}

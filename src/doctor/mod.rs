@@ -3,7 +3,7 @@
 //! Each check is a [`Check`]: its name in the report (text and `--json`), and its line in
 //! `portico doctor --help`, both come from that type. The checks live one group to a file:
 //! [`config`] (the config file, sessions, profiles, credential_process lines), [`files`]
-//! (cache permissions), [`browser`], [`token`] (token and refresh), [`network`] (the budget,
+//! (cache permissions), [`server`] (a credential server the environment points at), [`browser`], [`token`] (token and refresh), [`network`] (the budget,
 //! the endpoints), [`clock`], [`region`] (start URL against region) and [`assignments`].
 //! Adding a check: a variant in [`Check`] (with its name and summary), and a function in the
 //! file of its group that [`run`] (or [`network::check_session`], per session) calls.
@@ -24,6 +24,7 @@ mod config;
 mod files;
 mod network;
 mod region;
+mod server;
 mod token;
 
 use std::fmt;
@@ -46,6 +47,7 @@ pub enum Check {
     Profiles,
     CredentialProcess,
     CachePermissions,
+    CredentialServer,
     Browser,
     Token,
     Refresh,
@@ -59,12 +61,13 @@ pub enum Check {
 impl Check {
     /// Every check, in the order a report shows them: those of the whole set-up, then (from
     /// [`Check::Browser`] on) those run once per sso-session.
-    pub const ALL: [Check; 13] = [
+    pub const ALL: [Check; 14] = [
         Check::Config,
         Check::Sessions,
         Check::Profiles,
         Check::CredentialProcess,
         Check::CachePermissions,
+        Check::CredentialServer,
         Check::Browser,
         Check::Token,
         Check::Refresh,
@@ -83,6 +86,7 @@ impl Check {
             Check::Profiles => "profiles",
             Check::CredentialProcess => "credential-process",
             Check::CachePermissions => "cache-permissions",
+            Check::CredentialServer => "credential-server",
             Check::Browser => "browser",
             Check::Token => "token",
             Check::Refresh => "refresh",
@@ -104,6 +108,9 @@ impl Check {
                 "each credential_process running portico names a profile that exists"
             }
             Check::CachePermissions => "token and credential caches are open to you only",
+            Check::CredentialServer => {
+                "the container-credentials URI, where set, answers and takes the token"
+            }
             Check::Browser => "the command a sign-in would run, and whether its program exists",
             Check::Token => "signed in, and until when",
             Check::Refresh => "the sign-in can be refreshed without a browser",
@@ -124,6 +131,7 @@ impl Check {
                 | Check::Profiles
                 | Check::CredentialProcess
                 | Check::CachePermissions
+                | Check::CredentialServer
         )
     }
 
@@ -238,6 +246,7 @@ pub fn run(env: &Environment, scope: &Scope) -> anyhow::Result<Report> {
         config::check_credential_processes(ctx, &mut report);
     }
     files::check_cache_permissions(env, &mut report);
+    server::check_credential_server(&server::ServerVars::from_process(), &mut report);
     if let Some(ctx) = &ctx {
         let sessions = config::select_sessions(ctx, scope, &mut report);
         if !sessions.is_empty() {
