@@ -1039,3 +1039,17 @@ fn doctor_notices_server_variables_where_nothing_answers() {
     );
     assert_eq!(code, Some(8));
 }
+
+#[test]
+fn a_sign_out_ends_what_the_server_hands_out() {
+    let env = signed_in(Config::default());
+    let server = serve(&env, &["--profile", "dev"]);
+    assert_eq!(server.fetch().status, 200);
+    assert_success(&env.portico().arg("logout").output().unwrap());
+    let reply = server.fetch();
+    assert_eq!(reply.status, 503, "{}", reply.body);
+    assert!(reply.body.contains("portico login"), "{}", reply.body);
+    // Signed in again: keys again, without restarting the server.
+    env.login();
+    assert_eq!(server.fetch().status, 200);
+}

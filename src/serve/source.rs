@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex};
 
 use hyper::body::Bytes;
 use serde::Serialize;
-use time::OffsetDateTime;
 
 use crate::engine::{Engine, RoleCredentials, Target, MIN_REMAINING};
 use crate::exit::Exit;
@@ -19,11 +18,10 @@ use crate::settings::{Context, Environment};
 
 use super::route::Route;
 
-/// An answer ready to send: the container-credentials JSON and when its keys expire.
+/// An answer ready to send: the container-credentials JSON.
 #[derive(Debug)]
 pub struct Answer {
     pub body: Bytes,
-    pub expiration: OffsetDateTime,
 }
 
 /// Why a request got no keys: the HTTP status, a short code and a message for the client.
@@ -220,6 +218,5 @@ fn answer(creds: &RoleCredentials) -> Answer {
     };
     Answer {
         body: Bytes::from(serde_json::to_vec(&json).expect("strings always serialize")),
-        expiration: creds.expiration,
     }
 }
