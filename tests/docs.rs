@@ -8,6 +8,7 @@ const DOCS: &[&str] = &[
     "docs/protocol.md",
     "tests/emulator/README.md",
     "bench/README.md",
+    "docs/layout.md",
 ];
 
 fn root() -> PathBuf {

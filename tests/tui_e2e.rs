@@ -356,13 +356,13 @@ fn the_action_keys_copy_open_the_console_save_a_profile_start_a_shell_and_log_ou
     });
 
     tmux.keys(&["p"]);
-    tmux.wait_for_text("platform-dev.PowerUserAccess");
+    tmux.wait_for_text("platform-dev-PowerUserAccess");
     tmux.keys(&["Enter"]);
-    tmux.wait_for_text("added [profile platform-dev.PowerUserAccess]");
+    tmux.wait_for_text("added [profile platform-dev-PowerUserAccess]");
     let config = std::fs::read_to_string(env.config_path()).unwrap();
     assert!(
         config.ends_with(
-            "[profile platform-dev.PowerUserAccess]\nsso_session = emu\n\
+            "[profile platform-dev-PowerUserAccess]\nsso_session = emu\n\
              sso_account_id = 222233334444\nsso_role_name = PowerUserAccess\n"
         ),
         "{config}"

@@ -26,9 +26,8 @@ pub use browser::{browser_available, Browser, BrowserAvailability, BrowserError,
 pub use errors::{describe_portal_error, IdentityError};
 pub use signout::{sign_out, SignedOut};
 
-pub const GRANT_DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
-pub const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
-pub const GRANT_REFRESH_TOKEN: &str = "refresh_token";
+// doctor still names the grant types through identity; they live in `crate::consts`.
+use crate::consts::GRANT_REFRESH_TOKEN;
 
 /// How long the browser flow waits for the user before giving up (the AWS CLI's 10 minutes).
 pub const DEFAULT_LOGIN_TIMEOUT: StdDuration = StdDuration::from_secs(600);
@@ -309,7 +308,7 @@ pub async fn access_token(
         // leaves a torn file.
         tokio::spawn(async move {
             interrupt.recv().await;
-            crate::exit::exit_cancelled();
+            crate::exit::exit_cancelled(Some("portico: cancelled"));
         });
     }
     result

@@ -5,9 +5,10 @@ use super::action::{Action, Effect, LoginState, Popup};
 use super::app::{
     App, Focus, ProfilePrompt, Screen, SignIn, StatusKind, StatusLine, STATUS_NOTE_SECONDS,
 };
-use super::form::{valid_name, Field, FirstRunForm, Step};
+use super::form::{Field, FirstRunForm, Step};
 use super::qr::QrModules;
 use super::rows::Rows;
+use crate::awsconfig::names::{check_name, default_profile_name};
 use crate::identity::LoginEvent;
 use crate::sanitize::for_terminal;
 
@@ -215,7 +216,11 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
             if app.screen == Screen::List && !overlay_open(app) {
                 match app.selected_choice() {
                     Some(choice) => {
-                        let name = default_profile_name(&choice.account_name, &choice.role);
+                        let name = default_profile_name(
+                            &choice.account_name,
+                            &choice.account_id,
+                            &choice.role,
+                        );
                         app.prompt = Some(ProfilePrompt {
                             choice,
                             name,
@@ -487,8 +492,8 @@ fn accept(app: &mut App) -> Option<Effect> {
     }
     if let Some(prompt) = &mut app.prompt {
         let name = prompt.name.trim().to_string();
-        if !valid_name(&name) {
-            prompt.error = Some("use letters, digits, '-', '_' and '.' only".into());
+        if let Err(why) = check_name("profile name", &name) {
+            prompt.error = Some(why);
             return None;
         }
         let prompt = app.prompt.take().expect("checked above");
@@ -578,21 +583,6 @@ fn back(app: &mut App) -> Option<Effect> {
             Some(Effect::Quit)
         }
     }
-}
-
-/// `payments-prod.AdministratorAccess`, with anything a profile name cannot hold turned
-/// into `-`.
-pub fn default_profile_name(account_name: &str, role: &str) -> String {
-    format!("{account_name}.{role}")
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -470,7 +470,8 @@ fn save_profile_asks_for_a_name() {
     let mut app = list_app(2);
     assert_eq!(update(&mut app, Action::SaveProfile), None);
     let prompt = app.prompt().unwrap();
-    assert_eq!(prompt.name, "account-000.Admin");
+    // The same name `profiles sync` gives the role.
+    assert_eq!(prompt.name, "account-000-Admin");
     // Typing goes to the prompt, not the filter.
     update(&mut app, Action::ClearInput);
     type_str(&mut app, "my prod");
@@ -685,8 +686,12 @@ fn first_run_esc_quits_while_editing() {
 #[test]
 fn profile_names_are_config_safe() {
     assert_eq!(
-        default_profile_name("Payments Prod (EU)", "Admin"),
-        "Payments-Prod--EU-.Admin"
+        crate::awsconfig::names::default_profile_name(
+            "Payments Prod (EU)",
+            "111122223333",
+            "Admin"
+        ),
+        "Payments-Prod-EU-Admin"
     );
 }
 

@@ -7,7 +7,8 @@ use ratatui::style::{Color, Style};
 use time::OffsetDateTime;
 use unicode_width::UnicodeWidthStr;
 
-use super::{put, put_truncated, short_duration, DIM, ERROR, KEY};
+use super::{put, put_truncated, DIM, ERROR, KEY};
+use crate::output::duration::compact as short_duration;
 use crate::tui::app::App;
 use crate::tui::form::start_url_label;
 

@@ -15,7 +15,6 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::widgets::{Clear, Widget};
-use time::Duration;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::app::{App, Screen, StatusKind};
@@ -170,17 +169,6 @@ fn thousands(n: usize) -> String {
     out
 }
 
-/// `6h41m`, `41m`, `59s`, `2d3h`.
-fn short_duration(d: Duration) -> String {
-    let s = d.whole_seconds().max(0);
-    match s {
-        0..60 => format!("{s}s"),
-        60..3600 => format!("{}m", s / 60),
-        3600..86400 => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
-        _ => format!("{}d{}h", s / 86400, s % 86400 / 3600),
-    }
-}
-
 /// Writes `text` word-wrapped (long words cut) from row `y`; returns the row after it.
 fn wrapped(
     buf: &mut Buffer,
@@ -248,14 +236,21 @@ fn cut(line: &str, width: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use time::Duration;
 
     #[test]
     fn helpers() {
         assert_eq!(thousands(21480), "21,480");
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1_000_000), "1,000,000");
-        assert_eq!(short_duration(Duration::minutes(401)), "6h41m");
-        assert_eq!(short_duration(Duration::seconds(12)), "12s");
+        assert_eq!(
+            crate::output::duration::compact(Duration::minutes(401)),
+            "6h41m"
+        );
+        assert_eq!(
+            crate::output::duration::compact(Duration::seconds(12)),
+            "12s"
+        );
         assert_eq!(truncate("payments-prod", 8), "payment…");
         assert_eq!(truncate("pay", 8), "pay");
         assert_eq!(
