@@ -53,7 +53,7 @@ fn serve(
         Err(err) => return Ok(not_started(program, &err)),
     };
     server.stop();
-    private::exit_like(status)
+    crate::exit::exit_like(status)
 }
 
 #[cfg(unix)]

@@ -38,7 +38,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<Exit> {
         crate::sanitize::for_terminal(uri.split("/role/").next().unwrap_or(&uri))
     );
 
-    let runtime = super::runtime()?;
+    let runtime = crate::engine::runtime()?;
     let why = runtime.block_on(async {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let stop = async move {

@@ -114,16 +114,3 @@ pub fn run_passing_signals(command: &mut Command) -> std::io::Result<ExitStatus>
 pub fn run_passing_signals(command: &mut Command) -> std::io::Result<ExitStatus> {
     command.status()
 }
-
-/// Ends portico as the command ended: with its exit code, or by the same signal.
-pub fn exit_like(status: ExitStatus) -> ! {
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::ExitStatusExt;
-        if let Some(signal) = status.signal() {
-            let _ = signal_hook::low_level::emulate_default_handler(signal);
-            std::process::exit(128 + signal);
-        }
-    }
-    std::process::exit(status.code().unwrap_or(1))
-}

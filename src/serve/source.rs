@@ -12,7 +12,6 @@ use hyper::body::Bytes;
 use serde::Serialize;
 
 use crate::engine::{Engine, RoleCredentials, Target, MIN_REMAINING};
-use crate::exit::Exit;
 use crate::identity::OnMissing;
 use crate::settings::{Context, Environment};
 
@@ -165,45 +164,28 @@ impl Credentials {
 
     fn failure(&self, route: &Route, err: &anyhow::Error) -> Failure {
         let message = format!("{err:#}");
-        match crate::exit::classify(err) {
-            Exit::LoginRequired => {
+        let (status, code) = crate::exit::http_failure(err);
+        let message = match status {
+            503 => {
                 if !self.login_said.swap(true, Ordering::Relaxed) {
                     eprintln!(
                         "portico serve: {}; requests get 503 until then",
                         crate::sanitize::for_terminal(&message)
                     );
                 }
-                let message = if message.contains("portico login") {
+                if message.contains("portico login") {
                     message
                 } else {
                     format!("{message}; run `portico login`")
-                };
-                Failure {
-                    status: 503,
-                    code: "LoginRequired",
-                    message,
                 }
             }
-            Exit::Config => Failure {
-                status: 404,
-                code: "NotFound",
-                message: format!("no credentials for {}: {message}", route.describe()),
-            },
-            Exit::AccessDenied => Failure {
-                status: 403,
-                code: "AccessDenied",
-                message,
-            },
-            Exit::Service => Failure {
-                status: 502,
-                code: "ServiceUnavailable",
-                message,
-            },
-            _ => Failure {
-                status: 500,
-                code: "InternalError",
-                message,
-            },
+            404 => format!("no credentials for {}: {message}", route.describe()),
+            _ => message,
+        };
+        Failure {
+            status,
+            code,
+            message,
         }
     }
 }
