@@ -125,9 +125,14 @@ impl Serving {
     }
 
     /// SIGTERM, then the exit status and everything it wrote on stderr.
-    fn stop(mut self) -> (ExitStatus, String) {
+    fn stop(self) -> (ExitStatus, String) {
+        self.stop_with(rustix::process::Signal::TERM)
+    }
+
+    /// `signal`, then the exit status and everything it wrote on stderr.
+    fn stop_with(mut self, signal: rustix::process::Signal) -> (ExitStatus, String) {
         let pid = rustix::process::Pid::from_child(&self.child);
-        rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+        rustix::process::kill_process(pid, signal).unwrap();
         let status = wait_until(Duration::from_secs(10), || self.child.try_wait().unwrap())
             .expect("portico serve ends on SIGTERM");
         self.reader.take().unwrap().join().unwrap();
@@ -738,8 +743,9 @@ fn token_file_is_new_private_read_by_boto3_and_deleted_on_stop() {
     );
     assert!(out.stdout.is_empty());
 
-    let (status, stderr) = server.stop();
-    assert!(status.success(), "{stderr}");
+    let (status, stderr) = server.stop_with(rustix::process::Signal::INT);
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("stopped (SIGINT)"), "{stderr}");
     assert!(
         !path.exists(),
         "the token file is deleted when the server stops"
