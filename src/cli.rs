@@ -259,10 +259,14 @@ pub enum Command {
     #[command(
         after_help = "Exit status: the command's own; or 126 if it was found but could not be run, 127 if it \
                       was not found (as shells do); or portico's code (see `portico --help`) if the \
-                      credentials could not be had.\n\n\
-                      Examples:\n  portico exec --profile dev-admin -- aws s3 ls\n  portico exec --account 111122223333 --role ReadOnlyAccess -- terraform plan"
+                      credentials could not be had. With --serve, a command killed by a signal ends portico \
+                      by the same signal; SIGTERM and SIGHUP sent to portico are passed on to it.\n\n\
+                      Examples:\n  portico exec --profile dev-admin -- aws s3 ls\n  portico exec --account 111122223333 --role ReadOnlyAccess -- terraform plan\n  portico exec --serve --profile dev-admin -- terraform apply"
     )]
     Exec(ExecArgs),
+    /// Serve role credentials to long-running programs over the container-credentials endpoint
+    #[command(after_help = SERVE_HELP)]
+    Serve(ServeArgs),
     /// Open the AWS console signed in as the role (or print the sign-in link)
     #[command(
         after_help = "The browser is chosen as for portico login (see portico login --help). With firefox-container,\nor {container} in a command, each role opens in its own container, named after the profile (or\nACCOUNT-ROLE), so several roles' consoles stay open side by side. Where no browser can open\n(no display), it says so: use --print.\n\nExamples:\n  portico console --profile dev-admin\n  portico console --profile dev-admin --browser firefox-container\n  portico console --profile dev-admin --service s3 --print"
@@ -448,9 +452,75 @@ pub struct ExecArgs {
     /// Never start a login; fail with exit status 4 instead
     #[arg(long)]
     pub no_login: bool,
+    /// Instead of static keys, give the command a private credential server for its lifetime
+    /// (AWS_CONTAINER_CREDENTIALS_FULL_URI and AWS_CONTAINER_AUTHORIZATION_TOKEN), so that it
+    /// finds fresh keys however long it runs
+    #[arg(long)]
+    pub serve: bool,
     /// The command and its arguments, after --
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<String>,
+}
+
+const SERVE_HELP: &str = "\
+portico serve listens on 127.0.0.1 (or the loopback address --bind names; any other is refused)
+and answers, for each request that carries its token in the Authorization header:
+  GET /role/PROFILE                                   a profile's role
+  GET /role/ACCOUNT_ID/ROLE_NAME?sso-session=NAME     any account and role of a session
+with {\"AccessKeyId\", \"SecretAccessKey\", \"Token\", \"Expiration\", \"AccountId\"}, the JSON the
+AWS SDKs and CLI read from AWS_CONTAINER_CREDENTIALS_FULL_URI. Keys are cached and fetched again
+before fewer than 15 minutes are left; many clients asking at once make one request to Identity
+Center. A missing or wrong token gets 401, an unknown profile 404, and a sign-in that has ended
+503 naming `portico login` (a request never opens a browser). On start it prints the variables
+for the route of --profile (or --account/--role) in the --format given; with --token-file the
+token goes to a new file (mode 0600, deleted when the server stops) for
+AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, and only the URI is printed. One line per request on
+stderr; Ctrl-C or SIGTERM stops it.
+
+Examples:
+  portico serve --profile dev-admin
+  eval \"$(portico serve --profile dev-admin 2>>~/serve.log &)\"
+  portico serve --profile dev-admin --port 9911 --token-file ~/.cache/portico/serve.token
+  portico exec --serve --profile dev-admin -- terraform apply";
+
+/// The shell formats of `credentials --format` (and json); not `process`, which sets nothing.
+fn serve_format() -> impl clap::builder::TypedValueParser<Value = crate::output::Format> {
+    use clap::builder::TypedValueParser;
+    use clap::ValueEnum;
+    clap::builder::PossibleValuesParser::new([
+        "env",
+        "env-no-export",
+        "fish",
+        "powershell",
+        "windows-cmd",
+        "dotenv",
+        "json",
+    ])
+    .map(|name: String| crate::output::Format::from_str(&name, false).expect("listed above"))
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The role whose URI is printed: a profile [env: AWS_PROFILE], or --account and --role
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// The loopback address to listen on: 127.0.0.1, another 127.x.y.z, or [::1]
+    #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1", value_parser = crate::serve::bind::parse_loopback)]
+    pub bind: std::net::IpAddr,
+    /// The port to listen on [default: a free one]
+    #[arg(
+        long,
+        value_name = "PORT",
+        default_value_t = 0,
+        hide_default_value = true
+    )]
+    pub port: u16,
+    /// Write the token to this new file (mode 0600) for AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE and print only the URI
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<std::path::PathBuf>,
+    /// How to print the variables
+    #[arg(long, value_name = "FORMAT", default_value = "env", value_parser = serve_format())]
+    pub format: crate::output::Format,
 }
 
 #[derive(Debug, Args)]

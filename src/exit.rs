@@ -190,6 +190,33 @@ pub fn exit_cancelled(message: Option<&str>) -> ! {
     std::process::exit(i32::from(Exit::Cancelled.code()))
 }
 
+/// How `portico serve` answers a request it has no keys for, from the same classification as
+/// the exit status: the HTTP status and a short code for its JSON error. A sign-in that is
+/// needed is 503 (the server never signs in), a profile or session the config lacks 404.
+pub fn http_failure(err: &anyhow::Error) -> (u16, &'static str) {
+    match classify(err) {
+        Exit::LoginRequired | Exit::LoginFailed => (503, "LoginRequired"),
+        Exit::Config => (404, "NotFound"),
+        Exit::AccessDenied => (403, "AccessDenied"),
+        Exit::Service => (502, "ServiceUnavailable"),
+        _ => (500, "InternalError"),
+    }
+}
+
+/// Ends portico as a command it ran ended (`exec --serve`): with its exit code, or by the
+/// same signal, so that the caller sees what it would have seen running the command itself.
+pub fn exit_like(status: std::process::ExitStatus) -> ! {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            let _ = signal_hook::low_level::emulate_default_handler(signal);
+            std::process::exit(128 + signal);
+        }
+    }
+    std::process::exit(status.code().unwrap_or(i32::from(Exit::Failure.code())))
+}
+
 /// The EXIT STATUS text shared by `--help` and the man page.
 pub fn help_text() -> String {
     let mut text = String::from("Exit status:\n");

@@ -17,6 +17,7 @@ pub mod portal;
 pub mod saml;
 pub mod sanitize;
 pub mod secret;
+pub mod serve;
 pub mod settings;
 pub mod timefmt;
 pub mod tui;

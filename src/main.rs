@@ -31,6 +31,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         Some(Command::Status(args)) => portico::cmd::status::run(&args),
         Some(Command::Credentials(args)) => portico::cmd::credentials::run(&args),
         Some(Command::Exec(args)) => portico::cmd::exec::run(&args),
+        Some(Command::Serve(args)) => portico::cmd::serve::run(&args),
         Some(Command::Console(args)) => portico::cmd::console::run(&args),
         Some(Command::List(args)) => portico::cmd::list::run(&args),
         Some(Command::Configure(args)) => portico::cmd::configure::run(&args),

@@ -453,6 +453,27 @@ fn profiles_sync_writes_profiles_whose_credential_process_boto3_runs() {
     assert_eq!(json(&out)["AccessKeyId"].as_str().unwrap(), from_boto);
     assert!(from_boto.starts_with("ASIA"));
     assert_eq!(s.env.stat("AssumeRoleWithSAML"), 1, "{program:?}");
+
+    // The synced profile names its SAML role: `--profile` works as for an Identity Center
+    // profile (and so do exec, console and the credential server, which resolve alike).
+    let out = s.run("post", &["credentials", "--profile", &name]);
+    assert_success(&out);
+    assert_eq!(json(&out)["AccessKeyId"].as_str().unwrap(), from_boto);
+    let out = s.run(
+        "post",
+        &[
+            "exec",
+            "--profile",
+            &name,
+            "--",
+            "sh",
+            "-c",
+            "echo $AWS_ACCESS_KEY_ID",
+        ],
+    );
+    assert_success(&out);
+    assert_eq!(text(&out.stdout).trim(), from_boto);
+    assert_eq!(s.env.stat("AssumeRoleWithSAML"), 1);
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! On Unix portico replaces itself with the command (execvp), so the command's exit code and
 //! signals are its own, exactly as if it had been started directly. A command that cannot be
 //! started exits as a shell would: 127 when it is not found, 126 when it cannot be run.
+//! With `--serve` portico stays, running a private credential server for the command.
 
 use std::process::Command;
 
@@ -19,11 +20,40 @@ pub fn run(args: &ExecArgs) -> anyhow::Result<Exit> {
     let mut command = Command::new(program);
     command.args(rest);
     // Credentials from elsewhere must not shadow the ones we hand over.
+    if args.serve {
+        return serve(command, program, args, resolved.region.as_deref());
+    }
     child::with_vars(
         &mut command,
         output::env_vars(&creds, resolved.region.as_deref()),
     );
     spawn(command, program)
+}
+
+/// `--serve`: the command gets a private credential server instead of static keys; portico
+/// stays to run the server, and ends with the command's exit code or signal.
+fn serve(
+    mut command: Command,
+    program: &str,
+    args: &ExecArgs,
+    region: Option<&str>,
+) -> anyhow::Result<Exit> {
+    use crate::serve::{private, Route};
+    let env = crate::settings::Environment::from_process();
+    let route = Route::for_args(&args.target, &env);
+    let server = private::Private::start(env, &route)?;
+    let mut vars = server.vars().to_vec();
+    if let Some(region) = region {
+        vars.push(("AWS_REGION", region.to_string()));
+        vars.push(("AWS_DEFAULT_REGION", region.to_string()));
+    }
+    child::with_vars(&mut command, vars);
+    let status = match private::run_passing_signals(&mut command) {
+        Ok(status) => status,
+        Err(err) => return Ok(not_started(program, &err)),
+    };
+    server.stop();
+    crate::exit::exit_like(status)
 }
 
 #[cfg(unix)]

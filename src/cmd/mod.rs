@@ -13,4 +13,5 @@ pub mod login;
 pub mod logout;
 pub mod portal;
 pub mod profiles;
+pub mod serve;
 pub mod status;

@@ -3,7 +3,7 @@
 //! Each check is a [`Check`]: its name in the report (text and `--json`), and its line in
 //! `portico doctor --help`, both come from that type. The checks live one group to a file:
 //! [`config`] (the config file, sessions, profiles, credential_process lines), [`files`]
-//! (cache permissions), [`browser`], [`token`] (token and refresh), [`network`] (the budget,
+//! (cache permissions), [`server`] (a credential server the environment points at), [`browser`], [`token`] (token and refresh), [`network`] (the budget,
 //! the endpoints), [`clock`], [`region`] (start URL against region) and [`assignments`].
 //! Adding a check: a variant in [`Check`] (with its name and summary), and a function in the
 //! file of its group that [`run`] (or [`network::check_session`], per session) calls.
@@ -25,6 +25,7 @@ mod files;
 mod network;
 mod region;
 mod saml;
+mod server;
 mod token;
 
 use std::fmt;
@@ -47,6 +48,7 @@ pub enum Check {
     Profiles,
     CredentialProcess,
     CachePermissions,
+    CredentialServer,
     Browser,
     Token,
     Refresh,
@@ -75,12 +77,13 @@ impl Check {
     /// Every check, in the order a report shows them: those of the whole set-up, then (from
     /// [`Check::Browser`] on) those run once per sso-session, then (from [`Check::SamlIdpUrl`]
     /// on) those run once per saml-session, which reports [`Check::Clock`] too.
-    pub const ALL: [Check; 19] = [
+    pub const ALL: [Check; 20] = [
         Check::Config,
         Check::Sessions,
         Check::Profiles,
         Check::CredentialProcess,
         Check::CachePermissions,
+        Check::CredentialServer,
         Check::Browser,
         Check::Token,
         Check::Refresh,
@@ -105,6 +108,7 @@ impl Check {
             Check::Profiles => "profiles",
             Check::CredentialProcess => "credential-process",
             Check::CachePermissions => "cache-permissions",
+            Check::CredentialServer => "credential-server",
             Check::Browser => "browser",
             Check::Token => "token",
             Check::Refresh => "refresh",
@@ -132,6 +136,9 @@ impl Check {
                 "each credential_process running portico names a profile that exists"
             }
             Check::CachePermissions => "token and credential caches are open to you only",
+            Check::CredentialServer => {
+                "the container-credentials URI, where set, answers and takes the token"
+            }
             Check::Browser => "the command a sign-in would run, and whether its program exists",
             Check::Token => "signed in, and until when",
             Check::Refresh => "the sign-in can be refreshed without a browser",
@@ -161,7 +168,8 @@ impl Check {
             | Check::Sessions
             | Check::Profiles
             | Check::CredentialProcess
-            | Check::CachePermissions => Group::Whole,
+            | Check::CachePermissions
+            | Check::CredentialServer => Group::Whole,
             Check::SamlIdpUrl
             | Check::SamlReplyUrl
             | Check::SamlIdp
@@ -290,6 +298,7 @@ pub fn run(env: &Environment, scope: &Scope) -> anyhow::Result<Report> {
         config::check_credential_processes(ctx, &mut report);
     }
     files::check_cache_permissions(env, &mut report);
+    server::check_credential_server(&server::ServerVars::from_process(), &mut report);
     if let Some(ctx) = &ctx {
         let sessions = config::select_sessions(ctx, scope, &mut report);
         // Every saml-session, unless the scope names an sso-session or a profile.

@@ -153,6 +153,34 @@ pub fn resolve(ctx: &Context, args: &TargetArgs) -> Result<Resolved, SettingsErr
             profile: None,
         });
     }
+    // A profile `profiles sync --saml-session` wrote names its SAML role in its
+    // credential_process line: `portico credentials --profile P`, `exec`, `console` and the
+    // credential server take it as they take an Identity Center profile.
+    let (name, _) = ctx.env.pick_profile(args.profile.as_deref());
+    let saml = ctx
+        .config
+        .profile(&name)
+        .and_then(|p| p.get(crate::consts::CREDENTIAL_PROCESS))
+        .and_then(crate::awsconfig::sync::parse_portico_command)
+        .filter(|cmd| cmd.profile.is_none());
+    if let Some(crate::awsconfig::sync::PorticoCommand {
+        saml_session: Some(saml_session),
+        role_arn: Some(role_arn),
+        ..
+    }) = saml
+    {
+        let inner = TargetArgs {
+            profile: Some(name.clone()),
+            saml_session: Some(saml_session),
+            role_arn: Some(role_arn),
+            ..TargetArgs::default()
+        };
+        let resolved = resolve(ctx, &inner)?;
+        return Ok(Resolved {
+            profile: Some(name),
+            ..resolved
+        });
+    }
     let p = ctx.selected_role_profile(args.profile.as_deref())?;
     Ok(Resolved {
         target: Target::identity_center(p.session, &p.account_id, &p.role_name),

@@ -83,30 +83,41 @@ pub fn render(format: Format, creds: &RoleCredentials, region: Option<&str>) -> 
             out.push('\n');
             out
         }
-        Format::Env => lines(creds, region, |k, v| {
-            format!("export {k}={}", posix_quote(v))
-        }),
-        Format::EnvNoExport => lines(creds, region, |k, v| format!("{k}={}", posix_quote(v))),
-        Format::Fish => lines(creds, region, |k, v| {
-            format!("set -gx {k} {}", fish_quote(v))
-        }),
-        Format::Powershell => lines(creds, region, |k, v| {
-            format!("$Env:{k}={}", powershell_quote(v))
-        }),
-        Format::WindowsCmd => lines(creds, region, cmd_set),
-        Format::Dotenv => lines(creds, region, |k, v| format!("{k}={}", dotenv_quote(v))),
+        Format::Env
+        | Format::EnvNoExport
+        | Format::Fish
+        | Format::Powershell
+        | Format::WindowsCmd
+        | Format::Dotenv => render_vars(format, &env_vars(creds, region))
+            .expect("every shell format sets variables"),
     }
 }
 
-fn lines(
-    creds: &RoleCredentials,
-    region: Option<&str>,
-    line: impl Fn(&str, &str) -> String,
-) -> String {
-    env_vars(creds, region)
-        .iter()
-        .map(|(k, v)| line(k, v) + "\n")
-        .collect()
+/// Any variables as `format` sets them (what `portico serve` prints: the container-credentials
+/// URI and token), quoted exactly as the credentials are; `json` is one object of them.
+/// `None` for `process`, which is credential_process JSON and sets no variables.
+pub fn render_vars(format: Format, vars: &[(&str, String)]) -> Option<String> {
+    let each = |line: &dyn Fn(&str, &str) -> String| -> String {
+        vars.iter().map(|(k, v)| line(k, v) + "\n").collect()
+    };
+    Some(match format {
+        Format::Process => return None,
+        Format::Json => {
+            let doc: serde_json::Map<String, serde_json::Value> = vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.clone())))
+                .collect();
+            let mut out = serde_json::to_string_pretty(&doc).expect("strings always serialize");
+            out.push('\n');
+            out
+        }
+        Format::Env => each(&|k, v| format!("export {k}={}", posix_quote(v))),
+        Format::EnvNoExport => each(&|k, v| format!("{k}={}", posix_quote(v))),
+        Format::Fish => each(&|k, v| format!("set -gx {k} {}", fish_quote(v))),
+        Format::Powershell => each(&|k, v| format!("$Env:{k}={}", powershell_quote(v))),
+        Format::WindowsCmd => each(&cmd_set),
+        Format::Dotenv => each(&|k, v| format!("{k}={}", dotenv_quote(v))),
+    })
 }
 
 /// docs/protocol.md §4, fields in the order the AWS CLI writes them.

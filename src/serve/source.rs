@@ -1,0 +1,204 @@
+//! Where the server's credentials come from: the credential engine, asked for keys with more
+//! than [`MIN_REMAINING`] left (botocore refreshes 15 minutes before expiry). A warm request is
+//! the engine's synchronous cache read; a miss is one engine flight per role however many
+//! requests arrive together (and one GetRoleCredentials across processes, through the engine's
+//! lock file). Requests never sign in: a needed sign-in is a 503 naming `portico login`.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use hyper::body::Bytes;
+use serde::Serialize;
+
+use crate::engine::{Engine, RoleCredentials, Target, MIN_REMAINING};
+use crate::identity::OnMissing;
+use crate::settings::{Context, Environment};
+
+use super::route::Route;
+
+/// An answer ready to send: the container-credentials JSON.
+#[derive(Debug)]
+pub struct Answer {
+    pub body: Bytes,
+}
+
+/// Why a request got no keys: the HTTP status, a short code and a message for the client.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub status: u16,
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// The routes asked for so far and the engine behind them, shared by every connection.
+pub struct Credentials {
+    env: Environment,
+    engine: Engine,
+    slots: Mutex<HashMap<Route, Arc<Slot>>>,
+    /// Whether "sign in with portico login" was said on stderr since keys last came.
+    login_said: AtomicBool,
+}
+
+#[derive(Default)]
+struct Slot {
+    /// The role the route names, resolved against the config file by its first request.
+    target: Mutex<Option<Target>>,
+    /// Held while this route's keys are fetched (or its target resolved): later requests wait
+    /// and take the result.
+    fetching: tokio::sync::Mutex<()>,
+    /// The last fetch that failed, and when it ended: the requests that waited for it get its
+    /// answer instead of trying again one after another.
+    failed: Mutex<Option<(std::time::Instant, Failure)>>,
+}
+
+impl Slot {
+    fn target(&self) -> Option<Target> {
+        self.target
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+/// The container-credentials JSON (docs/protocol.md: `Token`, not `SessionToken`).
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ContainerJson<'a> {
+    access_key_id: &'a str,
+    secret_access_key: &'a str,
+    token: &'a str,
+    expiration: String,
+    account_id: &'a str,
+}
+
+impl Credentials {
+    /// Credentials resolved against the config file and caches that `env` names.
+    pub fn new(env: Environment) -> anyhow::Result<Credentials> {
+        Ok(Credentials {
+            engine: Engine::new(&env)?,
+            env,
+            slots: Mutex::new(HashMap::new()),
+            login_said: AtomicBool::new(false),
+        })
+    }
+
+    /// Keys for `route` with more than 15 minutes left: the engine's cache, or one fetch for
+    /// all the requests waiting on it. Keys that are fresh from the service but already
+    /// shorter-lived than that (a role whose sessions last under 15 minutes) are handed out as
+    /// they are.
+    pub async fn get(&self, route: &Route) -> Result<Answer, Failure> {
+        let slot = {
+            let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+            slots.entry(route.clone()).or_default().clone()
+        };
+        if let Some(target) = slot.target() {
+            if let Some(creds) = self.engine.cached(&target, MIN_REMAINING) {
+                return Ok(answer(&creds));
+            }
+        }
+        let arrived = std::time::Instant::now();
+        let _fetching = slot.fetching.lock().await;
+        if let Some((at, failure)) = &*slot.failed.lock().unwrap_or_else(|e| e.into_inner()) {
+            if *at >= arrived {
+                return Err(failure.clone());
+            }
+        }
+        let result = match slot.target() {
+            Some(target) => Ok(target),
+            None => self.resolve(route),
+        };
+        let result = match result {
+            Ok(target) => {
+                *slot.target.lock().unwrap_or_else(|e| e.into_inner()) = Some(target.clone());
+                self.engine
+                    .obtain(&target, &OnMissing::Fail, MIN_REMAINING)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(creds) => {
+                self.login_said.store(false, Ordering::Relaxed);
+                Ok(answer(&creds))
+            }
+            Err(err) => {
+                let failure = self.failure(route, &err);
+                *slot.failed.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some((std::time::Instant::now(), failure.clone()));
+                Err(failure)
+            }
+        }
+    }
+
+    /// Checks that `route` names something the config file has (for `portico serve` to refuse
+    /// a bad `--profile` at start rather than on the first request).
+    pub fn check(&self, route: &Route) -> anyhow::Result<()> {
+        self.resolve(route).map(drop)
+    }
+
+    /// The role `route` names in the config file as it is now.
+    fn resolve(&self, route: &Route) -> anyhow::Result<Target> {
+        let ctx = Context::load(self.env.clone())?;
+        let args = match route {
+            Route::Profile(name) => crate::cli::TargetArgs {
+                profile: Some(name.clone()),
+                ..Default::default()
+            },
+            Route::Role {
+                account_id,
+                role_name,
+                sso_session,
+            } => {
+                crate::settings::check_account_id("the path's account", account_id)?;
+                crate::cli::TargetArgs {
+                    account: Some(account_id.clone()),
+                    role: Some(role_name.clone()),
+                    sso_session: sso_session.clone(),
+                    ..Default::default()
+                }
+            }
+        };
+        Ok(crate::engine::resolve(&ctx, &args)?.target)
+    }
+
+    fn failure(&self, route: &Route, err: &anyhow::Error) -> Failure {
+        let message = format!("{err:#}");
+        let (status, code) = crate::exit::http_failure(err);
+        let message = match status {
+            503 => {
+                if !self.login_said.swap(true, Ordering::Relaxed) {
+                    eprintln!(
+                        "portico serve: {}; requests get 503 until then",
+                        crate::sanitize::for_terminal(&message)
+                    );
+                }
+                if message.contains("portico login") {
+                    message
+                } else {
+                    format!("{message}; run `portico login`")
+                }
+            }
+            404 => format!("no credentials for {}: {message}", route.describe()),
+            _ => message,
+        };
+        Failure {
+            status,
+            code,
+            message,
+        }
+    }
+}
+
+fn answer(creds: &RoleCredentials) -> Answer {
+    let json = ContainerJson {
+        access_key_id: &creds.access_key_id,
+        secret_access_key: creds.secret_access_key.expose(),
+        token: creds.session_token.expose(),
+        expiration: creds.expiration_rfc3339(),
+        account_id: &creds.account_id,
+    };
+    Answer {
+        body: Bytes::from(serde_json::to_vec(&json).expect("strings always serialize")),
+    }
+}
