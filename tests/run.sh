@@ -7,12 +7,14 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*" >&2; }
 
-# fish runs the `--format fish` output for real, and tmux drives the TUI end to end; both are
-# Debian packages, so install whichever is missing when we can.
+# fish runs the `--format fish` output for real, tmux drives the TUI end to end, and the AWS CLI
+# v2 (Debian's awscli) reads keys from `portico serve`; all are Debian packages, so install
+# whichever is missing when we can.
 missing=()
 for tool in fish tmux man; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
+[ -x /usr/bin/aws ] || missing+=(awscli)
 if [ "${#missing[@]}" -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         step "installing ${missing[*]} (Debian packages the tests use)"
