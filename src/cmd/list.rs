@@ -1,5 +1,7 @@
 //! `portico list`: the accounts and roles assigned to the user, from the account cache when it
-//! is fresh, else listed from Identity Center with adaptive pacing and a progress line.
+//! is fresh, else listed from Identity Center with adaptive pacing and a progress line: an
+//! incremental refresh of the cached list when there is one (`--refresh` says what changed on
+//! stderr), else a full listing.
 //! As with `credentials`, the cache serves only a session that is still signed in: after a
 //! sign-out (`portico logout`, `aws sso logout`) the list is fetched again, which needs a sign-in
 //! (`--no-login`: exit 4, "run portico login").
@@ -17,7 +19,7 @@ use crate::cli::ListArgs;
 use crate::exit::Exit;
 use crate::identity::{self, Store};
 use crate::output::table;
-use crate::portal::{self, Account, PortalError, Progress};
+use crate::portal::{self, Account, AccountList, Listed, PortalError, Progress, Request, Update};
 use crate::sanitize::for_terminal;
 use crate::settings::SsoSession;
 
@@ -35,43 +37,74 @@ pub fn run(args: &ListArgs) -> anyhow::Result<Exit> {
             token_path.display()
         );
     }
-    let cached = if args.refresh || !signed_in {
-        None
-    } else {
-        cache
-            .load(session.cache_key())
-            .filter(|(_, at)| accounts::is_fresh(*at, now, accounts::DEFAULT_TTL))
-    };
-    let list = match cached {
+    let cached = cache.load_list(session.cache_key());
+    let usable = cached.as_ref().filter(|(list, at)| {
+        !args.refresh
+            && signed_in
+            && list.is_complete()
+            && accounts::is_fresh(*at, now, accounts::DEFAULT_TTL)
+    });
+    let list = match usable {
         Some((list, at)) => {
             crate::info!(
                 "using the account list cached at {}",
-                crate::cache::token::format_time(at)
+                crate::cache::token::format_time(*at)
             );
-            list
+            list.clone()
         }
         None => {
             let on_missing = super::credentials::on_missing(args.no_login);
-            let list = super::runtime()?.block_on(fetch(&store, &session, &on_missing))?;
-            if let Err(e) = cache.store(session.cache_key(), &list, OffsetDateTime::now_utc()) {
+            let previous = cached.map(|(list, _)| list);
+            let listed = super::runtime()?.block_on(refresh(
+                &store,
+                &session,
+                &on_missing,
+                previous.as_ref(),
+            ))?;
+            let stored =
+                cache.store_list(session.cache_key(), &listed.list, OffsetDateTime::now_utc());
+            if let Err(e) = stored {
                 note_unwritable(cache.dir(), &e);
             }
-            list
+            if args.refresh && previous.is_some() {
+                eprintln!("portico: account list refreshed: {}", listed.changes);
+            }
+            listed.list
         }
     };
     let mut out = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &JsonList { accounts: &list })?;
+        let accounts = list
+            .accounts
+            .iter()
+            .map(|account| JsonAccount {
+                account,
+                roles_fetched_at: list
+                    .roles_fetched_at
+                    .get(&account.account_id)
+                    .map(|at| crate::output::rfc3339_z(*at)),
+            })
+            .collect();
+        serde_json::to_writer_pretty(&mut out, &JsonList { accounts })?;
         writeln!(out)?;
     } else {
-        print_table(&mut out, &list)?;
+        print_table(&mut out, &list.accounts)?;
     }
     Ok(Exit::Ok)
 }
 
 #[derive(Serialize)]
 struct JsonList<'a> {
-    accounts: &'a [Account],
+    accounts: Vec<JsonAccount<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonAccount<'a> {
+    #[serde(flatten)]
+    account: &'a Account,
+    /// When the account's roles were fetched (RFC 3339).
+    roles_fetched_at: Option<String>,
 }
 
 /// Lists with a progress line on stderr once it takes more than a moment.
@@ -80,13 +113,26 @@ pub async fn fetch(
     session: &SsoSession,
     on_missing: &identity::OnMissing,
 ) -> anyhow::Result<Vec<Account>> {
+    Ok(refresh(store, session, on_missing, None)
+        .await?
+        .list
+        .accounts)
+}
+
+/// Refreshes `previous` incrementally (or lists everything without it), with a progress line
+/// on stderr once it takes more than a moment; signs in again once if the token is refused.
+pub async fn refresh(
+    store: &Store,
+    session: &SsoSession,
+    on_missing: &identity::OnMissing,
+    previous: Option<&AccountList>,
+) -> anyhow::Result<Listed> {
     let token = identity::access_token(store, session, on_missing).await?;
-    let result = list_with_progress(session, &token).await;
-    match result {
+    match list_with_progress(session, &token, previous).await {
         Err(PortalError::Unauthorized { .. }) => {
             identity::forget_access_token(store, session)?;
             let token = identity::access_token(store, session, on_missing).await?;
-            Ok(list_with_progress(session, &token).await?)
+            Ok(list_with_progress(session, &token, previous).await?)
         }
         other => Ok(other?),
     }
@@ -95,7 +141,8 @@ pub async fn fetch(
 async fn list_with_progress(
     session: &SsoSession,
     token: &crate::secret::Secret,
-) -> Result<Vec<Account>, PortalError> {
+    previous: Option<&AccountList>,
+) -> Result<Listed, PortalError> {
     let interactive = std::io::stderr().is_terminal();
     let mut shown = false;
     let mut progress = |p: Progress| {
@@ -103,21 +150,32 @@ async fn list_with_progress(
             return;
         }
         shown = true;
-        let total = p
-            .accounts_total
-            .map(|t| t.to_string())
-            .unwrap_or_else(|| format!("{}+", p.accounts_seen));
         let throttled = if p.throttled > 0 {
             format!(", {} throttled and retried", p.throttled)
         } else {
             String::new()
         };
-        eprint!(
-            "\r\x1b[Kportico: listing roles: {}/{total} accounts{throttled}",
-            p.accounts_done
-        );
+        match p.accounts_total {
+            Some(total) => eprint!(
+                "\r\x1b[Kportico: listing roles: {}/{total} accounts{throttled}",
+                p.accounts_done
+            ),
+            None => eprint!(
+                "\r\x1b[Kportico: listing accounts: {}{throttled}",
+                p.accounts_seen
+            ),
+        }
     };
-    let result = portal::list_assignments(session, token, &mut progress).await;
+    let request = Request {
+        previous,
+        ..Request::full(OffsetDateTime::now_utc())
+    };
+    let result = portal::listing::list(session, token, &request, &mut |update| {
+        if let Update::Progress(p) = update {
+            progress(p);
+        }
+    })
+    .await;
     if shown {
         eprint!("\r\x1b[K");
     }
