@@ -1,7 +1,8 @@
 //! `portico list`: the accounts and roles assigned to the user, from the account cache when it
 //! is fresh, else listed from Identity Center with adaptive pacing and a progress line: an
-//! incremental refresh of the cached list when there is one (`--refresh` says what changed on
-//! stderr), else a full listing.
+//! incremental refresh of the cached list when it has expired (the accounts, and the roles of
+//! new accounts and of the oldest few), a full listing without one or with `--refresh` (which
+//! then says on stderr what changed since the cached list).
 //! As with `credentials`, the cache serves only a session that is still signed in: after a
 //! sign-out (`portico logout`, `aws sso logout`) the list is fetched again, which needs a sign-in
 //! (`--no-login`: exit 4, "run portico login").
@@ -60,6 +61,7 @@ pub fn run(args: &ListArgs) -> anyhow::Result<Exit> {
                 &session,
                 &on_missing,
                 previous.as_ref(),
+                args.refresh,
             ))?;
             let stored =
                 cache.store_list(session.cache_key(), &listed.list, OffsetDateTime::now_utc());
@@ -113,26 +115,28 @@ pub async fn fetch(
     session: &SsoSession,
     on_missing: &identity::OnMissing,
 ) -> anyhow::Result<Vec<Account>> {
-    Ok(refresh(store, session, on_missing, None)
+    Ok(refresh(store, session, on_missing, None, false)
         .await?
         .list
         .accounts)
 }
 
-/// Refreshes `previous` incrementally (or lists everything without it), with a progress line
-/// on stderr once it takes more than a moment; signs in again once if the token is refused.
+/// Refreshes `previous` incrementally (or lists everything without it, or with `relist_all`),
+/// with a progress line on stderr once it takes more than a moment; signs in again once if the
+/// token is refused.
 pub async fn refresh(
     store: &Store,
     session: &SsoSession,
     on_missing: &identity::OnMissing,
     previous: Option<&AccountList>,
+    relist_all: bool,
 ) -> anyhow::Result<Listed> {
     let token = identity::access_token(store, session, on_missing).await?;
-    match list_with_progress(session, &token, previous).await {
+    match list_with_progress(session, &token, previous, relist_all).await {
         Err(PortalError::Unauthorized { .. }) => {
             identity::forget_access_token(store, session)?;
             let token = identity::access_token(store, session, on_missing).await?;
-            Ok(list_with_progress(session, &token, previous).await?)
+            Ok(list_with_progress(session, &token, previous, relist_all).await?)
         }
         other => Ok(other?),
     }
@@ -142,6 +146,7 @@ async fn list_with_progress(
     session: &SsoSession,
     token: &crate::secret::Secret,
     previous: Option<&AccountList>,
+    relist_all: bool,
 ) -> Result<Listed, PortalError> {
     let interactive = std::io::stderr().is_terminal();
     let mut shown = false;
@@ -168,6 +173,7 @@ async fn list_with_progress(
     };
     let request = Request {
         previous,
+        relist_all,
         ..Request::full(OffsetDateTime::now_utc())
     };
     let result = portal::listing::list(session, token, &request, &mut |update| {

@@ -6,7 +6,8 @@
 //! (cheap: one call per 100 accounts), and roles only for accounts that are new or whose roles
 //! are unknown, accounts asked for with [`Priority::fetch_now`], and the [`REFRESH_SHARE`] of
 //! accounts whose roles were fetched longest ago; every other account keeps its known roles.
-//! Accounts no longer listed disappear. Each account keeps the time its roles were fetched, so
+//! Accounts no longer listed disappear. [`Request::relist_all`] lists every account's roles
+//! again and still reports what changed. Each account keeps the time its roles were fetched, so
 //! that every account's roles are fetched again within about `1 / REFRESH_SHARE` refreshes.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -121,6 +122,9 @@ pub enum Update {
 pub struct Request<'a> {
     /// The list to refresh incrementally; `None` lists every account's roles.
     pub previous: Option<&'a AccountList>,
+    /// List every account's roles even with a previous list (which still keeps the roles
+    /// shown while the listing runs and is what [`Changes`] compare with).
+    pub relist_all: bool,
     pub priority: Priority,
     pub config: PacerConfig,
     /// The time recorded for roles fetched by this listing.
@@ -132,6 +136,7 @@ impl Request<'_> {
     pub fn full(now: OffsetDateTime) -> Request<'static> {
         Request {
             previous: None,
+            relist_all: false,
             priority: Priority::new(),
             config: PacerConfig::default(),
             now,
@@ -225,7 +230,11 @@ pub async fn list(
                         })
                         .unwrap_or_default();
                     on_update(Update::AccountsDone { removed });
-                    let planned = plan(&accounts, &previous);
+                    let planned = if request.relist_all {
+                        accounts.iter().map(|a| a.account_id.clone()).collect()
+                    } else {
+                        plan(&accounts, &previous)
+                    };
                     total = Some(planned.len());
                     shared.queue.start(planned);
                     for _ in 0..config.concurrency.max(1) {

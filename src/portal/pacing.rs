@@ -282,9 +282,11 @@ struct GateState {
     credentials: usize,
     /// Listing calls sent and not yet answered.
     listing_in_flight: usize,
-    /// When the last listing call was sent, and how long after it the bucket needs to refill
-    /// one call at the listing's pace.
-    last_listing_send: Option<(Instant, Duration)>,
+    /// When the last listing call was answered (the service took its token at the latest
+    /// then), and how long after that the bucket needs to refill one call at the listing's pace.
+    last_listing_answer: Option<(Instant, Duration)>,
+    /// The refill time of the listing calls in flight.
+    refill: Duration,
 }
 
 impl Gate {
@@ -303,7 +305,7 @@ impl Gate {
                 let mut s = self.state();
                 if s.credentials == 0 {
                     s.listing_in_flight += 1;
-                    s.last_listing_send = Some((Instant::now(), refill));
+                    s.refill = refill;
                     return ListingCall { gate: self };
                 }
             }
@@ -313,7 +315,7 @@ impl Gate {
 
     /// Holds listing calls back for as long as the returned pass lives, once the listing's
     /// calls in flight have answered and the bucket has refilled a call. Immediate when no
-    /// listing has sent anything lately.
+    /// listing call was answered lately.
     pub async fn credential_call(&self) -> CredentialPass<'_> {
         self.state().credentials += 1;
         let pass = CredentialPass { gate: self };
@@ -325,9 +327,9 @@ impl Gate {
                 if s.listing_in_flight > 0 {
                     None
                 } else {
-                    match s.last_listing_send {
-                        Some((sent, refill)) if sent + refill > Instant::now() => {
-                            Some(sent + refill)
+                    match s.last_listing_answer {
+                        Some((answered, refill)) if answered + refill > Instant::now() => {
+                            Some(answered + refill)
                         }
                         _ => return pass,
                     }
@@ -352,7 +354,11 @@ pub struct ListingCall<'a> {
 
 impl Drop for ListingCall<'_> {
     fn drop(&mut self) {
-        self.gate.state().listing_in_flight -= 1;
+        {
+            let mut s = self.gate.state();
+            s.listing_in_flight -= 1;
+            s.last_listing_answer = Some((Instant::now(), s.refill));
+        }
         self.gate.changed.notify_waiters();
     }
 }
