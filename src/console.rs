@@ -13,7 +13,7 @@ use hyper_util::client::legacy::connect::{Connect, HttpConnector};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
-use crate::output::RoleCredentials;
+use crate::engine::RoleCredentials;
 use crate::sanitize::for_terminal;
 
 /// The environment variable that replaces the federation endpoint (tests point it at the
@@ -96,6 +96,41 @@ pub fn container_name(profile: Option<&str>, account_id: &str, role_name: &str) 
         Some(profile) => profile.to_string(),
         None => format!("{account_id}-{role_name}"),
     }
+}
+
+/// The console sign-in link for `creds`, the one way `portico console` and the portal make it:
+/// the federation endpoint for `region` (or `PORTICO_FEDERATION_ENDPOINT`'s override), the
+/// console of `service` (or the home page) in `region`, portico as the issuer. The link signs
+/// in whoever opens it: show it only to the user.
+pub async fn link(
+    creds: &RoleCredentials,
+    region: Option<&str>,
+    service: Option<&str>,
+    session_duration: Option<u32>,
+) -> Result<String, ConsoleError> {
+    let override_url = std::env::var(FEDERATION_ENDPOINT_ENV)
+        .ok()
+        .filter(|v| !v.is_empty());
+    let endpoint = federation_endpoint(region, override_url.as_deref());
+    let destination = console_destination(service, region);
+    signin_url(
+        &endpoint,
+        creds,
+        &destination,
+        DEFAULT_ISSUER,
+        session_duration,
+    )
+    .await
+}
+
+/// [`link`] for one-shot commands and the portal's event loop: on a runtime of its own.
+pub fn link_blocking(
+    creds: &RoleCredentials,
+    region: Option<&str>,
+    service: Option<&str>,
+    session_duration: Option<u32>,
+) -> anyhow::Result<String> {
+    Ok(crate::engine::runtime()?.block_on(link(creds, region, service, session_duration))?)
 }
 
 /// Exchanges `creds` for a sign-in token at `endpoint` and returns the login link for

@@ -89,7 +89,7 @@ impl From<Exit> for std::process::ExitCode {
 pub fn classify(err: &anyhow::Error) -> Exit {
     for cause in err.chain() {
         if let Some(e) = cause.downcast_ref::<crate::identity::IdentityError>() {
-            return e.exit();
+            return identity(e);
         }
         if let Some(e) = cause.downcast_ref::<crate::portal::PortalError>() {
             use crate::portal::PortalError as P;
@@ -108,7 +108,7 @@ pub fn classify(err: &anyhow::Error) -> Exit {
             return Exit::Service;
         }
         if let Some(e) = cause.downcast_ref::<crate::awsconfig::edit::EditError>() {
-            return e.exit();
+            return edit(e);
         }
         if cause
             .downcast_ref::<crate::settings::SettingsError>()
@@ -121,6 +121,42 @@ pub fn classify(err: &anyhow::Error) -> Exit {
         }
     }
     Exit::Failure
+}
+
+fn identity(e: &crate::identity::IdentityError) -> Exit {
+    use crate::cache::token::CacheError;
+    use crate::identity::IdentityError as I;
+    match e {
+        I::LoginRequired { .. } => Exit::LoginRequired,
+        I::Denied { .. } | I::CodeExpired { .. } | I::Timeout { .. } => Exit::LoginFailed,
+        I::Cancelled => Exit::Cancelled,
+        I::WrongRegion { .. } => Exit::Config,
+        // Its message says "run `portico login`", so it exits as every other such message.
+        I::Cache(CacheError::Corrupt { .. }) => Exit::LoginRequired,
+        I::Network { .. } | I::Service { .. } => Exit::Service,
+        I::Listener(_) | I::Lock { .. } | I::Cache(_) => Exit::Failure,
+    }
+}
+
+/// 3 (config) for a file portico will not edit as it is, like the read commands give for it;
+/// 1 for I/O, a concurrent change or a value that cannot be written.
+fn edit(e: &crate::awsconfig::edit::EditError) -> Exit {
+    use crate::awsconfig::edit::EditError as E;
+    match e {
+        E::NotUtf8 { .. }
+        | E::Unreadable { .. }
+        | E::NotAFile { .. }
+        | E::LinkTargetDirMissing { .. }
+        | E::WouldChangeMeaning { .. } => Exit::Config,
+        E::Read { .. } | E::Changed { .. } | E::Write { .. } | E::Invalid { .. } => Exit::Failure,
+    }
+}
+
+/// Ends the process as cancelled (Ctrl-C during a sign-in that the caller cannot interrupt
+/// any other way): says so on stderr and exits 130.
+pub fn exit_cancelled() -> ! {
+    eprintln!("portico: cancelled");
+    std::process::exit(i32::from(Exit::Cancelled.code()))
 }
 
 /// The EXIT STATUS text shared by `--help` and the man page.

@@ -149,25 +149,6 @@ pub enum EditError {
     },
 }
 
-impl EditError {
-    /// The exit status: 3 (config) for a file portico will not edit as it is, like the read
-    /// commands give for it; 1 for I/O, a concurrent change or a value that cannot be written.
-    pub fn exit(&self) -> crate::exit::Exit {
-        use crate::exit::Exit;
-        match self {
-            EditError::NotUtf8 { .. }
-            | EditError::Unreadable { .. }
-            | EditError::NotAFile { .. }
-            | EditError::LinkTargetDirMissing { .. }
-            | EditError::WouldChangeMeaning { .. } => Exit::Config,
-            EditError::Read { .. }
-            | EditError::Changed { .. }
-            | EditError::Write { .. }
-            | EditError::Invalid { .. } => Exit::Failure,
-        }
-    }
-}
-
 /// What an [`Document::upsert`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Upserted {

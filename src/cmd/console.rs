@@ -7,19 +7,21 @@ use anyhow::bail;
 
 use crate::cli::ConsoleArgs;
 use crate::console;
+use crate::engine::{self, BrowserChoice, Engine};
 use crate::exit::Exit;
-use crate::identity::{Browser, BrowserAvailability, OnMissing};
+use crate::identity::{Browser, BrowserAvailability};
+use crate::settings::{Context, Environment};
 
 pub fn run(args: &ConsoleArgs) -> anyhow::Result<Exit> {
-    let ctx = super::context()?;
-    let target = super::credentials::resolve_target(&ctx, &args.target)?;
-    let profile = super::credentials::target_profile(&ctx, &args.target);
-    let container =
-        console::container_name(profile.as_deref(), &target.account_id, &target.role_name);
+    let ctx = Context::load(Environment::from_process())?;
+    let resolved = engine::resolve(&ctx, &args.target)?;
+    let target = &resolved.target;
+    let profile = resolved.profile.as_deref();
+    let container = console::container_name(profile, target.account_id(), target.role_name());
     let browser = Browser::from_setting(&ctx.browser_setting(
         args.browser.as_deref(),
-        profile.as_deref(),
-        target.session.name.as_deref(),
+        profile,
+        target.session_name(),
     ))?;
     let print = args.print || browser.is_none();
     if !print {
@@ -31,33 +33,24 @@ pub fn run(args: &ConsoleArgs) -> anyhow::Result<Exit> {
         // A preset's browser must be installed, a command's program must exist.
         browser.plan("", &container)?;
     }
-    let mut on_missing = super::credentials::on_missing(args.no_login);
-    if let OnMissing::Login(options) = &mut on_missing {
-        // A sign-in on the way uses the same browser.
-        options.browser = browser.clone();
-    }
-    let creds = super::credentials::obtain(&ctx, &target, &on_missing)?;
-    let override_url = std::env::var(console::FEDERATION_ENDPOINT_ENV)
-        .ok()
-        .filter(|v| !v.is_empty());
-    let endpoint = console::federation_endpoint(target.region.as_deref(), override_url.as_deref());
-    let destination =
-        console::console_destination(args.service.as_deref(), target.region.as_deref());
-    let url = super::runtime()?.block_on(console::signin_url(
-        &endpoint,
+    // A sign-in on the way uses the same browser.
+    let on_missing =
+        engine::sign_in_policy(&ctx, args.no_login, BrowserChoice::Given(browser.clone()));
+    let creds = Engine::new(&ctx.env)?.obtain_blocking(target, &on_missing)?;
+    let url = console::link_blocking(
         &creds,
-        &destination,
-        console::DEFAULT_ISSUER,
+        resolved.region.as_deref(),
+        args.service.as_deref(),
         args.duration,
-    ))?;
+    )?;
     if print {
         println!("{url}");
         return Ok(Exit::Ok);
     }
     match browser.open(&url, &container) {
         Ok(Some(opener)) => eprintln!(
-            "portico: asked {opener} to open the console as {} in {} (the link is valid for 15 minutes)",
-            target.role_name, target.account_id
+            "portico: asked {opener} to open the console as {} (the link is valid for 15 minutes)",
+            target.describe()
         ),
         Ok(None) => println!("{url}"),
         Err(e) => bail!(

@@ -18,6 +18,7 @@ use serde::Deserialize;
 use crate::awsconfig::edit::{EditableFile, SectionId};
 use crate::cli::DemoArgs;
 use crate::exit::Exit;
+use crate::output::child;
 use crate::portal::Account;
 
 /// The sso-session the demo config defines.
@@ -26,19 +27,9 @@ const SESSION: &str = "demo";
 /// Longest wait for the emulator's ready line.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// Variables that would point the demo at the user's own setup, or hand it other credentials.
-const CLEARED: [&str; 10] = [
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_ENDPOINT_URL",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_SECURITY_TOKEN",
-    "AWS_CREDENTIAL_EXPIRATION",
-    "AWS_REGION",
-    "AWS_DEFAULT_REGION",
-];
+/// Variables that would point the demo at the user's own setup (besides other credentials and
+/// profiles, which [`child::scrub_credentials`] removes).
+const CLEARED: [&str; 3] = ["AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION"];
 
 pub fn run(args: &DemoArgs) -> anyhow::Result<Exit> {
     if args.command.is_empty() {
@@ -200,6 +191,7 @@ impl World {
     /// `program` with the environment of the demo world only.
     fn command(&self, program: &Path) -> Command {
         let mut command = Command::new(program);
+        child::scrub_credentials(&mut command);
         for var in CLEARED {
             command.env_remove(var);
         }

@@ -6,11 +6,12 @@
 use std::process::Command;
 
 use crate::cli::ExecArgs;
+use crate::engine;
 use crate::exit::Exit;
-use crate::output;
+use crate::output::{self, child};
 
 pub fn run(args: &ExecArgs) -> anyhow::Result<Exit> {
-    let (target, creds) = super::credentials::for_args(&args.target, args.no_login)?;
+    let (resolved, creds) = engine::obtain_for_args(&args.target, args.no_login)?;
     let (program, rest) = args
         .command
         .split_first()
@@ -18,12 +19,10 @@ pub fn run(args: &ExecArgs) -> anyhow::Result<Exit> {
     let mut command = Command::new(program);
     command.args(rest);
     // Credentials from elsewhere must not shadow the ones we hand over.
-    for var in ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_TOKEN"] {
-        command.env_remove(var);
-    }
-    for (name, value) in output::env_vars(&creds, target.region.as_deref()) {
-        command.env(name, value);
-    }
+    child::with_vars(
+        &mut command,
+        output::env_vars(&creds, resolved.region.as_deref()),
+    );
     spawn(command, program)
 }
 

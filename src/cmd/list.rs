@@ -8,66 +8,60 @@
 //! (`--no-login`: exit 4, "run portico login").
 
 use std::io::{IsTerminal, Write};
-use std::time::Duration;
 
 use serde::Serialize;
-use time::OffsetDateTime;
 
-use crate::cache::accounts::{self, AccountsCache};
-use crate::cache::files::note_unwritable;
-use crate::cache::rolecreds;
+use crate::cache::accounts::AccountsCache;
 use crate::cli::ListArgs;
+use crate::engine::{self, BrowserChoice};
 use crate::exit::Exit;
-use crate::identity::{self, Store};
+use crate::identity::Store;
+use crate::output::progress::ProgressLine;
 use crate::output::table;
-use crate::portal::{self, Account, AccountList, Listed, PortalError, Progress, Request, Update};
+use crate::portal::{Account, AccountList, Update};
 use crate::sanitize::for_terminal;
-use crate::settings::SsoSession;
+use crate::settings::{Context, Environment};
 
 pub fn run(args: &ListArgs) -> anyhow::Result<Exit> {
-    let ctx = super::context()?;
+    let ctx = Context::load(Environment::from_process())?;
     let session = ctx.session(&args.session.selector())?;
     let cache = AccountsCache::under(&ctx.env.portico_cache_dir()?);
     let store = Store::from_env(&ctx.env)?;
-    let now = OffsetDateTime::now_utc();
-    let token_path = store.tokens.token_path(&session);
-    let signed_in = rolecreds::signed_in(&token_path);
-    if !signed_in {
-        crate::debug!(
-            "{} is gone (signed out); not using the cached account list",
-            token_path.display()
-        );
-    }
-    let cached = cache.load_list(session.cache_key());
-    let usable = cached.as_ref().filter(|(list, at)| {
-        !args.refresh
-            && signed_in
-            && list.is_complete()
-            && accounts::is_fresh(*at, now, accounts::DEFAULT_TTL)
-    });
-    let list = match usable {
-        Some((list, at)) => {
-            crate::info!(
-                "using the account list cached at {}",
-                crate::cache::token::format_time(*at)
-            );
-            list.clone()
-        }
+    let cached = match args.refresh {
+        true => None,
+        false => engine::cached_accounts(&cache, &store, &session),
+    };
+    let list = match cached {
+        Some(cached) => AccountList {
+            accounts: cached.accounts,
+            roles_fetched_at: cached.roles_fetched_at,
+        },
         None => {
-            let on_missing = super::credentials::on_missing(args.no_login);
-            let previous = cached.map(|(list, _)| list);
-            let listed = super::runtime()?.block_on(refresh(
+            let on_missing = engine::sign_in_policy(
+                &ctx,
+                args.no_login,
+                BrowserChoice::Configured {
+                    profile: None,
+                    session: session.name.as_deref(),
+                },
+            );
+            let previous = engine::previous_accounts(&cache, &session);
+            let mut line = ProgressLine::stderr();
+            let listed = engine::runtime()?.block_on(engine::refresh_accounts(
                 &store,
                 &session,
                 &on_missing,
                 previous.as_ref(),
                 args.refresh,
-            ))?;
-            let stored =
-                cache.store_list(session.cache_key(), &listed.list, OffsetDateTime::now_utc());
-            if let Err(e) = stored {
-                note_unwritable(cache.dir(), &e);
-            }
+                &mut |update| {
+                    if let Update::Progress(p) = update {
+                        line.show(p);
+                    }
+                },
+            ));
+            line.finish();
+            let listed = listed?;
+            engine::store_account_list(&cache, &session, &listed.list);
             if args.refresh && previous.is_some() {
                 eprintln!("portico: account list refreshed: {}", listed.changes);
             }
@@ -107,85 +101,6 @@ struct JsonAccount<'a> {
     account: &'a Account,
     /// When the account's roles were fetched (RFC 3339).
     roles_fetched_at: Option<String>,
-}
-
-/// Lists with a progress line on stderr once it takes more than a moment.
-pub async fn fetch(
-    store: &Store,
-    session: &SsoSession,
-    on_missing: &identity::OnMissing,
-) -> anyhow::Result<Vec<Account>> {
-    Ok(refresh(store, session, on_missing, None, false)
-        .await?
-        .list
-        .accounts)
-}
-
-/// Refreshes `previous` incrementally (or lists everything without it, or with `relist_all`),
-/// with a progress line on stderr once it takes more than a moment; signs in again once if the
-/// token is refused.
-pub async fn refresh(
-    store: &Store,
-    session: &SsoSession,
-    on_missing: &identity::OnMissing,
-    previous: Option<&AccountList>,
-    relist_all: bool,
-) -> anyhow::Result<Listed> {
-    let token = identity::access_token(store, session, on_missing).await?;
-    match list_with_progress(session, &token, previous, relist_all).await {
-        Err(PortalError::Unauthorized { .. }) => {
-            identity::forget_access_token(store, session)?;
-            let token = identity::access_token(store, session, on_missing).await?;
-            Ok(list_with_progress(session, &token, previous, relist_all).await?)
-        }
-        other => Ok(other?),
-    }
-}
-
-async fn list_with_progress(
-    session: &SsoSession,
-    token: &crate::secret::Secret,
-    previous: Option<&AccountList>,
-    relist_all: bool,
-) -> Result<Listed, PortalError> {
-    let interactive = std::io::stderr().is_terminal();
-    let mut shown = false;
-    let mut progress = |p: Progress| {
-        if !interactive || p.elapsed < Duration::from_millis(500) {
-            return;
-        }
-        shown = true;
-        let throttled = if p.throttled > 0 {
-            format!(", {} throttled and retried", p.throttled)
-        } else {
-            String::new()
-        };
-        match p.accounts_total {
-            Some(total) => eprint!(
-                "\r\x1b[Kportico: listing roles: {}/{total} accounts{throttled}",
-                p.accounts_done
-            ),
-            None => eprint!(
-                "\r\x1b[Kportico: listing accounts: {}{throttled}",
-                p.accounts_seen
-            ),
-        }
-    };
-    let request = Request {
-        previous,
-        relist_all,
-        ..Request::full(OffsetDateTime::now_utc())
-    };
-    let result = portal::listing::list(session, token, &request, &mut |update| {
-        if let Update::Progress(p) = update {
-            progress(p);
-        }
-    })
-    .await;
-    if shown {
-        eprint!("\r\x1b[K");
-    }
-    result
 }
 
 /// The table, sized from the data; on a terminal, cut with `…` to its width.

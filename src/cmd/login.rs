@@ -2,13 +2,15 @@
 
 use time::OffsetDateTime;
 
-use crate::cache::rolecreds::RoleCredsCache;
 use crate::cli::LoginArgs;
+use crate::engine;
 use crate::exit::Exit;
 use crate::identity::{self, Browser, BrowserAvailability, LoginOptions, Method, Store};
+use crate::output::duration;
+use crate::settings::{Context, Environment};
 
 pub fn run(args: &LoginArgs) -> anyhow::Result<Exit> {
-    let ctx = super::context()?;
+    let ctx = Context::load(Environment::from_process())?;
     let selector = args.session.selector();
     let session = ctx.session(&selector)?;
     let store = Store::from_env(&ctx.env)?;
@@ -33,11 +35,10 @@ pub fn run(args: &LoginArgs) -> anyhow::Result<Exit> {
         reporter: None,
         browser,
     };
-    let runtime = super::runtime()?;
+    let runtime = engine::runtime()?;
     if args.force {
-        let out = runtime.block_on(identity::sign_out(&store, &session))?;
-        let creds = RoleCredsCache::under(&ctx.env.portico_cache_dir()?)
-            .remove_session(session.cache_key())?;
+        let cache_root = ctx.env.portico_cache_dir()?;
+        let out = runtime.block_on(engine::sign_out(&store, &cache_root, &session))?;
         let mut what = Vec::new();
         if out.revoked {
             what.push("ended the session at Identity Center".to_string());
@@ -47,13 +48,13 @@ pub fn run(args: &LoginArgs) -> anyhow::Result<Exit> {
                 "Identity Center did not confirm the sign-out ({why})"
             ));
         }
-        if let Some(path) = &out.deleted {
+        if let Some(path) = &out.token_file {
             what.push(format!("deleted {}", path.display()));
         }
-        if !creds.is_empty() {
+        if out.role_credentials > 0 {
             what.push(format!(
                 "deleted {} cached role credential file(s)",
-                creds.len()
+                out.role_credentials
             ));
         }
         if what.is_empty() {
@@ -69,7 +70,7 @@ pub fn run(args: &LoginArgs) -> anyhow::Result<Exit> {
     let now = OffsetDateTime::now_utc();
     let left = token
         .expires_at()
-        .map(|t| crate::cmd::status::human_duration(t - now))
+        .map(|t| duration::compact(t - now))
         .unwrap_or_else(|| "an unknown time".into());
     let refresh = if token.refresh_token.is_some() {
         "; portico refreshes it without a browser until the refresh token ends"

@@ -2,15 +2,14 @@
 //! credentials portico cached for the session, delete the AWS CLI's cached Identity Center role
 //! credentials as `aws sso logout` does, and say what was removed.
 
-use crate::cache::awscli;
-use crate::cache::rolecreds::RoleCredsCache;
 use crate::cli::LogoutArgs;
+use crate::engine;
 use crate::exit::Exit;
 use crate::identity::Store;
-use crate::settings::SsoSession;
+use crate::settings::{Context, Environment, SsoSession};
 
 pub fn run(args: &LogoutArgs) -> anyhow::Result<Exit> {
-    let ctx = super::context()?;
+    let ctx = Context::load(Environment::from_process())?;
     let store = Store::from_env(&ctx.env)?;
     let sessions: Vec<SsoSession> = if args.all {
         let mut all = Vec::new();
@@ -25,20 +24,17 @@ pub fn run(args: &LogoutArgs) -> anyhow::Result<Exit> {
         vec![ctx.session(&args.session.selector())?]
     };
     let cache_root = ctx.env.portico_cache_dir()?;
-    let runtime = super::runtime()?;
+    let runtime = engine::runtime()?;
     let mut removed_any = false;
     for session in &sessions {
         removed_any |= runtime.block_on(logout_one(&store, &cache_root, session))?;
     }
-    let cli_cache = awscli::cli_cache_dir(&ctx.env.aws_dir()?);
-    let swept = awscli::remove_sso_role_credentials(&cli_cache)
-        .map_err(|e| anyhow::anyhow!("cannot clear {}: {e}", cli_cache.display()))?;
-    if !swept.is_empty() {
+    let (cli_cache, swept) = engine::sweep_aws_cli(&ctx.env.aws_dir()?)?;
+    if swept > 0 {
         removed_any = true;
         eprintln!(
-            "portico: deleted {} role credential file{} the AWS CLI cached in {}",
-            swept.len(),
-            if swept.len() == 1 { "" } else { "s" },
+            "portico: deleted {swept} role credential file{} the AWS CLI cached in {}",
+            if swept == 1 { "" } else { "s" },
             cli_cache.display()
         );
     }
@@ -68,27 +64,25 @@ async fn logout_one(
     if let Err(e) = store.tokens.load_token(session) {
         eprintln!("portico: {e}; deleting it");
     }
-    let out = crate::identity::sign_out(store, session).await?;
+    let out = engine::sign_out(store, cache_root, session).await?;
     if let Some(why) = &out.refused {
         eprintln!(
             "portico: Identity Center did not confirm the sign-out of {} ({why}); deleting the local token anyway",
             session.label()
         );
     }
-    let (revoked, removed) = (out.revoked, out.deleted);
-    let creds = RoleCredsCache::under(cache_root).remove_session(session.cache_key())?;
     let mut what = Vec::new();
-    if revoked {
+    if out.revoked {
         what.push("revoked the sign-in".to_string());
     }
-    if let Some(path) = &removed {
+    if let Some(path) = &out.token_file {
         what.push(format!("deleted {}", path.display()));
     }
-    if !creds.is_empty() {
+    if out.role_credentials > 0 {
         what.push(format!(
             "deleted {} cached role credential file{}",
-            creds.len(),
-            if creds.len() == 1 { "" } else { "s" }
+            out.role_credentials,
+            if out.role_credentials == 1 { "" } else { "s" }
         ));
     }
     if what.is_empty() {

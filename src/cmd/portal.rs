@@ -30,13 +30,13 @@ use anyhow::Context as _;
 use time::OffsetDateTime;
 
 use super::configure::{self, Answers, DEFAULT_SCOPE};
-use super::credentials::{self, Target};
 use crate::awsconfig::edit::{EditableFile, SectionId};
 use crate::awsconfig::ConfigFile;
 use crate::cache::accounts::AccountsCache;
 use crate::cache::rolecreds::RoleCredsCache;
 use crate::cli::PortalArgs;
 use crate::console;
+use crate::engine::{Engine, Target};
 use crate::exit::Exit;
 use crate::identity::{
     self, Browser, BrowserAvailability, IdentityError, LoginOptions, Method, OnMissing, Store,
@@ -666,7 +666,10 @@ impl Portal {
         std::thread::spawn(move || {
             // `obtain` blocks (a lock shared with other portico processes, its own runtime):
             // a plain thread, not a job on a runtime.
-            match credentials::obtain(&ctx, &target, &OnMissing::Fail) {
+            let obtained = Engine::new(&ctx.env)
+                .map_err(anyhow::Error::from)
+                .and_then(|engine| engine.obtain_blocking(&target, &OnMissing::Fail));
+            match obtained {
                 Ok(creds) => {
                     *fetched.lock().unwrap_or_else(PoisonError::into_inner) = Some(Fetched {
                         session: session.cache_key().to_string(),
@@ -689,12 +692,7 @@ impl Portal {
     }
 
     fn target(&self, session: &SsoSession, choice: &Choice) -> Target {
-        Target {
-            session: session.clone(),
-            account_id: choice.account_id.clone(),
-            role_name: choice.role.clone(),
-            region: profile_region(&self.ctx.config, session, &choice.account_id, &choice.role),
-        }
+        Target::identity_center(session.clone(), &choice.account_id, &choice.role)
     }
 
     /// Role credentials for the chosen row (fetched in the background a moment ago, or
@@ -706,10 +704,10 @@ impl Portal {
     ) -> anyhow::Result<(RoleCredentials, Option<String>)> {
         let session = self.current.clone().context("no session is open")?;
         let target = self.target(&session, choice);
-        let region = target.region.clone();
+        let region = profile_region(&self.ctx.config, &session, &choice.account_id, &choice.role);
         let creds = match self.take_fetched() {
             Some(f) if f.session == session.cache_key() && f.choice == *choice => f.creds,
-            _ => credentials::obtain(&self.ctx, &target, &OnMissing::Fail)?,
+            _ => Engine::new(&self.ctx.env)?.obtain_blocking(&target, &OnMissing::Fail)?,
         };
         self.memory.record(
             session.cache_key(),
@@ -812,15 +810,10 @@ impl Portal {
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| if cfg!(windows) { "cmd.exe" } else { "/bin/sh" }.into());
         let mut command = Command::new(&shell);
-        for var in ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_TOKEN"] {
-            command.env_remove(var);
-        }
-        command
-            .envs(output::env_vars(&creds, region.as_deref()))
-            .env(
-                "PORTICO_SUBSHELL",
-                format!("{}/{}", choice.account_name, choice.role),
-            );
+        output::child::with_vars(&mut command, output::env_vars(&creds, region.as_deref())).env(
+            "PORTICO_SUBSHELL",
+            format!("{}/{}", choice.account_name, choice.role),
+        );
         // The shell talks to the terminal, never to our stdout: under `eval "$(portico)"`
         // that is a pipe whose content the calling shell would run.
         let mut banner: Box<dyn Write> = match tty() {
@@ -863,18 +856,7 @@ impl Portal {
         choice: &Choice,
     ) -> anyhow::Result<String> {
         let (creds, region) = self.credentials(choice)?;
-        let override_url = std::env::var(console::FEDERATION_ENDPOINT_ENV)
-            .ok()
-            .filter(|v| !v.is_empty());
-        let endpoint = console::federation_endpoint(region.as_deref(), override_url.as_deref());
-        let destination = console::console_destination(None, region.as_deref());
-        let url = super::runtime()?.block_on(console::signin_url(
-            &endpoint,
-            &creds,
-            &destination,
-            console::DEFAULT_ISSUER,
-            None,
-        ))?;
+        let url = console::link_blocking(&creds, region.as_deref(), None, None)?;
         let who = format!("{} in {}", choice.role, choice.account_name);
         let mut copy = |guard: &mut TerminalGuard, why: String| -> anyhow::Result<String> {
             let what = format!("the console link for {who} (valid 15 min)");

@@ -29,8 +29,10 @@ use crate::awsconfig::edit::{Document, EditError, EditableFile, Saved, SectionId
 use crate::awsconfig::{ConfigFile, LoadError, SectionKind};
 use crate::cache::accounts::{self, AccountsCache};
 use crate::cli::{ProfilesArgs, ProfilesCommand, SyncArgs};
+use crate::engine;
 use crate::exit::Exit;
 use crate::identity::Store;
+use crate::output::progress::ProgressLine;
 use crate::portal::Account;
 use crate::sanitize::for_terminal;
 use crate::settings::{check_region, Selector};
@@ -1024,8 +1026,23 @@ fn account_list(
         }
     }
     let store = Store::from_env(&ctx.env)?;
-    let on_missing = super::credentials::on_missing(args.no_login);
-    let list = super::runtime()?.block_on(super::list::fetch(&store, session, &on_missing))?;
+    let on_missing = engine::sign_in_policy(
+        ctx,
+        args.no_login,
+        engine::BrowserChoice::Configured {
+            profile: None,
+            session: session.name.as_deref(),
+        },
+    );
+    let mut line = ProgressLine::stderr();
+    let list = engine::runtime()?.block_on(engine::fetch_accounts(
+        &store,
+        session,
+        &on_missing,
+        &mut |p| line.show(p),
+    ));
+    line.finish();
+    let list = list?;
     if let Err(e) = cache.store(session.cache_key(), &list, OffsetDateTime::now_utc()) {
         eprintln!("portico: could not cache the account list ({e}); continuing");
     }

@@ -8,8 +8,9 @@ use crate::cache::token::format_time;
 use crate::cli::StatusArgs;
 use crate::exit::Exit;
 use crate::identity::Store;
+use crate::output::duration;
 use crate::sanitize::for_terminal;
-use crate::settings::SsoSession;
+use crate::settings::{Context, Environment, SsoSession};
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -28,7 +29,7 @@ struct SessionStatus {
 }
 
 pub fn run(args: &StatusArgs) -> anyhow::Result<Exit> {
-    let ctx = super::context()?;
+    let ctx = Context::load(Environment::from_process())?;
     let store = Store::from_env(&ctx.env)?;
     let now = OffsetDateTime::now_utc();
     let mut rows = Vec::new();
@@ -109,7 +110,7 @@ fn print_row(row: &SessionStatus) {
         (Some(at), Some(left)) if row.signed_in => {
             format!(
                 "signed in until {at} ({} left)",
-                human_duration(Duration::seconds(left))
+                duration::compact(Duration::seconds(left))
             )
         }
         (Some(at), _) => format!("sign-in expired at {at}"),
@@ -124,28 +125,4 @@ fn print_row(row: &SessionStatus) {
         (None, false) => String::new(),
     };
     println!("  {state}{refresh}");
-}
-
-/// `7h59m`, `12m`, `45s`.
-pub fn human_duration(d: Duration) -> String {
-    let secs = d.whole_seconds().max(0);
-    match secs {
-        s if s >= 3600 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
-        s if s >= 60 => format!("{}m", s / 60),
-        s => format!("{s}s"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::human_duration;
-    use time::Duration;
-
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(human_duration(Duration::seconds(28_740)), "7h59m");
-        assert_eq!(human_duration(Duration::seconds(720)), "12m");
-        assert_eq!(human_duration(Duration::seconds(45)), "45s");
-        assert_eq!(human_duration(Duration::seconds(-5)), "0s");
-    }
 }

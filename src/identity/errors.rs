@@ -8,7 +8,6 @@ use aws_sdk_ssooidc::config::http::HttpResponse;
 use aws_sdk_ssooidc::error::{ProvideErrorMetadata, SdkError};
 
 use crate::cache::token::CacheError;
-use crate::exit::Exit;
 use crate::sanitize::for_terminal;
 
 #[derive(Debug, thiserror::Error)]
@@ -45,25 +44,6 @@ pub enum IdentityError {
     },
     #[error(transparent)]
     Cache(#[from] CacheError),
-}
-
-impl IdentityError {
-    pub fn exit(&self) -> Exit {
-        match self {
-            IdentityError::LoginRequired { .. } => Exit::LoginRequired,
-            IdentityError::Denied { .. }
-            | IdentityError::CodeExpired { .. }
-            | IdentityError::Timeout { .. } => Exit::LoginFailed,
-            IdentityError::Cancelled => Exit::Cancelled,
-            IdentityError::WrongRegion { .. } => Exit::Config,
-            // Its message says "run `portico login`", so it exits as every other such message.
-            IdentityError::Cache(CacheError::Corrupt { .. }) => Exit::LoginRequired,
-            IdentityError::Network { .. } | IdentityError::Service { .. } => Exit::Service,
-            IdentityError::Listener(_) | IdentityError::Lock { .. } | IdentityError::Cache(_) => {
-                Exit::Failure
-            }
-        }
-    }
 }
 
 /// Describes an SDK failure without the request (which carries secrets). An answer that

@@ -270,8 +270,7 @@ pub async fn access_token(
         // leaves a torn file.
         tokio::spawn(async move {
             interrupt.recv().await;
-            eprintln!("portico: cancelled");
-            std::process::exit(i32::from(crate::exit::Exit::Cancelled.code()));
+            crate::exit::exit_cancelled();
         });
     }
     result

@@ -101,7 +101,7 @@ pub(super) async fn run(
     if options.reporter.is_none() {
         eprintln!(
             "portico: waiting for the browser (up to {}; Ctrl-C to cancel)…",
-            spoken_limit(options.timeout)
+            crate::output::duration::spoken_std(options.timeout)
         );
     }
 
@@ -133,16 +133,6 @@ pub(super) async fn run(
         .await
         .map_err(|err| from_sdk("CreateToken", &session.oidc_endpoint, &err))?;
     Ok((NewToken::from_output(&output)?, registration))
-}
-
-/// `--timeout` as a person says it: "45 s", "10 min", "1 min 30 s".
-fn spoken_limit(limit: Duration) -> String {
-    let secs = limit.as_secs().max(1);
-    match (secs / 60, secs % 60) {
-        (0, s) => format!("{s} s"),
-        (m, 0) => format!("{m} min"),
-        (m, s) => format!("{m} min {s} s"),
-    }
 }
 
 /// Serves the listener until a request arrives at `/oauth/callback` with this sign-in's
@@ -332,8 +322,17 @@ mod tests {
 
     #[test]
     fn limits_are_said_as_given() {
-        assert_eq!(spoken_limit(Duration::from_secs(5)), "5 s");
-        assert_eq!(spoken_limit(Duration::from_secs(600)), "10 min");
-        assert_eq!(spoken_limit(Duration::from_secs(90)), "1 min 30 s");
+        assert_eq!(
+            crate::output::duration::spoken_std(Duration::from_secs(5)),
+            "5 s"
+        );
+        assert_eq!(
+            crate::output::duration::spoken_std(Duration::from_secs(600)),
+            "10 min"
+        );
+        assert_eq!(
+            crate::output::duration::spoken_std(Duration::from_secs(90)),
+            "1 min 30 s"
+        );
     }
 }

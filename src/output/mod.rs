@@ -6,69 +6,15 @@
 //! `/`, `+` and `=`) come out byte for byte as the AWS CLI prints them, and any other value
 //! still reaches the shell unchanged instead of being expanded or split.
 
+pub mod child;
+pub mod duration;
+pub mod progress;
 pub mod table;
 
-use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
+use serde::Serialize;
 
-use crate::secret::Secret;
-
-/// Short-lived keys for one role in one account, from GetRoleCredentials. Also the shape
-/// portico's role-credential cache stores.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RoleCredentials {
-    pub access_key_id: String,
-    pub secret_access_key: Secret,
-    pub session_token: Secret,
-    /// When the keys stop working; whole seconds, UTC.
-    #[serde(with = "rfc3339")]
-    pub expiration: OffsetDateTime,
-    pub account_id: String,
-}
-
-impl RoleCredentials {
-    /// How long the keys still work at `now` (negative once expired).
-    pub fn remaining(&self, now: OffsetDateTime) -> time::Duration {
-        self.expiration - now
-    }
-
-    /// `expiration` as docs/protocol.md §4 wants it: `2026-11-22T18:00:00Z`.
-    pub fn expiration_rfc3339(&self) -> String {
-        rfc3339_z(self.expiration)
-    }
-}
-
-/// RFC 3339 in UTC with a trailing `Z` and no fractional seconds, the one timestamp shape every
-/// AWS SDK accepts (the Rust SDK rejects `+00:00`).
-pub fn rfc3339_z(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
-
-/// Serde for timestamps as [`rfc3339_z`] writes them; reading accepts any RFC 3339 offset.
-pub mod rfc3339 {
-    use serde::{Deserialize, Deserializer, Serializer};
-    use time::OffsetDateTime;
-
-    pub fn serialize<S: Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&super::rfc3339_z(*t))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OffsetDateTime, D::Error> {
-        let text = String::deserialize(d)?;
-        OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339)
-            .map_err(serde::de::Error::custom)
-    }
-}
+pub use crate::engine::RoleCredentials;
+pub use crate::timefmt::{rfc3339, rfc3339_z};
 
 /// The output formats of `portico credentials --format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -283,6 +229,7 @@ fn dotenv_quote(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::secret::Secret;
     use std::collections::BTreeMap;
     use std::process::Command;
     use time::macros::datetime;
