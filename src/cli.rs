@@ -272,7 +272,7 @@ pub enum Command {
     /// Write profiles for the accounts and roles assigned to you (`profiles sync`)
     Profiles(ProfilesArgs),
     /// Check the set-up (config, caches, sign-in, clock, network, region, assignments): what to fix
-    #[command(after_help = DOCTOR_HELP)]
+    #[command(after_help = doctor_help())]
     Doctor(DoctorArgs),
     /// Print shell completions (bash, zsh, fish, powershell, elvish) on stdout
     #[command(
@@ -583,22 +583,28 @@ pub struct SyncArgs {
     pub no_login: bool,
 }
 
-const DOCTOR_HELP: &str = "\
+/// `portico doctor --help` below the options; its list of checks comes from
+/// [`crate::doctor::Check`], the type the report names its checks by.
+fn doctor_help() -> String {
+    format!(
+        "\
 Each check prints ✓ (pass), ! (warning), ✗ (failure) or - (skipped, with the reason), and a
-`fix:` line saying what to do. Checks: config, sessions, profiles, credential-process,
-cache-permissions, then per sso-session browser (the command a sign-in would run, and whether
-its program exists), token, refresh, oidc-endpoint, portal-endpoint, clock,
-start-url-region and assignments. Network checks send a GET to each endpoint, one
-RegisterClient naming the start URL, and one ListAccounts; doctor never signs in and never
-writes the config file (a token close to expiry is refreshed, as by any command). Each network
-check gets at most 8 s (or PORTICO_HTTP_TIMEOUT, if shorter) and all of them 24 s together, so
-a service that does not answer is reported in seconds. Each check prints one verdict.
-Exit status 0 when no check failed, 8 when one did.
+`fix:` line saying what to do.
+
+{}
+Network checks send a GET to each endpoint, one RegisterClient naming the start URL, and one
+ListAccounts; doctor never signs in and never writes the config file (a token close to expiry
+is refreshed, as by any command). Each network check gets at most 8 s (or PORTICO_HTTP_TIMEOUT,
+if shorter) and all of them 24 s together, so a service that does not answer is reported in
+seconds. Each check prints one verdict. Exit status 0 when no check failed, 8 when one did.
 
 Examples:
   portico doctor
   portico doctor --sso-session corp
-  portico doctor --json | jq '.[] | select(.status == \"fail\")'";
+  portico doctor --json | jq '.[] | select(.status == \"fail\")'",
+        crate::doctor::Check::help_list()
+    )
+}
 
 #[derive(Debug, Args)]
 pub struct DoctorArgs {

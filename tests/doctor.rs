@@ -369,3 +369,44 @@ fn a_service_that_does_not_answer_costs_doctor_seconds_not_minutes() {
         .unwrap()
         .contains("again later"));
 }
+
+/// The checks `portico doctor --help` lists are the checks of the type, in its order, and a
+/// run reports each of them under that name (a healthy set-up all but `sessions`, which a
+/// missing session adds), and no other.
+#[test]
+fn the_help_lists_the_checks_a_run_reports() {
+    use portico::doctor::Check;
+    let env = signed_in(Config::default());
+    let help = text(&doctor(&env, &["--help"]).stdout);
+    let listed: Vec<&str> = help
+        .lines()
+        .skip_while(|l| !l.starts_with("Checks of the whole set-up:"))
+        .take_while(|l| !l.is_empty())
+        .filter(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    let all: Vec<&str> = Check::ALL.iter().map(|c| c.name()).collect();
+    assert_eq!(listed, all, "{help}");
+
+    let (code, findings) = report(&env);
+    assert_eq!(code, Some(0), "{findings:#?}");
+    let mut reported: Vec<&str> = Vec::new();
+    for f in &findings {
+        let name = f["check"].as_str().unwrap();
+        assert!(listed.contains(&name), "{name} is not in --help:\n{help}");
+        if !reported.contains(&name) {
+            reported.push(name);
+        }
+    }
+    let without_sessions: Vec<&str> = all.iter().copied().filter(|n| *n != "sessions").collect();
+    assert_eq!(reported, without_sessions);
+
+    let out = doctor(&env, &["--json", "--sso-session", "nosuch"]);
+    assert_eq!(out.status.code(), Some(CHECKS_FAILED));
+    let findings: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        find(&findings, "sessions", "fail").len(),
+        1,
+        "{findings:#?}"
+    );
+}

@@ -34,7 +34,7 @@ const CLEARED: [&str; 3] = ["AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGIO
 pub fn run(args: &DemoArgs) -> anyhow::Result<Exit> {
     if args.command.is_empty() {
         // Fail before starting anything: the portal needs a terminal.
-        super::portal::check_terminal()?;
+        crate::tui::check_terminal()?;
     }
     let me = std::env::current_exe().context("cannot find the running portico executable")?;
     let emulator = find_emulator(&me)?;

@@ -3,12 +3,13 @@
 //! [`Effect`]s for the caller to carry out, a pure view (`impl Widget for &App`), the mapping
 //! of terminal events to actions, and a terminal guard that always restores the terminal.
 //!
-//! The caller (the command that wires this to sign-in, the portal and the config file) owns
-//! all I/O: it feeds results back as actions (`AccountsLoaded`, `LoginState`, `Error`…).
+//! All I/O belongs to the [`controller`], which wires this to sign-in, the portal and the
+//! config file: it feeds results back as actions (`AccountsLoaded`, `LoginState`, `Error`…).
 
 mod action;
 mod app;
 mod clipboard;
+pub mod controller;
 mod filter;
 pub mod form;
 mod keys;
@@ -26,8 +27,8 @@ pub use keys::action_for;
 pub use qr::QrModules;
 pub use rows::{RecentUse, Row, Rows};
 pub use terminal::{
-    restore, run_loop, CrosstermEvents, EventSource, Input, TerminalGuard, TtyWriter, TuiTerminal,
-    TICK,
+    check_terminal, restore, run_loop, CrosstermEvents, EventSource, Input, TerminalGuard,
+    TtyWriter, TuiTerminal, TICK,
 };
 pub use update::{default_profile_name, update};
 pub use view::{colors_wanted, render, HIGHLIGHT};

@@ -1,9 +1,10 @@
 //! The terminal: a guard that puts it into raw mode on the alternate screen and always puts
 //! it back (on drop, on error, on panic), drawing on `/dev/tty` so stdout stays free for
-//! `eval "$(portico)"`; and a small event loop that ties events, `update` and effects.
+//! `eval "$(portico)"`; the check that there is a terminal at all; and a small event loop
+//! that ties events, `update` and effects.
 
 use std::fs::File;
-use std::io::{self, Stderr, Write};
+use std::io::{self, IsTerminal, Stderr, Write};
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Receiver;
@@ -25,6 +26,23 @@ use super::action::{Action, Effect};
 use super::app::App;
 use super::keys::action_for;
 use super::update::update;
+
+/// The portal needs a terminal to read keys from and draw on; scripts get the commands that
+/// do the same without one.
+pub fn check_terminal() -> anyhow::Result<()> {
+    let tty = cfg!(windows)
+        || std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/tty")
+            .is_ok();
+    if !std::io::stdin().is_terminal() || !tty {
+        anyhow::bail!(
+            "the portal needs a terminal (stdin is not one); in scripts use `portico list` to see your accounts and roles and `portico credentials` to get keys"
+        );
+    }
+    Ok(())
+}
 
 /// Where the TUI draws: the controlling terminal, or stderr when there is none to open.
 pub enum TtyWriter {

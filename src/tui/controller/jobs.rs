@@ -13,9 +13,8 @@ use time::OffsetDateTime;
 use tokio::sync::oneshot;
 
 use crate::cache::accounts::AccountsCache;
-use crate::cache::rolecreds::RoleCredsCache;
-use crate::identity::{self, IdentityError, LoginEvent, LoginReporter, OnMissing, Store};
-use crate::portal::{self as idc, Account, PortalError, Progress};
+use crate::identity::{IdentityError, LoginEvent, LoginReporter, OnMissing, Store};
+use crate::portal::{Account, PortalError, Progress};
 use crate::settings::SsoSession;
 use crate::tui::{Action, LoginState};
 
@@ -130,7 +129,7 @@ where
     let running = Arc::new(AtomicBool::new(true));
     let flag = running.clone();
     std::thread::spawn(move || {
-        match crate::cmd::runtime() {
+        match crate::engine::runtime() {
             Ok(runtime) => runtime.block_on(async move {
                 tokio::select! {
                     () = work(courier) => {}
@@ -201,27 +200,19 @@ pub(super) async fn fetch_accounts(
             });
         }
     };
-    let token = identity::access_token(store, session, &OnMissing::Fail).await?;
-    match idc::list_assignments(session, &token, &mut progress).await {
-        Err(PortalError::Unauthorized { .. }) => {
-            identity::forget_access_token(store, session)?;
-            let token = identity::access_token(store, session, &OnMissing::Fail).await?;
-            Ok(idc::list_assignments(session, &token, &mut progress).await?)
-        }
-        other => Ok(other?),
-    }
+    crate::engine::fetch_accounts(store, session, &OnMissing::Fail, &mut progress).await
 }
 
 /// What `portico logout` does for one session, said in one line instead of on stderr.
-/// `cli_cache` is the AWS CLI's role-credential cache, cleared as `aws sso logout` does.
+/// The AWS CLI's role credentials under `aws_dir` are cleared as `aws sso logout` does.
 pub(super) async fn sign_out(
     store: &Store,
     cache_root: &Path,
-    cli_cache: Option<&Path>,
+    aws_dir: Option<&Path>,
     session: &SsoSession,
 ) -> anyhow::Result<String> {
     let mut done = Vec::new();
-    let out = identity::sign_out(store, session).await?;
+    let out = crate::engine::sign_out(store, cache_root, session).await?;
     if out.revoked {
         done.push("revoked the sign-in".to_string());
     }
@@ -230,18 +221,19 @@ pub(super) async fn sign_out(
             "Identity Center did not confirm the sign-out ({why})"
         ));
     }
-    if out.deleted.is_some() {
+    if out.token_file.is_some() {
         done.push("deleted the token".to_string());
     }
-    let creds = RoleCredsCache::under(cache_root).remove_session(session.cache_key())?;
-    if !creds.is_empty() {
-        done.push(format!("deleted {} cached credentials", creds.len()));
+    if out.role_credentials > 0 {
+        done.push(format!(
+            "deleted {} cached credentials",
+            out.role_credentials
+        ));
     }
-    if let Some(dir) = cli_cache {
-        let swept = crate::cache::awscli::remove_sso_role_credentials(dir)
-            .map_err(|e| anyhow::anyhow!("cannot clear {}: {e}", dir.display()))?;
-        if !swept.is_empty() {
-            done.push(format!("deleted {} the AWS CLI cached", swept.len()));
+    if let Some(dir) = aws_dir {
+        let (_, swept) = crate::engine::sweep_aws_cli(dir)?;
+        if swept > 0 {
+            done.push(format!("deleted {swept} the AWS CLI cached"));
         }
     }
     if done.is_empty() {

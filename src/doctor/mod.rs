@@ -1,0 +1,370 @@
+//! Doctor: checks the set-up end to end and says, for each problem, how to fix it.
+//!
+//! Each check is a [`Check`]: its name in the report (text and `--json`), and its line in
+//! `portico doctor --help`, both come from that type. The checks live one group to a file:
+//! [`config`] (the config file, sessions, profiles, credential_process lines), [`files`]
+//! (cache permissions), [`browser`], [`token`] (token and refresh), [`network`] (the budget,
+//! the endpoints), [`clock`], [`region`] (start URL against region) and [`assignments`].
+//! Adding a check: a variant in [`Check`] (with its name and summary), and a function in the
+//! file of its group that [`run`] (or [`network::check_session`], per session) calls.
+//!
+//! Network use is small and leaves nothing pending: one GET to each endpoint's root (any HTTP
+//! answer counts as reachable, and carries the `Date` header), one RegisterClient naming the
+//! start URL as issuer (what `portico login` sends; the service answers InvalidRequestException
+//! when that region's Identity Center does not know the URL; the registration is not cached and
+//! simply expires), and one ListAccounts page. Doctor never signs in and never edits the config
+//! file; a token close to expiry is refreshed as by any command. Every network check is bounded
+//! (see [`network::Budget`]): a service that hangs costs seconds, not the SDK's three long
+//! attempts.
+
+mod assignments;
+mod browser;
+mod clock;
+mod config;
+mod files;
+mod network;
+mod region;
+mod token;
+
+use std::fmt;
+use std::io::Write;
+
+use serde::{Serialize, Serializer};
+
+use crate::identity::Store;
+use crate::sanitize::for_terminal;
+use crate::settings::Environment;
+
+pub use clock::{clock_finding, parse_http_date};
+
+/// One check of the report. Its [`name`](Check::name) is what the text and `--json` reports
+/// print and what `portico doctor --help` lists, so that the three cannot drift apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Check {
+    Config,
+    Sessions,
+    Profiles,
+    CredentialProcess,
+    CachePermissions,
+    Browser,
+    Token,
+    Refresh,
+    OidcEndpoint,
+    PortalEndpoint,
+    Clock,
+    StartUrlRegion,
+    Assignments,
+}
+
+impl Check {
+    /// Every check, in the order a report shows them: those of the whole set-up, then (from
+    /// [`Check::Browser`] on) those run once per sso-session.
+    pub const ALL: [Check; 13] = [
+        Check::Config,
+        Check::Sessions,
+        Check::Profiles,
+        Check::CredentialProcess,
+        Check::CachePermissions,
+        Check::Browser,
+        Check::Token,
+        Check::Refresh,
+        Check::OidcEndpoint,
+        Check::PortalEndpoint,
+        Check::Clock,
+        Check::StartUrlRegion,
+        Check::Assignments,
+    ];
+
+    /// The name in the report (text and `--json`) and in `--help`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Check::Config => "config",
+            Check::Sessions => "sessions",
+            Check::Profiles => "profiles",
+            Check::CredentialProcess => "credential-process",
+            Check::CachePermissions => "cache-permissions",
+            Check::Browser => "browser",
+            Check::Token => "token",
+            Check::Refresh => "refresh",
+            Check::OidcEndpoint => "oidc-endpoint",
+            Check::PortalEndpoint => "portal-endpoint",
+            Check::Clock => "clock",
+            Check::StartUrlRegion => "start-url-region",
+            Check::Assignments => "assignments",
+        }
+    }
+
+    /// What the check looks at, for `--help`.
+    pub fn summary(self) -> &'static str {
+        match self {
+            Check::Config => "the config file parses (what botocore refuses is a warning)",
+            Check::Sessions => "the sessions asked for (or at least one) exist",
+            Check::Profiles => "every sso-session and SSO profile is complete",
+            Check::CredentialProcess => {
+                "each credential_process running portico names a profile that exists"
+            }
+            Check::CachePermissions => "token and credential caches are open to you only",
+            Check::Browser => "the command a sign-in would run, and whether its program exists",
+            Check::Token => "signed in, and until when",
+            Check::Refresh => "the sign-in can be refreshed without a browser",
+            Check::OidcEndpoint => "the OIDC endpoint answers",
+            Check::PortalEndpoint => "the portal endpoint answers",
+            Check::Clock => "this clock agrees with Identity Center's",
+            Check::StartUrlRegion => "Identity Center in sso_region knows the start URL",
+            Check::Assignments => "at least one account is assigned to you",
+        }
+    }
+
+    /// Whether the check runs once per sso-session (rather than once for the whole set-up).
+    pub fn per_session(self) -> bool {
+        !matches!(
+            self,
+            Check::Config
+                | Check::Sessions
+                | Check::Profiles
+                | Check::CredentialProcess
+                | Check::CachePermissions
+        )
+    }
+
+    /// The list of checks for `portico doctor --help`: one line each, name and summary.
+    pub fn help_list() -> String {
+        let width = Check::ALL.iter().map(|c| c.name().len()).max().unwrap_or(0);
+        let line = |c: &Check| format!("  {:<width$}  {}\n", c.name(), c.summary());
+        let whole: String = Check::ALL
+            .iter()
+            .filter(|c| !c.per_session())
+            .map(line)
+            .collect();
+        let each: String = Check::ALL
+            .iter()
+            .filter(|c| c.per_session())
+            .map(line)
+            .collect();
+        format!("Checks of the whole set-up:\n{whole}Checks of each sso-session:\n{each}")
+    }
+}
+
+impl fmt::Display for Check {
+    /// The name, padded as the formatter asks (the text report aligns on it).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.name())
+    }
+}
+
+impl Serialize for Check {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+/// How a check came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Warn,
+    Fail,
+    /// Not run, because something it needs failed (the message says what).
+    Skip,
+}
+
+impl Status {
+    fn symbol(self) -> &'static str {
+        match self {
+            Status::Pass => "✓",
+            Status::Warn => "!",
+            Status::Fail => "✗",
+            Status::Skip => "-",
+        }
+    }
+}
+
+/// One line of the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub check: Check,
+    pub status: Status,
+    pub message: String,
+    /// What to do about it; `None` when there is nothing to do.
+    pub fix: Option<String>,
+    /// The session the check is about (`sso-session NAME` or `start URL …`); `None` for checks
+    /// of the whole set-up.
+    pub session: Option<String>,
+}
+
+/// The findings so far, and the session the next ones are about.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+    session: Option<String>,
+}
+
+impl Report {
+    fn add(&mut self, check: Check, status: Status, message: String, fix: Option<String>) {
+        self.findings.push(Finding {
+            check,
+            status,
+            message,
+            fix,
+            session: self.session.clone(),
+        });
+    }
+
+    fn pass(&mut self, check: Check, message: String) {
+        self.add(check, Status::Pass, message, None);
+    }
+
+    /// Whether any check failed.
+    pub fn failed(&self) -> bool {
+        self.findings.iter().any(|f| f.status == Status::Fail)
+    }
+}
+
+/// Which sessions to check: every session of the config file, or the one an
+/// `--sso-session` or `--profile` names.
+#[derive(Debug, Default, Clone)]
+pub struct Scope {
+    pub sso_session: Option<String>,
+    pub profile: Option<String>,
+}
+
+/// Runs every check and returns the report; [`Report::failed`] says whether any check failed.
+pub fn run(env: &Environment, scope: &Scope) -> anyhow::Result<Report> {
+    let mut report = Report::default();
+    let ctx = config::check_config(env, &mut report);
+    if let Some(ctx) = &ctx {
+        config::check_profiles(ctx, &mut report);
+        config::check_credential_processes(ctx, &mut report);
+    }
+    files::check_cache_permissions(env, &mut report);
+    if let Some(ctx) = &ctx {
+        let sessions = config::select_sessions(ctx, scope, &mut report);
+        if !sessions.is_empty() {
+            let store = Store::from_env(env)?;
+            let runtime = crate::engine::runtime()?;
+            let budget = network::Budget::start();
+            for session in &sessions {
+                report.session = Some(session.label());
+                browser::check_browser(ctx, session, &mut report);
+                runtime.block_on(network::check_session(
+                    &store,
+                    session,
+                    &budget,
+                    &mut report,
+                ));
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// The report as text: one line per check (symbol, name, message) and an indented fix line.
+pub fn print_text(out: &mut impl Write, findings: &[Finding]) -> std::io::Result<()> {
+    let mut session: Option<&str> = None;
+    for f in findings {
+        if f.session.as_deref() != session {
+            session = f.session.as_deref();
+            if let Some(s) = session {
+                writeln!(out, "\n{}", for_terminal(s))?;
+            }
+        }
+        writeln!(
+            out,
+            "{} {:<18} {}",
+            f.status.symbol(),
+            f.check,
+            for_terminal(&f.message)
+        )?;
+        if let Some(fix) = &f.fix {
+            writeln!(out, "    fix: {}", for_terminal(fix))?;
+        }
+    }
+    let count = |s: Status| findings.iter().filter(|f| f.status == s).count();
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let mut parts = vec![
+        format!("{} failed", count(Status::Fail)),
+        plural(count(Status::Warn), "warning"),
+        format!("{} passed", count(Status::Pass)),
+    ];
+    if count(Status::Skip) > 0 {
+        parts.push(format!("{} skipped", count(Status::Skip)));
+    }
+    writeln!(out, "\n{}", parts.join(", "))
+}
+
+/// Splits "problem; what to do" (how portico's error messages read) into the two.
+fn split_fix(text: &str) -> (String, Option<String>) {
+    match text.split_once("; ") {
+        Some((message, fix)) => (message.to_string(), Some(fix.to_string())),
+        None => (text.to_string(), None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_check_has_one_name_and_a_line_in_the_help_list() {
+        let help = Check::help_list();
+        let mut names = std::collections::HashSet::new();
+        for check in Check::ALL {
+            assert!(names.insert(check.name()), "{} twice", check.name());
+            let listed = help.lines().any(|line| {
+                line.split_whitespace().next() == Some(check.name())
+                    && line.ends_with(check.summary())
+            });
+            assert!(listed, "{} missing in:\n{help}", check.name());
+            assert_eq!(format!("{check:<18}|"), format!("{:<18}|", check.name()));
+            assert_eq!(
+                serde_json::to_string(&check).unwrap(),
+                format!("\"{}\"", check.name())
+            );
+        }
+        assert_eq!(help.lines().count(), Check::ALL.len() + 2, "{help}");
+    }
+
+    #[test]
+    fn fix_splitting() {
+        assert_eq!(
+            split_fix("a is wrong; do b; then c"),
+            ("a is wrong".to_string(), Some("do b; then c".to_string()))
+        );
+        assert_eq!(split_fix("plain"), ("plain".to_string(), None));
+    }
+
+    #[test]
+    fn text_report_has_symbols_fix_lines_and_a_summary() {
+        let findings = vec![
+            Finding {
+                check: Check::Config,
+                status: Status::Pass,
+                message: "ok".into(),
+                fix: None,
+                session: None,
+            },
+            Finding {
+                check: Check::Token,
+                status: Status::Fail,
+                message: "not signed in\u{1b}[2J".into(),
+                fix: Some("run `portico login`".into()),
+                session: Some("sso-session corp".into()),
+            },
+            Finding {
+                check: Check::Clock,
+                status: Status::Skip,
+                message: "not checked".into(),
+                fix: None,
+                session: Some("sso-session corp".into()),
+            },
+        ];
+        let mut out = Vec::new();
+        print_text(&mut out, &findings).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text,
+            "✓ config             ok\n\nsso-session corp\n✗ token              not signed in\u{fffd}[2J\n    fix: run `portico login`\n- clock              not checked\n\n1 failed, 0 warnings, 1 passed, 1 skipped\n"
+        );
+    }
+}

@@ -1,0 +1,312 @@
+//! The network checks of one session and their bound: `oidc-endpoint` and `portal-endpoint`
+//! (one GET to each endpoint's root; any HTTP answer counts), then `clock` from the answer's
+//! `Date` header, then [`super::region`] and [`super::assignments`]. [`Budget`] bounds each
+//! check and all of them together, so that a service that does not answer costs seconds.
+
+use std::sync::Arc;
+use std::time::{Duration as StdDuration, Instant};
+
+use http_body_util::Empty;
+use hyper::body::Bytes;
+use hyper_util::client::legacy::connect::{Connect, HttpConnector};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use time::OffsetDateTime;
+
+use super::clock::{clock_finding, parse_http_date};
+use super::{assignments, region, token, Check, Report, Status};
+use crate::identity::Store;
+use crate::sanitize::for_terminal;
+use crate::settings::SsoSession;
+
+/// How long doctor's network checks may take: each one at most [`CHECK_LIMIT`] (or one
+/// `PORTICO_HTTP_TIMEOUT`, if shorter), all of them together at most [`NETWORK_BUDGET`], so
+/// that a service that does not answer costs seconds, not the SDK's three long attempts.
+pub(super) struct Budget {
+    until: Instant,
+}
+
+/// The longest one network check (a probe pair, RegisterClient, the assignments) may take.
+const CHECK_LIMIT: StdDuration = StdDuration::from_secs(8);
+/// The longest all network checks together may take: one session's three checks at their
+/// limit. A whole run stays under 30 s.
+const NETWORK_BUDGET: StdDuration = StdDuration::from_secs(24);
+/// Less time than this left in the budget is not worth starting a check for.
+const TOO_LITTLE: StdDuration = StdDuration::from_millis(500);
+
+impl Budget {
+    pub(super) fn start() -> Budget {
+        Budget {
+            until: Instant::now() + NETWORK_BUDGET,
+        }
+    }
+
+    /// How long the next check may take, or `None` when the budget is spent.
+    pub(super) fn next(&self) -> Option<StdDuration> {
+        let left = self.until.saturating_duration_since(Instant::now());
+        (left >= TOO_LITTLE).then(|| left.min(CHECK_LIMIT.min(crate::aws::attempt_timeout())))
+    }
+
+    pub(super) fn skip(report: &mut Report, check: Check) {
+        report.add(
+            check,
+            Status::Skip,
+            format!(
+                "not checked: doctor's network checks used up their {} s",
+                NETWORK_BUDGET.as_secs()
+            ),
+            Some("run `portico doctor --sso-session NAME` to check one session".to_string()),
+        );
+    }
+}
+
+/// `8 s`, `0.5 s`.
+pub(super) fn seconds(d: StdDuration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
+pub(super) async fn check_session(
+    store: &Store,
+    session: &SsoSession,
+    budget: &Budget,
+    report: &mut Report,
+) {
+    let now = OffsetDateTime::now_utc();
+    let login = format!("portico login {}", session.selector_flags());
+    let token_usable = token::check_token(store, session, now, &login, report);
+
+    let Some(limit) = budget.next() else {
+        for check in [
+            Check::OidcEndpoint,
+            Check::PortalEndpoint,
+            Check::Clock,
+            Check::StartUrlRegion,
+            Check::Assignments,
+        ] {
+            Budget::skip(report, check);
+        }
+        return;
+    };
+    let (oidc, portal) = tokio::join!(
+        probe(&session.oidc_endpoint, limit),
+        probe(&session.portal_endpoint, limit)
+    );
+    for (check, service, endpoint, result) in [
+        (Check::OidcEndpoint, "OIDC", &session.oidc_endpoint, &oidc),
+        (
+            Check::PortalEndpoint,
+            "portal",
+            &session.portal_endpoint,
+            &portal,
+        ),
+    ] {
+        match result {
+            Ok(p) => report.pass(
+                check,
+                format!(
+                    "the {service} endpoint {endpoint} answered (HTTP {}) in {} ms",
+                    p.status,
+                    p.elapsed.as_millis()
+                ),
+            ),
+            Err(detail) => {
+                report.add(
+                    check,
+                    Status::Fail,
+                    format!("cannot reach the {service} endpoint {endpoint}: {detail}"),
+                    Some(endpoint_fix(session, check == Check::OidcEndpoint)),
+                );
+            }
+        }
+    }
+
+    match oidc.as_ref().ok().or(portal.as_ref().ok()) {
+        None => report.add(
+            Check::Clock,
+            Status::Skip,
+            "not checked: no endpoint answered".to_string(),
+            None,
+        ),
+        Some(p) => match p.date {
+            None => report.add(
+                Check::Clock,
+                Status::Skip,
+                "not checked: the answer carried no Date header".to_string(),
+                None,
+            ),
+            Some(server) => {
+                let (status, message) = clock_finding(p.sent, p.received, server);
+                let fix = (status != Status::Pass).then(|| {
+                    "turn on time synchronisation (`sudo timedatectl set-ntp true` on Linux, \
+                     Settings → Date & Time → Set automatically on macOS and Windows); token and \
+                     credential expiry are judged by this clock"
+                        .to_string()
+                });
+                report.add(Check::Clock, status, message, fix);
+            }
+        },
+    }
+
+    if oidc.is_ok() {
+        match budget.next() {
+            Some(limit) => region::check_start_url_region(session, limit, report).await,
+            None => Budget::skip(report, Check::StartUrlRegion),
+        }
+    } else {
+        report.add(
+            Check::StartUrlRegion,
+            Status::Skip,
+            "not checked: the OIDC endpoint cannot be reached".to_string(),
+            None,
+        );
+    }
+
+    if portal.is_err() {
+        report.add(
+            Check::Assignments,
+            Status::Skip,
+            "not checked: the portal endpoint cannot be reached".to_string(),
+            None,
+        );
+    } else if !token_usable {
+        report.add(
+            Check::Assignments,
+            Status::Skip,
+            "not checked: no usable sign-in (see token)".to_string(),
+            None,
+        );
+    } else {
+        match budget.next() {
+            Some(limit) => {
+                assignments::check_assignments(store, session, &login, limit, report).await
+            }
+            None => Budget::skip(report, Check::Assignments),
+        }
+    }
+}
+
+fn endpoint_fix(session: &SsoSession, oidc: bool) -> String {
+    let (default, var) = if oidc {
+        (
+            format!("https://oidc.{}.amazonaws.com", session.region),
+            "AWS_ENDPOINT_URL_SSO_OIDC",
+        )
+    } else {
+        (
+            format!("https://portal.sso.{}.amazonaws.com", session.region),
+            "AWS_ENDPOINT_URL_SSO",
+        )
+    };
+    let endpoint = if oidc {
+        &session.oidc_endpoint
+    } else {
+        &session.portal_endpoint
+    };
+    if *endpoint == default {
+        format!(
+            "check the network (proxy, firewall, VPN) and that sso_region {} is the region your Identity Center is in",
+            session.region
+        )
+    } else {
+        format!("check {var} (or AWS_ENDPOINT_URL), which points portico at {endpoint}")
+    }
+}
+
+/// What one GET to an endpoint's root brought back.
+#[derive(Debug, Clone)]
+struct Probe {
+    status: u16,
+    date: Option<OffsetDateTime>,
+    sent: OffsetDateTime,
+    received: OffsetDateTime,
+    elapsed: StdDuration,
+}
+
+/// One GET to `{endpoint}/` within `limit`; any HTTP answer counts. Plain HTTP only for
+/// `http://` endpoints.
+async fn probe(endpoint: &str, limit: StdDuration) -> Result<Probe, String> {
+    let uri: hyper::Uri = format!("{}/", endpoint.trim_end_matches('/'))
+        .parse()
+        .map_err(|_| "not a URL".to_string())?;
+    let sent = OffsetDateTime::now_utc();
+    let started = Instant::now();
+    let answer = if uri.scheme_str() == Some("http") {
+        get_head(HttpConnector::new(), uri, limit).await
+    } else {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_native_roots(provider)
+            .map_err(|e| format!("no usable root certificates: {e}"))?
+            .https_only()
+            .enable_http1()
+            .build();
+        get_head(https, uri, limit).await
+    };
+    let (status, date) = answer?;
+    Ok(Probe {
+        status,
+        date: date.as_deref().and_then(parse_http_date),
+        sent,
+        received: OffsetDateTime::now_utc(),
+        elapsed: started.elapsed(),
+    })
+}
+
+async fn get_head<C>(
+    connector: C,
+    uri: hyper::Uri,
+    limit: StdDuration,
+) -> Result<(u16, Option<String>), String>
+where
+    C: Connect + Clone + Send + Sync + 'static,
+{
+    let client: Client<C, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
+    let response = tokio::time::timeout(limit, client.get(uri))
+        .await
+        .map_err(|_| format!("no answer within {}", seconds(limit)))?
+        .map_err(|e| root_cause(&e))?;
+    let date = response
+        .headers()
+        .get(hyper::header::DATE)
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
+    Ok((response.status().as_u16(), date))
+}
+
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = error;
+    while let Some(source) = current.source() {
+        current = source;
+    }
+    for_terminal(&current.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_network_budget_bounds_each_check_and_all_of_them() {
+        let fresh = Budget::start();
+        let limit = fresh.next().unwrap();
+        assert!(limit <= CHECK_LIMIT, "{limit:?}");
+        let nearly_spent = Budget {
+            until: Instant::now() + StdDuration::from_secs(2),
+        };
+        assert!(nearly_spent.next().unwrap() <= StdDuration::from_secs(2));
+        let spent = Budget {
+            until: Instant::now() + TOO_LITTLE / 2,
+        };
+        assert_eq!(spent.next(), None);
+        let mut report = Report::default();
+        Budget::skip(&mut report, Check::Assignments);
+        assert_eq!(report.findings[0].status, Status::Skip);
+        assert!(report.findings[0].message.contains("24 s"));
+        assert_eq!(seconds(StdDuration::from_millis(500)), "0.5 s");
+        assert_eq!(seconds(StdDuration::from_secs(8)), "8 s");
+    }
+}

@@ -1,0 +1,127 @@
+//! The `start-url-region` check: whether the Identity Center of `sso_region` knows the start
+//! URL (a wrong `sso_region` is the most common set-up mistake), asked with one RegisterClient
+//! naming the start URL as issuer, as `portico login` sends it.
+
+use std::time::Duration as StdDuration;
+
+use super::network::seconds;
+use super::{Check, Report, Status};
+use crate::identity::{self, IdentityError};
+use crate::sanitize::for_terminal;
+use crate::settings::SsoSession;
+
+/// The redirect URI `portico login` registers (no port, as the AWS CLI registers it).
+const REDIRECT_URI: &str = "http://127.0.0.1/oauth/callback";
+
+pub(super) async fn check_start_url_region(
+    session: &SsoSession,
+    limit: StdDuration,
+    report: &mut Report,
+) {
+    let check = Check::StartUrlRegion;
+    // LEAD: start_url_region is moving out of crate::cmd::configure.
+    if let Some(url_region) = crate::cmd::configure::start_url_region(&session.start_url) {
+        if url_region != session.region {
+            report.add(
+                check,
+                Status::Fail,
+                format!(
+                    "the start URL {} is in region {url_region}, but sso_region is {}",
+                    session.start_url, session.region
+                ),
+                Some(format!("set sso_region = {url_region}")),
+            );
+            return;
+        }
+    }
+    let client = crate::aws::oidc_client(session);
+    let mut request = client
+        .register_client()
+        .client_name("portico-doctor")
+        .client_type("public")
+        .grant_types(identity::GRANT_AUTHORIZATION_CODE)
+        .grant_types(identity::GRANT_REFRESH_TOKEN)
+        .redirect_uris(REDIRECT_URI)
+        .issuer_url(&session.start_url);
+    if !session.scopes.is_empty() {
+        request = request.set_scopes(Some(session.scopes.clone()));
+    }
+    let Ok(answer) = tokio::time::timeout(limit, request.send()).await else {
+        report.add(
+            check,
+            Status::Warn,
+            format!(
+                "could not check: RegisterClient had no answer from {} within {}",
+                session.oidc_endpoint,
+                seconds(limit)
+            ),
+            Some("run `portico doctor` again later; if it stays slow, check the network (proxy, VPN)".to_string()),
+        );
+        return;
+    };
+    match answer {
+        Ok(_) => report.pass(
+            check,
+            format!(
+                "Identity Center in {} knows the start URL {}",
+                session.region, session.start_url
+            ),
+        ),
+        Err(err) => {
+            use aws_sdk_ssooidc::error::ProvideErrorMetadata;
+            match err.as_service_error() {
+                Some(e) if e.is_invalid_request_exception() => report.add(
+                    check,
+                    Status::Fail,
+                    format!(
+                        "wrong sso_region: Identity Center in {} does not know the start URL {} ({})",
+                        session.region,
+                        session.start_url,
+                        for_terminal(e.message().unwrap_or("InvalidRequestException"))
+                    ),
+                    Some(
+                        "set sso_region to the region your Identity Center lives in (IAM Identity Center \
+                         console → Settings → Region) and check the start URL (Settings → AWS access portal URL)"
+                            .to_string(),
+                    ),
+                ),
+                Some(e) => report.add(
+                    check,
+                    Status::Warn,
+                    format!(
+                        "could not check: RegisterClient answered {}: {}",
+                        e.code().unwrap_or("an error"),
+                        for_terminal(e.message().unwrap_or("no message"))
+                    ),
+                    Some("run `portico doctor` again later".to_string()),
+                ),
+                None => report.add(
+                    check,
+                    Status::Warn,
+                    format!(
+                        "could not check: {}",
+                        identity_error(session, &err)
+                    ),
+                    Some("run `portico doctor` again later".to_string()),
+                ),
+            }
+        }
+    }
+}
+
+fn identity_error<E, R>(
+    session: &SsoSession,
+    err: &aws_sdk_ssooidc::error::SdkError<E, R>,
+) -> IdentityError {
+    match err {
+        aws_sdk_ssooidc::error::SdkError::DispatchFailure(_)
+        | aws_sdk_ssooidc::error::SdkError::TimeoutError(_) => IdentityError::Network {
+            endpoint: session.oidc_endpoint.clone(),
+            detail: "no answer".to_string(),
+        },
+        _ => IdentityError::Service {
+            operation: "RegisterClient",
+            detail: "the answer could not be read".to_string(),
+        },
+    }
+}
