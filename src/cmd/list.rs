@@ -10,6 +10,7 @@
 use std::io::{IsTerminal, Write};
 
 use serde::Serialize;
+use time::OffsetDateTime;
 
 use crate::cache::accounts::AccountsCache;
 use crate::cli::ListArgs;
@@ -18,7 +19,7 @@ use crate::exit::Exit;
 use crate::identity::Store;
 use crate::output::progress::ProgressLine;
 use crate::output::table;
-use crate::portal::{Account, AccountList, Update};
+use crate::portal::{Account, AccountList, Request, Update};
 use crate::sanitize::for_terminal;
 use crate::settings::{Context, Environment};
 
@@ -47,12 +48,16 @@ pub fn run(args: &ListArgs) -> anyhow::Result<Exit> {
             );
             let previous = engine::previous_accounts(&cache, &session);
             let mut line = ProgressLine::stderr();
+            let request = Request {
+                previous: previous.as_ref(),
+                relist_all: args.refresh,
+                ..Request::full(OffsetDateTime::now_utc())
+            };
             let listed = engine::runtime()?.block_on(engine::refresh_accounts(
                 &store,
                 &session,
                 &on_missing,
-                previous.as_ref(),
-                args.refresh,
+                &request,
                 &mut |update| {
                     if let Update::Progress(p) = update {
                         line.show(p);

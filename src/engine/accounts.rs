@@ -61,27 +61,21 @@ pub fn previous_accounts(cache: &AccountsCache, session: &SsoSession) -> Option<
     cache.load_list(session.cache_key()).map(|(list, _)| list)
 }
 
-/// Refreshes `previous` incrementally (everything without it, or with `relist_all`), reporting
-/// `on_update`; the result says what changed.
+/// Lists as `request` says (an incremental refresh of its previous list, or everything),
+/// reporting `on_update`; the result says what changed.
 pub async fn refresh_accounts(
     store: &Store,
     session: &SsoSession,
     on_missing: &OnMissing,
-    previous: Option<&AccountList>,
-    relist_all: bool,
+    request: &Request<'_>,
     on_update: &mut dyn FnMut(Update),
 ) -> anyhow::Result<Listed> {
     // Each attempt reports through the same callback; the attempts never overlap.
     let on_update = std::cell::RefCell::new(on_update);
     let on_update = &on_update;
     with_token(store, session, on_missing, |token| async move {
-        let request = Request {
-            previous,
-            relist_all,
-            ..Request::full(OffsetDateTime::now_utc())
-        };
         let mut report = |u: Update| (on_update.borrow_mut())(u);
-        portal::listing::list(session, &token, &request, &mut report).await
+        portal::listing::list(session, &token, request, &mut report).await
     })
     .await
 }

@@ -107,6 +107,8 @@ pub struct App {
     /// Text to copy by hand, over everything else until Esc or Enter.
     pub(crate) popup: Option<Popup>,
     pub(crate) status: Option<StatusLine>,
+    /// The account whose roles ⏎ is waiting for (it acts once they arrive).
+    pub(crate) awaiting_roles: Option<String>,
     /// Draw in colour; off under NO_COLOR (see [`super::view::colors_wanted`]).
     pub(crate) colors: bool,
 }
@@ -141,6 +143,7 @@ impl App {
             help: false,
             prompt: None,
             popup: None,
+            awaiting_roles: None,
             status: None,
             colors: true,
         }
