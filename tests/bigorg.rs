@@ -362,3 +362,148 @@ async fn credential_calls_go_first_while_a_listing_runs() {
         result = listing => panic!("the listing ended first: {:?}", result.map(|l| l.calls)),
     }
 }
+
+/// The portal in a tmux pane of its own server (killed on drop), polled every 50 ms.
+struct Pane {
+    socket: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Pane {
+    fn start(script: &std::path::Path) -> Pane {
+        let dir = tempfile::Builder::new()
+            .prefix("portico-tmux-")
+            .tempdir()
+            .unwrap();
+        let pane = Pane {
+            socket: dir.path().join("tmux"),
+            _dir: dir,
+        };
+        let out = pane
+            .tmux()
+            .args(["new-session", "-d", "-s", "t", "-x", "100", "-y", "30"])
+            .arg(format!("sh '{}'", script.display()))
+            .output()
+            .expect("tmux runs (apt-get install -y tmux)");
+        assert!(out.status.success(), "tmux: {}", text(&out.stderr));
+        pane
+    }
+
+    fn tmux(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new("tmux");
+        cmd.arg("-S").arg(&self.socket).env_remove("TMUX");
+        cmd.stdin(std::process::Stdio::null());
+        cmd
+    }
+
+    fn send(&self, args: &[&str]) {
+        let out = self
+            .tmux()
+            .args(["send-keys", "-t", "t"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "send-keys: {}", text(&out.stderr));
+    }
+
+    fn screen(&self) -> String {
+        let out = self
+            .tmux()
+            .args(["capture-pane", "-p", "-t", "t"])
+            .output()
+            .unwrap();
+        text(&out.stdout)
+    }
+
+    fn wait_for(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
+        let mut screen = String::new();
+        let shown = common::wait_until(Duration::from_secs(10), || {
+            screen = self.screen();
+            ready(&screen).then_some(())
+        });
+        assert!(
+            shown.is_some(),
+            "waited for {what}; the pane shows:\n{screen}"
+        );
+        screen
+    }
+}
+
+impl Drop for Pane {
+    fn drop(&mut self) {
+        let _ = self.tmux().arg("kill-server").output();
+    }
+}
+
+#[test]
+fn enter_on_an_account_whose_roles_are_loading_lists_them_then_acts() {
+    // 300 accounts listed at 10 calls a second: the last account's roles come after about
+    // 30 s unless the portal asks for them first.
+    let mut accounts = Directory::generate(300, 2).accounts().to_vec();
+    let target = accounts.last_mut().unwrap();
+    target.roles = vec!["OnlyRole".into()];
+    let target = target.clone();
+    let env = signed_in(Directory::from_accounts(accounts).unwrap());
+    env.emu
+        .update_faults(FaultsUpdate {
+            throttle_rps: Some(10.0),
+            ..Default::default()
+        })
+        .unwrap();
+    let home = env.home.path();
+    let (out, done) = (home.join("out"), home.join("done"));
+    let script = home.join("portal.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "export HOME='{home}' XDG_CACHE_HOME='{home}/.cache' AWS_CONFIG_FILE='{config}' \
+             AWS_ENDPOINT_URL_SSO='{url}' AWS_ENDPOINT_URL_SSO_OIDC='{url}' SHELL=/bin/bash\n\
+             unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ENDPOINT_URL BROWSER DISPLAY\n\
+             '{portico}' --sso-session emu > '{out}'\necho \"exit=$?\" > '{done}'\nsleep 30\n",
+            home = home.display(),
+            config = env.config_path().display(),
+            url = env.emu.url(),
+            portico = env!("CARGO_BIN_EXE_portico"),
+            out = out.display(),
+            done = done.display(),
+        ),
+    )
+    .unwrap();
+    let pane = Pane::start(&script);
+    pane.wait_for("accounts with their roles loading", |s| {
+        s.contains("roles loading")
+    });
+    // Every account is listed (one row each while roles load); its roles are not known yet.
+    pane.wait_for("all 300 accounts", |s| s.contains("300 roles"));
+    // Its id, then ⏎ at once: the keys arrive before any role listing can answer.
+    pane.send(&["-l", &target.account_id]);
+    pane.send(&["Enter"]);
+    let exit = common::wait_until(Duration::from_secs(10), || {
+        std::fs::read_to_string(&done).ok()
+    });
+    assert_eq!(
+        exit.as_deref(),
+        Some("exit=0\n"),
+        "the pane shows:\n{}",
+        pane.screen()
+    );
+    let exports = std::fs::read_to_string(&out).unwrap();
+    assert!(exports.contains("AWS_ACCESS_KEY_ID=ASIA"), "{exports}");
+    let cache = portico::cache::rolecreds::RoleCredsCache::under(&home.join(".cache/portico"));
+    assert!(
+        cache
+            .load(
+                "emu",
+                &target.account_id,
+                "OnlyRole",
+                OffsetDateTime::now_utc()
+            )
+            .is_some(),
+        "the credentials are those of the account's one role"
+    );
+    assert!(
+        env.stat("ListAccountRoles") < 200,
+        "acted before the listing got to it: {:?}",
+        env.emu.stats()
+    );
+}
