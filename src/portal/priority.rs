@@ -3,10 +3,11 @@
 //!
 //! Tiers, first to last: accounts asked for now (⏎ on an account whose roles are unknown),
 //! accounts matching the current filter, recently used accounts, the rows on screen, the rest.
-//! Within a tier accounts keep the order ListAccounts returned them in. The listing asks for
+//! Filter matches come best match first; within the other tiers accounts keep the order
+//! ListAccounts returned them in. The listing asks for
 //! its next account only when a call slot is free, so a change applies to the very next call.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
@@ -41,7 +42,8 @@ struct Inner {
 #[derive(Debug, Default)]
 struct Tiers {
     now: Vec<String>,
-    filter: HashSet<String>,
+    /// Each match with its rank (0 = best).
+    filter: HashMap<String, usize>,
     recent: HashSet<String>,
     visible: HashSet<String>,
     /// Asked for now and not yet taken up by the listing.
@@ -57,9 +59,14 @@ impl Priority {
         self.inner.tiers.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The accounts matching the filter the user typed (none while there is no filter).
+    /// The accounts matching the filter the user typed, best match first (none while there
+    /// is no filter).
     pub fn set_filter_matches<S: Into<String>>(&self, ids: impl IntoIterator<Item = S>) {
-        self.tiers().filter = ids.into_iter().map(Into::into).collect();
+        let mut filter = HashMap::new();
+        for (rank, id) in ids.into_iter().enumerate() {
+            filter.entry(id.into()).or_insert(rank);
+        }
+        self.tiers().filter = filter;
     }
 
     /// The recently used accounts.
@@ -105,7 +112,10 @@ impl Priority {
         let best = pending
             .iter()
             .enumerate()
-            .min_by_key(|(_, (order, id))| (tiers.tier(id), *order))
+            .min_by_key(|(_, (order, id))| {
+                let rank = tiers.filter.get(id.as_str()).copied().unwrap_or(0);
+                (tiers.tier(id), rank, *order)
+            })
             .map(|(i, _)| i)?;
         let (_, id) = pending.swap_remove(best);
         tiers.now.retain(|x| *x != id);
@@ -117,7 +127,7 @@ impl Tiers {
     fn tier(&self, id: &str) -> Tier {
         if self.now.iter().any(|x| x == id) {
             Tier::Now
-        } else if self.filter.contains(id) {
+        } else if self.filter.contains_key(id) {
             Tier::Filter
         } else if self.recent.contains(id) {
             Tier::Recent
@@ -146,10 +156,11 @@ mod tests {
         let mut queue = pending(&["a", "b", "c", "d", "e", "f"]);
         p.set_visible(["e", "b"]);
         p.set_recent(["d"]);
+        // Best match first: f before c although c was listed first.
         p.set_filter_matches(["f", "c"]);
         p.fetch_now("e");
         let order: Vec<String> = std::iter::from_fn(|| p.pick(&mut queue)).collect();
-        assert_eq!(order, ["e", "c", "f", "d", "b", "a"]);
+        assert_eq!(order, ["e", "f", "c", "d", "b", "a"]);
         assert_eq!(p.take_requests(), ["e"]);
         assert!(p.take_requests().is_empty());
         // Once picked, an account asked for now is no longer urgent.
