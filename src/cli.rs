@@ -558,7 +558,7 @@ pub struct SyncArgs {
     #[arg(long, value_name = "PROFILE")]
     pub profile: Option<String>,
     /// How to name the profiles (see below for the placeholders)
-    #[arg(long, value_name = "TEMPLATE", default_value = crate::cmd::profiles::DEFAULT_TEMPLATE)]
+    #[arg(long, value_name = "TEMPLATE", default_value = crate::awsconfig::names::DEFAULT_TEMPLATE)]
     pub template: String,
     /// Write `credential_process = portico credentials --account … --role … --sso-session …` instead of the sso_* keys
     #[arg(long)]

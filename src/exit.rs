@@ -152,10 +152,12 @@ fn edit(e: &crate::awsconfig::edit::EditError) -> Exit {
     }
 }
 
-/// Ends the process as cancelled (Ctrl-C during a sign-in that the caller cannot interrupt
-/// any other way): says so on stderr and exits 130.
-pub fn exit_cancelled() -> ! {
-    eprintln!("portico: cancelled");
+/// Ends the process as cancelled, for a Ctrl-C that cannot be returned up the stack (during a
+/// sign-in, or a portal that does not answer it): says `message` on stderr and exits 130.
+pub fn exit_cancelled(message: Option<&str>) -> ! {
+    if let Some(message) = message {
+        eprintln!("{message}");
+    }
     std::process::exit(i32::from(Exit::Cancelled.code()))
 }
 

@@ -6,6 +6,7 @@ pub mod cache;
 pub mod cli;
 pub mod cmd;
 pub mod console;
+pub mod consts;
 pub mod diag;
 pub mod doctor;
 pub mod engine;

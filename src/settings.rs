@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use crate::awsconfig::{ConfigFile, LoadError, Section, SectionKind};
+use crate::consts as keys;
 
 /// The environment variables portico reads, captured once so that resolution is a pure function.
 #[derive(Debug, Clone, Default)]
@@ -392,8 +393,8 @@ impl Context {
             // A configured session with this start URL keeps its name (and so its cache file).
             let named = self.config.sso_session_names().into_iter().find(|name| {
                 self.config.sso_session(name).is_some_and(|s| {
-                    s.get("sso_start_url") == Some(start_url.as_str())
-                        && s.get("sso_region") == Some(region)
+                    s.get(keys::SSO_START_URL) == Some(start_url.as_str())
+                        && s.get(keys::SSO_REGION) == Some(region)
                 })
             });
             if let Some(name) = named {
@@ -409,7 +410,9 @@ impl Context {
             return self.profile_session_from(&profile, origin);
         }
         if let Some(default) = self.config.profile("default") {
-            if default.get("sso_session").is_some() || default.get("sso_start_url").is_some() {
+            if default.get(keys::SSO_SESSION).is_some()
+                || default.get(keys::SSO_START_URL).is_some()
+            {
                 return self.profile_session("default");
             }
         }
@@ -438,7 +441,9 @@ impl Context {
             let Some(section) = self.config.profile(profile) else {
                 continue;
             };
-            if section.get("sso_session").is_none() && section.get("sso_start_url").is_some() {
+            if section.get(keys::SSO_SESSION).is_none()
+                && section.get(keys::SSO_START_URL).is_some()
+            {
                 let session = self.profile_session(profile);
                 let seen = out.iter().any(|s| match (s, &session) {
                     (Ok(a), Ok(b)) => a.cache_key() == b.cache_key(),
@@ -462,20 +467,21 @@ impl Context {
                 available: names(self.config.sso_session_names()),
             })?;
         let header = format!("sso-session {name}");
-        let start_url = self.require(section, &header, "sso_start_url")?;
-        let region = self.require(section, &header, "sso_region")?;
+        let start_url = self.require(section, &header, keys::SSO_START_URL)?;
+        let region = self.require(section, &header, keys::SSO_REGION)?;
         check_start_url(&format!("sso_start_url of [{header}]"), start_url)?;
         check_region(&format!("sso_region of [{header}]"), region)?;
-        let configured: Option<Vec<String>> = section.get("sso_registration_scopes").map(|list| {
-            list.split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(String::from)
-                .collect()
-        });
+        let configured: Option<Vec<String>> =
+            section.get(keys::SSO_REGISTRATION_SCOPES).map(|list| {
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect()
+            });
         let scopes = configured
             .clone()
-            .unwrap_or_else(|| vec!["sso:account:access".to_string()]);
+            .unwrap_or_else(|| vec![keys::SCOPE_ACCOUNT_ACCESS.to_string()]);
         let mut session = self.build_session(Some(name.to_string()), start_url, region, scopes)?;
         session.configured_scopes = configured;
         Ok(session)
@@ -493,11 +499,11 @@ impl Context {
         origin: ProfileSource,
     ) -> Result<SsoSession, SettingsError> {
         let section = self.find_profile(profile, origin)?;
-        if let Some(name) = section.get("sso_session") {
+        if let Some(name) = section.get(keys::SSO_SESSION) {
             let session = self.named_session(name)?;
             for (key, value) in [
-                ("sso_start_url", &session.start_url),
-                ("sso_region", &session.region),
+                (keys::SSO_START_URL, &session.start_url),
+                (keys::SSO_REGION, &session.region),
             ] {
                 if let Some(own) = section.get(key) {
                     if own != value {
@@ -514,9 +520,9 @@ impl Context {
             }
             return Ok(session);
         }
-        if let Some(start_url) = section.get("sso_start_url") {
+        if let Some(start_url) = section.get(keys::SSO_START_URL) {
             let header = format!("profile {profile}");
-            let region = self.require(section, &header, "sso_region")?;
+            let region = self.require(section, &header, keys::SSO_REGION)?;
             check_start_url(&format!("sso_start_url of [{header}]"), start_url)?;
             check_region(&format!("sso_region of [{header}]"), region)?;
             return self.build_session(None, start_url, region, Vec::new());
@@ -557,11 +563,11 @@ impl Context {
                     key,
                 })
         };
-        let region = section.get("region").map(String::from);
+        let region = section.get(keys::REGION).map(String::from);
         if let Some(region) = &region {
             check_region(&format!("region of [profile {profile}]"), region)?;
         }
-        let account_id = need("sso_account_id")?;
+        let account_id = need(keys::SSO_ACCOUNT_ID)?;
         check_account_id(
             &format!("sso_account_id of [profile {profile}]"),
             &account_id,
@@ -569,7 +575,7 @@ impl Context {
         Ok(RoleProfile {
             profile: profile.to_string(),
             account_id,
-            role_name: need("sso_role_name")?,
+            role_name: need(keys::SSO_ROLE_NAME)?,
             region,
             session,
         })
@@ -661,17 +667,16 @@ fn names(list: Vec<&str>) -> Vec<String> {
     list.into_iter().map(String::from).collect()
 }
 
-/// A start URL must be an https URL with a host (`https://d-1234567890.awsapps.com/start`).
+/// A start URL must be an https URL with a host (`https://d-1234567890.awsapps.com/start`), or
+/// http to this machine for a local emulator; the rule is [`crate::awsconfig::start_url::check`].
 pub fn check_start_url(what: &str, value: &str) -> Result<(), SettingsError> {
-    let bad = || SettingsError::BadStartUrl {
-        what: what.to_string(),
-        value: value.to_string(),
-    };
-    let url = url::Url::parse(value).map_err(|_| bad())?;
-    if url.scheme() != "https" || url.host_str().is_none_or(str::is_empty) {
-        return Err(bad());
+    match crate::awsconfig::start_url::check(value) {
+        Ok(_) => Ok(()),
+        Err(_) => Err(SettingsError::BadStartUrl {
+            what: what.to_string(),
+            value: value.to_string(),
+        }),
     }
-    Ok(())
 }
 
 /// An AWS account ID: exactly 12 digits. Checked before any request, so that a mistyped ID is
@@ -709,7 +714,7 @@ pub fn check_region(what: &str, value: &str) -> Result<(), SettingsError> {
 
 /// The config key that names the browser for a profile or an sso-session (botocore and the
 /// AWS SDKs ignore keys they do not know).
-pub const BROWSER_KEY: &str = "portico_browser";
+pub const BROWSER_KEY: &str = keys::PORTICO_BROWSER;
 
 /// Where the browser setting came from, for messages and `doctor`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -801,9 +806,9 @@ impl Context {
             .into_iter()
             .find(|name| {
                 self.config.profile(name).is_some_and(|p| {
-                    p.get("sso_session") == Some(session)
-                        && p.get("sso_account_id") == Some(account_id)
-                        && p.get("sso_role_name") == Some(role_name)
+                    p.get(keys::SSO_SESSION) == Some(session)
+                        && p.get(keys::SSO_ACCOUNT_ID) == Some(account_id)
+                        && p.get(keys::SSO_ROLE_NAME) == Some(role_name)
                 })
             })
             .map(String::from)
@@ -1345,6 +1350,30 @@ sso_account_id = 111122223333
 
     /// The warm path streams the file and keeps only what it may need; an unknown profile still
     /// gets suggestions from the whole file.
+    /// The loader, `configure` and the portal's form accept the same start URLs: https, or
+    /// http to this machine (a local emulator).
+    #[test]
+    fn start_urls_follow_the_one_rule() {
+        for ok in [
+            "https://d-1234567890.awsapps.com/start",
+            "https://d-1234567890.awsapps.cn/start",
+            "https://start.us-gov-home.awsapps.com/directory/d-1234567890",
+            "http://127.0.0.1:4566/start",
+            "http://localhost:8080/start",
+        ] {
+            assert!(check_start_url("--start-url", ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "http://example.com/start",
+            "d-1.awsapps.com/start",
+            "https://",
+        ] {
+            let err = check_start_url("--start-url", bad).unwrap_err();
+            assert!(matches!(err, SettingsError::BadStartUrl { .. }), "{bad}");
+        }
+    }
+
     #[test]
     fn the_streaming_load_keeps_only_the_profile_default_and_sessions() {
         let dir = tempfile::tempdir().unwrap();

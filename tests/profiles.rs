@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use common::{assert_success, text, wait_until, TestEnv};
 use idc_emulator::{Config, Directory, EmulatorHandle};
+use portico::awsconfig::names::clean_name;
 use portico::awsconfig::ConfigFile;
-use portico::cmd::profiles::{clean_name, split_command};
+use portico::output::shell::split_command;
 
 const MARKER: &str = "# managed by portico profiles sync (sso-session emu)";
 

@@ -53,7 +53,7 @@ else
     "$venv/bin/python" -m pip install --quiet --requirement "$req"
     "$venv/bin/python" -m pip check >&2
     printf '%s\n' "$want" >"$stamp"
-    echo "python-env.sh: installed $(tr '\n' ' ' < <(grep -E '^(boto3|botocore|pytest)==' "$req"))" >&2
+    echo "python-env.sh: installed $(tr '\n' ' ' < <(grep -E '^(boto3|botocore|pytest|signxml)==' "$req"))" >&2
 fi
 
 echo "$venv/bin/python"

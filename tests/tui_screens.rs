@@ -4,6 +4,7 @@
 //! row) a second snapshot marks them under each line: `^` a highlighted letter, `=` the
 //! selected row's background.
 
+use portico::identity::LoginEvent;
 use portico::portal::Account;
 use portico::tui::{update, Action, App, LoginState, Popup, RecentUse, SessionInfo, HIGHLIGHT};
 use ratatui::backend::TestBackend;
@@ -204,13 +205,13 @@ fn signing_in_pkce() {
     update(&mut app, Action::SessionSelected(corp()));
     update(
         &mut app,
-        Action::LoginState(LoginState::Browser {
-            browser: Some("firefox".into()),
+        Action::LoginState(LoginState::Waiting(LoginEvent::Browser {
+            opener: Some("firefox".into()),
             url: "https://oidc.eu-central-1.amazonaws.com/authorize?response_type=code\
                   &client_id=abc123&redirect_uri=http%3A%2F%2F127.0.0.1%3A53127%2Foauth%2Fcallback\
                   &state=xyz&code_challenge=Q2hhbGxlbmdl&code_challenge_method=S256&scopes=sso%3Aaccount%3Aaccess"
                 .into(),
-        }),
+        })),
     );
     insta::assert_snapshot!("signing_in_pkce", screen(&app, 80, 24));
 }
@@ -220,13 +221,14 @@ fn device_code_app() -> App {
     update(&mut app, Action::SessionSelected(corp()));
     update(
         &mut app,
-        Action::LoginState(LoginState::DeviceCode {
+        Action::LoginState(LoginState::Waiting(LoginEvent::DeviceCode {
             user_code: "BCDF-GHJK".into(),
             verification_uri: "https://device.sso.eu-central-1.amazonaws.com/".into(),
-            verification_uri_complete:
+            verification_uri_complete: Some(
                 "https://device.sso.eu-central-1.amazonaws.com/?user_code=BCDF-GHJK".into(),
+            ),
             expires_at: NOW + Duration::seconds(581),
-        }),
+        })),
     );
     app
 }
@@ -392,10 +394,10 @@ fn every_screen_at_every_small_size_does_not_panic() {
     let mut pkce = App::new(NOW);
     update(
         &mut pkce,
-        Action::LoginState(LoginState::Browser {
-            browser: None,
+        Action::LoginState(LoginState::Waiting(LoginEvent::Browser {
+            opener: None,
             url: "https://x.example/".repeat(10),
-        }),
+        })),
     );
     apps.push(pkce);
     for app in &apps {

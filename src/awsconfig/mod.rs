@@ -6,9 +6,11 @@
 //! Section names follow botocore's `build_profile_map`: `[default]`, `[profile NAME]`,
 //! `[sso-session NAME]`, `[services NAME]`; anything else is kept but is not a profile.
 //!
-//! This module only reads; writes go through [`edit`], which keeps every other byte. Parsing is
-//! by hand because what we need is botocore's exact reading rules plus line numbers for error
-//! messages, which no INI crate offers together.
+//! This module only reads; writes go through [`edit`], which keeps every other byte. Beside
+//! them: [`sync`] plans `profiles sync`, [`configure`] resolves and applies `configure`'s
+//! answers, [`names`] and [`start_url`] hold the rules for profile names and start URLs.
+//! Parsing is by hand because what we need is botocore's exact reading rules plus line numbers
+//! for error messages, which no INI crate offers together.
 
 //!
 //! Loading checks every line (a file botocore refuses is refused here too) and notes where each
@@ -17,7 +19,11 @@
 //! profile and its sso-session, costs one scan of the file and the reading of two sections,
 //! however many profiles a `profiles sync` wrote. Every other use is linear in the file too.
 
+pub mod configure;
 pub mod edit;
+pub mod names;
+pub mod start_url;
+pub mod sync;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;

@@ -97,8 +97,7 @@ impl Registration {
             // A registration without grant types is the AWS CLI's device-flow one: the service
             // gives such a client the device code and refresh tokens.
             None => grants.iter().all(|g| {
-                *g == crate::identity::GRANT_DEVICE_CODE
-                    || *g == crate::identity::GRANT_REFRESH_TOKEN
+                *g == crate::consts::GRANT_DEVICE_CODE || *g == crate::consts::GRANT_REFRESH_TOKEN
             }),
         };
         // Without the scopes it asks for, a client gets no refresh token (sso:account:access).
@@ -479,7 +478,7 @@ mod tests {
             extra: Default::default(),
         };
         let pkce = ["authorization_code", "refresh_token"];
-        let device = [crate::identity::GRANT_DEVICE_CODE, "refresh_token"];
+        let device = [crate::consts::GRANT_DEVICE_CODE, "refresh_token"];
         let none: [String; 0] = [];
         assert!(reg("2026-11-22T12:30:00Z", Some(pkce.to_vec())).usable_for(&pkce, &none, now));
         assert!(!reg("2026-11-22T12:10:00Z", Some(pkce.to_vec())).usable_for(&pkce, &none, now));

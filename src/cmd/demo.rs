@@ -271,7 +271,11 @@ impl World {
         let mut file = EditableFile::open(&self.config_path())?;
         let mut names = Vec::new();
         for (account, role) in picks {
-            let name = crate::tui::default_profile_name(&account.account_name, role);
+            let name = crate::awsconfig::names::default_profile_name(
+                &account.account_name,
+                &account.account_id,
+                role,
+            );
             file.doc.upsert(
                 &SectionId::profile(&name),
                 &[
@@ -364,7 +368,7 @@ fn watch_signals() -> Arc<AtomicBool> {
         let set = flag.clone();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let Ok(runtime) = super::runtime() else {
+            let Ok(runtime) = crate::engine::runtime() else {
                 let _ = ready_tx.send(());
                 return;
             };

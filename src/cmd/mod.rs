@@ -14,18 +14,3 @@ pub mod logout;
 pub mod portal;
 pub mod profiles;
 pub mod status;
-
-use crate::settings::{Context, Environment};
-
-/// The config file and environment every command starts from.
-pub fn context() -> anyhow::Result<Context> {
-    Ok(Context::load(Environment::from_process())?)
-}
-
-/// A single-threaded tokio runtime for commands that talk to Identity Center. Commands that
-/// only read files never build one.
-pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?)
-}

@@ -2,13 +2,18 @@
 
 use crate::cli::PortalArgs;
 use crate::exit::Exit;
-use crate::tui::controller::{self, Options};
+use crate::tui::controller::{self, Ended, Options};
 
 pub fn run(args: &PortalArgs) -> anyhow::Result<Exit> {
-    controller::run(&Options {
+    let ended = controller::run(&Options {
         format: args.format,
         sso_session: args.sso_session.clone(),
         profile: args.profile.clone(),
         browser: args.browser.clone(),
+    })?;
+    Ok(match ended {
+        // Leaving the portal on purpose is success.
+        Ended::Quit => Exit::Ok,
+        Ended::Interrupted => Exit::Cancelled,
     })
 }

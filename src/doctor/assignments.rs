@@ -123,7 +123,7 @@ pub(super) async fn check_assignments(
         Ok(result) => result,
         // Refused twice, or the token could not be renewed.
         Err(_) => {
-            refused_sign_in(report, check, session, &login);
+            refused_sign_in(report, check, session, login);
             return;
         }
     };

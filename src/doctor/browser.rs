@@ -49,7 +49,7 @@ pub(super) fn check_browser(ctx: &Context, session: &SsoSession, report: &mut Re
 /// botocore (the AWS CLI, boto3) refuses a profile in which a key of its sso-session has
 /// another value, `portico_browser` included: such a profile breaks every AWS tool.
 fn check_browser_keys_agree(ctx: &Context, session: &SsoSession, report: &mut Report) {
-    let key = crate::settings::BROWSER_KEY;
+    let key = crate::consts::PORTICO_BROWSER;
     let Some(name) = &session.name else {
         return;
     };

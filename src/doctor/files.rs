@@ -4,8 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{Check, Report, Status};
-// LEAD: shell_word is moving out of crate::cmd::profiles.
-use crate::cmd::profiles::shell_word;
+use crate::output::shell::quote as shell_word;
 use crate::settings::Environment;
 
 /// Permission bits other than the owner's.

@@ -6,7 +6,7 @@ use std::time::Duration as StdDuration;
 
 use super::network::seconds;
 use super::{Check, Report, Status};
-use crate::identity::{self, IdentityError};
+use crate::identity::IdentityError;
 use crate::sanitize::for_terminal;
 use crate::settings::SsoSession;
 
@@ -19,8 +19,7 @@ pub(super) async fn check_start_url_region(
     report: &mut Report,
 ) {
     let check = Check::StartUrlRegion;
-    // LEAD: start_url_region is moving out of crate::cmd::configure.
-    if let Some(url_region) = crate::cmd::configure::start_url_region(&session.start_url) {
+    if let Some(url_region) = crate::awsconfig::start_url::region_of(&session.start_url) {
         if url_region != session.region {
             report.add(
                 check,
@@ -39,8 +38,8 @@ pub(super) async fn check_start_url_region(
         .register_client()
         .client_name("portico-doctor")
         .client_type("public")
-        .grant_types(identity::GRANT_AUTHORIZATION_CODE)
-        .grant_types(identity::GRANT_REFRESH_TOKEN)
+        .grant_types(crate::consts::GRANT_AUTHORIZATION_CODE)
+        .grant_types(crate::consts::GRANT_REFRESH_TOKEN)
         .redirect_uris(REDIRECT_URI)
         .issuer_url(&session.start_url);
     if !session.scopes.is_empty() {

@@ -11,8 +11,9 @@ use qrcode::QrCode;
 
 use super::errors::from_sdk;
 use super::register::{self, Flow};
-use super::{IdentityError, LoginEvent, LoginReporter, NewToken, Store, GRANT_DEVICE_CODE};
+use super::{IdentityError, LoginEvent, LoginReporter, NewToken, Store};
 use crate::cache::token::Registration;
+use crate::consts::GRANT_DEVICE_CODE;
 use crate::sanitize::for_terminal;
 use crate::settings::SsoSession;
 

@@ -26,9 +26,8 @@ pub use browser::{browser_available, Browser, BrowserAvailability, BrowserError,
 pub use errors::{describe_portal_error, IdentityError};
 pub use signout::{sign_out, SignedOut};
 
-pub const GRANT_DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
-pub const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
-pub const GRANT_REFRESH_TOKEN: &str = "refresh_token";
+// doctor still names the grant types through identity; they live in `crate::consts`.
+use crate::consts::GRANT_REFRESH_TOKEN;
 
 /// How long the browser flow waits for the user before giving up (the AWS CLI's 10 minutes).
 pub const DEFAULT_LOGIN_TIMEOUT: StdDuration = StdDuration::from_secs(600);
@@ -105,6 +104,45 @@ pub enum LoginEvent {
         user_code: String,
         expires_at: OffsetDateTime,
     },
+}
+
+impl LoginEvent {
+    /// The URL to open, copy or scan: the browser flow's sign-in page, or the device code's
+    /// complete verification URL (the plain one when the service gives no complete one).
+    pub fn url(&self) -> &str {
+        match self {
+            LoginEvent::Browser { url, .. } => url,
+            LoginEvent::DeviceCode {
+                verification_uri,
+                verification_uri_complete,
+                ..
+            } => verification_uri_complete
+                .as_deref()
+                .unwrap_or(verification_uri),
+        }
+    }
+
+    /// The event with every text cleaned for a terminal (URLs and codes come from a server).
+    pub fn cleaned(&self) -> LoginEvent {
+        use crate::sanitize::for_terminal;
+        match self {
+            LoginEvent::Browser { url, opener } => LoginEvent::Browser {
+                url: for_terminal(url),
+                opener: opener.as_deref().map(for_terminal),
+            },
+            LoginEvent::DeviceCode {
+                verification_uri,
+                verification_uri_complete,
+                user_code,
+                expires_at,
+            } => LoginEvent::DeviceCode {
+                verification_uri: for_terminal(verification_uri),
+                verification_uri_complete: verification_uri_complete.as_deref().map(for_terminal),
+                user_code: for_terminal(user_code),
+                expires_at: *expires_at,
+            },
+        }
+    }
 }
 
 /// A callback that receives [`LoginEvent`]s instead of stderr. Called on the login's task; it
@@ -270,7 +308,7 @@ pub async fn access_token(
         // leaves a torn file.
         tokio::spawn(async move {
             interrupt.recv().await;
-            crate::exit::exit_cancelled();
+            crate::exit::exit_cancelled(Some("portico: cancelled"));
         });
     }
     result

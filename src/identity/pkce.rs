@@ -16,8 +16,9 @@ use tokio::task::JoinSet;
 
 use super::errors::from_sdk;
 use super::register::{self, Flow};
-use super::{IdentityError, LoginEvent, LoginOptions, NewToken, Store, GRANT_AUTHORIZATION_CODE};
+use super::{IdentityError, LoginEvent, LoginOptions, NewToken, Store};
 use crate::cache::token::Registration;
+use crate::consts::GRANT_AUTHORIZATION_CODE;
 use crate::settings::SsoSession;
 
 /// What the loopback listener got from the browser.
@@ -44,7 +45,7 @@ pub(super) async fn run(
     let redirect_uri = format!("http://127.0.0.1:{port}/oauth/callback");
 
     let scopes = if session.scopes.is_empty() {
-        "sso:account:access".to_string()
+        crate::consts::SCOPE_ACCOUNT_ACCESS.to_string()
     } else {
         session.scopes.join(" ")
     };

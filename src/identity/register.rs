@@ -4,10 +4,9 @@
 use time::OffsetDateTime;
 
 use super::errors::from_sdk;
-use super::{
-    IdentityError, Store, GRANT_AUTHORIZATION_CODE, GRANT_DEVICE_CODE, GRANT_REFRESH_TOKEN,
-};
+use super::{IdentityError, Store};
 use crate::cache::token::{format_time, Registration};
+use crate::consts::{GRANT_AUTHORIZATION_CODE, GRANT_DEVICE_CODE, GRANT_REFRESH_TOKEN};
 use crate::secret::Secret;
 use crate::settings::SsoSession;
 

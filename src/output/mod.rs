@@ -9,12 +9,14 @@
 pub mod child;
 pub mod duration;
 pub mod progress;
+pub mod shell;
 pub mod table;
 
 use serde::Serialize;
 
 pub use crate::engine::RoleCredentials;
 pub use crate::timefmt::{rfc3339, rfc3339_z};
+use shell::{is_plain, quote as posix_quote};
 
 /// The output formats of `portico credentials --format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -139,26 +141,6 @@ struct FullJson<'a> {
     process: ProcessJson<'a>,
     account_id: &'a str,
     region: Option<&'a str>,
-}
-
-/// Characters no shell (POSIX, fish, PowerShell, cmd) nor dotenv reader treats specially,
-/// anywhere in a word. Access keys, secrets, session tokens (base64), timestamps and regions
-/// use nothing else.
-fn is_plain(value: &str) -> bool {
-    !value.is_empty()
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"+/=_.,:@-".contains(&b))
-}
-
-/// bash/zsh/sh: plain values bare (as the AWS CLI prints them), anything else in single
-/// quotes, where nothing is special but the quote itself.
-fn posix_quote(value: &str) -> String {
-    if is_plain(value) {
-        value.to_string()
-    } else {
-        format!("'{}'", value.replace('\'', r"'\''"))
-    }
 }
 
 /// fish: plain values in double quotes (as the AWS CLI prints them), anything else in single

@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use crate::portal::Account;
 
 use super::rows::RecentUse;
+use crate::identity::LoginEvent;
 
 /// An sso-session the user can sign in to, as configured in `~/.aws/config`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,23 +42,12 @@ pub struct Popup {
     pub text: String,
 }
 
-/// Where sign-in has got to, as the caller's login task reports it.
+/// Where sign-in has got to, as the controller's login task reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoginState {
-    /// Authorization code with PKCE: a browser was asked to open `url`. `browser` names it
-    /// when known (`$BROWSER`, `open`, `xdg-open`…), so the screen can say which one.
-    Browser {
-        browser: Option<String>,
-        url: String,
-    },
-    /// The device flow: the user enters `user_code` at `verification_uri` (or scans the QR
-    /// code of `verification_uri_complete`) before `expires_at`.
-    DeviceCode {
-        user_code: String,
-        verification_uri: String,
-        verification_uri_complete: String,
-        expires_at: OffsetDateTime,
-    },
+    /// A sign-in waits for the user: the browser flow's page, or a device code to enter (see
+    /// [`LoginEvent`], the one description of a sign-in prompt).
+    Waiting(LoginEvent),
     /// A token is in hand (fresh, refreshed or cached) and is good until `expires_at`.
     SignedIn { expires_at: OffsetDateTime },
     /// There is no usable token and no sign-in under way (after logout, or a refused refresh).

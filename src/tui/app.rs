@@ -7,6 +7,7 @@ use super::filter::Filter;
 use super::form::FirstRunForm;
 use super::qr::QrModules;
 use super::rows::{RecentUse, Row, Rows};
+use crate::identity::LoginEvent;
 
 /// Which screen fills the terminal. Overlays (help, the profile-name prompt) sit on top.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,21 +28,12 @@ pub enum Screen {
     List,
 }
 
-/// A sign-in that waits for the user.
+/// A sign-in that waits for the user: its prompt, cleaned for the terminal, and for a device
+/// code the QR code of its complete URL, encoded once when the code arrives.
 #[derive(Debug, Clone, PartialEq)]
-pub enum SignIn {
-    Browser {
-        browser: Option<String>,
-        url: String,
-    },
-    DeviceCode {
-        user_code: String,
-        verification_uri: String,
-        verification_uri_complete: String,
-        expires_at: OffsetDateTime,
-        /// The QR code of `verification_uri_complete`, encoded once when the code arrives.
-        qr: Option<QrModules>,
-    },
+pub struct SignIn {
+    pub prompt: LoginEvent,
+    pub qr: Option<QrModules>,
 }
 
 /// Where keys go on the list screen.

@@ -1,6 +1,8 @@
 //! The first-run form: a start URL, a region and a session name, checked before the user
 //! is shown the lines that will go into the config file.
 
+use crate::awsconfig::names::{check_name, is_valid_name};
+use crate::consts as keys;
 use crate::settings::check_region;
 
 use super::action::SessionInfo;
@@ -79,7 +81,7 @@ impl FirstRunForm {
 
     /// The name the start URL suggests, once it has one.
     pub fn derived_name(&self) -> Option<String> {
-        start_url_label(self.value(Field::StartUrl).trim()).filter(|n| valid_name(n))
+        start_url_label(self.value(Field::StartUrl).trim()).filter(|n| is_valid_name(n))
     }
 
     /// Checks every field; fills the region from an `ssoins-…portal.REGION.app.aws` URL when
@@ -113,8 +115,7 @@ impl FirstRunForm {
                 _ => None,
             }
         };
-        self.errors[Field::Name as usize] =
-            (!valid_name(&name)).then(|| "use letters, digits, '-', '_' and '.' only".to_string());
+        self.errors[Field::Name as usize] = check_name("sso-session name", &name).err();
         if let Some(first) = Field::ALL.iter().find(|f| self.error(**f).is_some()) {
             self.focus = *first;
             return None;
@@ -131,90 +132,34 @@ impl FirstRunForm {
 pub fn config_lines(session: &SessionInfo) -> Vec<String> {
     vec![
         format!("[sso-session {}]", session.name),
-        format!("sso_start_url = {}", session.start_url),
-        format!("sso_region = {}", session.region),
-        "sso_registration_scopes = sso:account:access".to_string(),
+        format!("{} = {}", keys::SSO_START_URL, session.start_url),
+        format!("{} = {}", keys::SSO_REGION, session.region),
+        format!(
+            "{} = {}",
+            keys::SSO_REGISTRATION_SCOPES,
+            keys::SCOPE_ACCOUNT_ACCESS
+        ),
     ]
 }
 
-/// Session and profile names that the config file and the AWS CLI accept without quoting.
-pub fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-}
-
-/// Checks that `url` has one of the shapes IAM Identity Center hands out:
-/// `https://d-1234567890.awsapps.com/start`, `https://ALIAS.awsapps.com/start` or
-/// `https://ssoins-0123456789abcdef.portal.REGION.app.aws` (or an `http://localhost` URL, for
-/// the emulator). Returns the region an `ssoins` URL names.
+/// The start URL rule of [`crate::awsconfig::start_url`], as the form needs it: a URL of a
+/// shape IAM Identity Center hands out (or `http://localhost`, for the emulator), and the region
+/// an `ssoins` URL names. The form refuses unknown shapes (`configure` only warns about them):
+/// a first-run user typing a URL by hand is better stopped at a typo.
 pub fn check_start_url(url: &str) -> Result<Option<String>, String> {
-    const SHAPES: &str = "it looks like https://d-1234567890.awsapps.com/start, \
-                          https://ALIAS.awsapps.com/start or https://ssoins-….portal.REGION.app.aws";
+    use crate::awsconfig::start_url::{check, Shape, SHAPES};
     if url.is_empty() {
         return Err(format!("enter the AWS access portal URL; {SHAPES}"));
     }
-    let bad = || {
-        format!(
+    match check(url) {
+        Ok(Shape::Instance { region }) => Ok(Some(region)),
+        Ok(Shape::AwsApps | Shape::Loopback) => Ok(None),
+        Ok(Shape::Unknown) => Err(format!(
             "{} is not a start URL; {SHAPES}",
             crate::sanitize::quoted(url)
-        )
-    };
-    let parsed = url::Url::parse(url).map_err(|_| bad())?;
-    let host = parsed.host_str().unwrap_or("").to_ascii_lowercase();
-    let path = parsed.path().trim_end_matches('/');
-    if parsed.scheme() == "http" && matches!(host.as_str(), "localhost" | "127.0.0.1" | "[::1]") {
-        return Ok(None);
+        )),
+        Err(e) => Err(format!("{e}; {SHAPES}")),
     }
-    if parsed.scheme() != "https" {
-        return Err(format!(
-            "{} must start with https://; {SHAPES}",
-            crate::sanitize::quoted(url)
-        ));
-    }
-    if let Some(label) = host.strip_suffix(".awsapps.com") {
-        return if valid_alias(label) && path == "/start" {
-            Ok(None)
-        } else {
-            Err(bad())
-        };
-    }
-    if let Some(rest) = host.strip_prefix("ssoins-") {
-        let mut parts = rest.split('.');
-        let (id, portal, region, app, aws) = (
-            parts.next().unwrap_or(""),
-            parts.next(),
-            parts.next().unwrap_or(""),
-            parts.next(),
-            parts.next(),
-        );
-        let ok = id.len() == 16
-            && id.chars().all(|c| c.is_ascii_hexdigit())
-            && portal == Some("portal")
-            && check_region("region", region).is_ok()
-            && app == Some("app")
-            && aws == Some("aws")
-            && parts.next().is_none()
-            && path.is_empty();
-        return if ok {
-            Ok(Some(region.to_string()))
-        } else {
-            Err(bad())
-        };
-    }
-    Err(bad())
-}
-
-/// `d-1234567890` or an alias: lower-case letters, digits and inner hyphens.
-fn valid_alias(label: &str) -> bool {
-    !label.is_empty()
-        && label.len() <= 63
-        && !label.starts_with('-')
-        && !label.ends_with('-')
-        && label
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 /// A short name for a start URL: `d-1234567890`, the alias, or `ssoins-…`.

@@ -6,8 +6,9 @@ use crossterm::event::{
 };
 
 use super::action::Action;
-use super::app::{App, Focus, Screen, SignIn};
+use super::app::{App, Focus, Screen};
 use super::form::Step;
+use crate::identity::LoginEvent;
 
 /// The action a terminal event stands for, if any.
 pub fn action_for(event: Event, app: &App) -> Option<Action> {
@@ -93,7 +94,7 @@ fn key_action(key: KeyEvent, app: &App) -> Option<Action> {
         Screen::SigningIn(sign_in) => match key.code {
             KeyCode::Esc => Some(Action::Back),
             KeyCode::Char('c') => Some(Action::Copy),
-            KeyCode::Char('d') if matches!(sign_in, SignIn::Browser { .. }) => {
+            KeyCode::Char('d') if matches!(sign_in.prompt, LoginEvent::Browser { .. }) => {
                 Some(Action::DeviceCode)
             }
             KeyCode::Char('q') => Some(Action::Quit),
@@ -381,10 +382,10 @@ mod tests {
         assert_eq!(action_for(key(KeyCode::Up), &app), Some(Action::FocusPrev));
         update(
             &mut app,
-            Action::LoginState(crate::tui::LoginState::Browser {
-                browser: None,
+            Action::LoginState(crate::tui::LoginState::Waiting(LoginEvent::Browser {
+                opener: None,
                 url: "https://x".into(),
-            }),
+            })),
         );
         assert_eq!(
             action_for(key(KeyCode::Char('d')), &app),

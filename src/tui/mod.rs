@@ -30,5 +30,5 @@ pub use terminal::{
     check_terminal, restore, run_loop, CrosstermEvents, EventSource, Input, TerminalGuard,
     TtyWriter, TuiTerminal, TICK,
 };
-pub use update::{default_profile_name, update};
+pub use update::update;
 pub use view::{colors_wanted, render, HIGHLIGHT};

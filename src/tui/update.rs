@@ -5,9 +5,11 @@ use super::action::{Action, Effect, LoginState, Popup};
 use super::app::{
     App, Focus, ProfilePrompt, Screen, SignIn, StatusKind, StatusLine, STATUS_NOTE_SECONDS,
 };
-use super::form::{valid_name, Field, FirstRunForm, Step};
+use super::form::{Field, FirstRunForm, Step};
 use super::qr::QrModules;
 use super::rows::Rows;
+use crate::awsconfig::names::{check_name, default_profile_name};
+use crate::identity::LoginEvent;
 use crate::sanitize::for_terminal;
 
 /// Rows the mouse wheel moves per notch.
@@ -219,18 +221,18 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
         Action::Console => on_selection(app, Effect::OpenConsole),
         Action::Shell => on_selection(app, Effect::Subshell),
         Action::Copy => match &app.screen {
-            Screen::SigningIn(SignIn::Browser { url, .. }) => Some(Effect::CopyText(url.clone())),
-            Screen::SigningIn(SignIn::DeviceCode {
-                verification_uri_complete,
-                ..
-            }) => Some(Effect::CopyText(verification_uri_complete.clone())),
+            Screen::SigningIn(sign_in) => Some(Effect::CopyText(sign_in.prompt.url().to_string())),
             _ => on_selection(app, Effect::CopyExports),
         },
         Action::SaveProfile => {
             if app.screen == Screen::List && !overlay_open(app) {
                 match app.selected_choice() {
                     Some(choice) => {
-                        let name = default_profile_name(&choice.account_name, &choice.role);
+                        let name = default_profile_name(
+                            &choice.account_name,
+                            &choice.account_id,
+                            &choice.role,
+                        );
                         app.prompt = Some(ProfilePrompt {
                             choice,
                             name,
@@ -256,9 +258,11 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
             can.then_some(Effect::Logout)
         }
         Action::DeviceCode => match app.screen {
-            Screen::SigningIn(SignIn::Browser { .. }) | Screen::SignedOut { .. } => {
-                Some(Effect::StartLogin { device_code: true })
-            }
+            Screen::SigningIn(SignIn {
+                prompt: LoginEvent::Browser { .. },
+                ..
+            })
+            | Screen::SignedOut { .. } => Some(Effect::StartLogin { device_code: true }),
             _ => None,
         },
         Action::Help => {
@@ -291,24 +295,13 @@ fn after_sign_in(app: &App) -> Screen {
 
 fn login_state(app: &mut App, state: LoginState) {
     match state {
-        LoginState::Browser { browser, url } => {
-            app.screen = Screen::SigningIn(SignIn::Browser {
-                browser: browser.map(|b| for_terminal(&b)),
-                url: for_terminal(&url),
-            });
-        }
-        LoginState::DeviceCode {
-            user_code,
-            verification_uri,
-            verification_uri_complete,
-            expires_at,
-        } => {
-            let qr = QrModules::encode(&verification_uri_complete);
-            app.screen = Screen::SigningIn(SignIn::DeviceCode {
-                user_code: for_terminal(&user_code),
-                verification_uri: for_terminal(&verification_uri),
-                verification_uri_complete: for_terminal(&verification_uri_complete),
-                expires_at,
+        LoginState::Waiting(prompt) => {
+            let qr = match &prompt {
+                LoginEvent::DeviceCode { .. } => QrModules::encode(prompt.url()),
+                LoginEvent::Browser { .. } => None,
+            };
+            app.screen = Screen::SigningIn(SignIn {
+                prompt: prompt.cleaned(),
                 qr,
             });
         }
@@ -589,8 +582,8 @@ fn accept(app: &mut App) -> Option<Effect> {
     }
     if let Some(prompt) = &mut app.prompt {
         let name = prompt.name.trim().to_string();
-        if !valid_name(&name) {
-            prompt.error = Some("use letters, digits, '-', '_' and '.' only".into());
+        if let Err(why) = check_name("profile name", &name) {
+            prompt.error = Some(why);
             return None;
         }
         let prompt = app.prompt.take().expect("checked above");
@@ -691,21 +684,6 @@ fn back(app: &mut App) -> Option<Effect> {
             Some(Effect::Quit)
         }
     }
-}
-
-/// `payments-prod.AdministratorAccess`, with anything a profile name cannot hold turned
-/// into `-`.
-pub fn default_profile_name(account_name: &str, role: &str) -> String {
-    format!("{account_name}.{role}")
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]

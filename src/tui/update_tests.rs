@@ -4,6 +4,7 @@ use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
 use super::*;
+use crate::identity::LoginEvent;
 use crate::portal::Account;
 use crate::tui::app::{Focus, ProfilePrompt, StatusKind};
 use crate::tui::form::FirstRunForm;
@@ -139,30 +140,37 @@ fn login_states_move_between_screens() {
     update(&mut app, Action::SessionSelected(session("corp")));
     update(
         &mut app,
-        Action::LoginState(LoginState::Browser {
-            browser: Some("firefox\u{1b}".into()),
+        Action::LoginState(LoginState::Waiting(LoginEvent::Browser {
+            opener: Some("firefox\u{1b}".into()),
             url: "https://oidc/authorize".into(),
-        }),
+        })),
     );
     assert_eq!(
         app.screen,
-        Screen::SigningIn(SignIn::Browser {
-            browser: Some("firefox\u{fffd}".into()),
-            url: "https://oidc/authorize".into()
+        Screen::SigningIn(SignIn {
+            prompt: LoginEvent::Browser {
+                opener: Some("firefox\u{fffd}".into()),
+                url: "https://oidc/authorize".into()
+            },
+            qr: None,
         })
     );
     update(
         &mut app,
-        Action::LoginState(LoginState::DeviceCode {
+        Action::LoginState(LoginState::Waiting(LoginEvent::DeviceCode {
             user_code: "ABCD-EFGH".into(),
             verification_uri: "https://device.sso.eu-central-1.amazonaws.com/".into(),
-            verification_uri_complete:
+            verification_uri_complete: Some(
                 "https://device.sso.eu-central-1.amazonaws.com/?user_code=ABCD-EFGH".into(),
+            ),
             expires_at: NOW + Duration::minutes(10),
-        }),
+        })),
     );
     match &app.screen {
-        Screen::SigningIn(SignIn::DeviceCode { user_code, qr, .. }) => {
+        Screen::SigningIn(SignIn {
+            prompt: LoginEvent::DeviceCode { user_code, .. },
+            qr,
+        }) => {
             assert_eq!(user_code, "ABCD-EFGH");
             assert!(qr.is_some());
         }
@@ -560,10 +568,10 @@ fn back_elsewhere() {
     assert_eq!(update(&mut app, Action::Back), Some(Effect::Quit)); // loading
     update(
         &mut app,
-        Action::LoginState(LoginState::Browser {
-            browser: None,
+        Action::LoginState(LoginState::Waiting(LoginEvent::Browser {
+            opener: None,
             url: "u".into(),
-        }),
+        })),
     );
     assert_eq!(update(&mut app, Action::Back), Some(Effect::CancelLogin));
     assert!(matches!(app.screen, Screen::SignedOut { .. }));
@@ -576,10 +584,10 @@ fn device_code_and_sign_in_again() {
     assert_eq!(update(&mut app, Action::DeviceCode), None);
     update(
         &mut app,
-        Action::LoginState(LoginState::Browser {
-            browser: None,
+        Action::LoginState(LoginState::Waiting(LoginEvent::Browser {
+            opener: None,
             url: "https://u".into(),
-        }),
+        })),
     );
     assert_eq!(
         update(&mut app, Action::DeviceCode),
@@ -677,8 +685,12 @@ fn first_run_esc_quits_while_editing() {
 #[test]
 fn profile_names_are_config_safe() {
     assert_eq!(
-        default_profile_name("Payments Prod (EU)", "Admin"),
-        "Payments-Prod--EU-.Admin"
+        crate::awsconfig::names::default_profile_name(
+            "Payments Prod (EU)",
+            "111122223333",
+            "Admin"
+        ),
+        "Payments-Prod-EU-Admin"
     );
 }
 

@@ -1,4 +1,5 @@
-"""pytest fixtures for the boto3 conformance tests of the Identity Center emulator.
+"""pytest fixtures for the boto3 conformance tests of the Identity Center emulator
+(and of its SAML IdP and STS: `make_sts`).
 
 `start(*args)` starts idc-emulator (from $IDC_EMULATOR, or
 <repo>/target/debug/idc-emulator; build it with `cargo build -p idc-emulator`)
@@ -130,3 +131,40 @@ def make_boto(aws_env):
 @pytest.fixture
 def boto(emulator, make_boto) -> Boto:
     return make_boto(emulator)
+
+
+@pytest.fixture
+def make_sts(aws_env):
+    """make_sts(emulator, **Config kwargs) -> (sts client, sent, received) for that emulator.
+
+    boto3.client('sts', endpoint_url=emulator.url) with no credentials anywhere:
+    AssumeRoleWithSAML is modelled as no-auth, and a hook asserts it goes out unsigned and
+    only to the emulator. Retries are off unless given.
+    """
+
+    def _make(emu: Emulator, **config_kwargs):
+        config_kwargs.setdefault("retries", {"total_max_attempts": 1})
+        config_kwargs.setdefault("connect_timeout", 5)
+        config_kwargs.setdefault("read_timeout", 30)
+        session = boto3.session.Session(region_name=emu.region)
+        assert session.get_credentials() is None
+        sts = session.client("sts", endpoint_url=emu.url, config=Config(**config_kwargs))
+        sent: list = []
+        received: list = []
+
+        def before_send(request, **kwargs):
+            headers = {k.lower(): v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()}
+            assert request.url.startswith(emu.url + "/"), f"request to {request.url}"
+            signed = [h for h in SIGNING_HEADERS if h in headers]
+            assert not signed, f"boto3 signed AssumeRoleWithSAML: {signed}"
+            sent.append((request.method, request.url, headers, request.body))
+
+        def before_parse(operation_model, response_dict, **kwargs):
+            headers = {k.lower(): v for k, v in response_dict["headers"].items()}
+            received.append((operation_model.name, response_dict["status_code"], headers, response_dict["body"]))
+
+        sts.meta.events.register("before-send", before_send)
+        sts.meta.events.register_first("before-parse", before_parse)
+        return sts, sent, received
+
+    return _make

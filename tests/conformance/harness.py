@@ -1,12 +1,17 @@
 """Helpers for the boto3 conformance tests: start idc-emulator, talk to its
 control API with urllib (stdlib, never following redirects, ignoring proxies),
-and the OIDC flows the tests share. The fixtures built on these are in conftest.py.
+the OIDC flows the tests share, and a SAML sign-in through the emulator's IdP as
+a browser does it. The fixtures built on these are in conftest.py.
 """
 
 from __future__ import annotations
 
+import base64
+import html
 import json
 import os
+import re
+import zlib
 import queue
 import subprocess
 import tempfile
@@ -36,6 +41,8 @@ STATS_KEYS = (
     "GetRoleCredentials",
     "Logout",
     "GetSigninToken",
+    "SamlSignIn",
+    "AssumeRoleWithSAML",
     "throttled",
     "failed",
 )
@@ -100,6 +107,15 @@ class Emulator:
     def start_url(self) -> str:
         return self.startUrl
 
+    @property
+    def saml_idp_url(self) -> str:
+        """{url}/{tenant}/saml2, from the first stdout line's samlIdpUrl."""
+        return self.info["samlIdpUrl"]
+
+    @property
+    def saml_metadata_url(self) -> str:
+        return self.saml_idp_url[: -len("saml2")] + "federationmetadata/2007-06/federationmetadata.xml"
+
     # -- plain HTTP ---------------------------------------------------------
     def request(self, method: str, path: str, body=None, headers=None) -> HttpResponse:
         return http(method, self.url + path, body=body, headers=headers)
@@ -141,6 +157,10 @@ class Emulator:
 
     def reset_stats(self):
         return self.control("stats/reset")
+
+    def saml_clock(self, offset_secs: int):
+        """The SAML IdP and STS clock runs offset_secs ahead (negative: behind)."""
+        return self.control("saml-clock", {"offsetSecs": offset_secs})
 
     # -- lifecycle ----------------------------------------------------------
     def stderr_text(self) -> str:
@@ -213,8 +233,8 @@ def start_emulator(*args: str, tmp_dir: Path) -> Emulator:
         info = json.loads(raw)
     except ValueError:
         fail(f"first stdout line is not JSON: {raw!r}")
-    if not isinstance(info, dict) or not {"url", "startUrl", "region"} <= info.keys():
-        fail(f"first stdout line lacks url/startUrl/region: {raw!r}")
+    if not isinstance(info, dict) or not {"url", "startUrl", "region", "samlIdpUrl"} <= info.keys():
+        fail(f"first stdout line lacks url/startUrl/region/samlIdpUrl: {raw!r}")
     return Emulator(
         proc=proc,
         url=info["url"].rstrip("/"),
@@ -284,3 +304,81 @@ def login(boto: Boto, emu: Emulator) -> str:
     """A fresh device-flow access token."""
     reg = register(boto.oidc)
     return device_token(boto.oidc, emu, reg)["accessToken"]
+
+
+# --------------------------------------------------------------------------
+# SAML sign-in, as a browser does it
+# --------------------------------------------------------------------------
+
+AWS_ENTITY_ID = "urn:amazon:webservices"
+LOOPBACK_ACS = "http://localhost:{port}/saml"
+
+
+def authn_request(acs: str | None, issuer: str = AWS_ENTITY_ID, request_id: str = "id-conformance") -> str:
+    """The SAMLRequest value: base64(raw DEFLATE(AuthnRequest)), as docs/protocol.md (SAML sign-in) builds it."""
+    acs_attr = f' AssertionConsumerServiceURL="{acs}"' if acs else ""
+    xml = (
+        '<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" '
+        f'ID="{request_id}" Version="2.0" IssueInstant="2026-12-01T20:00:00Z"{acs_attr}>'
+        '<saml:Issuer xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">'
+        f"{issuer}</saml:Issuer></samlp:AuthnRequest>"
+    )
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return base64.b64encode(deflate.compress(xml.encode()) + deflate.flush()).decode()
+
+
+@dataclass
+class SamlForm:
+    """The auto-posting form the IdP answers with."""
+
+    action: str
+    saml_response: str  # base64, exactly as the browser posts it
+    relay_state: str | None
+
+    @property
+    def xml(self) -> bytes:
+        return base64.b64decode(self.saml_response)
+
+
+def _hidden(page: str, name: str) -> str | None:
+    m = re.search(rf'<input type="hidden" name="{name}" value="([^"]*)"', page)
+    return html.unescape(m.group(1)) if m else None
+
+
+def saml_sign_in(
+    emu: Emulator,
+    acs: str | None = "http://localhost:48123/saml",
+    relay_state: str = "relay-conformance",
+    issuer: str = AWS_ENTITY_ID,
+    idp_url: str | None = None,
+) -> SamlForm:
+    """GET the IdP URL with an AuthnRequest, press the sign-in page's button when there is
+    one (no auto-approve), and read the auto-posting form."""
+    query = urllib.parse.urlencode({"SAMLRequest": authn_request(acs, issuer), "RelayState": relay_state})
+    url = idp_url or emu.saml_idp_url
+    resp = http("GET", f"{url}?{query}")
+    assert resp.status == 200, f"{resp.status} {resp.text[:500]}"
+    page = resp.text
+    if _hidden(page, "SAMLResponse") is None:
+        request_id = _hidden(page, "request_id")
+        assert request_id, page[:500]
+        body = urllib.parse.urlencode({"request_id": request_id, "decision": "approve"}).encode()
+        resp = http("POST", url, body=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert resp.status == 200, f"{resp.status} {resp.text[:500]}"
+        page = resp.text
+    action = re.search(r'<form method="POST" name="hiddenform" action="([^"]*)"', page)
+    assert action, page[:500]
+    return SamlForm(
+        action=html.unescape(action.group(1)),
+        saml_response=_hidden(page, "SAMLResponse"),
+        relay_state=_hidden(page, "RelayState"),
+    )
+
+
+def metadata_certificate(emu: Emulator) -> str:
+    """The signing certificate (PEM) published in the federation metadata."""
+    resp = http("GET", emu.saml_metadata_url)
+    assert resp.status == 200, resp.text[:500]
+    m = re.search(r"<X509Certificate>([^<]+)</X509Certificate>", resp.text)
+    assert m, resp.text[:500]
+    return "-----BEGIN CERTIFICATE-----\n" + m.group(1).strip() + "\n-----END CERTIFICATE-----\n"

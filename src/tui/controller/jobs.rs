@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use tokio::sync::oneshot;
 
 use crate::cache::accounts::AccountsCache;
-use crate::identity::{IdentityError, LoginEvent, LoginReporter, OnMissing, Store};
+use crate::identity::{IdentityError, LoginReporter, OnMissing, Store};
 use crate::portal::{Account, AccountList, PortalError, Priority, Progress, Request, Update};
 use crate::settings::SsoSession;
 use crate::tui::{Action, LoginState};
@@ -96,24 +96,7 @@ impl Courier {
     pub(super) fn login_reporter(&self) -> LoginReporter {
         let courier = self.clone();
         LoginReporter::new(move |event| {
-            let state = match event {
-                LoginEvent::Browser { url, opener } => LoginState::Browser {
-                    browser: opener,
-                    url,
-                },
-                LoginEvent::DeviceCode {
-                    verification_uri,
-                    verification_uri_complete,
-                    user_code,
-                    expires_at,
-                } => LoginState::DeviceCode {
-                    user_code,
-                    verification_uri_complete: verification_uri_complete
-                        .unwrap_or_else(|| verification_uri.clone()),
-                    verification_uri,
-                    expires_at,
-                },
-            };
+            let state = LoginState::Waiting(event);
             courier.send(Action::LoginState(state));
         })
     }

@@ -38,7 +38,6 @@ use crate::awsconfig::ConfigFile;
 use crate::cache::accounts::AccountsCache;
 use crate::cache::rolecreds::RoleCredsCache;
 use crate::console;
-use crate::exit::Exit;
 use crate::identity::{
     self, Browser, BrowserAvailability, IdentityError, LoginOptions, Method, OnMissing, Store,
 };
@@ -50,8 +49,8 @@ use crate::tui::{
     SessionInfo, TerminalGuard,
 };
 
-// LEAD: configure's answers and apply step are moving into src/awsconfig/.
-use crate::cmd::configure::{self, Answers, DEFAULT_SCOPE};
+use crate::awsconfig::configure::{self, Answers};
+use crate::consts::SCOPE_ACCOUNT_ACCESS as DEFAULT_SCOPE;
 
 use crate::engine::{self, Engine, Target};
 
@@ -78,8 +77,17 @@ pub struct Options {
     pub browser: Option<String>,
 }
 
-/// Runs the portal until the user quits (`Exit::Ok`) or interrupts it (`Exit::Cancelled`).
-pub fn run(args: &Options) -> anyhow::Result<Exit> {
+/// How a portal session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// The user left (q, Esc, or after an action that ends the portal).
+    Quit,
+    /// Ctrl-C or a signal.
+    Interrupted,
+}
+
+/// Runs the portal until the user quits or interrupts it.
+pub fn run(args: &Options) -> anyhow::Result<Ended> {
     check_terminal()?;
     // `-v` lines on stderr would draw over the screen.
     crate::diag::set_verbosity(0);
@@ -110,8 +118,8 @@ pub fn run(args: &Options) -> anyhow::Result<Exit> {
         Start::Choose(action, skipped) => {
             if let Some(effect) = tui::update(&mut app, action) {
                 match portal.on_effect(effect, &mut app) {
-                    ControlFlow::Break(Effect::Quit) => return Ok(Exit::Ok),
-                    ControlFlow::Break(Effect::Interrupted) => return Ok(Exit::Cancelled),
+                    ControlFlow::Break(Effect::Quit) => return Ok(Ended::Quit),
+                    ControlFlow::Break(Effect::Interrupted) => return Ok(Ended::Interrupted),
                     _ => {}
                 }
             }
@@ -129,8 +137,8 @@ pub fn run(args: &Options) -> anyhow::Result<Exit> {
         )?;
         let done = match effect {
             // A deliberate quit is not a failure; an interrupt is (as for any command).
-            Effect::Quit => return Ok(Exit::Ok),
-            Effect::Interrupted => return Ok(Exit::Cancelled),
+            Effect::Quit => return Ok(Ended::Quit),
+            Effect::Interrupted => return Ok(Ended::Interrupted),
             Effect::PrintExports(choice) => {
                 busy(&mut guard, &mut app, fetching(&choice));
                 match portal.credentials(&choice) {
@@ -138,7 +146,7 @@ pub fn run(args: &Options) -> anyhow::Result<Exit> {
                         drop(guard);
                         drop(quiet);
                         print_exports(format, &creds, region.as_deref())?;
-                        return Ok(Exit::Ok);
+                        return Ok(Ended::Quit);
                     }
                     Err(e) => Err(e),
                 }
@@ -969,7 +977,7 @@ fn watch_signals(tx: Sender<Action>) {
                 tokio::time::sleep(StdDuration::from_secs(3)).await;
                 if !SUSPENDED.load(Ordering::SeqCst) {
                     let _ = tui::restore();
-                    std::process::exit(i32::from(Exit::Cancelled.code()));
+                    crate::exit::exit_cancelled(None);
                 }
             }
         });

@@ -8,6 +8,7 @@ use time::Duration;
 use unicode_width::UnicodeWidthStr;
 
 use super::{put, wrapped, Hint, BOLD, DIM, KEY, NOTE};
+use crate::identity::LoginEvent;
 use crate::tui::app::{App, SignIn};
 use crate::tui::qr::big_text;
 
@@ -16,11 +17,11 @@ pub(super) fn draw(app: &App, sign_in: &SignIn, body: Rect, buf: &mut Buffer) {
     let w = body.width.saturating_sub(3);
     let bottom = body.bottom();
     let mut y = body.y + 1;
-    match sign_in {
-        SignIn::Browser { browser, url } => {
+    match &sign_in.prompt {
+        LoginEvent::Browser { opener, url } => {
             put(buf, x, y, w, "Signing in through the browser", BOLD);
             y += 2;
-            let asked = match browser {
+            let asked = match opener {
                 Some(b) => format!("Asked {b} to open:"),
                 // No browser was asked (`--browser none`) or none could start.
                 None => "Open this URL in a browser:".to_string(),
@@ -35,11 +36,10 @@ pub(super) fn draw(app: &App, sign_in: &SignIn, body: Rect, buf: &mut Buffer) {
                 y = wrapped(buf, x, y, w, text, Style::new(), bottom) + 1;
             }
         }
-        SignIn::DeviceCode {
+        LoginEvent::DeviceCode {
             user_code,
             verification_uri,
             expires_at,
-            qr,
             ..
         } => {
             put(buf, x, y, w, "Sign in with a device code", BOLD);
@@ -94,7 +94,7 @@ pub(super) fn draw(app: &App, sign_in: &SignIn, body: Rect, buf: &mut Buffer) {
                 )
             };
             y = wrapped(buf, x, y, w, &countdown, DIM, bottom) + 1;
-            if let Some(qr) = qr {
+            if let Some(qr) = &sign_in.qr {
                 let (qw, qh) = qr.size();
                 let beside = x + text_w + 4;
                 if beside + qw <= body.right() && top + qh <= bottom {
@@ -119,15 +119,15 @@ pub(super) fn draw(app: &App, sign_in: &SignIn, body: Rect, buf: &mut Buffer) {
 }
 
 pub(super) fn hints(sign_in: &SignIn) -> Vec<Hint> {
-    match sign_in {
-        SignIn::Browser { .. } => {
+    match sign_in.prompt {
+        LoginEvent::Browser { .. } => {
             vec![
                 ("c", "copy URL", 1),
                 ("d", "device code", 0),
                 ("Esc", "cancel", 0),
             ]
         }
-        SignIn::DeviceCode { .. } => vec![("c", "copy URL", 1), ("Esc", "cancel", 0)],
+        LoginEvent::DeviceCode { .. } => vec![("c", "copy URL", 1), ("Esc", "cancel", 0)],
     }
 }
 

@@ -1,9 +1,11 @@
 //! The state every handler shares, and the one gate every service call passes: count it,
 //! delay it, throttle it, maybe fail it; then maybe garble its success body.
 
+use crate::dsig::Signer;
 use crate::faults::{garble, FaultState};
 use crate::state::{Settings, Store};
 use crate::stats::{Counter, Stats};
+use crate::sts::{StsError, StsFailure};
 use crate::wire::{json_response, OidcError, OidcFailure, PortalError, PortalFailure};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -15,6 +17,7 @@ use std::time::Instant;
 pub enum Service {
     Oidc,
     Portal,
+    Sts,
 }
 
 #[derive(Debug)]
@@ -24,6 +27,8 @@ pub struct App {
     faults: Mutex<FaultState>,
     pub stats: Stats,
     pub log_requests: bool,
+    /// The SAML IdP's signing key (and so the SAML providers' certificate).
+    pub signer: Signer,
 }
 
 /// Locks a mutex even if a handler panicked while holding it: one failed request must not
@@ -40,6 +45,7 @@ impl App {
             faults: Mutex::new(faults),
             stats: Stats::default(),
             log_requests,
+            signer: Signer::new(),
         }
     }
 
@@ -51,8 +57,8 @@ impl App {
         lock(&self.faults)
     }
 
-    /// Counts the call under `counter`, applies latency, then the throttle (portal calls
-    /// only) and the error rate. `Err` is the fault's answer, already counted.
+    /// Counts the call under `counter`, applies latency, then the throttle (portal and STS
+    /// calls only) and the error rate. `Err` is the fault's answer, already counted.
     pub async fn admit(&self, counter: Option<Counter>, service: Service) -> Result<(), Response> {
         if let Some(counter) = counter {
             self.stats.bump(counter);
@@ -61,12 +67,16 @@ impl App {
         if let Some(latency) = latency {
             tokio::time::sleep(latency).await;
         }
-        let portal_call = counter.is_some_and(Counter::is_portal);
-        if portal_call && !self.faults().admit_portal_call(Instant::now()) {
+        let throttled = counter.is_some_and(Counter::is_throttled);
+        if throttled && !self.faults().admit_portal_call(Instant::now()) {
             self.stats.bump(Counter::Throttled);
-            return Err(
-                PortalFailure::new(PortalError::TooManyRequests, "Rate exceeded").into_response(),
-            );
+            return Err(match service {
+                Service::Sts => {
+                    StsFailure::new(StsError::Throttling, "Rate exceeded").into_response()
+                }
+                _ => PortalFailure::new(PortalError::TooManyRequests, "Rate exceeded")
+                    .into_response(),
+            });
         }
         if self.faults().should_fail() {
             self.stats.bump(Counter::Failed);
@@ -81,6 +91,11 @@ impl App {
                     "An internal error occurred. Try again.",
                 )
                 .into_response(),
+                Service::Sts => StsFailure::new(
+                    StsError::InternalFailure,
+                    "An internal error occurred. Try again.",
+                )
+                .into_response(),
             });
         }
         Ok(())
@@ -88,10 +103,15 @@ impl App {
 
     /// A 200 JSON answer, cut short when garbling is on.
     pub fn success(&self, body: &serde_json::Value) -> Response {
-        let mut bytes = body.to_string().into_bytes();
+        json_response(StatusCode::OK, self.garbled(body.to_string().into_bytes()))
+    }
+
+    /// A success body, cut short when garbling is on.
+    pub fn garbled(&self, body: Vec<u8>) -> Vec<u8> {
         if self.faults().get().garble_bodies {
-            bytes = garble(&bytes);
+            garble(&body)
+        } else {
+            body
         }
-        json_response(StatusCode::OK, bytes)
     }
 }

@@ -45,6 +45,28 @@ impl Control {
         self.app.settings.region.clone()
     }
 
+    /// The SAML IdP's sign-in URL for the configured tenant: `{url}/{tenant}/saml2`.
+    pub fn saml_idp_url(&self) -> String {
+        format!(
+            "{}/{}/saml2",
+            self.app.settings.url, self.app.settings.saml.tenant
+        )
+    }
+
+    /// The federation metadata URL of the configured tenant (the signing certificate).
+    pub fn saml_metadata_url(&self) -> String {
+        format!(
+            "{}/{}/federationmetadata/2007-06/federationmetadata.xml",
+            self.app.settings.url, self.app.settings.saml.tenant
+        )
+    }
+
+    /// The clock of the SAML IdP and STS runs `seconds` ahead of real time (negative:
+    /// behind): assertions are stamped, and checked, at that time.
+    pub fn set_saml_clock_offset(&self, seconds: i64) {
+        self.app.store().saml_clock_offset = seconds;
+    }
+
     /// The accounts and roles the portal serves.
     pub fn directory(&self) -> &Directory {
         &self.app.settings.directory
@@ -94,8 +116,8 @@ impl Control {
         Ok(next)
     }
 
-    /// Pending device codes and authorization requests (and unredeemed authorization codes)
-    /// expire now. Returns how many.
+    /// Pending device codes, authorization requests, unredeemed authorization codes and
+    /// unanswered SAML sign-in pages expire now. Returns how many.
     pub fn expire_pending(&self) -> usize {
         self.app.store().expire_pending(Instant::now())
     }
@@ -254,6 +276,23 @@ pub async fn reset_stats(State(app): State<Arc<App>>) -> Response {
     let control = Control::new(app);
     control.reset_stats();
     Json(control.stats()).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SamlClockBody {
+    offset_secs: i64,
+}
+
+/// `POST /_emulator/saml-clock {"offsetSecs":-600}`
+pub async fn saml_clock(State(app): State<Arc<App>>, bytes: Bytes) -> Response {
+    match body::<SamlClockBody>(&bytes) {
+        Ok(req) => {
+            Control::new(app).set_saml_clock_offset(req.offset_secs);
+            Json(json!({ "offsetSecs": req.offset_secs })).into_response()
+        }
+        Err(e) => *e,
+    }
 }
 
 /// `GET /_emulator/pending`: `{"userCodes":[…]}`, the device codes awaiting a decision.

@@ -18,12 +18,66 @@ pub struct Account {
     pub roles: Vec<String>,
 }
 
+/// One IAM role the user may take through SAML: the pair the IdP's Role attribute lists, the
+/// role's MaxSessionDuration and the `SAML:aud` values its trust policy accepts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SamlRole {
+    /// `arn:aws:iam::ACCOUNT:role/NAME`.
+    pub role_arn: String,
+    /// `arn:aws:iam::ACCOUNT:saml-provider/NAME`.
+    pub principal_arn: String,
+    /// 3600–43200 seconds (IAM's range); 3600 when left out.
+    #[serde(default = "default_max_session")]
+    pub max_session_duration: u64,
+    /// `StringLike` patterns (`*`, `?`) for the Recipient; the emulator's `--saml-aud` when
+    /// left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saml_aud: Option<Vec<String>>,
+}
+
+fn default_max_session() -> u64 {
+    3600
+}
+
+impl SamlRole {
+    /// The account id in the role ARN.
+    pub fn account_id(&self) -> &str {
+        self.role_arn.split(':').nth(4).unwrap_or_default()
+    }
+
+    /// The role name (the last part of the role ARN).
+    pub fn role_name(&self) -> &str {
+        self.role_arn.rsplit('/').next().unwrap_or_default()
+    }
+
+    /// The SAML provider's name (the last part of the provider ARN).
+    pub fn provider_name(&self) -> &str {
+        self.principal_arn.rsplit('/').next().unwrap_or_default()
+    }
+}
+
 /// All assignments of the one user the emulator signs in. Order is the order the portal lists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Directory {
     accounts: Vec<Account>,
+    /// The roles the SAML IdP lists for the user (Entra's "AWS Single-Account Access").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    saml_roles: Vec<SamlRole>,
 }
+
+/// IAM role names the generated SAML roles take, with their MaxSessionDuration.
+const SAML_ROLES: &[(&str, u64)] = &[
+    ("Admin", 43_200),
+    ("ReadOnly", 3_600),
+    ("Developer", 14_400),
+    ("Billing", 3_600),
+    ("Operator", 28_800),
+];
+
+/// The SAML provider name every generated role trusts.
+pub const SAML_PROVIDER: &str = "EntraID";
 
 /// Why a directory file was refused.
 #[derive(Debug)]
@@ -84,6 +138,9 @@ const TEAMS: &[&str] = &[
 ];
 const STAGES: &[&str] = &["prod", "staging", "dev", "test", "qa", "sandbox"];
 const REGIONS: &[&str] = &["", "-eu", "-us", "-ap"];
+
+/// SAML roles generated with a generated directory.
+pub const DEFAULT_SAML_ROLES: usize = 4;
 
 /// A fixed mixing function (SplitMix64): the generated directory depends on nothing but N and M.
 fn mix(seed: u64) -> u64 {
@@ -147,18 +204,57 @@ impl Directory {
                 }
             })
             .collect();
-        Directory { accounts: list }
+        let mut directory = Directory {
+            accounts: list,
+            saml_roles: Vec::new(),
+        };
+        directory.generate_saml_roles(DEFAULT_SAML_ROLES);
+        directory
+    }
+
+    /// Replaces the SAML roles with `count` generated ones spread over the first three
+    /// accounts (role k in account k mod 3), named Admin, ReadOnly, Developer, Billing,
+    /// Operator, then Role6…, with MaxSessionDuration 43200, 3600, 14400, 3600, 28800, then
+    /// 3600. Without accounts there are none.
+    pub fn generate_saml_roles(&mut self, count: usize) {
+        let spread = self.accounts.len().min(3);
+        self.saml_roles = (0..count)
+            .filter(|_| spread > 0)
+            .map(|k| {
+                let account = &self.accounts[k % spread].account_id;
+                let (name, max) = match SAML_ROLES.get(k) {
+                    Some((name, max)) => ((*name).to_string(), *max),
+                    None => (format!("Role{}", k + 1), 3600),
+                };
+                SamlRole {
+                    role_arn: format!("arn:aws:iam::{account}:role/{name}"),
+                    principal_arn: format!("arn:aws:iam::{account}:saml-provider/{SAML_PROVIDER}"),
+                    max_session_duration: max,
+                    saml_aud: None,
+                }
+            })
+            .collect();
+    }
+
+    /// The roles the SAML IdP lists for the user.
+    pub fn saml_roles(&self) -> &[SamlRole] {
+        &self.saml_roles
     }
 
     /// Builds a directory from accounts given in code, checked like a directory file.
     pub fn from_accounts(accounts: Vec<Account>) -> Result<Directory, DirectoryError> {
-        let directory = Directory { accounts };
+        let directory = Directory {
+            accounts,
+            saml_roles: Vec::new(),
+        };
         directory.validate()?;
         Ok(directory)
     }
 
     /// Parses the directory file format:
-    /// `{"accounts":[{"accountId":"123456789012","accountName":"…","emailAddress":"…","roles":["…"]}]}`.
+    /// `{"accounts":[{"accountId":"123456789012","accountName":"…","emailAddress":"…","roles":["…"]}],
+    /// "samlRoles":[{"roleArn":"…","principalArn":"…","maxSessionDuration":3600,"samlAud":["…"]}]}`
+    /// (`samlRoles` optional).
     pub fn from_json(text: &str) -> Result<Directory, DirectoryError> {
         let directory: Directory = serde_json::from_str(text)
             .map_err(|e| DirectoryError(format!("not a directory file: {e}")))?;
@@ -195,6 +291,38 @@ impl Directory {
                         "account {id} has an empty or repeated role {role:?}"
                     )));
                 }
+            }
+        }
+        let mut pairs = HashSet::new();
+        for role in &self.saml_roles {
+            let arn = |s: &str, kind: &str| {
+                let parts: Vec<&str> = s.splitn(6, ':').collect();
+                parts.len() == 6
+                    && parts[..3] == ["arn", "aws", "iam"]
+                    && parts[4].len() == 12
+                    && parts[4].bytes().all(|b| b.is_ascii_digit())
+                    && parts[5]
+                        .strip_prefix(kind)
+                        .is_some_and(|n| n.starts_with('/') && n.len() > 1)
+            };
+            if !arn(&role.role_arn, "role") || !arn(&role.principal_arn, "saml-provider") {
+                return Err(DirectoryError(format!(
+                    "SAML role {:?} / {:?}: roleArn must be arn:aws:iam::ACCOUNT:role/NAME and \
+                     principalArn arn:aws:iam::ACCOUNT:saml-provider/NAME",
+                    role.role_arn, role.principal_arn
+                )));
+            }
+            if !(3600..=43200).contains(&role.max_session_duration) {
+                return Err(DirectoryError(format!(
+                    "SAML role {}: maxSessionDuration must be 3600–43200",
+                    role.role_arn
+                )));
+            }
+            if !pairs.insert(&role.role_arn) {
+                return Err(DirectoryError(format!(
+                    "SAML role {} appears twice",
+                    role.role_arn
+                )));
             }
         }
         Ok(())
@@ -298,5 +426,27 @@ mod tests {
         )
         .is_err());
         assert!(Directory::from_json(r#"{"accounts":[],"extra":1}"#).is_err());
+        assert!(d.saml_roles().is_empty());
+    }
+
+    #[test]
+    fn saml_roles_generated_and_read() {
+        let d = Directory::generate(12, 3);
+        let roles = d.saml_roles();
+        assert_eq!(roles.len(), DEFAULT_SAML_ROLES);
+        assert_eq!(roles[0].role_name(), "Admin");
+        assert_eq!(roles[0].account_id(), d.accounts()[0].account_id);
+        assert_eq!(roles[1].account_id(), d.accounts()[1].account_id);
+        assert_eq!(roles[3].account_id(), d.accounts()[0].account_id);
+        assert_eq!(roles[0].provider_name(), SAML_PROVIDER);
+        let f = Directory::from_json(
+            r#"{"accounts":[],"samlRoles":[{"roleArn":"arn:aws:iam::123456789012:role/A","principalArn":"arn:aws:iam::123456789012:saml-provider/P","samlAud":["x"]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(f.saml_roles()[0].max_session_duration, 3600);
+        assert!(Directory::from_json(
+            r#"{"accounts":[],"samlRoles":[{"roleArn":"arn:aws:iam::1:role/A","principalArn":"arn:aws:iam::123456789012:saml-provider/P"}]}"#,
+        )
+        .is_err());
     }
 }

@@ -12,18 +12,25 @@ mod app;
 mod browser;
 mod control;
 mod directory;
+mod dsig;
 mod faults;
 mod oidc;
 mod portal;
+mod saml;
 mod server;
 mod state;
 mod stats;
+mod sts;
 mod wire;
+mod xml;
 
 pub use control::Control;
-pub use directory::{Account, Directory, DirectoryError};
+pub use directory::{
+    Account, Directory, DirectoryError, SamlRole, DEFAULT_SAML_ROLES, SAML_PROVIDER,
+};
 pub use faults::{Bucket as TokenBucket, Faults, FaultsUpdate};
 pub use portal::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+pub use saml::{default_aud, SamlSettings, DEFAULT_REPLY_URLS, DEFAULT_TENANT, DEFAULT_USER};
 pub use server::{
     spawn, start_blocking, Config, EmulatorHandle, Running, DEFAULT_REGION, DEFAULT_START_URL,
 };

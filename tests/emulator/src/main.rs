@@ -2,7 +2,10 @@
 //! `{"url":…,"startUrl":…,"region":…}`; logs go to stderr.
 
 use clap::Parser;
-use idc_emulator::{Config, Directory, Faults, DEFAULT_REGION, DEFAULT_START_URL};
+use idc_emulator::{
+    default_aud, Config, Directory, Faults, SamlSettings, DEFAULT_REGION, DEFAULT_REPLY_URLS,
+    DEFAULT_SAML_ROLES, DEFAULT_START_URL, DEFAULT_TENANT, DEFAULT_USER,
+};
 use serde::Serialize;
 use std::error::Error;
 use std::io::Write;
@@ -17,24 +20,43 @@ const CONTROL_HELP: &str = "\
 Control routes (JSON in and out; never delayed, throttled, garbled or counted):
   POST /_emulator/approve {\"userCode\":\"…\"}       approve a pending device code
   POST /_emulator/deny {\"userCode\":\"…\"}          deny a pending device code
-  POST /_emulator/auto-approve {\"enabled\":true}  approve device codes and /authorize at once
+  POST /_emulator/auto-approve {\"enabled\":true}  approve device codes, /authorize and SAML sign-ins
+                                                 at once
   GET  /_emulator/pending                        the pending user codes: {\"userCodes\":[…]}
   GET  /_emulator/faults                         the fault settings
   POST /_emulator/faults {\"latencyMs\",…}         change the faults given (\"throttleRps\",
                                                  \"errorRate\", \"garbleBodies\"); 0/false turns one off
-  POST /_emulator/expire-pending                 pending device codes and authorizations expire
+  POST /_emulator/expire-pending                 pending device codes, authorizations and SAML
+                                                 sign-in pages expire
   POST /_emulator/expire-access-tokens           every access token expires (refresh still works)
   POST /_emulator/revoke-all                     every access and refresh token stops working
   GET  /_emulator/stats                          request counts per operation
   POST /_emulator/stats/reset                    zero the counts
+  POST /_emulator/saml-clock {\"offsetSecs\":-600} the SAML IdP and STS clock runs this far ahead
+                                                 (negative: behind); 0 is real time
+
+SAML and STS routes (the first stdout line's samlIdpUrl is {url}/{tenant}/saml2):
+  GET  /{tenant}/saml2                           Entra-like SAML sign-in: ?SAMLRequest=base64(raw
+                                                 DEFLATE(AuthnRequest))&RelayState=…; answers an
+                                                 auto-posting SAMLResponse form, or a sign-in
+                                                 page without auto-approve; AADSTS50011 when the
+                                                 ACS URL is not a reply URL
+  POST /{tenant}/saml2                           the sign-in page's buttons (request_id, decision)
+  GET  /{tenant}/federationmetadata/2007-06/federationmetadata.xml
+                                                 the IdP metadata with the signing certificate
+  POST /                                         STS: Action=AssumeRoleWithSAML&Version=2011-06-15
+                                                 &RoleArn&PrincipalArn&SAMLAssertion
+                                                 [&DurationSeconds] (AWS_ENDPOINT_URL_STS = url)
 
 The wire protocol it speaks is described in docs/protocol.md of the portico repository.";
 
-/// An IAM Identity Center emulator (SSO OIDC + portal + console federation) on 127.0.0.1.
+/// An IAM Identity Center emulator (SSO OIDC + portal + console federation) with an Entra-like
+/// SAML IdP and STS AssumeRoleWithSAML, on 127.0.0.1.
 ///
-/// One base URL serves as both AWS_ENDPOINT_URL_SSO and AWS_ENDPOINT_URL_SSO_OIDC; its
-/// /federation path is the console federation endpoint (PORTICO_FEDERATION_ENDPOINT). Without
-/// --directory or --accounts the user is assigned a generated directory of 12 accounts × 3
+/// One base URL serves as AWS_ENDPOINT_URL_SSO, AWS_ENDPOINT_URL_SSO_OIDC and
+/// AWS_ENDPOINT_URL_STS; its /federation path is the console federation endpoint
+/// (PORTICO_FEDERATION_ENDPOINT); {url}/{tenant}/saml2 is the SAML IdP. Without --directory or
+/// --accounts the user is assigned a generated directory of 12 accounts × 3 roles and 4 SAML
 /// roles.
 #[derive(Debug, Parser)]
 #[command(name = "idc-emulator", version, after_help = CONTROL_HELP)]
@@ -73,9 +95,33 @@ struct Cli {
     /// Role credential lifetime in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
     role_credential_ttl: u64,
-    /// Approve device codes as they are issued; /authorize redirects at once with a code.
+    /// Approve device codes as they are issued; /authorize redirects at once with a code; a
+    /// SAML sign-in answers the auto-posting form at once.
     #[arg(long)]
     auto_approve: bool,
+    /// SAML roles generated over the first three accounts [default: the directory file's
+    /// samlRoles, else 4].
+    #[arg(long, value_name = "N")]
+    saml_roles: Option<usize>,
+    /// A reply URL of the SAML application (repeatable; an http://localhost URL matches any
+    /// port, * is a wildcard) [default: https://signin.aws.amazon.com/saml and
+    /// http://localhost/saml].
+    #[arg(long, value_name = "PATTERN")]
+    saml_reply_url: Vec<String>,
+    /// A SAML:aud StringLike pattern (* and ?) the roles' trust policies accept for the
+    /// Recipient (repeatable) [default: the reply URLs, a port-less localhost one also as
+    /// http://localhost:*/PATH].
+    #[arg(long, value_name = "PATTERN")]
+    saml_aud: Vec<String>,
+    /// The Entra tenant whose issuer (https://sts.windows.net/TENANT/) the SAML providers trust.
+    #[arg(long, value_name = "ID", default_value = DEFAULT_TENANT)]
+    saml_tenant: String,
+    /// The SessionDuration attribute of assertions; 0 leaves it out.
+    #[arg(long, value_name = "SECS", default_value_t = 28_800)]
+    saml_session_duration: u64,
+    /// STS answers every AssumeRoleWithSAML with RegionDisabledException.
+    #[arg(long)]
+    sts_region_disabled: bool,
 }
 
 #[derive(Serialize)]
@@ -84,15 +130,46 @@ struct Ready {
     url: String,
     start_url: String,
     region: String,
+    saml_idp_url: String,
 }
 
 fn config(cli: Cli) -> Result<Config, Box<dyn Error>> {
-    let directory = match cli.directory {
+    let mut directory = match cli.directory {
         Some(path) => Directory::load(&path)?,
         None => Directory::generate(
             cli.accounts.unwrap_or(DEFAULT_ACCOUNTS),
             cli.roles_per_account.unwrap_or(DEFAULT_ROLES),
         ),
+    };
+    match cli.saml_roles {
+        Some(n) => directory.generate_saml_roles(n),
+        None if directory.saml_roles().is_empty() => {
+            directory.generate_saml_roles(DEFAULT_SAML_ROLES)
+        }
+        None => {}
+    }
+    let reply_urls = if cli.saml_reply_url.is_empty() {
+        DEFAULT_REPLY_URLS.iter().map(|s| s.to_string()).collect()
+    } else {
+        cli.saml_reply_url
+    };
+    for url in reply_urls.iter().filter(|u| !u.contains('*')) {
+        url::Url::parse(url).map_err(|e| format!("--saml-reply-url {url}: {e}"))?;
+    }
+    if !(cli.saml_session_duration == 0 || (900..=43200).contains(&cli.saml_session_duration)) {
+        return Err("--saml-session-duration must be 0 or 900–43200".into());
+    }
+    let saml = SamlSettings {
+        tenant: cli.saml_tenant,
+        aud: if cli.saml_aud.is_empty() {
+            default_aud(&reply_urls)
+        } else {
+            cli.saml_aud
+        },
+        reply_urls,
+        session_duration: (cli.saml_session_duration > 0).then_some(cli.saml_session_duration),
+        user: DEFAULT_USER.to_string(),
+        sts_region_disabled: cli.sts_region_disabled,
     };
     let faults = Faults {
         latency_ms: cli.latency_ms,
@@ -111,6 +188,7 @@ fn config(cli: Cli) -> Result<Config, Box<dyn Error>> {
         role_credential_ttl: cli.role_credential_ttl,
         auto_approve: cli.auto_approve,
         log_requests: true,
+        saml,
     })
 }
 
@@ -167,6 +245,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
             url: running.url(),
             start_url: running.start_url(),
             region: running.region(),
+            saml_idp_url: running.saml_idp_url(),
         };
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "{}", serde_json::to_string(&ready)?)?;
@@ -212,6 +291,48 @@ mod tests {
         let config = config(cli).unwrap();
         assert_eq!(config.directory.accounts().len(), 250);
         assert_eq!(config.directory.accounts()[0].roles.len(), 3);
+    }
+
+    #[test]
+    fn saml_flags() {
+        let defaults = config(Cli::try_parse_from(["idc-emulator"]).unwrap()).unwrap();
+        assert_eq!(defaults.directory.saml_roles().len(), DEFAULT_SAML_ROLES);
+        assert_eq!(defaults.saml.reply_urls, DEFAULT_REPLY_URLS);
+        assert!(defaults
+            .saml
+            .aud
+            .iter()
+            .any(|a| a == "http://localhost:*/saml"));
+        assert_eq!(defaults.saml.session_duration, Some(28_800));
+        let cli = Cli::try_parse_from([
+            "idc-emulator",
+            "--saml-roles",
+            "7",
+            "--saml-reply-url",
+            "http://localhost:8400/saml",
+            "--saml-reply-url",
+            "https://*.example.com/saml",
+            "--saml-session-duration",
+            "0",
+            "--saml-tenant",
+            "t1",
+        ])
+        .unwrap();
+        let custom = config(cli).unwrap();
+        assert_eq!(custom.directory.saml_roles().len(), 7);
+        assert_eq!(
+            custom.saml.aud,
+            ["http://localhost:8400/saml", "https://*.example.com/saml"]
+        );
+        assert_eq!(custom.saml.session_duration, None);
+        assert_eq!(custom.saml.tenant, "t1");
+        for bad in [
+            ["--saml-session-duration", "100"],
+            ["--saml-reply-url", "not a url"],
+        ] {
+            let cli = Cli::try_parse_from(["idc-emulator", bad[0], bad[1]]).unwrap();
+            assert!(config(cli).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

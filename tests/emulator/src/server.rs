@@ -5,8 +5,9 @@ use crate::app::App;
 use crate::control::{self, Control};
 use crate::directory::Directory;
 use crate::faults::{FaultState, Faults};
+use crate::saml::SamlSettings;
 use crate::state::{Settings, Store};
-use crate::{browser, oidc, portal};
+use crate::{browser, oidc, portal, saml, sts};
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
@@ -43,6 +44,8 @@ pub struct Config {
     pub auto_approve: bool,
     /// One line per request on stderr (method, path without query, status).
     pub log_requests: bool,
+    /// The SAML IdP and STS.
+    pub saml: SamlSettings,
 }
 
 impl Default for Config {
@@ -57,6 +60,7 @@ impl Default for Config {
             role_credential_ttl: 3600,
             auto_approve: false,
             log_requests: false,
+            saml: SamlSettings::default(),
         }
     }
 }
@@ -75,8 +79,18 @@ fn router(app: Arc<App>) -> Router {
         .route("/assignment/roles", get(portal::list_account_roles))
         .route("/federation/credentials", get(portal::get_role_credentials))
         .route("/logout", post(portal::logout))
+        // STS (query protocol) and the browser's index page
+        .route("/", get(browser::index).post(sts::query))
+        // SAML IdP
+        .route(
+            "/{tenant}/saml2",
+            get(saml::sign_in).post(saml::sign_in_decision),
+        )
+        .route(
+            "/{tenant}/federationmetadata/2007-06/federationmetadata.xml",
+            get(saml::metadata),
+        )
         // Browser
-        .route("/", get(browser::index))
         .route(
             "/device",
             get(browser::device_page).post(browser::device_decision),
@@ -107,6 +121,7 @@ fn router(app: Arc<App>) -> Router {
             "/_emulator/directory",
             get(control::get_directory).post(control::set_directory),
         )
+        .route("/_emulator/saml-clock", post(control::saml_clock))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(app.clone(), log_request))
         .with_state(app)
@@ -208,6 +223,7 @@ pub async fn spawn(config: Config) -> io::Result<Running> {
         access_token_ttl: config.access_token_ttl,
         role_credential_ttl: config.role_credential_ttl,
         directory: crate::directory::LiveDirectory::new(config.directory),
+        saml: config.saml,
     };
     let store = Store {
         auto_approve: config.auto_approve,

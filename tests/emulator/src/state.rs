@@ -3,6 +3,7 @@
 //! and console sign-in tokens — and the control operations that change them from outside.
 
 use crate::directory::LiveDirectory;
+use crate::saml::{PendingSignIn, SamlSettings};
 use rand::distr::{Alphanumeric, SampleString};
 use rand::Rng;
 use std::collections::HashMap;
@@ -35,6 +36,7 @@ pub struct Settings {
     pub access_token_ttl: Option<u64>,
     pub role_credential_ttl: u64,
     pub directory: LiveDirectory,
+    pub saml: SamlSettings,
 }
 
 /// Seconds since the Unix epoch.
@@ -255,6 +257,10 @@ pub struct Store {
     pub role_credentials: HashMap<String, RoleCredential>,
     pub signin_tokens: HashMap<String, SigninToken>,
     pub auto_approve: bool,
+    /// SAML sign-ins waiting on the sign-in page, by request id (its hidden field).
+    pub saml_sign_ins: HashMap<String, PendingSignIn>,
+    /// Seconds added to the clock of the SAML IdP and STS (negative: the past).
+    pub saml_clock_offset: i64,
 }
 
 impl Store {
@@ -353,8 +359,8 @@ impl Store {
         codes
     }
 
-    /// Device codes not yet redeemed, authorization requests not yet decided and codes not
-    /// yet redeemed all expire now. Returns how many.
+    /// Device codes not yet redeemed, authorization requests not yet decided, codes not yet
+    /// redeemed and SAML sign-in pages not yet answered all expire now. Returns how many.
     pub fn expire_pending(&mut self, now: Instant) -> usize {
         let mut n = 0;
         for d in self.devices.values_mut() {
@@ -374,6 +380,12 @@ impl Store {
         for c in self.auth_codes.values_mut() {
             if now < c.expires_at {
                 c.expires_at = now;
+                n += 1;
+            }
+        }
+        for s in self.saml_sign_ins.values_mut() {
+            if now < s.expires_at {
+                s.expires_at = now;
                 n += 1;
             }
         }
@@ -492,6 +504,7 @@ mod tests {
             access_token_ttl: None,
             role_credential_ttl: 3600,
             directory: LiveDirectory::new(crate::directory::Directory::default()),
+            saml: SamlSettings::default(),
         }
     }
 

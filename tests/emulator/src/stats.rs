@@ -17,12 +17,14 @@ pub enum Counter {
     GetRoleCredentials,
     Logout,
     GetSigninToken,
+    SamlSignIn,
+    AssumeRoleWithSaml,
     Throttled,
     Failed,
 }
 
 impl Counter {
-    pub const ALL: [Counter; 12] = [
+    pub const ALL: [Counter; 14] = [
         Counter::RegisterClient,
         Counter::StartDeviceAuthorization,
         Counter::CreateTokenDeviceCode,
@@ -33,6 +35,8 @@ impl Counter {
         Counter::GetRoleCredentials,
         Counter::Logout,
         Counter::GetSigninToken,
+        Counter::SamlSignIn,
+        Counter::AssumeRoleWithSaml,
         Counter::Throttled,
         Counter::Failed,
     ];
@@ -50,19 +54,22 @@ impl Counter {
             Counter::GetRoleCredentials => "GetRoleCredentials",
             Counter::Logout => "Logout",
             Counter::GetSigninToken => "GetSigninToken",
+            Counter::SamlSignIn => "SamlSignIn",
+            Counter::AssumeRoleWithSaml => "AssumeRoleWithSAML",
             Counter::Throttled => "throttled",
             Counter::Failed => "failed",
         }
     }
 
-    /// The portal calls, the ones the throttle applies to.
-    pub fn is_portal(self) -> bool {
+    /// The calls the throttle applies to: the portal's and STS's.
+    pub fn is_throttled(self) -> bool {
         matches!(
             self,
             Counter::ListAccounts
                 | Counter::ListAccountRoles
                 | Counter::GetRoleCredentials
                 | Counter::Logout
+                | Counter::AssumeRoleWithSaml
         )
     }
 }
@@ -106,7 +113,7 @@ mod tests {
         let stats = Stats::default();
         stats.bump(Counter::CreateTokenRefreshToken);
         let snap = stats.snapshot();
-        assert_eq!(snap.len(), 12);
+        assert_eq!(snap.len(), 14);
         assert_eq!(snap["CreateToken:refresh_token"], 1);
         assert_eq!(snap["failed"], 0);
         stats.reset();

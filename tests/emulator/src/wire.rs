@@ -219,7 +219,7 @@ pub fn form_params(raw: &[u8]) -> HashMap<String, String> {
 }
 
 /// A random UUID-shaped request id, as the services send.
-fn request_id() -> String {
+pub fn request_id() -> String {
     let b: [u8; 16] = rand::random();
     let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
     format!(

@@ -439,6 +439,8 @@ async fn control_api_over_http() {
         "GetRoleCredentials",
         "Logout",
         "GetSigninToken",
+        "SamlSignIn",
+        "AssumeRoleWithSAML",
         "throttled",
         "failed",
     ];
@@ -606,12 +608,16 @@ fn command_line_prints_ready_line_and_stops_on_sigterm() {
         .read_line(&mut line)
         .unwrap();
     let ready: serde_json::Value = serde_json::from_str(&line).unwrap();
-    assert_eq!(ready.as_object().unwrap().len(), 3);
+    assert_eq!(ready.as_object().unwrap().len(), 4);
     assert_eq!(ready["startUrl"], "https://my-org.awsapps.com/start");
     assert_eq!(ready["region"], "eu-central-1");
     let url = ready["url"].as_str().unwrap();
     assert!(url.starts_with("http://127.0.0.1:"));
     assert_ne!(url, "http://127.0.0.1:0");
+    assert_eq!(
+        ready["samlIdpUrl"],
+        format!("{url}/{}/saml2", idc_emulator::DEFAULT_TENANT)
+    );
     let faults = http("GET", &format!("{url}/_emulator/faults"), None).json();
     assert_eq!(faults["throttleRps"], 20.0);
 

@@ -1,4 +1,4 @@
-//! `idc-emulator --help` names every control route the server has.
+//! `idc-emulator --help` names every control route and every SAML route the server has.
 
 use std::process::Command;
 
@@ -17,6 +17,12 @@ fn help_lists_every_control_route() {
         .filter(|s| s.starts_with("/_emulator/"))
         .collect();
     assert!(routes.len() >= 10, "{routes:?}");
+    let saml: Vec<&str> = server
+        .split('"')
+        .filter(|s| s.starts_with("/{tenant}/"))
+        .collect();
+    assert_eq!(saml.len(), 2, "{saml:?}");
+    let routes = routes.into_iter().chain(saml);
     for route in routes {
         let listed = help
             .lines()
