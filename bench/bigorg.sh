@@ -11,7 +11,9 @@
 #    and from typing an account's name to its roles on screen.
 #
 # Knobs (environment): BENCH_ACCOUNTS (5000), BENCH_ROLES_PER_ACCOUNT (5), BENCH_THROTTLE_RPS
-# (20), BENCH_SAMPLES (10), BENCH_PORTAL_LIMIT (60 s to wait for anything on screen).
+# (20), BENCH_SAMPLES (10), BENCH_PORTAL_LIMIT (60 s to wait for anything on screen),
+# BENCH_BIN_DIR (use the binaries there, e.g. target/debug, instead of a release build),
+# BENCH_SKIP_LIBRARY=1 (only the portal).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -37,12 +39,18 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-say "cargo build --release -p portico -p idc-emulator --example bigorg_bench"
-(cd "$repo" && cargo build --release -p portico -p idc-emulator --example bigorg_bench)
-bin="${CARGO_TARGET_DIR:-$repo/target}/release"
+if [[ -n "${BENCH_BIN_DIR:-}" ]]; then
+    bin="$BENCH_BIN_DIR"
+else
+    say "cargo build --release -p portico -p idc-emulator --example bigorg_bench"
+    (cd "$repo" && cargo build --release -p portico -p idc-emulator --example bigorg_bench)
+    bin="${CARGO_TARGET_DIR:-$repo/target}/release"
+fi
 
 say "listing in-process (a full listing takes about $(((accounts + accounts / 100) / rps)) s)"
-"$bin/examples/bigorg_bench"
+if [[ "${BENCH_SKIP_LIBRARY:-}" != 1 ]]; then
+    "$bin/examples/bigorg_bench"
+fi
 
 say "the portal through tmux"
 "$bin/idc-emulator" --auto-approve --accounts "$accounts" --roles-per-account "$roles" \

@@ -60,8 +60,10 @@ def main():
             print(f"first_row={'' if first_row is None else f'{first_row - started:.3f}'}")
             if first_row is None:
                 return
-            # Let every account page arrive (the rows stop changing in count), then type.
-            time.sleep(0.5)
+            # Every account listed (one row each while roles load), then type: the roles
+            # cannot come before the account's own page.
+            everything = f"{len(accounts):,} roles"
+            wait(lambda s: everything in s)
             typed = time.monotonic()
             tmux("send-keys", "-t", "b", "-l", target["accountName"])
             roles = set(target["roles"])
@@ -74,6 +76,8 @@ def main():
 
             seen = wait(shown)
             print(f"typed_roles={'' if seen is None else f'{seen - typed:.3f}'}")
+            if seen is None:
+                sys.stderr.write(f"bench: the pane after typing {target['accountName']}:\n{screen()}\n")
         finally:
             tmux("kill-server", check=False)
 

@@ -89,7 +89,8 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
             if app.screen == Screen::Loading {
                 app.screen = Screen::List;
             }
-            roles_arrived(app)
+            // New accounts may match the filter typed before they were listed.
+            roles_arrived(app).or_else(|| prioritise(app))
         }
         Action::RecentUses(recent) => {
             let keep = keep_selection(app);

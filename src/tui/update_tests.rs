@@ -787,7 +787,14 @@ fn listing_app(n: usize) -> (App, Vec<Account>) {
             loading,
         },
     );
-    assert_eq!(effect, None);
+    // The rows on screen are listed first.
+    match effect {
+        Some(Effect::Prioritise { matching, visible }) => {
+            assert!(matching.is_empty());
+            assert_eq!(visible.len(), app.list_height());
+        }
+        other => panic!("{other:?}"),
+    }
     (app, list)
 }
 
@@ -798,7 +805,8 @@ fn accounts_show_while_their_roles_load_and_enter_fetches_then_acts() {
     assert_eq!(app.counts(), (30, 30), "one row per account");
     assert!(app.visible_rows().all(|r| r.loading && r.role.is_empty()));
 
-    // Typing asks for the matching accounts' roles first.
+    // Typing asks for the matching accounts' roles first, and so does a page of accounts
+    // listed after the filter was typed.
     for c in "account-027".chars() {
         let effect = update(&mut app, Action::Input(c));
         assert!(
@@ -816,6 +824,17 @@ fn accounts_show_while_their_roles_load_and_enter_fetches_then_acts() {
     }
     update(&mut app, Action::Input('7'));
     assert_eq!(app.selected_row().unwrap().account_id, target);
+    let loading = list.iter().map(|a| a.account_id.clone()).collect();
+    match update(
+        &mut app,
+        Action::AccountsListed {
+            accounts: list.clone(),
+            loading,
+        },
+    ) {
+        Some(Effect::Prioritise { matching, .. }) => assert_eq!(matching[0], target),
+        other => panic!("{other:?}"),
+    }
 
     // ⏎ on it lists its roles first, and acts when they arrive.
     assert_eq!(
