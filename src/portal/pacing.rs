@@ -282,11 +282,10 @@ struct GateState {
     credentials: usize,
     /// Listing calls sent and not yet answered.
     listing_in_flight: usize,
-    /// When the last listing call was answered (the service took its token at the latest
-    /// then), and how long after that the bucket needs to refill one call at the listing's pace.
-    last_listing_answer: Option<(Instant, Duration)>,
-    /// The refill time of the listing calls in flight.
-    refill: Duration,
+    /// When the bucket has refilled a call after every listing call answered so far: each
+    /// call's answer (the service took its token at the latest then) plus its listing's
+    /// refill time. Several listings (sessions) may share the process.
+    refilled_at: Option<Instant>,
 }
 
 impl Gate {
@@ -305,8 +304,7 @@ impl Gate {
                 let mut s = self.state();
                 if s.credentials == 0 {
                     s.listing_in_flight += 1;
-                    s.refill = refill;
-                    return ListingCall { gate: self };
+                    return ListingCall { gate: self, refill };
                 }
             }
             notified.await;
@@ -327,10 +325,8 @@ impl Gate {
                 if s.listing_in_flight > 0 {
                     None
                 } else {
-                    match s.last_listing_answer {
-                        Some((answered, refill)) if answered + refill > Instant::now() => {
-                            Some(answered + refill)
-                        }
+                    match s.refilled_at {
+                        Some(at) if at > Instant::now() => Some(at),
                         _ => return pass,
                     }
                 }
@@ -350,6 +346,7 @@ impl Gate {
 #[derive(Debug)]
 pub struct ListingCall<'a> {
     gate: &'a Gate,
+    refill: Duration,
 }
 
 impl Drop for ListingCall<'_> {
@@ -357,7 +354,8 @@ impl Drop for ListingCall<'_> {
         {
             let mut s = self.gate.state();
             s.listing_in_flight -= 1;
-            s.last_listing_answer = Some((Instant::now(), s.refill));
+            let at = Instant::now() + self.refill;
+            s.refilled_at = Some(s.refilled_at.map_or(at, |t| t.max(at)));
         }
         self.gate.changed.notify_waiters();
     }
