@@ -507,3 +507,40 @@ fn enter_on_an_account_whose_roles_are_loading_lists_them_then_acts() {
         env.emu.stats()
     );
 }
+
+#[test]
+fn a_refresh_in_the_portal_says_what_changed_on_the_status_line() {
+    let directory = Directory::generate(20, 2);
+    let env = signed_in(directory.clone());
+    list(&env, &[]);
+    let gone = directory.accounts()[4].clone();
+    let mut accounts = directory.accounts().to_vec();
+    accounts.retain(|a| a.account_id != gone.account_id);
+    env.emu
+        .set_directory(Directory::from_accounts(accounts).unwrap());
+    let home = env.home.path();
+    let script = home.join("portal.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "export HOME='{home}' XDG_CACHE_HOME='{home}/.cache' AWS_CONFIG_FILE='{config}' \
+             AWS_ENDPOINT_URL_SSO='{url}' AWS_ENDPOINT_URL_SSO_OIDC='{url}' SHELL=/bin/bash\n\
+             unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ENDPOINT_URL BROWSER DISPLAY\n\
+             '{portico}' --sso-session emu > /dev/null\nsleep 30\n",
+            home = home.display(),
+            config = env.config_path().display(),
+            url = env.emu.url(),
+            portico = env!("CARGO_BIN_EXE_portico"),
+        ),
+    )
+    .unwrap();
+    let pane = Pane::start(&script);
+    // The cached list (fresh: no refresh on opening) still has the account.
+    pane.wait_for("the cached list", |s| s.contains("40 roles"));
+    pane.send(&["Tab"]);
+    pane.send(&["r"]);
+    let screen = pane.wait_for("the refresh's summary", |s| {
+        s.contains("account list refreshed: −1 account")
+    });
+    assert!(screen.contains("38 roles"), "{screen}");
+}
