@@ -42,8 +42,10 @@ trap 'exit 143' TERM
 if [[ -n "${BENCH_BIN_DIR:-}" ]]; then
     bin="$BENCH_BIN_DIR"
 else
-    say "cargo build --release -p portico -p idc-emulator --example bigorg_bench"
-    (cd "$repo" && cargo build --release -p portico -p idc-emulator --example bigorg_bench)
+    say "cargo build --release -p portico -p idc-emulator; cargo build --release --example bigorg_bench"
+    # Two builds: naming an example builds only that target, not the binaries.
+    (cd "$repo" && cargo build --release -p portico -p idc-emulator &&
+        cargo build --release --example bigorg_bench)
     bin="${CARGO_TARGET_DIR:-$repo/target}/release"
 fi
 
