@@ -1,6 +1,9 @@
 //! The account-and-role list of each session, cached so that the picker and `portico list`
-//! start instantly: one private JSON file per session with the time it was fetched. A refresh
-//! replaces the whole file, so an account that is no longer assigned disappears.
+//! start instantly: one private JSON file per session with the time the accounts were listed
+//! and, per account, the time its roles were (`rolesFetchedAt`; an incremental refresh lists
+//! the oldest again). A refresh replaces the whole file, so an account that is no longer
+//! assigned disappears. Files of the first format (one time for the whole list) are read as if
+//! every account's roles were fetched at that time.
 
 use std::fs;
 use std::io;
@@ -10,14 +13,17 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::cache::files::{remove_if_exists, sha1_hex, write_private};
-use crate::output::rfc3339;
-use crate::portal::Account;
+use crate::output::{rfc3339, rfc3339_z};
+use crate::portal::{Account, AccountList};
 
 /// How long a fetched list is used without asking the portal again. Assignments change
 /// rarely; `--refresh` (or `r` in the picker) fetches at once.
 pub const DEFAULT_TTL: time::Duration = time::Duration::hours(1);
 
-const VERSION: u32 = 1;
+/// The format written; [`LEGACY_VERSION`] files are still read.
+const VERSION: u32 = 2;
+/// One `fetchedAt` for the whole list, accounts without `rolesFetchedAt`.
+const LEGACY_VERSION: u32 = 1;
 
 /// The account-list cache in one directory (normally `~/.cache/portico/accounts`).
 #[derive(Debug, Clone)]
@@ -32,7 +38,17 @@ struct Entry {
     session_key: String,
     #[serde(with = "rfc3339")]
     fetched_at: OffsetDateTime,
-    accounts: Vec<Account>,
+    accounts: Vec<CachedAccount>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CachedAccount {
+    #[serde(flatten)]
+    account: Account,
+    /// RFC 3339; absent while the account's roles are unknown (and in legacy files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    roles_fetched_at: Option<String>,
 }
 
 impl AccountsCache {
@@ -58,6 +74,12 @@ impl AccountsCache {
     /// The session's cached list and when it was fetched, however old (the caller decides with
     /// [`is_fresh`]). Missing or corrupt files are `None`.
     pub fn load(&self, session_key: &str) -> Option<(Vec<Account>, OffsetDateTime)> {
+        self.load_list(session_key)
+            .map(|(list, at)| (list.accounts, at))
+    }
+
+    /// [`load`](Self::load) with the time each account's roles were fetched.
+    pub fn load_list(&self, session_key: &str) -> Option<(AccountList, OffsetDateTime)> {
         let path = self.path(session_key);
         let bytes = match fs::read(&path) {
             Ok(bytes) => bytes,
@@ -69,8 +91,28 @@ impl AccountsCache {
             }
         };
         match serde_json::from_slice::<Entry>(&bytes) {
-            Ok(entry) if entry.version == VERSION && entry.session_key == session_key => {
-                Some((entry.accounts, entry.fetched_at))
+            Ok(entry)
+                if (entry.version == VERSION || entry.version == LEGACY_VERSION)
+                    && entry.session_key == session_key =>
+            {
+                let mut list = AccountList::default();
+                for cached in entry.accounts {
+                    let at = match (entry.version, cached.roles_fetched_at) {
+                        (LEGACY_VERSION, _) => Some(entry.fetched_at),
+                        (_, Some(text)) => OffsetDateTime::parse(
+                            &text,
+                            &time::format_description::well_known::Rfc3339,
+                        )
+                        .ok(),
+                        (_, None) => None,
+                    };
+                    if let Some(at) = at {
+                        list.roles_fetched_at
+                            .insert(cached.account.account_id.clone(), at);
+                    }
+                    list.accounts.push(cached.account);
+                }
+                Some((list, entry.fetched_at))
             }
             Ok(_) => {
                 crate::debug!(
@@ -86,18 +128,39 @@ impl AccountsCache {
         }
     }
 
-    /// Replaces the session's list with `accounts`, fetched at `fetched_at`.
+    /// Replaces the session's list with `accounts`, all fetched at `fetched_at`.
     pub fn store(
         &self,
         session_key: &str,
         accounts: &[Account],
         fetched_at: OffsetDateTime,
     ) -> io::Result<PathBuf> {
+        let list = AccountList::fetched_at(accounts.to_vec(), fetched_at);
+        self.store_list(session_key, &list, fetched_at)
+    }
+
+    /// Replaces the session's list with `list`, whose accounts were listed at `fetched_at`.
+    pub fn store_list(
+        &self,
+        session_key: &str,
+        list: &AccountList,
+        fetched_at: OffsetDateTime,
+    ) -> io::Result<PathBuf> {
         let entry = Entry {
             version: VERSION,
             session_key: session_key.to_string(),
             fetched_at,
-            accounts: accounts.to_vec(),
+            accounts: list
+                .accounts
+                .iter()
+                .map(|account| CachedAccount {
+                    roles_fetched_at: list
+                        .roles_fetched_at
+                        .get(&account.account_id)
+                        .map(|at| rfc3339_z(*at)),
+                    account: account.clone(),
+                })
+                .collect(),
         };
         let path = self.path(session_key);
         write_private(
@@ -157,6 +220,56 @@ mod tests {
         assert!(cache.load("other").is_none());
         assert!(cache.remove("corp").unwrap());
         assert!(cache.load("corp").is_none());
+    }
+
+    #[test]
+    fn roles_fetched_at_round_trips_and_unknown_roles_stay_unknown() {
+        let root = tempfile::tempdir().unwrap();
+        let cache = AccountsCache::new(root.path());
+        let t0 = datetime!(2026-03-01 12:00:00 UTC);
+        let mut list = AccountList::fetched_at(
+            vec![
+                account("111122223333", "a", &["R"]),
+                account("444455556666", "b", &[]),
+            ],
+            t0,
+        );
+        list.roles_fetched_at
+            .insert("111122223333".into(), t0 - time::Duration::hours(3));
+        list.roles_fetched_at.remove("444455556666");
+        cache.store_list("corp", &list, t0).unwrap();
+        assert_eq!(cache.load_list("corp"), Some((list.clone(), t0)));
+        assert!(!list.is_complete());
+    }
+
+    #[test]
+    fn first_format_files_are_read_with_the_list_time_per_account() {
+        let root = tempfile::tempdir().unwrap();
+        let cache = AccountsCache::new(root.path());
+        fs::write(
+            cache.path("corp"),
+            r#"{"version":1,"sessionKey":"corp","fetchedAt":"2026-03-01T12:00:00Z","accounts":[{"accountId":"111122223333","accountName":"a","emailAddress":"a@x","roles":["R"]}]}"#,
+        )
+        .unwrap();
+        let t0 = datetime!(2026-03-01 12:00:00 UTC);
+        let (list, at) = cache.load_list("corp").unwrap();
+        assert_eq!(at, t0);
+        assert_eq!(
+            list.accounts,
+            [account("111122223333", "a", &["R"])].map(|mut a| {
+                a.email_address = "a@x".into();
+                a
+            })
+        );
+        assert_eq!(list.roles_fetched_at.get("111122223333"), Some(&t0));
+        // Written back in the new format, with the time per account.
+        cache.store_list("corp", &list, at).unwrap();
+        let text = fs::read_to_string(cache.path("corp")).unwrap();
+        assert!(text.contains(r#""version":2"#), "{text}");
+        assert!(
+            text.contains(r#""rolesFetchedAt":"2026-03-01T12:00:00Z""#),
+            "{text}"
+        );
     }
 
     #[test]

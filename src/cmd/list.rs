@@ -1,5 +1,8 @@
 //! `portico list`: the accounts and roles assigned to the user, from the account cache when it
-//! is fresh, else listed from Identity Center with adaptive pacing and a progress line.
+//! is fresh, else listed from Identity Center with adaptive pacing and a progress line: an
+//! incremental refresh of the cached list when it has expired (the accounts, and the roles of
+//! new accounts and of the oldest few), a full listing without one or with `--refresh` (which
+//! then says on stderr what changed since the cached list).
 //! As with `credentials`, the cache serves only a session that is still signed in: after a
 //! sign-out (`portico logout`, `aws sso logout`) the list is fetched again, which needs a sign-in
 //! (`--no-login`: exit 4, "run portico login").
@@ -7,6 +10,7 @@
 use std::io::{IsTerminal, Write};
 
 use serde::Serialize;
+use time::OffsetDateTime;
 
 use crate::cache::accounts::AccountsCache;
 use crate::cli::ListArgs;
@@ -15,7 +19,8 @@ use crate::exit::Exit;
 use crate::identity::{Browser, Store};
 use crate::output::progress::ProgressLine;
 use crate::output::table;
-use crate::portal::Account;
+
+use crate::portal::{Account, AccountList, Request, Update};
 use crate::saml;
 use crate::sanitize::for_terminal;
 use crate::settings::{Context, Environment};
@@ -33,7 +38,10 @@ pub fn run(args: &ListArgs) -> anyhow::Result<Exit> {
         false => engine::cached_accounts(&cache, &store, &session),
     };
     let list = match cached {
-        Some(cached) => cached.accounts,
+        Some(cached) => AccountList {
+            accounts: cached.accounts,
+            roles_fetched_at: cached.roles_fetched_at,
+        },
         None => {
             let on_missing = engine::sign_in_policy(
                 &ctx,
@@ -43,32 +51,66 @@ pub fn run(args: &ListArgs) -> anyhow::Result<Exit> {
                     session: session.name.as_deref(),
                 },
             );
+            let previous = engine::previous_accounts(&cache, &session);
             let mut line = ProgressLine::stderr();
-            let list = engine::runtime()?.block_on(engine::fetch_accounts(
+            let request = Request {
+                previous: previous.as_ref(),
+                relist_all: args.refresh,
+                ..Request::full(OffsetDateTime::now_utc())
+            };
+            let listed = engine::runtime()?.block_on(engine::refresh_accounts(
                 &store,
                 &session,
                 &on_missing,
-                &mut |p| line.show(p),
+                &request,
+                &mut |update| {
+                    if let Update::Progress(p) = update {
+                        line.show(p);
+                    }
+                },
             ));
             line.finish();
-            let list = list?;
-            engine::store_accounts(&cache, &session, &list);
-            list
+            let listed = listed?;
+            engine::store_account_list(&cache, &session, &listed.list);
+            if args.refresh && previous.is_some() {
+                eprintln!("portico: account list refreshed: {}", listed.changes);
+            }
+            listed.list
         }
     };
     let mut out = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &JsonList { accounts: &list })?;
+        let accounts = list
+            .accounts
+            .iter()
+            .map(|account| JsonAccount {
+                account,
+                roles_fetched_at: list
+                    .roles_fetched_at
+                    .get(&account.account_id)
+                    .map(|at| crate::output::rfc3339_z(*at)),
+            })
+            .collect();
+        serde_json::to_writer_pretty(&mut out, &JsonList { accounts })?;
         writeln!(out)?;
     } else {
-        print_table(&mut out, &list)?;
+        print_table(&mut out, &list.accounts)?;
     }
     Ok(Exit::Ok)
 }
 
 #[derive(Serialize)]
 struct JsonList<'a> {
-    accounts: &'a [Account],
+    accounts: Vec<JsonAccount<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonAccount<'a> {
+    #[serde(flatten)]
+    account: &'a Account,
+    /// When the account's roles were fetched (RFC 3339).
+    roles_fetched_at: Option<String>,
 }
 
 /// The table, sized from the data; on a terminal, cut with `…` to its width.

@@ -1,14 +1,17 @@
 //! The accounts and roles assigned to the user: from the account cache while it is fresh and
 //! the session still signed in, else listed from Identity Center (paced; see
-//! [`crate::portal::pacing`]) with the token retried once when refused. `portico list`,
+//! [`crate::portal::pacing`]) with the token retried once when refused: in full, or as an
+//! incremental refresh of the cached list ([`crate::portal::listing`]). `portico list`,
 //! `profiles sync` and the portal all read and list through here.
+
+use std::collections::BTreeMap;
 
 use time::OffsetDateTime;
 
 use crate::cache::accounts::{self, AccountsCache};
 use crate::cache::rolecreds;
 use crate::identity::{OnMissing, Store};
-use crate::portal::{self, Account, Progress};
+use crate::portal::{self, Account, AccountList, Listed, Progress, Request, Update};
 use crate::settings::SsoSession;
 
 use super::with_token;
@@ -18,10 +21,12 @@ use super::with_token;
 pub struct CachedAccounts {
     pub accounts: Vec<Account>,
     pub fetched_at: OffsetDateTime,
+    /// When each account's roles were fetched.
+    pub roles_fetched_at: BTreeMap<String, OffsetDateTime>,
 }
 
-/// The session's cached list if it is younger than [`accounts::DEFAULT_TTL`] and the session is
-/// still signed in: after a sign-out (`portico logout`, `aws sso logout`) the list is fetched
+/// The session's cached list if it is younger than [`accounts::DEFAULT_TTL`], every account's
+/// roles are known, and the session is still signed in: after a sign-out (`portico logout`, `aws sso logout`) the list is fetched
 /// again, which needs a sign-in.
 pub fn cached_accounts(
     cache: &AccountsCache,
@@ -37,17 +42,42 @@ pub fn cached_accounts(
         return None;
     }
     let now = OffsetDateTime::now_utc();
-    let (accounts, fetched_at) = cache
-        .load(session.cache_key())
-        .filter(|(_, at)| accounts::is_fresh(*at, now, accounts::DEFAULT_TTL))?;
+    let (list, fetched_at) = cache.load_list(session.cache_key()).filter(|(list, at)| {
+        list.is_complete() && accounts::is_fresh(*at, now, accounts::DEFAULT_TTL)
+    })?;
     crate::info!(
         "using the account list cached at {} (--refresh asks Identity Center again)",
         crate::cache::token::format_time(fetched_at)
     );
     Some(CachedAccounts {
-        accounts,
+        accounts: list.accounts,
         fetched_at,
+        roles_fetched_at: list.roles_fetched_at,
     })
+}
+
+/// The session's cached list however old, the base of an incremental refresh.
+pub fn previous_accounts(cache: &AccountsCache, session: &SsoSession) -> Option<AccountList> {
+    cache.load_list(session.cache_key()).map(|(list, _)| list)
+}
+
+/// Lists as `request` says (an incremental refresh of its previous list, or everything),
+/// reporting `on_update`; the result says what changed.
+pub async fn refresh_accounts(
+    store: &Store,
+    session: &SsoSession,
+    on_missing: &OnMissing,
+    request: &Request<'_>,
+    on_update: &mut dyn FnMut(Update),
+) -> anyhow::Result<Listed> {
+    // Each attempt reports through the same callback; the attempts never overlap.
+    let on_update = std::cell::RefCell::new(on_update);
+    let on_update = &on_update;
+    with_token(store, session, on_missing, |token| async move {
+        let mut report = |u: Update| (on_update.borrow_mut())(u);
+        portal::listing::list(session, &token, request, &mut report).await
+    })
+    .await
 }
 
 /// Lists the session's accounts and roles from Identity Center, reporting `progress`.
@@ -65,6 +95,13 @@ pub async fn fetch_accounts(
         portal::list_assignments(session, &token, &mut report).await
     })
     .await
+}
+
+/// [`store_accounts`] with the time each account's roles were fetched.
+pub fn store_account_list(cache: &AccountsCache, session: &SsoSession, list: &AccountList) {
+    if let Err(e) = cache.store_list(session.cache_key(), list, OffsetDateTime::now_utc()) {
+        crate::cache::files::note_unwritable(cache.dir(), &e);
+    }
 }
 
 /// Keeps a fetched list for the next caller; a cache that cannot be written is said once and

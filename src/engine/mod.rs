@@ -30,7 +30,10 @@ use crate::portal;
 use crate::saml;
 use crate::settings::{Context, Environment, SettingsError};
 
-pub use accounts::{cached_accounts, fetch_accounts, store_accounts, CachedAccounts};
+pub use accounts::{
+    cached_accounts, fetch_accounts, previous_accounts, refresh_accounts, store_account_list,
+    store_accounts, CachedAccounts,
+};
 pub use authorized::with_token;
 pub use creds::RoleCredentials;
 pub use policy::{sign_in_policy, BrowserChoice};

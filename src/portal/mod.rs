@@ -1,16 +1,15 @@
 //! The Identity Center portal (docs/protocol.md §2): the accounts and roles assigned to the user,
-//! and role credentials. Listing is paced adaptively (see [`pacing`]) because large
-//! organisations always meet the portal's 429 throttling; errors are typed so that callers can
+//! and role credentials. Listing ([`listing`]) shows accounts first, lists roles in the order
+//! a shared [`priority`] handle gives, refreshes incrementally, and is paced adaptively (see
+//! [`pacing`]) because large organisations always meet the portal's 429 throttling; errors are typed so that callers can
 //! branch (sign in again on `Unauthorized`, explain `Forbidden`), and every message says what
 //! to do next.
 
+pub mod listing;
 pub mod pacing;
+pub mod priority;
 
-use std::collections::{HashMap, HashSet};
 use std::error::Error as StdError;
-use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_sso::config::http::HttpResponse;
@@ -18,14 +17,14 @@ use aws_sdk_sso::config::retry::RetryConfig;
 use aws_sdk_sso::error::{ProvideErrorMetadata, SdkError};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use tokio::sync::{mpsc, Semaphore};
-use tokio::task::JoinSet;
 
 use crate::output::RoleCredentials;
 use crate::sanitize::for_terminal;
 use crate::secret::Secret;
 use crate::settings::SsoSession;
-use pacing::{Pacer, PacerConfig};
+pub use listing::{AccountList, Changes, Listed, Request, Update};
+use pacing::PacerConfig;
+pub use priority::{Priority, Tier};
 
 /// An AWS account assigned to the user, with the roles (permission sets) they may use in it.
 /// Names come from the service as they are: clean them with [`for_terminal`] before display.
@@ -44,9 +43,10 @@ pub struct Account {
 pub struct Progress {
     /// Accounts ListAccounts has returned so far.
     pub accounts_seen: usize,
-    /// All accounts, once ListAccounts has returned its last page.
+    /// The accounts whose roles this listing lists (every account in a full listing), once
+    /// ListAccounts has returned its last page.
     pub accounts_total: Option<usize>,
-    /// Accounts whose roles are listed.
+    /// Of those, the accounts whose roles are listed.
     pub accounts_done: usize,
     /// Portal calls sent, retries included.
     pub calls: u64,
@@ -118,112 +118,19 @@ pub async fn list_assignments_with(
     config: &PacerConfig,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Vec<Account>, PortalError> {
-    let started = Instant::now();
-    let shared = Arc::new(Shared {
-        // The pacer retries; the SDK's own retries would hide 429s from it.
-        client: crate::aws::portal_client(session, RetryConfig::disabled()),
-        token: token.clone(),
-        pacer: Pacer::new(config.clone(), started),
-        context: Context::new(session),
-        calls: AtomicU64::new(0),
-        throttled: AtomicU64::new(0),
-    });
-    let permits = Arc::new(Semaphore::new(config.concurrency.max(1)));
-    let (events, mut inbox) = mpsc::unbounded_channel();
-    let mut tasks = JoinSet::new();
-    tasks.spawn(page_accounts(shared.clone(), events.clone()));
-
-    let mut accounts: Vec<Account> = Vec::new();
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut roles: HashMap<String, Vec<String>> = HashMap::new();
-    let mut total: Option<usize> = None;
-    let mut tick = tokio::time::interval(Duration::from_millis(250));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-
-    loop {
-        tokio::select! {
-            Some(event) = inbox.recv() => match event {
-                Event::Page(page) => {
-                    for account in page {
-                        if seen.insert(account.account_id.clone()) {
-                            tasks.spawn(list_roles(
-                                shared.clone(),
-                                permits.clone(),
-                                account.account_id.clone(),
-                                events.clone(),
-                            ));
-                            accounts.push(account);
-                        }
-                    }
-                }
-                Event::PagesDone => {
-                    if accounts.is_empty() {
-                        return Err(PortalError::NoAssignments {
-                            session: shared.context.session.clone(),
-                        });
-                    }
-                    total = Some(accounts.len());
-                }
-                Event::Roles(account_id, list) => {
-                    roles.insert(account_id, list);
-                }
-                Event::Failed(error) => return Err(error),
-            },
-            Some(joined) = tasks.join_next() => {
-                if let Err(e) = joined {
-                    if e.is_panic() {
-                        std::panic::resume_unwind(e.into_panic());
-                    }
-                }
-            }
-            _ = tick.tick() => {
-                let now = Instant::now();
-                let stalled = shared.pacer.stalled_for(now);
-                if stalled > config.stall_timeout {
-                    return Err(shared.gave_up(format!("no call succeeded for {} s", stalled.as_secs())));
-                }
-                if now - started > config.overall_timeout {
-                    return Err(shared.gave_up(format!(
-                        "listing took more than {} minutes",
-                        config.overall_timeout.as_secs() / 60
-                    )));
-                }
-            }
+    let request = Request {
+        config: config.clone(),
+        ..Request::full(OffsetDateTime::now_utc())
+    };
+    let mut on_update = |update: Update| {
+        if let Update::Progress(p) = update {
+            progress(p);
         }
-        progress(Progress {
-            accounts_seen: accounts.len(),
-            accounts_total: total,
-            accounts_done: roles.len(),
-            calls: shared.calls.load(Ordering::Relaxed),
-            throttled: shared.throttled.load(Ordering::Relaxed),
-            elapsed: started.elapsed(),
-        });
-        if total == Some(roles.len()) {
-            break;
-        }
-    }
-    crate::debug!(
-        "listed {} accounts in {:.1}s: {} calls, {} throttled, final rate {:.1}/s",
-        accounts.len(),
-        started.elapsed().as_secs_f64(),
-        shared.calls.load(Ordering::Relaxed),
-        shared.throttled.load(Ordering::Relaxed),
-        shared.pacer.rate()
-    );
-    for account in &mut accounts {
-        let mut list = roles.remove(&account.account_id).unwrap_or_default();
-        list.sort();
-        list.dedup();
-        account.roles = list;
-    }
-    accounts.sort_by(|a, b| {
-        a.account_name
-            .to_lowercase()
-            .cmp(&b.account_name.to_lowercase())
-            .then_with(|| a.account_name.cmp(&b.account_name))
-            .then_with(|| a.account_id.cmp(&b.account_id))
-    });
-    Ok(accounts)
+    };
+    Ok(listing::list(session, token, &request, &mut on_update)
+        .await?
+        .list
+        .accounts)
 }
 
 /// How long [`role_credentials`] keeps retrying a throttled call before it gives up: the same
@@ -264,6 +171,8 @@ pub async fn role_credentials_within(
     let (mut attempts, mut throttles, mut errors) = (0u32, 0u32, 0u32);
     let output = loop {
         attempts += 1;
+        // Within this process a listing yields the throttle budget to this call.
+        let pass = pacing::gate().credential_call().await;
         let result = client
             .get_role_credentials()
             .access_token(token.expose())
@@ -271,6 +180,7 @@ pub async fn role_credentials_within(
             .role_name(role_name)
             .send()
             .await;
+        drop(pass);
         let error = match result {
             Ok(output) => break output,
             Err(error) => error,
@@ -344,198 +254,6 @@ pub async fn role_credentials_within(
         expiration,
         account_id: account_id.to_string(),
     })
-}
-
-/// What the listing's tasks share.
-struct Shared {
-    client: aws_sdk_sso::Client,
-    token: Secret,
-    pacer: Pacer,
-    context: Context,
-    calls: AtomicU64,
-    throttled: AtomicU64,
-}
-
-impl Shared {
-    /// The error for giving up on a listing that stopped making progress.
-    fn gave_up(&self, detail: String) -> PortalError {
-        let throttled = self.throttled.load(Ordering::Relaxed);
-        if throttled > 0 {
-            PortalError::Throttled {
-                operation: "ListAccountRoles",
-                throttled,
-                detail,
-            }
-        } else {
-            PortalError::Network {
-                endpoint: self.context.endpoint.clone(),
-                region: self.context.region.clone(),
-                detail,
-            }
-        }
-    }
-}
-
-/// What the listing's tasks report to the collecting loop.
-enum Event {
-    Page(Vec<Account>),
-    PagesDone,
-    Roles(String, Vec<String>),
-    Failed(PortalError),
-}
-
-/// Pages through ListAccounts, reporting each page as it arrives so that role listing starts
-/// at once. Not limited by the concurrency permits: the next page should never wait behind the
-/// role calls of the previous one.
-async fn page_accounts(shared: Arc<Shared>, events: mpsc::UnboundedSender<Event>) {
-    const OPERATION: &str = "ListAccounts";
-    let mut next_token: Option<String> = None;
-    loop {
-        let result = paced(&shared, || {
-            shared
-                .client
-                .list_accounts()
-                .access_token(shared.token.expose())
-                .max_results(100)
-                .set_next_token(next_token.clone())
-                .send()
-        })
-        .await;
-        let output = match result {
-            Ok(output) => output,
-            Err((failure, attempts)) => {
-                let error = shared.context.error(OPERATION, failure, attempts, None);
-                let _ = events.send(Event::Failed(error));
-                return;
-            }
-        };
-        let page = output
-            .account_list()
-            .iter()
-            .filter_map(|a| {
-                Some(Account {
-                    account_id: a.account_id()?.to_string(),
-                    account_name: a.account_name().unwrap_or_default().to_string(),
-                    email_address: a.email_address().unwrap_or_default().to_string(),
-                    roles: Vec::new(),
-                })
-            })
-            .collect();
-        let _ = events.send(Event::Page(page));
-        next_token = output
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(String::from);
-        if next_token.is_none() {
-            let _ = events.send(Event::PagesDone);
-            return;
-        }
-    }
-}
-
-/// Lists one account's roles (all pages). An account that vanished or became inaccessible
-/// since ListAccounts (404/403) is reported with no roles rather than failing the listing.
-async fn list_roles(
-    shared: Arc<Shared>,
-    permits: Arc<Semaphore>,
-    account_id: String,
-    events: mpsc::UnboundedSender<Event>,
-) {
-    const OPERATION: &str = "ListAccountRoles";
-    let Ok(_permit) = permits.acquire_owned().await else {
-        return;
-    };
-    let mut roles = Vec::new();
-    let mut next_token: Option<String> = None;
-    loop {
-        let result = paced(&shared, || {
-            shared
-                .client
-                .list_account_roles()
-                .access_token(shared.token.expose())
-                .account_id(&account_id)
-                .max_results(100)
-                .set_next_token(next_token.clone())
-                .send()
-        })
-        .await;
-        let output = match result {
-            Ok(output) => output,
-            Err((Failure::Forbidden | Failure::NotFound, _)) => {
-                crate::debug!(
-                    "account {} went away while listing; leaving it without roles",
-                    for_terminal(&account_id)
-                );
-                break;
-            }
-            Err((failure, attempts)) => {
-                let error = shared.context.error(OPERATION, failure, attempts, None);
-                let _ = events.send(Event::Failed(error));
-                return;
-            }
-        };
-        roles.extend(
-            output
-                .role_list()
-                .iter()
-                .filter_map(|r| r.role_name().map(String::from)),
-        );
-        next_token = output
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(String::from);
-        if next_token.is_none() {
-            break;
-        }
-    }
-    let _ = events.send(Event::Roles(account_id, roles));
-}
-
-/// Sends one call through the pacer: waits for a slot, retries 429 for as long as the caller
-/// keeps going (the collecting loop gives up on a stall), and retries server and network errors
-/// a bounded number of times. Returns the failure and how many attempts it took.
-async fn paced<T, E, F, Fut>(shared: &Shared, mut call: F) -> Result<T, (Failure, u32)>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
-    E: ProvideErrorMetadata + StdError + 'static,
-{
-    let config = shared.pacer.config();
-    let (mut attempts, mut throttles, mut server_errors, mut network_errors) = (0u32, 0, 0, 0);
-    loop {
-        let slot = shared.pacer.reserve(Instant::now());
-        tokio::time::sleep_until(slot.at.into()).await;
-        attempts += 1;
-        shared.calls.fetch_add(1, Ordering::Relaxed);
-        let error = match call().await {
-            Ok(value) => {
-                shared.pacer.on_success(&slot, Instant::now());
-                return Ok(value);
-            }
-            Err(error) => error,
-        };
-        let wait = match classify(&error) {
-            Failure::Throttled => {
-                throttles += 1;
-                shared.throttled.fetch_add(1, Ordering::Relaxed);
-                shared.pacer.on_throttled(&slot, throttles, Instant::now())
-            }
-            Failure::Server { ref detail, .. }
-                if server_errors + 1 < config.max_attempts_server_error =>
-            {
-                server_errors += 1;
-                crate::debug!("portal call failed ({detail}); retrying");
-                shared.pacer.error_backoff(server_errors)
-            }
-            Failure::Network { ref detail } if network_errors + 1 < config.max_attempts_network => {
-                network_errors += 1;
-                crate::debug!("portal call failed ({detail}); retrying");
-                shared.pacer.error_backoff(network_errors)
-            }
-            failure => return Err((failure, attempts)),
-        };
-        tokio::time::sleep(wait).await;
-    }
 }
 
 /// What kind of failure an SDK error is, by HTTP status and exception name.

@@ -19,9 +19,19 @@
 //!
 //! All decisions take `now` from the caller; the async side only sleeps. That keeps the logic
 //! testable against a simulated bucket without sleeping in tests.
+//!
+//! **Credentials before listing.** The service's budget is per user, so a listing running at
+//! the limit leaves nothing for a GetRoleCredentials the user is waiting on. Within one
+//! process the [`Gate`] settles that: a credential call announces itself, listing calls stop
+//! being sent, and the credential call goes out once the listing's calls in flight have
+//! answered and the bucket has had time to refill a call. Across processes nothing is shared:
+//! the listing's pacer and the credential call's [`Backoff`] both back off on 429.
 
-use std::sync::Mutex;
+use std::pin::pin;
+use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
 
 /// The knobs of the pacer and of the listing's retry and give-up rules.
 #[derive(Debug, Clone)]
@@ -248,6 +258,119 @@ impl Backoff {
 impl Default for Backoff {
     fn default() -> Backoff {
         Backoff::new()
+    }
+}
+
+/// The process's one [`Gate`], shared by every listing and every credential call in it.
+pub fn gate() -> &'static Gate {
+    static GATE: LazyLock<Gate> = LazyLock::new(Gate::default);
+    &GATE
+}
+
+/// Orders listing calls behind credential calls within one process (see the module docs).
+/// Hand-written: a priority lock that also waits out a refill interval is not something a
+/// semaphore or RwLock crate offers.
+#[derive(Debug, Default)]
+pub struct Gate {
+    state: Mutex<GateState>,
+    changed: Notify,
+}
+
+#[derive(Debug, Default)]
+struct GateState {
+    /// Credential calls waiting or in flight.
+    credentials: usize,
+    /// Listing calls sent and not yet answered.
+    listing_in_flight: usize,
+    /// When the bucket has refilled a call after every listing call answered so far: each
+    /// call's answer (the service took its token at the latest then) plus its listing's
+    /// refill time. Several listings (sessions) may share the process.
+    refilled_at: Option<Instant>,
+}
+
+impl Gate {
+    fn state(&self) -> std::sync::MutexGuard<'_, GateState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits until no credential call is waiting, then counts one listing call as in flight
+    /// until the returned guard drops. `refill` is how long the bucket takes to refill one call
+    /// at the listing's current pace (about two intervals of its rate).
+    pub async fn listing_call(&self, refill: Duration) -> ListingCall<'_> {
+        loop {
+            let mut notified = pin!(self.changed.notified());
+            notified.as_mut().enable();
+            {
+                let mut s = self.state();
+                if s.credentials == 0 {
+                    s.listing_in_flight += 1;
+                    return ListingCall { gate: self, refill };
+                }
+            }
+            notified.await;
+        }
+    }
+
+    /// Holds listing calls back for as long as the returned pass lives, once the listing's
+    /// calls in flight have answered and the bucket has refilled a call. Immediate when no
+    /// listing call was answered lately.
+    pub async fn credential_call(&self) -> CredentialPass<'_> {
+        self.state().credentials += 1;
+        let pass = CredentialPass { gate: self };
+        loop {
+            let mut notified = pin!(self.changed.notified());
+            notified.as_mut().enable();
+            let ready_at = {
+                let s = self.state();
+                if s.listing_in_flight > 0 {
+                    None
+                } else {
+                    match s.refilled_at {
+                        Some(at) if at > Instant::now() => Some(at),
+                        _ => return pass,
+                    }
+                }
+            };
+            match ready_at {
+                Some(at) => tokio::select! {
+                    () = tokio::time::sleep_until(at.into()) => {}
+                    () = notified => {}
+                },
+                None => notified.await,
+            }
+        }
+    }
+}
+
+/// A listing call in flight; see [`Gate::listing_call`].
+#[derive(Debug)]
+pub struct ListingCall<'a> {
+    gate: &'a Gate,
+    refill: Duration,
+}
+
+impl Drop for ListingCall<'_> {
+    fn drop(&mut self) {
+        {
+            let mut s = self.gate.state();
+            s.listing_in_flight -= 1;
+            let at = Instant::now() + self.refill;
+            s.refilled_at = Some(s.refilled_at.map_or(at, |t| t.max(at)));
+        }
+        self.gate.changed.notify_waiters();
+    }
+}
+
+/// A credential call's right of way; see [`Gate::credential_call`].
+#[derive(Debug)]
+pub struct CredentialPass<'a> {
+    gate: &'a Gate,
+}
+
+impl Drop for CredentialPass<'_> {
+    fn drop(&mut self) {
+        self.gate.state().credentials -= 1;
+        self.gate.changed.notify_waiters();
     }
 }
 

@@ -89,6 +89,12 @@ pub enum Action {
         session: String,
         roles: Vec<SamlRole>,
     },
+    /// A listing under way: every account listed so far, those in `loading` with their roles
+    /// not known yet (shown as one row marked loading).
+    AccountsListed {
+        accounts: Vec<Account>,
+        loading: Vec<String>,
+    },
     /// Roles used recently (from the role-credential cache or a history file): they get a
     /// mark, come first in the unfiltered list and break ties between equal fuzzy scores.
     RecentUses(Vec<RecentUse>),
@@ -178,6 +184,7 @@ impl Action {
                 | Action::LoginState(_)
                 | Action::Progress { .. }
                 | Action::AccountsLoaded { .. }
+                | Action::AccountsListed { .. }
                 | Action::RecentUses(_)
                 | Action::SamlRoles { .. }
                 | Action::RefreshStarted
@@ -221,6 +228,15 @@ pub enum Effect {
     },
     /// List the accounts again in the background (`RefreshStarted`, then `AccountsLoaded`).
     Refresh,
+    /// ⏎ on an account whose roles are still loading: list that account's roles first. The
+    /// app acts once they arrive (in `AccountsListed` or `AccountsLoaded`).
+    FetchRoles(String),
+    /// The filter changed while roles are loading: list the roles of the accounts it matches
+    /// first, then of those on screen.
+    Prioritise {
+        matching: Vec<String>,
+        visible: Vec<String>,
+    },
     Logout,
     /// The copy pop-up was closed: the caller gives the mouse back to the TUI (it was the
     /// terminal's while the pop-up was up, so that a plain drag selects its text).

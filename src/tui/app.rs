@@ -99,6 +99,8 @@ pub struct App {
     pub(crate) loaded: bool,
     pub(crate) rows: Rows,
     /// The open sso-session's accounts, kept to rebuild the rows when the view changes.
+    /// Accounts of a listing under way whose roles are not known yet (one row marked loading).
+    pub(crate) loading: std::collections::HashSet<String>,
     pub(crate) accounts: Vec<Account>,
     /// Each saml-session's roles, in the order they arrived.
     pub(crate) saml: Vec<(String, Vec<SamlRole>)>,
@@ -117,6 +119,8 @@ pub struct App {
     /// Text to copy by hand, over everything else until Esc or Enter.
     pub(crate) popup: Option<Popup>,
     pub(crate) status: Option<StatusLine>,
+    /// The account whose roles ⏎ is waiting for (it acts once they arrive).
+    pub(crate) awaiting_roles: Option<String>,
     /// Draw in colour; off under NO_COLOR (see [`super::view::colors_wanted`]).
     pub(crate) colors: bool,
 }
@@ -142,6 +146,7 @@ impl App {
             loaded: false,
             rows: Rows::default(),
             accounts: Vec::new(),
+            loading: std::collections::HashSet::new(),
             saml: Vec::new(),
             view: SourceView::All,
             recent: Vec::new(),
@@ -154,6 +159,7 @@ impl App {
             help: false,
             prompt: None,
             popup: None,
+            awaiting_roles: None,
             status: None,
             colors: true,
         }
@@ -254,7 +260,7 @@ impl App {
         } else {
             &[]
         };
-        let mut rows = Rows::build(accounts, &self.recent);
+        let mut rows = Rows::build_listing(accounts, &self.loading, &self.recent);
         for (session, roles) in &self.saml {
             if all || self.view == SourceView::Saml(session.clone()) {
                 rows.add_saml(session, roles, &self.recent);

@@ -1,9 +1,9 @@
-//! The list's rows: one per account × role, cleaned for the terminal, kept in the default
-//! order (recently used first, then by account name and role), with the text the fuzzy
-//! matcher searches.
+//! The list's rows: one per account × role (one per account while its roles are still being
+//! listed), cleaned for the terminal, kept in the default order (recently used first, then by
+//! account name and role), with the text the fuzzy matcher searches.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use nucleo_matcher::Utf32String;
 use time::OffsetDateTime;
@@ -42,6 +42,9 @@ pub struct Row {
     pub role: String,
     pub source: Source,
     pub last_used: Option<OffsetDateTime>,
+    /// The account's roles are still being listed: the row stands for the account, `role` is
+    /// empty.
+    pub loading: bool,
     /// `name id role`, separated by spaces so that each field starts a word for the matcher.
     pub(crate) haystack: Utf32String,
     name_chars: u32,
@@ -59,6 +62,7 @@ impl Row {
             role,
             source: Source::IdentityCenter,
             last_used: None,
+            loading: false,
             haystack,
         }
     }
@@ -91,10 +95,26 @@ impl Rows {
     /// One row per account × role, names cleaned of control characters, sorted in the
     /// default order.
     pub fn build(accounts: &[Account], recent: &[RecentUse]) -> Rows {
+        Rows::build_listing(accounts, &HashSet::new(), recent)
+    }
+
+    /// [`build`](Self::build) while a listing runs: an account in `loading` (roles not known
+    /// yet) gets one row marked [`Row::loading`].
+    pub fn build_listing(
+        accounts: &[Account],
+        loading: &HashSet<String>,
+        recent: &[RecentUse],
+    ) -> Rows {
         let mut rows = Vec::with_capacity(accounts.iter().map(|a| a.roles.len()).sum());
         for account in accounts {
             let name = for_terminal(&account.account_name);
             let id = for_terminal(&account.account_id);
+            if loading.contains(&account.account_id) {
+                let mut row = Row::new(name.clone(), id.clone(), String::new());
+                row.loading = true;
+                rows.push(row);
+                continue;
+            }
             for role in &account.roles {
                 rows.push(Row::new(name.clone(), id.clone(), for_terminal(role)));
             }

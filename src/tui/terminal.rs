@@ -281,12 +281,30 @@ where
                 }
             }
         }
-        // Apply everything already waiting (a paste, fast typing) before the next draw.
+        // Apply everything already waiting (a paste, fast typing) before the next draw. A
+        // listing under way sends the whole list again and again: of lists waiting back to
+        // back (the UI fell behind) only the newest is built.
         let mut drained = 0;
+        let mut waiting_list: Option<Action> = None;
         while let Some(next) = input {
             let action = match next {
-                Input::Terminal(event) => action_for(event, app),
-                Input::App(action) => Some(action),
+                Input::App(list @ Action::AccountsListed { .. }) => {
+                    waiting_list = Some(list);
+                    None
+                }
+                other => {
+                    if let Some(list) = waiting_list.take() {
+                        if let Some(effect) = update(app, list) {
+                            if let ControlFlow::Break(value) = on_effect(effect, app) {
+                                return Ok(value);
+                            }
+                        }
+                    }
+                    match other {
+                        Input::Terminal(event) => action_for(event, app),
+                        Input::App(action) => Some(action),
+                    }
+                }
             };
             if let Some(effect) = action.and_then(|a| update(app, a)) {
                 if let ControlFlow::Break(value) = on_effect(effect, app) {
@@ -299,6 +317,11 @@ where
             } else {
                 None
             };
+        }
+        if let Some(effect) = waiting_list.and_then(|list| update(app, list)) {
+            if let ControlFlow::Break(value) = on_effect(effect, app) {
+                return Ok(value);
+            }
         }
     }
 }

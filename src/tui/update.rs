@@ -69,6 +69,7 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
         } => {
             let keep = keep_selection(app);
             app.accounts = accounts;
+            app.loading.clear();
             app.rows = app.build_rows();
             app.filter.set_rows(&app.rows.rows);
             restore_selection(app, keep);
@@ -79,7 +80,21 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
             if app.screen == Screen::Loading {
                 app.screen = Screen::List;
             }
-            None
+            roles_arrived(app)
+        }
+        Action::AccountsListed { accounts, loading } => {
+            let keep = keep_selection(app);
+            app.accounts = accounts;
+            app.loading = loading.into_iter().collect();
+            app.rows = app.build_rows();
+            app.filter.set_rows(&app.rows.rows);
+            restore_selection(app, keep);
+            app.loaded = true;
+            if app.screen == Screen::Loading {
+                app.screen = Screen::List;
+            }
+            // New accounts may match the filter typed before they were listed.
+            roles_arrived(app).or_else(|| prioritise(app))
         }
         Action::RecentUses(recent) => {
             let keep = keep_selection(app);
@@ -191,29 +206,29 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
         }
         Action::Input(c) => {
             edit_input(app, |s| s.push(c));
-            None
+            prioritise(app)
         }
         Action::Paste(text) => {
             let clean: String = text.chars().filter(|c| !c.is_control()).collect();
             edit_input(app, |s| s.push_str(&clean));
-            None
+            prioritise(app)
         }
         Action::Backspace => {
             edit_input(app, |s| {
                 s.pop();
             });
-            None
+            prioritise(app)
         }
         Action::DeleteWord => {
             edit_input(app, |s| {
                 let kept = s.trim_end().rfind(char::is_whitespace).map_or(0, |i| i + 1);
                 s.truncate(kept);
             });
-            None
+            prioritise(app)
         }
         Action::ClearInput => {
             edit_input(app, String::clear);
-            None
+            prioritise(app)
         }
         Action::Up => navigate(app, Move::Up),
         Action::Down => navigate(app, Move::Down),
@@ -403,6 +418,76 @@ fn edit_input(app: &mut App, edit: impl FnOnce(&mut String)) {
     }
 }
 
+/// While some accounts' roles are loading, asks the caller to list those the filter matches
+/// (then those on screen) first.
+fn prioritise(app: &App) -> Option<Effect> {
+    if app.screen != Screen::List || !app.rows.rows.iter().any(|r| r.loading) {
+        return None;
+    }
+    let loading_ids = |rows: &mut dyn Iterator<Item = &super::rows::Row>| {
+        let mut ids: Vec<String> = Vec::new();
+        for row in rows.filter(|r| r.loading) {
+            if !ids.contains(&row.account_id) {
+                ids.push(row.account_id.clone());
+            }
+        }
+        ids
+    };
+    let matching = if app.filter.query().is_empty() {
+        Vec::new()
+    } else {
+        loading_ids(&mut app.visible_rows().take(MATCHES_FIRST))
+    };
+    let visible = loading_ids(&mut app.visible_rows().take(app.list_height()));
+    Some(Effect::Prioritise { matching, visible })
+}
+
+/// How many of the best matches count as "matching the filter" for the listing's priority.
+const MATCHES_FIRST: usize = 500;
+
+/// After new roles came in: if ⏎ was waiting for this account's roles, select its first role
+/// and act on it when it is the only one (else the user picks).
+fn roles_arrived(app: &mut App) -> Option<Effect> {
+    let id = app.awaiting_roles.clone()?;
+    let rows = &app.rows.rows;
+    if rows.iter().any(|r| r.account_id == id && r.loading) {
+        return None;
+    }
+    app.awaiting_roles = None;
+    let roles: Vec<usize> = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.account_id == id)
+        .map(|(i, _)| i)
+        .collect();
+    let Some(&first) = roles.first() else {
+        set_status(
+            app,
+            StatusKind::Error,
+            "that account is no longer assigned to you (the list was refreshed)",
+        );
+        return None;
+    };
+    let position = app
+        .filter
+        .matches()
+        .iter()
+        .position(|&i| i as usize == first);
+    match position {
+        Some(p) => app.selected = p,
+        None => return None,
+    }
+    scroll_into_view(app);
+    if roles.len() == 1 && app.screen == Screen::List && !overlay_open(app) {
+        app.status = None;
+        app.selected_choice().map(Effect::PrintExports)
+    } else {
+        let text = format!("{} roles; pick one", roles.len());
+        set_status(app, StatusKind::Info, &text);
+        None
+    }
+}
+
 fn set_query(app: &mut App, query: &str) {
     app.filter.set_query(&app.rows.rows, query);
     app.selected = 0;
@@ -523,6 +608,14 @@ fn on_selection(app: &mut App, effect: impl FnOnce(super::Choice) -> Effect) -> 
     if app.screen != Screen::List || overlay_open(app) {
         return None;
     }
+    if let Some(row) = app.selected_row().filter(|r| r.loading) {
+        let text = format!(
+            "the roles of {} are still loading; ⏎ lists them first",
+            row.account_name
+        );
+        set_status(app, StatusKind::Info, &text);
+        return None;
+    }
     match app.selected_choice() {
         Some(choice) => Some(effect(choice)),
         None => {
@@ -585,7 +678,18 @@ fn accept(app: &mut App) -> Option<Effect> {
             Step::Saving => None,
         },
         Screen::SignedOut { .. } => Some(Effect::StartLogin { device_code: false }),
-        Screen::List => on_selection(app, Effect::PrintExports),
+        Screen::List => match app.selected_row().filter(|r| r.loading) {
+            Some(row) => {
+                let (id, text) = (
+                    row.account_id.clone(),
+                    format!("listing the roles of {}…", row.account_name),
+                );
+                set_status(app, StatusKind::Info, &text);
+                app.awaiting_roles = Some(id.clone());
+                Some(Effect::FetchRoles(id))
+            }
+            None => on_selection(app, Effect::PrintExports),
+        },
         Screen::SigningIn(_) | Screen::Loading => None,
     }
 }

@@ -926,3 +926,102 @@ fn without_an_sso_session_the_list_opens_with_the_saml_roles() {
     );
     assert_ne!(app.screen, Screen::List);
 }
+
+/// An app whose first listing has listed `n` accounts and the roles of none.
+fn listing_app(n: usize) -> (App, Vec<Account>) {
+    let mut app = App::new(NOW);
+    update(&mut app, Action::SessionSelected(session("corp")));
+    let mut list = accounts(n);
+    for account in &mut list {
+        account.roles.clear();
+    }
+    let loading = list.iter().map(|a| a.account_id.clone()).collect();
+    let effect = update(
+        &mut app,
+        Action::AccountsListed {
+            accounts: list.clone(),
+            loading,
+        },
+    );
+    // The rows on screen are listed first.
+    match effect {
+        Some(Effect::Prioritise { matching, visible }) => {
+            assert!(matching.is_empty());
+            assert_eq!(visible.len(), app.list_height());
+        }
+        other => panic!("{other:?}"),
+    }
+    (app, list)
+}
+
+#[test]
+fn accounts_show_while_their_roles_load_and_enter_fetches_then_acts() {
+    let (mut app, mut list) = listing_app(30);
+    assert_eq!(app.screen, Screen::List, "rows before any role is known");
+    assert_eq!(app.counts(), (30, 30), "one row per account");
+    assert!(app.visible_rows().all(|r| r.loading && r.role.is_empty()));
+
+    // Typing asks for the matching accounts' roles first, and so does a page of accounts
+    // listed after the filter was typed.
+    for c in "account-027".chars() {
+        let effect = update(&mut app, Action::Input(c));
+        assert!(
+            matches!(effect, Some(Effect::Prioritise { .. })),
+            "{effect:?}"
+        );
+    }
+    let target = list[27].account_id.clone();
+    match update(&mut app, Action::Backspace) {
+        Some(Effect::Prioritise { matching, .. }) => {
+            assert!(matching.contains(&target), "{matching:?}");
+            assert!(!matching.contains(&list[3].account_id), "{matching:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    update(&mut app, Action::Input('7'));
+    assert_eq!(app.selected_row().unwrap().account_id, target);
+    let loading = list.iter().map(|a| a.account_id.clone()).collect();
+    match update(
+        &mut app,
+        Action::AccountsListed {
+            accounts: list.clone(),
+            loading,
+        },
+    ) {
+        Some(Effect::Prioritise { matching, .. }) => assert_eq!(matching[0], target),
+        other => panic!("{other:?}"),
+    }
+
+    // ⏎ on it lists its roles first, and acts when they arrive.
+    assert_eq!(
+        update(&mut app, Action::Accept),
+        Some(Effect::FetchRoles(target.clone()))
+    );
+    list[27].roles = vec!["Admin".into()];
+    let loading = list
+        .iter()
+        .filter(|a| a.roles.is_empty())
+        .map(|a| a.account_id.clone())
+        .collect();
+    let effect = update(
+        &mut app,
+        Action::AccountsListed {
+            accounts: list.clone(),
+            loading,
+        },
+    );
+    assert_eq!(
+        effect,
+        Some(Effect::PrintExports(Choice {
+            account_id: target,
+            account_name: "account-027".into(),
+            role: "Admin".into(),
+            source: Source::IdentityCenter,
+        }))
+    );
+    // Other actions on a loading row say so instead of acting on an empty role.
+    update(&mut app, Action::ClearInput);
+    update(&mut app, Action::Home);
+    assert_eq!(update(&mut app, Action::Console), None);
+    assert!(app.status().unwrap().text.contains("still loading"));
+}

@@ -42,6 +42,7 @@ use crate::identity::{
     self, Browser, BrowserAvailability, IdentityError, LoginOptions, Method, OnMissing, Store,
 };
 use crate::output::{self, Format, RoleCredentials};
+use crate::portal::Priority;
 use crate::saml;
 use crate::settings::{Context, Environment, Selector, SsoSession};
 use crate::tui::{
@@ -361,6 +362,26 @@ struct Portal {
     profile: Option<String>,
     /// Listing each saml-session's roles (a browser sign-in where none is kept).
     saml_jobs: Vec<Job>,
+    /// The order the listing lists roles in, which the filter and ⏎ change while it runs.
+    priority: Priority,
+    /// Set while a listing runs (in the sign-in job or the refresh job).
+    listing: Arc<AtomicBool>,
+}
+
+/// Marks a listing as running for as long as it lives (a cancelled job drops it too).
+struct Listing(Arc<AtomicBool>);
+
+impl Listing {
+    fn start(flag: &Arc<AtomicBool>) -> Listing {
+        flag.store(true, Ordering::SeqCst);
+        Listing(flag.clone())
+    }
+}
+
+impl Drop for Listing {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
 }
 
 /// Role credentials a background fetch left for the runner, and whose they are.
@@ -391,6 +412,8 @@ impl Portal {
             browser_flag: None,
             profile: None,
             saml_jobs: Vec::new(),
+            priority: Priority::new(),
+            listing: Arc::default(),
         })
     }
 
@@ -487,6 +510,16 @@ impl Portal {
                 Err(e) => show_error(app, &e),
             },
             Effect::Refresh => self.refresh_list(),
+            Effect::FetchRoles(account_id) => {
+                self.priority.fetch_now(&account_id);
+                if !self.listing.load(Ordering::SeqCst) {
+                    self.refresh_list();
+                }
+            }
+            Effect::Prioritise { matching, visible } => {
+                self.priority.set_filter_matches(matching);
+                self.priority.set_visible(visible);
+            }
             Effect::Logout => self.logout(),
             Effect::PrintExports(ref choice)
             | Effect::CopyExports(ref choice)
@@ -517,7 +550,11 @@ impl Portal {
         self.take_fetched();
         let key = session.cache_key().to_string();
         self.current = Some(session);
-        apply(app, Action::RecentUses(self.memory.recent_for(&key)));
+        let recent = self.memory.recent_for(&key);
+        self.priority
+            .set_recent(recent.iter().map(|r| r.account_id.clone()));
+        self.priority.set_filter_matches(Vec::<String>::new());
+        apply(app, Action::RecentUses(recent));
         let now = OffsetDateTime::now_utc();
         let cached = AccountsCache::under(&self.cache_root).load(&key);
         let stale = match &cached {
@@ -612,6 +649,7 @@ impl Portal {
         self.sign_in = None;
         let store = self.store.clone();
         let accounts = AccountsCache::under(&self.cache_root);
+        let (priority, listing) = (self.priority.clone(), self.listing.clone());
         let browser = match self.browser(self.profile.as_deref(), session.name.as_deref()) {
             Ok(browser) => browser,
             Err(e) => {
@@ -662,7 +700,8 @@ impl Portal {
                 courier.send(Action::LoginState(LoginState::SignedIn { expires_at }));
             }
             if list {
-                list_accounts(&courier, &store, &session, &accounts).await;
+                let _listing = Listing::start(&listing);
+                list_accounts(&courier, &store, &session, &accounts, &priority).await;
             }
         }));
     }
@@ -673,8 +712,12 @@ impl Portal {
         };
         let store = self.store.clone();
         let accounts = AccountsCache::under(&self.cache_root);
+        let (priority, listing) = (self.priority.clone(), self.listing.clone());
+        // Marked at once, so that a second ⏎ does not start another listing meanwhile.
+        listing.store(true, Ordering::SeqCst);
         self.refresh = Some(spawn(self.courier(), move |courier| async move {
-            list_accounts(&courier, &store, &session, &accounts).await;
+            let _listing = Listing::start(&listing);
+            list_accounts(&courier, &store, &session, &accounts, &priority).await;
         }));
     }
 

@@ -162,9 +162,16 @@ pub(super) fn draw(app: &App, body: Rect, buf: &mut Buffer) {
             field(buf, x, y, w, &row.account_id, id_at, &hl, id_style);
             x += w + GAP;
         }
-        field(buf, x, y, cols.role, &row.role, role_at, &hl, base);
+        if row.loading {
+            put(buf, x, y, cols.role, LOADING, DIM);
+        } else {
+            field(buf, x, y, cols.role, &row.role, role_at, &hl, base);
+        }
     }
 }
+
+/// The role column of an account whose roles are still being listed.
+const LOADING: &str = "roles loading…";
 
 /// One cell of a row: `text` in `width` columns (cut with `…`), the characters whose
 /// haystack position (`start` + index) is in `hl` highlighted.

@@ -140,6 +140,12 @@ impl Control {
     pub fn reset_stats(&self) {
         self.app.stats.reset();
     }
+
+    /// Serves `directory` from now on: the accounts and roles assigned to the user change,
+    /// as when an administrator assigns or removes a permission set between two runs.
+    pub fn set_directory(&self, directory: Directory) {
+        self.app.settings.directory.replace(directory);
+    }
 }
 
 fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
@@ -297,4 +303,23 @@ pub async fn pending(State(app): State<Arc<App>>) -> Response {
         .map(Value::String)
         .collect();
     Json(json!({ "userCodes": codes })).into_response()
+}
+
+/// `GET /_emulator/directory`: the directory served now, in the directory file format.
+pub async fn get_directory(State(app): State<Arc<App>>) -> Response {
+    Json(Control::new(app).directory()).into_response()
+}
+
+/// `POST /_emulator/directory {"accounts":[…]}` (the directory file format): serves it from
+/// now on; a directory that would be refused as a file answers 400 and changes nothing.
+pub async fn set_directory(State(app): State<Arc<App>>, bytes: Bytes) -> Response {
+    let text = String::from_utf8_lossy(&bytes);
+    match Directory::from_json(&text) {
+        Ok(directory) => {
+            let control = Control::new(app);
+            control.set_directory(directory);
+            count("accounts", control.directory().accounts().len())
+        }
+        Err(e) => error(StatusCode::BAD_REQUEST, "invalid_request", e.to_string()),
+    }
 }

@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::fmt;
+use std::ops::Deref;
 use std::path::Path;
+use std::sync::RwLock;
 
 /// One AWS account the user is assigned, with the permission sets they may use in it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -345,6 +347,36 @@ impl Default for Directory {
     /// The directory used when none is given: 12 accounts × 3 roles.
     fn default() -> Self {
         Directory::generate(12, 3)
+    }
+}
+
+/// The directory a running emulator serves, which a control call may replace between a test's
+/// runs (an account assigned or unassigned). Each directory ever served is leaked so that
+/// readers keep a plain `&Directory`: a handful of small replacements in a test process.
+#[derive(Debug)]
+pub struct LiveDirectory {
+    current: RwLock<&'static Directory>,
+}
+
+impl LiveDirectory {
+    pub fn new(directory: Directory) -> LiveDirectory {
+        LiveDirectory {
+            current: RwLock::new(Box::leak(Box::new(directory))),
+        }
+    }
+
+    /// Serves `directory` from now on.
+    pub fn replace(&self, directory: Directory) {
+        let leaked: &'static Directory = Box::leak(Box::new(directory));
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = leaked;
+    }
+}
+
+impl Deref for LiveDirectory {
+    type Target = Directory;
+
+    fn deref(&self) -> &Directory {
+        *self.current.read().unwrap_or_else(|e| e.into_inner())
     }
 }
 

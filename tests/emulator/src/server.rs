@@ -117,6 +117,10 @@ fn router(app: Arc<App>) -> Router {
         .route("/_emulator/stats", get(control::stats))
         .route("/_emulator/stats/reset", post(control::reset_stats))
         .route("/_emulator/pending", get(control::pending))
+        .route(
+            "/_emulator/directory",
+            get(control::get_directory).post(control::set_directory),
+        )
         .route("/_emulator/saml-clock", post(control::saml_clock))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(app.clone(), log_request))
@@ -218,7 +222,7 @@ pub async fn spawn(config: Config) -> io::Result<Running> {
         region: config.region,
         access_token_ttl: config.access_token_ttl,
         role_credential_ttl: config.role_credential_ttl,
-        directory: Arc::new(config.directory),
+        directory: crate::directory::LiveDirectory::new(config.directory),
         saml: config.saml,
     };
     let store = Store {

@@ -2,13 +2,12 @@
 //! grants in flight, sign-in sessions with their access and refresh tokens, role credentials
 //! and console sign-in tokens — and the control operations that change them from outside.
 
-use crate::directory::Directory;
+use crate::directory::LiveDirectory;
 use crate::saml::{PendingSignIn, SamlSettings};
 use rand::distr::{Alphanumeric, SampleString};
 use rand::Rng;
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// How long a client registration lives, as live: about 90 days.
@@ -28,7 +27,7 @@ pub const ACCESS_TOKEN_TTL_WITH_REFRESH: u64 = 3_600;
 /// The scope that grants portal access; needed (with the refresh_token grant) for refresh tokens.
 pub const PORTAL_SCOPE: &str = "sso:account:access";
 
-/// What the emulator serves, fixed at start.
+/// What the emulator serves, fixed at start (the directory may be replaced by a control call).
 #[derive(Debug)]
 pub struct Settings {
     pub url: String,
@@ -36,7 +35,7 @@ pub struct Settings {
     pub region: String,
     pub access_token_ttl: Option<u64>,
     pub role_credential_ttl: u64,
-    pub directory: Arc<Directory>,
+    pub directory: LiveDirectory,
     pub saml: SamlSettings,
 }
 
@@ -504,7 +503,7 @@ mod tests {
             region: "us-east-1".into(),
             access_token_ttl: None,
             role_credential_ttl: 3600,
-            directory: Arc::new(Directory::default()),
+            directory: LiveDirectory::new(crate::directory::Directory::default()),
             saml: SamlSettings::default(),
         }
     }
