@@ -19,14 +19,16 @@
 //! Knobs (environment): BENCH_ACCOUNTS (5000), BENCH_ROLES_PER_ACCOUNT (5), BENCH_THROTTLE_RPS
 //! (20), BENCH_SAMPLES (10: filter changes and credential calls, each).
 
+#[path = "../tests/common/session.rs"]
+mod session;
+use session::{session_for, sign_in};
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use idc_emulator::{Config, Directory, Faults, Running};
+use idc_emulator::{Config, Directory, Faults};
 use portico::portal::{self, PortalError, Priority, Request, Update};
-use portico::secret::Secret;
-use portico::settings::SsoSession;
 use time::OffsetDateTime;
 
 fn knob(name: &str, default: f64) -> f64 {
@@ -34,51 +36,6 @@ fn knob(name: &str, default: f64) -> f64 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn session_for(emu: &Running) -> SsoSession {
-    SsoSession {
-        name: Some("emu".into()),
-        start_url: emu.start_url(),
-        region: emu.region(),
-        scopes: vec!["sso:account:access".into()],
-        configured_scopes: None,
-        oidc_endpoint: emu.url(),
-        portal_endpoint: emu.url(),
-    }
-}
-
-/// Signs in the way the device flow does: register, authorize, approve, redeem.
-async fn sign_in(emu: &Running, session: &SsoSession) -> Secret {
-    let oidc = portico::aws::oidc_client(session);
-    let client = oidc
-        .register_client()
-        .client_name("portico-bench")
-        .client_type("public")
-        .scopes("sso:account:access")
-        .send()
-        .await
-        .expect("RegisterClient");
-    let (id, secret) = (client.client_id().unwrap(), client.client_secret().unwrap());
-    let device = oidc
-        .start_device_authorization()
-        .client_id(id)
-        .client_secret(secret)
-        .start_url(&session.start_url)
-        .send()
-        .await
-        .expect("StartDeviceAuthorization");
-    emu.approve(device.user_code().unwrap()).expect("approve");
-    let token = oidc
-        .create_token()
-        .client_id(id)
-        .client_secret(secret)
-        .grant_type("urn:ietf:params:oauth:grant-type:device_code")
-        .device_code(device.device_code().unwrap())
-        .send()
-        .await
-        .expect("CreateToken");
-    Secret::new(token.access_token().unwrap())
 }
 
 fn median(values: &mut [Duration]) -> Duration {

@@ -8,11 +8,10 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use common::session::{session_for, sign_in};
 use common::{assert_success, text, TestEnv};
 use idc_emulator::{Account, Config, Directory, Faults, FaultsUpdate, Running};
 use portico::portal::{self, pacing::PacerConfig, PortalError, Priority, Request, Update};
-use portico::secret::Secret;
-use portico::settings::SsoSession;
 use time::OffsetDateTime;
 
 fn signed_in(directory: Directory) -> TestEnv {
@@ -182,51 +181,6 @@ fn a_routine_refresh_costs_a_small_fraction_of_a_full_listing() {
         .filter(|(id, (_, at))| *at != full[*id].1)
         .count() as u64;
     assert!(relisted <= env.stat("ListAccountRoles"), "{relisted}");
-}
-
-fn session_for(emu: &Running) -> SsoSession {
-    SsoSession {
-        name: Some("emu".into()),
-        start_url: emu.start_url(),
-        region: emu.region(),
-        scopes: vec!["sso:account:access".into()],
-        configured_scopes: None,
-        oidc_endpoint: emu.url(),
-        portal_endpoint: emu.url(),
-    }
-}
-
-/// Signs in the way the device flow does: register, authorize, approve, redeem.
-async fn sign_in(emu: &Running, session: &SsoSession) -> Secret {
-    let oidc = portico::aws::oidc_client(session);
-    let client = oidc
-        .register_client()
-        .client_name("portico-tests")
-        .client_type("public")
-        .scopes("sso:account:access")
-        .send()
-        .await
-        .expect("RegisterClient");
-    let (id, secret) = (client.client_id().unwrap(), client.client_secret().unwrap());
-    let device = oidc
-        .start_device_authorization()
-        .client_id(id)
-        .client_secret(secret)
-        .start_url(&session.start_url)
-        .send()
-        .await
-        .expect("StartDeviceAuthorization");
-    emu.approve(device.user_code().unwrap()).expect("approve");
-    let token = oidc
-        .create_token()
-        .client_id(id)
-        .client_secret(secret)
-        .grant_type("urn:ietf:params:oauth:grant-type:device_code")
-        .device_code(device.device_code().unwrap())
-        .send()
-        .await
-        .expect("CreateToken");
-    Secret::new(token.access_token().unwrap())
 }
 
 async fn emulator(directory: Directory, faults: Faults) -> Running {

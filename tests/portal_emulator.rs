@@ -7,56 +7,15 @@ use std::io::{Read, Write};
 use std::time::Instant;
 
 use idc_emulator::{Config, Directory, Faults, Running};
+#[path = "common/session.rs"]
+mod session;
+
 use portico::console;
 use portico::output::RoleCredentials;
 use portico::portal::{self, pacing::PacerConfig, PortalError, Progress};
 use portico::secret::Secret;
 use portico::settings::SsoSession;
-
-fn session_for(emu: &Running) -> SsoSession {
-    SsoSession {
-        name: Some("emu".into()),
-        start_url: emu.start_url(),
-        region: emu.region(),
-        scopes: vec!["sso:account:access".into()],
-        configured_scopes: None,
-        oidc_endpoint: emu.url(),
-        portal_endpoint: emu.url(),
-    }
-}
-
-/// Signs in the way the device flow does: register, authorize, approve, redeem.
-async fn sign_in(emu: &Running, session: &SsoSession) -> Secret {
-    let oidc = portico::aws::oidc_client(session);
-    let client = oidc
-        .register_client()
-        .client_name("portico-tests")
-        .client_type("public")
-        .scopes("sso:account:access")
-        .send()
-        .await
-        .expect("RegisterClient");
-    let (id, secret) = (client.client_id().unwrap(), client.client_secret().unwrap());
-    let device = oidc
-        .start_device_authorization()
-        .client_id(id)
-        .client_secret(secret)
-        .start_url(&session.start_url)
-        .send()
-        .await
-        .expect("StartDeviceAuthorization");
-    emu.approve(device.user_code().unwrap()).expect("approve");
-    let token = oidc
-        .create_token()
-        .client_id(id)
-        .client_secret(secret)
-        .grant_type("urn:ietf:params:oauth:grant-type:device_code")
-        .device_code(device.device_code().unwrap())
-        .send()
-        .await
-        .expect("CreateToken");
-    Secret::new(token.access_token().unwrap())
-}
+use session::{session_for, sign_in};
 
 async fn emulator(directory: Directory, faults: Faults) -> Running {
     idc_emulator::spawn(Config {

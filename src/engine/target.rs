@@ -119,14 +119,7 @@ pub fn resolve(ctx: &Context, args: &TargetArgs) -> Result<Resolved, SettingsErr
                 value: role_arn.clone(),
                 why: "is not an IAM role ARN; use arn:aws:iam::ACCOUNT:role/NAME (see `portico list --saml-session NAME`)",
             })?;
-        let region = match &args.profile {
-            Some(profile) => ctx
-                .config
-                .profile(profile)
-                .and_then(|p| p.get("region"))
-                .map(String::from),
-            None => None,
-        };
+        let region = lent_region(ctx, args);
         return Ok(Resolved {
             target,
             region,
@@ -139,14 +132,7 @@ pub fn resolve(ctx: &Context, args: &TargetArgs) -> Result<Resolved, SettingsErr
             sso_session: args.sso_session.clone(),
             ..Selector::default()
         };
-        let region = match &args.profile {
-            Some(profile) => ctx
-                .config
-                .profile(profile)
-                .and_then(|p| p.get("region"))
-                .map(String::from),
-            None => None,
-        };
+        let region = lent_region(ctx, args);
         return Ok(Resolved {
             target: Target::identity_center(ctx.session(&selector)?, account_id, role_name),
             region,
@@ -187,6 +173,13 @@ pub fn resolve(ctx: &Context, args: &TargetArgs) -> Result<Resolved, SettingsErr
         region: p.region,
         profile: Some(p.profile),
     })
+}
+
+/// The `region` of the `--profile` given beside explicit role flags (the profile only lends
+/// its region then).
+fn lent_region(ctx: &Context, args: &TargetArgs) -> Option<String> {
+    let profile = ctx.config.profile(args.profile.as_deref()?)?;
+    profile.get(crate::consts::REGION).map(String::from)
 }
 
 /// `(account, name)` of `arn:PARTITION:iam::ACCOUNT:role/PATH/NAME`.

@@ -9,12 +9,13 @@ use std::time::Duration;
 
 use oauth2::basic::BasicClient;
 use oauth2::{AuthUrl, ClientId, CsrfToken, PkceCodeChallenge, RedirectUrl};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use super::errors::from_sdk;
+use super::page::respond;
 use super::register::{self, Flow};
 use super::{IdentityError, LoginEvent, LoginOptions, NewToken, Store};
 use crate::cache::token::Registration;
@@ -245,28 +246,10 @@ async fn read_request_target(stream: &mut TcpStream) -> Option<String> {
     }
 }
 
-async fn respond(stream: &mut TcpStream, status: u16, title: &str, text: &str) {
-    let reason = match status {
-        200 => "OK",
-        400 => "Bad Request",
-        _ => "Not Found",
-    };
-    let body = format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>portico: {title}</title></head>\
-         <body style=\"font-family:sans-serif;max-width:40em;margin:4em auto\"><h1>{title}</h1><p>{text}</p></body></html>"
-    );
-    let response = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\
-         Cache-Control: no-store\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    let _ = stream.write_all(response.as_bytes()).await;
-    let _ = stream.shutdown().await;
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::AsyncWriteExt;
 
     async fn get(port: u16, target: &str) -> String {
         let mut s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();

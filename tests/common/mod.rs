@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+pub mod session;
+
 use idc_emulator::{Config, EmulatorHandle};
 
 pub struct TestEnv {
