@@ -500,7 +500,7 @@ fn the_demo_opens_the_portal_and_cleans_up() {
     let tmux = bash_pane(&env);
     tmux.run(r#"portico demo; echo "EXIT=$?""#);
     // 40 accounts × 3 roles, signed in and listed.
-    tmux.wait_for_within("the demo's list", Duration::from_secs(30), |s| {
+    tmux.wait_for_within("the demo's list", Duration::from_secs(60), |s| {
         s.contains("120 roles") && s.contains("demo")
     });
     let screen = tmux.screen();

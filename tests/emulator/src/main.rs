@@ -32,6 +32,9 @@ Control routes (JSON in and out; never delayed, throttled, garbled or counted):
   POST /_emulator/revoke-all                     every access and refresh token stops working
   GET  /_emulator/stats                          request counts per operation
   POST /_emulator/stats/reset                    zero the counts
+  GET  /_emulator/directory                      the directory served now (directory file format)
+  POST /_emulator/directory {\"accounts\":[…]}     serve this directory from now on (accounts
+                                                 assigned or unassigned between two runs)
   POST /_emulator/saml-clock {\"offsetSecs\":-600} the SAML IdP and STS clock runs this far ahead
                                                  (negative: behind); 0 is real time
 
