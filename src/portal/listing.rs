@@ -662,9 +662,12 @@ where
             None => shared.slot().await,
         };
         // About two intervals at the current pace refill one call in a bucket the listing
-        // keeps at its limit.
+        // keeps at its limit. The pace can be above the service's limit just when the throttle
+        // starts answering (that is how the pacer finds it), so a floor of 150 ms covers any
+        // limit above ~7 calls a second (Identity Center's is about 20): a credential call
+        // waits that much longer at most, and never meets a 429 the listing caused.
         let refill = Duration::from_secs_f64(2.0 / shared.pacer.rate())
-            .clamp(Duration::from_millis(20), Duration::from_secs(1));
+            .clamp(Duration::from_millis(150), Duration::from_secs(1));
         let in_flight = pacing::gate().listing_call(refill).await;
         attempts += 1;
         shared.calls.fetch_add(1, Ordering::Relaxed);
