@@ -58,6 +58,11 @@ pub fn obtain_for_args(
 ) -> anyhow::Result<(Resolved, RoleCredentials)> {
     let ctx = Context::load_lazy(Environment::from_process(), args.profile.as_deref())?;
     let resolved = resolve(&ctx, args)?;
+    let engine = Engine::new(&ctx.env)?;
+    // The warm path works out no sign-in policy (that looks for browsers on PATH).
+    if let Some(creds) = engine.cached(&resolved.target, MIN_REMAINING) {
+        return Ok((resolved, creds));
+    }
     let choice = match &resolved.target {
         // A saml-session's own portico_browser.
         Target::Saml(role) => BrowserChoice::Given(crate::identity::Browser::from_setting(
@@ -69,7 +74,7 @@ pub fn obtain_for_args(
         },
     };
     let on_missing = sign_in_policy(&ctx, no_login, choice);
-    let creds = Engine::new(&ctx.env)?.obtain_blocking(&resolved.target, &on_missing)?;
+    let creds = engine.obtain_blocking(&resolved.target, &on_missing)?;
     Ok((resolved, creds))
 }
 
