@@ -11,7 +11,7 @@ use idc_emulator::{Config, Directory, Faults, Running};
 mod session;
 
 use portico::console;
-use portico::output::RoleCredentials;
+use portico::engine::RoleCredentials;
 use portico::portal::{self, pacing::PacerConfig, PortalError, Progress};
 use portico::secret::Secret;
 use portico::settings::SsoSession;

@@ -88,7 +88,7 @@ pub fn run(args: &ListArgs) -> anyhow::Result<Exit> {
                 roles_fetched_at: list
                     .roles_fetched_at
                     .get(&account.account_id)
-                    .map(|at| crate::output::rfc3339_z(*at)),
+                    .map(|at| crate::timefmt::rfc3339_z(*at)),
             })
             .collect();
         serde_json::to_writer_pretty(&mut out, &JsonList { accounts })?;

@@ -14,8 +14,7 @@ pub mod table;
 
 use serde::Serialize;
 
-pub use crate::engine::RoleCredentials;
-pub use crate::timefmt::{rfc3339, rfc3339_z};
+use crate::engine::RoleCredentials;
 use shell::{is_plain, quote as posix_quote};
 
 /// The output formats of `portico credentials --format`.
@@ -261,7 +260,7 @@ mod tests {
     #[test]
     fn timestamps_are_utc_z_without_fraction() {
         let t = datetime!(2026-01-02 03:04:05.678 +02:00);
-        assert_eq!(rfc3339_z(t), "2026-01-02T01:04:05Z");
+        assert_eq!(crate::timefmt::rfc3339_z(t), "2026-01-02T01:04:05Z");
     }
 
     #[test]

@@ -18,7 +18,7 @@ use aws_sdk_sso::error::{ProvideErrorMetadata, SdkError};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::output::RoleCredentials;
+use crate::engine::RoleCredentials;
 use crate::sanitize::for_terminal;
 use crate::secret::Secret;
 use crate::settings::SsoSession;

@@ -31,7 +31,7 @@ pub struct Used {
     pub session: String,
     pub account_id: String,
     pub role: String,
-    #[serde(with = "crate::output::rfc3339")]
+    #[serde(with = "crate::timefmt::rfc3339")]
     pub used_at: OffsetDateTime,
 }
 

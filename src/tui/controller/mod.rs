@@ -38,10 +38,11 @@ use crate::awsconfig::ConfigFile;
 use crate::cache::accounts::AccountsCache;
 use crate::cache::rolecreds::RoleCredsCache;
 use crate::console;
+use crate::engine::RoleCredentials;
 use crate::identity::{
     self, Browser, BrowserAvailability, IdentityError, LoginOptions, Method, OnMissing, Store,
 };
-use crate::output::{self, Format, RoleCredentials};
+use crate::output::{self, Format};
 use crate::portal::Priority;
 use crate::saml;
 use crate::settings::{Context, Environment, Selector, SsoSession};
