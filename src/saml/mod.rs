@@ -7,10 +7,12 @@
 //!   trip (once across processes: the others wait on the session's lock and read the kept one).
 //! - [`sign_in`] makes the browser trip whatever is kept (`portico login --saml-session`),
 //!   unless another process signed in while it waited for the session's lock.
-//! - [`assume`] calls STS for one role of the assertion.
+//! - [`assume`] calls STS for one role of the assertion (remembering which roles refused the
+//!   assertion's SessionDuration, so the next call for them asks 3600 at once).
 //!
 //! The engine's `Target::Saml` uses these; commands go through the engine.
 
+mod durations;
 mod errors;
 pub mod failure;
 mod listener;
