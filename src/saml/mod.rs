@@ -115,10 +115,7 @@ async fn cancellable<T>(
         _ = interrupt.recv() => return Err(SamlError::Cancelled),
         result = work => result,
     };
-    tokio::spawn(async move {
-        interrupt.recv().await;
-        crate::exit::exit_cancelled(Some("portico: cancelled"));
-    });
+    interrupt.keep_honouring();
     result
 }
 
