@@ -121,6 +121,13 @@ fn exec_serve(world: &World, target: &[&str]) -> (String, String) {
 
 /// `portico serve TARGET`: the printed endpoint and the access key a GET of it returns.
 fn serve_once(world: &World, target: &[&str]) -> (String, String) {
+    let (uri, status, body) = serve_get(world, target);
+    assert_eq!(status, 200, "{body}");
+    (uri, access_key(body.as_bytes()))
+}
+
+/// `portico serve TARGET`: the printed endpoint, and the status and body of a GET of it.
+fn serve_get(world: &World, target: &[&str]) -> (String, u16, String) {
     let mut child = world
         .portico()
         .arg("serve")
@@ -168,8 +175,12 @@ fn serve_once(world: &World, target: &[&str]) -> (String, String) {
     let _ = child.kill();
     let _ = child.wait();
     let (head, body) = response.split_once("\r\n\r\n").unwrap();
-    assert!(head.starts_with("HTTP/1.1 200"), "{response}");
-    (uri, access_key(body.as_bytes()))
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line: {response}"));
+    (uri, status, body.to_string())
 }
 
 /// Issue 19 item 1: `exec --serve --saml-session S --role-arn A` handed the command the
@@ -182,6 +193,12 @@ fn exec_serve_and_serve_hand_out_the_saml_role_never_the_default_profile() {
     let default_key = world.key(&[]);
     let arn = world.saml_role(0);
     let saml = ["--saml-session", "corp", "--role-arn", arn.as_str()];
+    // Before any SAML sign-in the server has nothing to hand out for that role, and says so
+    // (a request never opens a browser) — it does not fall back on another role.
+    let (_, status, body) = serve_get(&world, &saml);
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("portico login --saml-session corp"), "{body}");
+    assert_eq!(world.env.stat("SamlSignIn"), 0);
     let saml_key = world.key(&saml);
     assert_ne!(saml_key, default_key);
     world.env.emu.reset_stats();
