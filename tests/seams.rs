@@ -418,8 +418,11 @@ fn profiles_synced_with_credential_process_work_in_every_consumer() {
 
     // A profile whose credential_process names another profile; and loops.
     let portico = env!("CARGO_BIN_EXE_portico");
+    let arn = world.saml_role(0);
     world.env.write_config(&format!(
         "{config}\n[profile via-dev]\ncredential_process = {portico} credentials --profile dev\n\
+         \n[profile via-synced]\ncredential_process = portico credentials --profile {name}\n\
+         \n[profile saml-admin]\ncredential_process = portico credentials --saml-session corp --role-arn {arn}\n\
          \n[profile loop]\ncredential_process = portico credentials --profile loop\n\
          \n[profile ping]\ncredential_process = portico credentials --profile pong\n\
          \n[profile pong]\ncredential_process = portico credentials --profile=ping\n"
@@ -436,4 +439,28 @@ fn profiles_synced_with_credential_process_work_in_every_consumer() {
         assert!(err.contains(chain), "{err}");
         assert!(out.stdout.is_empty());
     }
+    assert_eq!(world.key(&["--profile", "via-synced"]), want);
+
+    // doctor passes and fails exactly what the commands take and refuse.
+    let out = world.run(world.portico().args(["doctor", "--json"]));
+    let findings: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(&out.stdout)));
+    let about = |status: &str| -> Vec<String> {
+        findings
+            .iter()
+            .filter(|f| f["check"] == "credential-process" && f["status"] == status)
+            .map(|f| f["message"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (failed, warned) = (about("fail"), about("warn"));
+    assert!(warned.is_empty(), "{warned:#?}");
+    for profile in ["loop", "ping", "pong"] {
+        assert!(
+            failed
+                .iter()
+                .any(|m| m.starts_with(&format!("profile {profile}:")) && m.contains("leads back")),
+            "{profile}: {failed:#?}"
+        );
+    }
+    assert_eq!(failed.len(), 3, "{failed:#?}");
 }
