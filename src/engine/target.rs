@@ -1,8 +1,10 @@
-//! Where credentials come from. A [`Target`] names one role at one source; commands resolve
-//! their arguments into one and hand it to the engine, which alone knows how each kind of
-//! source is asked. A new kind of source (an IAM role assumed with a SAML assertion, a role
-//! chained from another) is a new variant here and a new arm in the engine, and no command
-//! has to learn about it.
+//! Where credentials come from. A [`Target`] names one role at one source. Callers say what
+//! they want in plain values — a [`Wanted`]: a profile, an account and role, a SAML role; the
+//! command line's flags and the credential server's routes both become one — and [`resolve`]
+//! turns it into a target against the config file, which they hand to the engine, which alone
+//! knows how each kind of source is asked. A new kind of source (a role chained from another)
+//! is a new variant here, an arm in `resolve` and in the engine, and a route; no command has to
+//! learn about it.
 
 use crate::awsconfig::sync::{parse_portico_command, PorticoCommand};
 use crate::consts as keys;
