@@ -464,3 +464,107 @@ fn profiles_synced_with_credential_process_work_in_every_consumer() {
     }
     assert_eq!(failed.len(), 3, "{failed:#?}");
 }
+
+/// A tmux server of its own (socket in a temporary directory) with one 100×30 pane running
+/// `script`; killed when dropped.
+struct Pane {
+    dir: tempfile::TempDir,
+}
+
+impl Pane {
+    fn start(script: &str) -> Pane {
+        let dir = tempfile::Builder::new()
+            .prefix("portico-seams-")
+            .tempdir()
+            .unwrap();
+        let path = dir.path().join("run.sh");
+        std::fs::write(&path, script).unwrap();
+        let pane = Pane { dir };
+        let out = pane
+            .tmux()
+            .args(["new-session", "-d", "-s", "t", "-x", "100", "-y", "30"])
+            .arg(format!("sh '{}'", path.display()))
+            .output()
+            .expect("tmux is installed (apt-get install -y tmux)");
+        assert!(out.status.success(), "tmux: {}", text(&out.stderr));
+        pane
+    }
+
+    fn tmux(&self) -> Command {
+        let mut cmd = Command::new("tmux");
+        cmd.arg("-S")
+            .arg(self.dir.path().join("socket"))
+            .env_remove("TMUX")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    fn screen(&self) -> String {
+        text(
+            &self
+                .tmux()
+                .args(["capture-pane", "-p", "-t", "t"])
+                .output()
+                .unwrap()
+                .stdout,
+        )
+    }
+
+    /// Polls the pane (bounded) until it shows `needle`.
+    fn wait_for(&self, needle: &str) -> String {
+        wait_until(Duration::from_secs(30), || {
+            Some(self.screen()).filter(|s| s.contains(needle))
+        })
+        .unwrap_or_else(|| panic!("waited for {needle:?}; the pane shows:\n{}", self.screen()))
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let out = self
+            .tmux()
+            .args(["send-keys", "-t", "t"])
+            .args(keys)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+}
+
+impl Drop for Pane {
+    fn drop(&mut self) {
+        let _ = self.tmux().arg("kill-server").output();
+    }
+}
+
+/// Issue 19 item 4, the portal: with the saml-session's `portico_browser` set to a command
+/// and no display (a container), the portal signs in through it and lists the roles, as
+/// `login --saml-session` does — it used to refuse at once.
+#[test]
+fn the_portal_signs_in_through_a_configured_browser_where_no_display_is_guessed() {
+    let saml_browser = format!("'{}' {{url}}", support("saml-browser.py").display());
+    let world = World::new(false, "");
+    // SAML only: the portal opens on the saml-session's roles.
+    world.env.write_config(&format!(
+        "[saml-session corp]\nidp_url = {}\nportico_browser = {saml_browser}\n",
+        world.env.emu.saml_idp_url()
+    ));
+    let roles = world.env.emu.directory().saml_roles().len();
+    let home = world.env.home.path();
+    let pane = Pane::start(&format!(
+        "unset BROWSER DISPLAY WAYLAND_DISPLAY SSH_CONNECTION SSH_TTY AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ENDPOINT_URL\n\
+         export HOME='{home}' XDG_CACHE_HOME='{home}/.cache' AWS_CONFIG_FILE='{config}'\n\
+         export AWS_ENDPOINT_URL_STS='{url}' AWS_ENDPOINT_URL_SSO='{url}' AWS_ENDPOINT_URL_SSO_OIDC='{url}'\n\
+         export container=podman TERM=xterm-256color\n\
+         '{portico}' >/dev/null\n\
+         echo \"EXIT=$?\"\n\
+         read line\n",
+        home = home.display(),
+        config = world.env.config_path().display(),
+        url = world.env.emu.url(),
+        portico = env!("CARGO_BIN_EXE_portico"),
+    ));
+    let screen = pane.wait_for(&format!("{roles} roles"));
+    assert!(screen.contains("SAML corp"), "{screen}");
+    assert_eq!(world.env.stat("SamlSignIn"), 1);
+    pane.keys(&["Escape"]);
+    pane.wait_for("EXIT=0");
+}
