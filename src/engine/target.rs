@@ -245,12 +245,13 @@ fn process_target(ctx: &Context, name: &str) -> Option<Wanted> {
             account: Some(account_id),
             role: Some(role_name),
             sso_session,
+            profile,
             ..
         } => Some(Wanted::Role {
             account_id,
             role_name,
             sso_session,
-            profile: None,
+            profile,
         }),
         PorticoCommand {
             profile: Some(other),
@@ -284,8 +285,8 @@ fn resolve_process(
     }
     // The warm path read only this profile's section; another profile needs the whole file.
     let full;
-    let ctx = match (&inner, ctx.config.is_partial()) {
-        (Wanted::Profile { .. }, true) => {
+    let ctx = match inner.profile() {
+        Some(other) if other != name && ctx.config.is_partial() => {
             full = Context::load(ctx.env.clone())?;
             &full
         }
@@ -331,7 +332,98 @@ fn parse_role_arn(arn: &str) -> Option<(String, String)> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_role_arn;
+    use super::*;
+    use crate::settings::Environment;
+
+    const CONFIG: &str = "\
+[sso-session corp]
+sso_start_url = https://d-1234567890.awsapps.com/start
+sso_region = eu-central-1
+
+[profile dev]
+sso_session = corp
+sso_account_id = 111122223333
+sso_role_name = Admin
+
+[profile synced]
+credential_process = portico credentials --account 444455556666 --role Read --sso-session corp
+region = us-west-2
+
+[profile via]
+credential_process = /opt/bin/portico -v credentials --profile=synced
+
+[profile lends]
+region = eu-north-1
+
+[profile with-profile]
+credential_process = portico credentials --profile lends --account 444455556666 --role Read --sso-session corp
+
+[profile loop]
+credential_process = portico credentials --profile loop
+
+[saml-session aws]
+idp_url = https://login.microsoftonline.com/tenant/saml2
+
+[profile saml-admin]
+credential_process = portico credentials --saml-session aws --role-arn arn:aws:iam::111122223333:role/Admin
+";
+
+    fn env(dir: &std::path::Path) -> Environment {
+        let path = dir.join("config");
+        std::fs::write(&path, CONFIG).unwrap();
+        Environment {
+            home: Some(dir.to_path_buf()),
+            cache_home: Some(dir.join("cache")),
+            config_file: Some(path),
+            ..Environment::default()
+        }
+    }
+
+    fn profile(name: &str) -> Wanted {
+        Wanted::Profile {
+            name: name.into(),
+            origin: ProfileSource::Flag,
+        }
+    }
+
+    #[test]
+    fn a_profile_is_the_role_its_credential_process_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let full = Context::load(env(dir.path())).unwrap();
+        for ctx in [
+            full.clone(),
+            // The warm path's partial load reads a named profile from the whole file.
+            Context::load_lazy(env(dir.path()), Some("via")).unwrap(),
+        ] {
+            let r = resolve(&ctx, &profile("via")).unwrap();
+            assert_eq!(
+                (r.target.account_id(), r.target.role_name()),
+                ("444455556666", "Read")
+            );
+            assert!(matches!(r.target, Target::IdentityCenter(_)));
+            assert_eq!(r.profile.as_deref(), Some("via"));
+            assert_eq!(r.region.as_deref(), Some("us-west-2"), "synced's region");
+        }
+        let r = resolve(&full, &profile("synced")).unwrap();
+        assert_eq!(r.profile.as_deref(), Some("synced"));
+        let r = resolve(&full, &profile("with-profile")).unwrap();
+        assert_eq!(r.region.as_deref(), Some("eu-north-1"), "lent by --profile");
+        let r = resolve(&full, &profile("saml-admin")).unwrap();
+        assert!(matches!(r.target, Target::Saml(_)));
+        assert_eq!(r.profile.as_deref(), Some("saml-admin"));
+        // An Identity Center profile is itself.
+        let r = resolve(&full, &profile("dev")).unwrap();
+        assert_eq!(r.target.role_name(), "Admin");
+    }
+
+    #[test]
+    fn a_credential_process_leading_back_to_its_profile_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = Context::load(env(dir.path())).unwrap();
+        let err = resolve(&ctx, &profile("loop")).unwrap_err().to_string();
+        assert!(err.contains("loop → loop"), "{err}");
+        assert!(!err.contains('\n'), "{err}");
+    }
 
     #[test]
     fn role_arns() {
