@@ -1,5 +1,8 @@
 //! `idc-emulator`: runs the emulator until SIGINT or SIGTERM. The first line on stdout is
-//! `{"url":…,"startUrl":…,"region":…}`; logs go to stderr.
+//! `{"url":…,"startUrl":…,"region":…}`; logs go to stderr. `idc-emulator browse URL` is the
+//! stand-in browser instead (src/browse.rs).
+
+mod browse;
 
 use clap::Parser;
 use idc_emulator::{
@@ -62,8 +65,15 @@ The wire protocol it speaks is described in docs/protocol.md of the portico repo
 /// --accounts the user is assigned a generated directory of 12 accounts × 3 roles and 4 SAML
 /// roles.
 #[derive(Debug, Parser)]
-#[command(name = "idc-emulator", version, after_help = CONTROL_HELP)]
+#[command(
+    name = "idc-emulator",
+    version,
+    after_help = CONTROL_HELP,
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Sub>,
     /// Port on 127.0.0.1; 0 picks a free one.
     #[arg(long, default_value_t = 0)]
     port: u16,
@@ -125,6 +135,12 @@ struct Cli {
     /// STS answers every AssumeRoleWithSAML with RegionDisabledException.
     #[arg(long)]
     sts_region_disabled: bool,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Sub {
+    /// A stand-in browser: follows URL's redirects and auto-posting form, on this machine only
+    Browse(browse::BrowseArgs),
 }
 
 #[derive(Serialize)]
@@ -266,7 +282,11 @@ fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    let mut cli = Cli::parse();
+    if let Some(Sub::Browse(args)) = cli.command.take() {
+        return browse::run(args);
+    }
+    match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("idc-emulator: {e}");
