@@ -322,11 +322,7 @@ fn an_unregistered_reply_url_is_named_when_no_answer_comes() {
         &["login", "--saml-session", "corp", "--timeout", "3"],
     );
     assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
-    assert!(
-        s.browser_log().contains("AADSTS50011"),
-        "{}",
-        s.browser_log()
-    );
+    common::wait_for_file_text(&s.log, "AADSTS50011", Duration::from_secs(20));
     let err = text(&out.stderr);
     assert!(
         err.contains("AADSTS50011") && err.contains("http://localhost/saml"),

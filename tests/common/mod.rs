@@ -138,6 +138,24 @@ pub fn wait_until<T>(limit: Duration, mut f: impl FnMut() -> Option<T>) -> Optio
     }
 }
 
+/// Waits (bounded by `limit`) until the file at `path` holds `needle`, and returns its text.
+/// A helper process that logs there (a stand-in browser) may still be writing after the
+/// process a test waited for has exited: read its log through this, never at once.
+pub fn wait_for_file_text(path: &Path, needle: &str, limit: Duration) -> String {
+    wait_until(limit, || {
+        std::fs::read_to_string(path)
+            .ok()
+            .filter(|t| t.contains(needle))
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "waited {limit:?} for {needle:?} in {}, which holds:\n{}",
+            path.display(),
+            std::fs::read_to_string(path).unwrap_or_default()
+        )
+    })
+}
+
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }

@@ -40,6 +40,8 @@ Control routes (JSON in and out; never delayed, throttled, garbled or counted):
                                                  assigned or unassigned between two runs)
   POST /_emulator/saml-clock {\"offsetSecs\":-600} the SAML IdP and STS clock runs this far ahead
                                                  (negative: behind); 0 is real time
+  GET  /_emulator/federation                     whose keys each console getSigninToken was given:
+                                                 {\"signinTokens\":[{\"arn\",\"account\",\"userId\"}]}
 
 SAML and STS routes (the first stdout line's samlIdpUrl is {url}/{tenant}/saml2):
   GET  /{tenant}/saml2                           Entra-like SAML sign-in: ?SAMLRequest=base64(raw
@@ -53,11 +55,13 @@ SAML and STS routes (the first stdout line's samlIdpUrl is {url}/{tenant}/saml2)
   POST /                                         STS: Action=AssumeRoleWithSAML&Version=2011-06-15
                                                  &RoleArn&PrincipalArn&SAMLAssertion
                                                  [&DurationSeconds] (AWS_ENDPOINT_URL_STS = url)
+  POST /                                         STS: Action=GetCallerIdentity&Version=2011-06-15,
+                                                 SigV4-signed with keys the emulator issued
 
 The wire protocol it speaks is described in docs/protocol.md of the portico repository.";
 
 /// An IAM Identity Center emulator (SSO OIDC + portal + console federation) with an Entra-like
-/// SAML IdP and STS AssumeRoleWithSAML, on 127.0.0.1.
+/// SAML IdP and STS (AssumeRoleWithSAML, GetCallerIdentity), on 127.0.0.1.
 ///
 /// One base URL serves as AWS_ENDPOINT_URL_SSO, AWS_ENDPOINT_URL_SSO_OIDC and
 /// AWS_ENDPOINT_URL_STS; its /federation path is the console federation endpoint
