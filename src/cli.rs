@@ -433,6 +433,32 @@ pub struct TargetArgs {
     pub role_arn: Option<String>,
 }
 
+impl TargetArgs {
+    /// What these flags ask for, in the engine's plain terms: the SAML role, the account and
+    /// role, else the profile (`--profile`, `AWS_PROFILE`, `AWS_DEFAULT_PROFILE` or `default`,
+    /// remembering which, for the error when the file has no such profile).
+    pub fn wanted(&self, env: &crate::settings::Environment) -> crate::engine::Wanted {
+        use crate::engine::Wanted;
+        if let (Some(session), Some(role_arn)) = (&self.saml_session, &self.role_arn) {
+            return Wanted::Saml {
+                session: session.clone(),
+                role_arn: role_arn.clone(),
+                profile: self.profile.clone(),
+            };
+        }
+        if let (Some(account_id), Some(role_name)) = (&self.account, &self.role) {
+            return Wanted::Role {
+                account_id: account_id.clone(),
+                role_name: role_name.clone(),
+                sso_session: self.sso_session.clone(),
+                profile: self.profile.clone(),
+            };
+        }
+        let (name, origin) = env.pick_profile(self.profile.as_deref());
+        Wanted::Profile { name, origin }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct CredentialsArgs {
     #[command(flatten)]
