@@ -147,6 +147,8 @@ struct World {
     url: String,
     home: PathBuf,
     portico_dir: Option<PathBuf>,
+    /// The stand-in browser as a portico browser template: `idc-emulator browse {url}`.
+    browser: String,
     dir: tempfile::TempDir,
 }
 
@@ -165,7 +167,10 @@ impl World {
             private_file(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
         let mut child = Command::new(emulator)
             .args(["--accounts", &options.accounts.to_string()])
-            .args(["--roles-per-account", &options.roles_per_account.to_string()])
+            .args([
+                "--roles-per-account",
+                &options.roles_per_account.to_string(),
+            ])
             .args(["--saml-roles", &options.saml_roles.to_string()])
             .arg("--auto-approve")
             .stdin(Stdio::null())
@@ -192,9 +197,10 @@ impl World {
             url: ready.url.clone(),
             home,
             portico_dir: me.parent().map(Path::to_path_buf),
+            browser: browser_template(emulator)?,
             dir,
         };
-        let config = demo_config(&ready, emulator, options.saml_only)?;
+        let config = demo_config(&ready, &world.browser, options.saml_only);
         crate::cache::files::write_private(&world.config_path(), config.as_bytes())
             .with_context(|| format!("writing {}", world.config_path().display()))?;
         Ok(world)
@@ -279,11 +285,14 @@ impl World {
         self.command(&me)
     }
 
-    /// Signs in with the device code, which the emulator approves at once.
+    /// Signs in through the stand-in browser: the emulator's /authorize redirects at once to
+    /// portico's loopback callback, which `idc-emulator browse` follows (no device-code poll
+    /// interval to wait out).
     fn sign_in(&self) -> anyhow::Result<()> {
         let out = self
             .portico()
-            .args(["login", "--device-code", "--sso-session", SSO_SESSION])
+            .args(["login", "--sso-session", SSO_SESSION, "--browser"])
+            .arg(&self.browser)
             .stdin(Stdio::null())
             .output()
             .context("cannot run portico login")?;
@@ -356,14 +365,18 @@ impl Drop for World {
     }
 }
 
-/// The demo's `~/.aws/config`: the sso-session (unless `saml_only`) and the saml-session,
-/// whose browser is the emulator's stand-in, `idc-emulator browse {url}`.
-fn demo_config(ready: &Ready, emulator: &Path, saml_only: bool) -> anyhow::Result<String> {
+/// `idc-emulator browse {url}`, the emulator's path quoted as a shell would need it.
+fn browser_template(emulator: &Path) -> anyhow::Result<String> {
     let program = emulator.to_str().context(
         "the path of idc-emulator is not UTF-8, so it cannot be written as the demo's browser",
     )?;
-    let program = shlex::try_quote(program)
-        .context("the path of idc-emulator holds a NUL byte")?;
+    let program = shlex::try_quote(program).context("the path of idc-emulator holds a NUL byte")?;
+    Ok(format!("{program} browse {{url}}"))
+}
+
+/// The demo's `~/.aws/config`: the sso-session (unless `saml_only`) and the saml-session,
+/// whose browser is the emulator's stand-in, `browser`.
+fn demo_config(ready: &Ready, browser: &str, saml_only: bool) -> String {
     let mut config = format!(
         "# portico demo: a throw-away config for the emulator at {}\n",
         ready.url
@@ -383,10 +396,10 @@ fn demo_config(ready: &Ready, emulator: &Path, saml_only: bool) -> anyhow::Resul
          [saml-session {SAML_SESSION}]\n\
          idp_url = {}\n\
          sts_region = {}\n\
-         portico_browser = {program} browse {{url}}\n",
+         portico_browser = {browser}\n",
         ready.saml_idp_url, ready.region
     ));
-    Ok(config)
+    config
 }
 
 /// Reads the emulator's ready line, giving up after [`START_TIMEOUT`].
@@ -518,8 +531,8 @@ mod tests {
 
     #[test]
     fn the_config_holds_both_sessions_and_the_stand_in_browser() {
-        let emulator = Path::new("/opt/my tools/idc-emulator");
-        let text = demo_config(&ready(), emulator, false).unwrap();
+        let browser = browser_template(Path::new("/opt/my tools/idc-emulator")).unwrap();
+        let text = demo_config(&ready(), &browser, false);
         let ctx = context(&text);
         assert_eq!(ctx.config.sso_session_names(), [SSO_SESSION], "{text}");
         let saml = ctx.saml_session(SAML_SESSION).unwrap();
@@ -535,7 +548,7 @@ mod tests {
 
     #[test]
     fn a_saml_only_config_has_no_sso_session() {
-        let text = demo_config(&ready(), Path::new("/bin/idc-emulator"), true).unwrap();
+        let text = demo_config(&ready(), "idc-emulator browse {url}", true);
         let ctx = context(&text);
         assert!(ctx.config.sso_session_names().is_empty(), "{text}");
         assert_eq!(ctx.saml_session_names(), [SAML_SESSION]);
