@@ -783,10 +783,7 @@ fn saml_roles_are_listed_beside_identity_center_roles_and_enter_exports_one() {
     let tmux = bash_pane_with(
         &env,
         vec![
-            (
-                "BROWSER",
-                common::support("saml-browser.py").display().to_string(),
-            ),
+            ("BROWSER", common::stand_in_browser()),
             ("AWS_ENDPOINT_URL_STS", env.emu.url()),
         ],
     );
@@ -831,10 +828,7 @@ fn with_saml_sessions_only_the_portal_lists_their_roles() {
     let tmux = bash_pane_with(
         &env,
         vec![
-            (
-                "BROWSER",
-                common::support("saml-browser.py").display().to_string(),
-            ),
+            ("BROWSER", common::stand_in_browser()),
             ("AWS_ENDPOINT_URL_STS", env.emu.url()),
         ],
     );

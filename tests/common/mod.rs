@@ -177,6 +177,23 @@ pub fn support(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// `idc-emulator browse`, the stand-in browser shipped with the emulator, as a `BROWSER` value
+/// (portico appends the URL): it follows redirects and posts a page's auto-submitting form, to
+/// loopback only. `IDC_BROWSE_LOG=FILE` makes it log one line per step there.
+pub fn stand_in_browser() -> String {
+    let emulator = Path::new(env!("CARGO_BIN_EXE_portico"))
+        .parent()
+        .unwrap()
+        .join("idc-emulator");
+    assert!(
+        emulator.is_file(),
+        "{} is missing: build it with `cargo build --workspace` (tests/run.sh does)",
+        emulator.display()
+    );
+    let quoted = shlex::try_quote(emulator.to_str().unwrap()).unwrap();
+    format!("{quoted} browse")
+}
+
 /// Runs `cmd` with stdout and stderr captured, killing it if it has not finished within
 /// `limit`. `None` means it was killed; the elapsed time is returned either way for messages.
 pub fn output_within(cmd: &mut Command, limit: Duration) -> (Option<Output>, Duration) {
