@@ -39,13 +39,8 @@ const START_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Variables that would point the demo at the user's own setup (besides other credentials and
 /// profiles, which [`child::scrub_credentials`] removes). `PORTICO_BROWSER` would win over the
-/// saml-session's stand-in browser.
-const CLEARED: [&str; 4] = [
-    "AWS_ENDPOINT_URL",
-    "AWS_REGION",
-    "AWS_DEFAULT_REGION",
-    "PORTICO_BROWSER",
-];
+/// saml-session's stand-in browser. `AWS_DEFAULT_REGION` is set to the emulator's instead.
+const CLEARED: [&str; 3] = ["AWS_ENDPOINT_URL", "AWS_REGION", "PORTICO_BROWSER"];
 
 /// What the demo shows.
 #[derive(Debug, Clone)]
@@ -145,6 +140,9 @@ struct Ready {
 struct World {
     emulator: Child,
     url: String,
+    /// The emulator's region: the demo shell's default, so that an SDK or the AWS CLI given a
+    /// synced profile without `region` (a SAML role's) has one.
+    region: String,
     home: PathBuf,
     portico_dir: Option<PathBuf>,
     /// The stand-in browser as a portico browser template: `idc-emulator browse {url}`.
@@ -195,6 +193,7 @@ impl World {
         let world = World {
             emulator: child,
             url: ready.url.clone(),
+            region: ready.region.clone(),
             home,
             portico_dir: me.parent().map(Path::to_path_buf),
             browser: browser_template(emulator)?,
@@ -265,6 +264,7 @@ impl World {
             .env("AWS_ENDPOINT_URL_SSO", &self.url)
             .env("AWS_ENDPOINT_URL_SSO_OIDC", &self.url)
             .env("AWS_ENDPOINT_URL_STS", &self.url)
+            .env("AWS_DEFAULT_REGION", &self.region)
             .env(
                 crate::console::FEDERATION_ENDPOINT_ENV,
                 format!("{}/federation", self.url),
