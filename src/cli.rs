@@ -805,18 +805,20 @@ portico demo starts idc-emulator (installed beside portico by install.sh) with g
 SAML roles and automatic approval, in a throw-away HOME, config and cache, and opens the portal
 there. Each kind of user sees their own flow:
 
-  IAM Identity Center   [sso-session demo]: signed in already (device code), its accounts and
-                        permission sets listed, two profiles written.
+  IAM Identity Center   [sso-session demo]: signed in already, its accounts and permission sets
+                        listed, two profiles written.
   Entra's SAML app      [saml-session demo-saml]: the emulator's Entra-like IdP and STS; its
   (AWS Single-Account   portico_browser is `idc-emulator browse {url}`, a stand-in browser that
   Access)               carries each SAML sign-in to portico's loopback listener at once.
 
-The portal lists both kinds of role; v switches between them, and Enter on a SAML row signs in
-through the stand-in browser (the status line says so) and prints its keys. --saml-only shows
-the portal as a user with no Identity Center sees it. In `portico demo -- bash`, portico list,
-credentials, exec and profiles sync work with --sso-session demo and --saml-session demo-saml
-alike (AWS_ENDPOINT_URL_SSO, _SSO_OIDC and _STS point at the emulator). On exit, also after
-Ctrl-C, the emulator stops and the throw-away directory is deleted.
+The portal lists both kinds of role (the SAML roles after a sign-in through the stand-in
+browser, which the status line names); v switches between them, and Enter on a SAML row prints
+keys from STS AssumeRoleWithSAML (signing in again when the 5-minute assertion has gone).
+--saml-only shows the portal as a user with no Identity Center sees it. In `portico demo --
+bash`, portico list, credentials, exec and profiles sync work with --sso-session demo and
+--saml-session demo-saml alike (AWS_ENDPOINT_URL_SSO, _SSO_OIDC and _STS point at the emulator,
+AWS_DEFAULT_REGION is its region). On exit, also after Ctrl-C, the emulator stops and the
+throw-away directory is deleted.
 
 Examples:
   portico demo
