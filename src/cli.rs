@@ -298,7 +298,7 @@ pub enum Command {
     /// Print a shell function that opens the portal and applies the chosen role's credentials
     #[command(after_help = INIT_HELP)]
     Init(InitArgs),
-    /// Try portico on a local emulator of Identity Center and Entra SAML: no AWS account, nothing in ~/.aws touched
+    /// Try portico on a local Identity Center and Entra SAML emulator: no AWS account, ~/.aws untouched
     #[command(after_help = DEMO_HELP)]
     Demo(DemoArgs),
 }
