@@ -236,6 +236,42 @@ fn the_idps_auto_posting_form_is_posted_to_the_loopback_listener() {
 }
 
 #[test]
+fn a_307_after_the_post_repeats_the_post_and_a_303_turns_it_into_a_get() {
+    let acs = Site::start("localhost", |seen| match seen.path.as_str() {
+        "/saml" => (
+            StatusCode::TEMPORARY_REDIRECT,
+            [(header::LOCATION, "/saml2")],
+        )
+            .into_response(),
+        "/saml2" => Redirect::to("/done").into_response(),
+        _ => page("Signed in."),
+    });
+    let action = format!("{}/saml", acs.url);
+    let idp = Site::start("127.0.0.1", move |_| {
+        auto_post(
+            &action,
+            &[("SAMLResponse", "c2VjcmV0"), ("RelayState", "r")],
+        )
+    });
+    let (out, _) = browse(&format!("{}/idp", idp.url));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let seen: Vec<(String, String, String)> = acs
+        .seen()
+        .into_iter()
+        .map(|s| (s.method, s.path, s.body))
+        .collect();
+    let body = "SAMLResponse=c2VjcmV0&RelayState=r".to_string();
+    assert_eq!(
+        seen,
+        [
+            ("POST".to_string(), "/saml".to_string(), body.clone()),
+            ("POST".to_string(), "/saml2".to_string(), body),
+            ("GET".to_string(), "/done".to_string(), String::new()),
+        ]
+    );
+}
+
+#[test]
 fn a_page_with_no_form_that_posts_itself_ends_the_trip() {
     // A plain page, opened directly: nothing was handed on.
     let site = Site::start("127.0.0.1", |_| page("Nothing to do here."));
