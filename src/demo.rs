@@ -4,8 +4,9 @@
 //! caches, and runs the portal (or a command) as a child process whose environment points only
 //! at that world. Two kinds of user see their own flow there:
 //!
-//! - an Identity Center user: the `[sso-session demo]`, signed in beforehand with the device
-//!   code (the emulator approves it at once), with two profiles;
+//! - an Identity Center user: the `[sso-session demo]`, signed in beforehand (PKCE, through the
+//!   same stand-in browser; the emulator approves at once), with two profiles; the portal lists
+//!   the accounts itself, paced as at a company;
 //! - a user of Entra's "AWS Single-Account Access" application: the `[saml-session demo-saml]`,
 //!   whose `idp_url` is the emulator's SAML IdP and whose `portico_browser` is the emulator's
 //!   stand-in browser (`idc-emulator browse {url}`), so a SAML sign-in makes its browser trip
@@ -305,30 +306,49 @@ impl World {
         Ok(())
     }
 
-    /// Lists the accounts (which fills the portal's cache) and writes two profiles, so that
-    /// `portico credentials --profile …` and the AWS CLI have something to try. Returns
-    /// their names.
-    fn add_profiles(&self) -> anyhow::Result<Vec<String>> {
-        let out = self
-            .portico()
-            .args(["list", "--json", "--sso-session", SSO_SESSION])
-            .stdin(Stdio::null())
-            .output()
-            .context("cannot run portico list")?;
-        if !out.status.success() {
-            anyhow::bail!(
-                "listing the emulator's accounts failed: {}",
-                crate::sanitize::for_terminal(String::from_utf8_lossy(&out.stderr).trim())
-            );
-        }
+    /// The accounts the emulator assigns the demo user, from its control route
+    /// `GET /_emulator/directory` — one call, where listing them through the portal API is
+    /// paced at the service's rate (over a second for 40 accounts). The portal lists them
+    /// itself, as it would at a company, while the user watches.
+    fn assigned_accounts(&self) -> anyhow::Result<Vec<Account>> {
+        use http_body_util::{BodyExt, Empty};
+        use hyper::body::Bytes;
+        use hyper_util::client::legacy::{connect::HttpConnector, Client};
+        use hyper_util::rt::TokioExecutor;
+
+        let url = format!("{}/_emulator/directory", self.url);
+        let uri: hyper::Uri = url.parse().with_context(|| format!("{url} is not a URL"))?;
+        let body = crate::engine::runtime()?.block_on(async {
+            let client: Client<HttpConnector, Empty<Bytes>> =
+                Client::builder(TokioExecutor::new()).build(HttpConnector::new());
+            let exchange = async {
+                let response = client.get(uri).await?;
+                anyhow::ensure!(
+                    response.status().is_success(),
+                    "the emulator answered {}",
+                    response.status()
+                );
+                Ok(response.into_body().collect().await?.to_bytes())
+            };
+            tokio::time::timeout(START_TIMEOUT, exchange)
+                .await
+                .map_err(|_| anyhow::anyhow!("no answer within {} s", START_TIMEOUT.as_secs()))?
+        });
+        let body = body.with_context(|| format!("reading the emulator's directory at {url}"))?;
         #[derive(Deserialize)]
-        struct Listed {
+        struct Directory {
             accounts: Vec<Account>,
         }
-        let listed: Listed =
-            serde_json::from_slice(&out.stdout).context("reading portico list --json")?;
-        let picks: Vec<(&Account, &String)> = listed
-            .accounts
+        let directory: Directory =
+            serde_json::from_slice(&body).context("reading the emulator's directory")?;
+        Ok(directory.accounts)
+    }
+
+    /// Writes two profiles of the sso-session, so that `portico credentials --profile …` and
+    /// the AWS CLI have something to try. Returns their names.
+    fn add_profiles(&self) -> anyhow::Result<Vec<String>> {
+        let accounts = self.assigned_accounts()?;
+        let picks: Vec<(&Account, &String)> = accounts
             .iter()
             .filter_map(|a| a.roles.first().map(|r| (a, r)))
             .take(2)
