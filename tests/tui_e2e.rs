@@ -512,6 +512,14 @@ fn assert_demo_left_nothing(env: &TestEnv, screen: &str, config_before: &[u8]) {
     assert!(!env.home.path().join(".cache").exists());
 }
 
+/// The rows of the demo's saml-session on the screen.
+fn saml_rows(screen: &str) -> Vec<&str> {
+    screen
+        .lines()
+        .filter(|l| l.contains("SAML demo-saml"))
+        .collect()
+}
+
 /// The demo opens the portal on both kinds of role: the sso-session's 40 accounts × 3 roles
 /// and the saml-session's 5 IAM roles; `v` shows each source alone and then both again; after
 /// Ctrl-C nothing is left.
@@ -537,14 +545,13 @@ fn the_demo_opens_the_portal_and_cleans_up() {
         s.contains("120 roles") && s.contains("showing the roles of sso-session demo")
     });
     tmux.keys(&["v"]);
+    // The pane is read whole once the frame is: the count, the status line and the 5 rows.
     let screen = tmux.wait_for("the saml-session's roles alone", |s| {
-        s.contains(" 5 roles") && s.contains("showing the roles of saml-session demo-saml")
+        s.contains(" 5 roles")
+            && s.contains("showing the roles of saml-session demo-saml")
+            && saml_rows(s).len() == 5
     });
-    let rows: Vec<&str> = screen
-        .lines()
-        .filter(|l| l.contains(":role/") || l.contains("SAML demo-saml"))
-        .collect();
-    assert_eq!(rows.len(), 5, "{screen}");
+    let rows = saml_rows(&screen);
     for name in ["Admin", "ReadOnly", "Developer", "Billing", "Operator"] {
         assert!(
             rows.iter().any(|r| r.trim_end().ends_with(name)),
@@ -621,13 +628,8 @@ fn the_saml_only_demo_opens_on_saml_rows() {
     let tmux = bash_pane(&env);
     tmux.run(r#"portico demo --saml-only; echo "EXIT=$?""#);
     let screen = tmux.wait_for_within("the SAML roles", Duration::from_secs(60), |s| {
-        s.contains(" 5 roles")
+        s.contains(" 5 roles") && saml_rows(s).len() == 5
     });
-    let rows: Vec<&str> = screen
-        .lines()
-        .filter(|l| l.contains("SAML demo-saml"))
-        .collect();
-    assert_eq!(rows.len(), 5, "{screen}");
     // No sso-session: the title names none (the demo's is `demo (d-0000000000, …)`).
     assert!(!screen.contains("sso-session"), "{screen}");
     assert!(!screen.contains("(d-0000000000"), "{screen}");
