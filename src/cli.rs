@@ -301,7 +301,7 @@ pub enum Command {
     /// Print a shell function that opens the portal and applies the chosen role's credentials
     #[command(after_help = INIT_HELP)]
     Init(InitArgs),
-    /// Try portico on a local Identity Center emulator: no AWS account, nothing in ~/.aws touched
+    /// Try portico on a local Identity Center and Entra SAML emulator: no AWS account, ~/.aws untouched
     #[command(after_help = DEMO_HELP)]
     Demo(DemoArgs),
 }
@@ -810,14 +810,30 @@ pub struct InitArgs {
 }
 
 const DEMO_HELP: &str = "\
-portico demo starts idc-emulator (installed beside portico by install.sh) with generated accounts
-and automatic approval, signs in to it in a throw-away HOME, config and cache, and opens the
-portal there. On exit the emulator stops and the throw-away directory is deleted.
+portico demo starts idc-emulator (installed beside portico by install.sh) with generated accounts,
+SAML roles and automatic approval, in a throw-away HOME, config and cache, and opens the portal
+there. Each kind of user sees their own flow:
+
+  IAM Identity Center   [sso-session demo]: signed in already, its accounts and permission sets
+                        listed, two profiles written.
+  Entra's SAML app      [saml-session demo-saml]: the emulator's Entra-like IdP and STS; its
+  (AWS Single-Account   portico_browser is `idc-emulator browse {url}`, a stand-in browser that
+  Access)               carries each SAML sign-in to portico's loopback listener at once.
+
+The portal lists both kinds of role (the SAML roles after a sign-in through the stand-in
+browser, which the status line names); v switches between them, and Enter on a SAML row prints
+keys from STS AssumeRoleWithSAML (signing in again when the 5-minute assertion has gone).
+--saml-only shows the portal as a user with no Identity Center sees it. In `portico demo --
+bash`, portico list, credentials, exec and profiles sync work with --sso-session demo and
+--saml-session demo-saml alike (AWS_ENDPOINT_URL_SSO, _SSO_OIDC and _STS point at the emulator,
+AWS_DEFAULT_REGION is its region). On exit, also after Ctrl-C, the emulator stops and the
+throw-away directory is deleted.
 
 Examples:
   portico demo
+  portico demo --saml-only
   portico demo --accounts 2000
-  portico demo -- bash     # a shell in the demo world: try portico list, portico credentials";
+  portico demo -- bash     # then: portico list --saml-session demo-saml";
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -827,6 +843,12 @@ pub struct DemoArgs {
     /// Roles (permission sets) in each account
     #[arg(long, value_name = "M", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
     pub roles_per_account: u32,
+    /// IAM roles the SAML sign-in lists, spread over the first three accounts
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub saml_roles: u32,
+    /// Only the SAML session: the demo as a user without Identity Center sees it
+    #[arg(long)]
+    pub saml_only: bool,
     /// Run this command in the demo world instead of the portal
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod cmd;
 pub mod console;
 pub mod consts;
+pub mod demo;
 pub mod diag;
 pub mod doctor;
 pub mod engine;

@@ -516,7 +516,7 @@ fn the_last_saml_failure_is_explained_with_its_fix() {
     let role = env.emu.directory().saml_roles()[0].role_arn.clone();
     let saml = |args: &[&str]| {
         env.portico()
-            .env("BROWSER", common::support("saml-browser.py"))
+            .env("BROWSER", common::stand_in_browser())
             .env("AWS_ENDPOINT_URL_STS", env.emu.url())
             .env("PORTICO_HTTP_TIMEOUT", "10")
             .args(args)
@@ -551,7 +551,7 @@ fn the_last_saml_failure_is_explained_with_its_fix() {
     add_saml_session(&env, "");
     let out = env
         .portico()
-        .env("BROWSER", common::support("saml-browser.py"))
+        .env("BROWSER", common::stand_in_browser())
         .args(["login", "--saml-session", "corp", "--timeout", "3"])
         .output()
         .unwrap();

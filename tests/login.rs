@@ -7,6 +7,9 @@ use std::process::Stdio;
 use common::{assert_success, support, text, TestEnv};
 use idc_emulator::Config;
 
+/// How long a stand-in browser may take to write a line of its log.
+const LOG_LIMIT: std::time::Duration = std::time::Duration::from_secs(20);
+
 fn env() -> TestEnv {
     TestEnv::new(Config::default())
 }
@@ -30,8 +33,8 @@ fn pkce_login_through_the_browser_writes_an_aws_cli_token() {
         .output()
         .unwrap();
     assert_success(&out);
-    let browser = std::fs::read_to_string(&log).unwrap();
-    assert!(browser.contains("callback answered 200"), "{browser}");
+    // The browser writes its last line after portico answered it, maybe after portico exited.
+    let browser = common::wait_for_file_text(&log, "callback answered 200", LOG_LIMIT);
     assert!(browser.contains("/authorize?"), "{browser}");
     assert!(out.stdout.is_empty(), "login keeps stdout clean");
 
@@ -93,9 +96,7 @@ fn a_callback_with_a_forged_state_is_refused_and_nothing_is_written() {
         stderr.contains("ignored an answer") && stderr.contains("no answer from the browser"),
         "{stderr}"
     );
-    assert!(std::fs::read_to_string(&log)
-        .unwrap()
-        .contains("callback answered 400"));
+    common::wait_for_file_text(&log, "callback answered 400", LOG_LIMIT);
     assert!(env.token().is_none(), "no token file");
     assert_eq!(env.stat("CreateToken:authorization_code"), 0);
 }

@@ -1,6 +1,7 @@
 //! SAML straight into IAM roles, end to end: the real binary, the emulator's Entra-like IdP and
-//! STS, and a stand-in browser (tests/support/saml-browser.py) that posts the IdP's
-//! auto-submitting form to the loopback listener, as a browser's script does.
+//! STS, and a stand-in browser that posts the IdP's auto-submitting form to the loopback
+//! listener, as a browser's script does: `idc-emulator browse`, or tests/support/saml-browser.py
+//! where the browser is to tamper with the answer.
 
 mod common;
 
@@ -35,10 +36,18 @@ impl Saml {
 
     fn portico(&self, mode: &str) -> Command {
         let mut cmd = self.env.portico();
-        cmd.env("BROWSER", support("saml-browser.py"))
-            .env("SAML_BROWSER_MODE", mode)
-            .env("SAML_BROWSER_LOG", &self.log)
-            .env("AWS_ENDPOINT_URL_STS", self.env.emu.url())
+        match mode {
+            // A browser that does as Entra's page says: the emulator's stand-in.
+            "post" => cmd
+                .env("BROWSER", common::stand_in_browser())
+                .env("IDC_BROWSE_LOG", &self.log),
+            // A browser that tampers with the answer (tests/support/saml-browser.py).
+            _ => cmd
+                .env("BROWSER", support("saml-browser.py"))
+                .env("SAML_BROWSER_MODE", mode)
+                .env("SAML_BROWSER_LOG", &self.log),
+        };
+        cmd.env("AWS_ENDPOINT_URL_STS", self.env.emu.url())
             .env("PORTICO_HTTP_TIMEOUT", "10");
         cmd
     }
@@ -322,11 +331,7 @@ fn an_unregistered_reply_url_is_named_when_no_answer_comes() {
         &["login", "--saml-session", "corp", "--timeout", "3"],
     );
     assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
-    assert!(
-        s.browser_log().contains("AADSTS50011"),
-        "{}",
-        s.browser_log()
-    );
+    common::wait_for_file_text(&s.log, "AADSTS50011", Duration::from_secs(20));
     let err = text(&out.stderr);
     assert!(
         err.contains("AADSTS50011") && err.contains("http://localhost/saml"),

@@ -487,6 +487,42 @@ fn without_a_terminal_the_portal_names_the_commands_for_scripts() {
     );
 }
 
+/// The demo's world is gone once the demo has ended: the emulator named on `screen` (the
+/// demo's first lines) refuses connections, the throw-away directory under the test's TMPDIR is
+/// deleted, and the test's own HOME was not touched.
+fn assert_demo_left_nothing(env: &TestEnv, screen: &str, config_before: &[u8]) {
+    let url = screen
+        .lines()
+        .find_map(|l| l.split(" at http://").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("the demo names the emulator's address:\n{screen}"));
+    assert!(
+        std::net::TcpStream::connect(url).is_err(),
+        "the emulator at {url} still answers"
+    );
+    let tmp = env.home.path().join("tmp");
+    assert_eq!(
+        std::fs::read_dir(&tmp).unwrap().count(),
+        0,
+        "{} is not empty",
+        tmp.display()
+    );
+    assert_eq!(std::fs::read(env.config_path()).unwrap(), config_before);
+    assert!(!env.home.path().join(".aws/sso").exists());
+    assert!(!env.home.path().join(".cache").exists());
+}
+
+/// The rows of the demo's saml-session on the screen.
+fn saml_rows(screen: &str) -> Vec<&str> {
+    screen
+        .lines()
+        .filter(|l| l.contains("SAML demo-saml"))
+        .collect()
+}
+
+/// The demo opens the portal on both kinds of role: the sso-session's 40 accounts × 3 roles
+/// and the saml-session's 5 IAM roles; `v` shows each source alone and then both again; after
+/// Ctrl-C nothing is left.
 #[test]
 fn the_demo_opens_the_portal_and_cleans_up() {
     let emulator = bin_dir().join("idc-emulator");
@@ -499,35 +535,108 @@ fn the_demo_opens_the_portal_and_cleans_up() {
     let config_before = std::fs::read(env.config_path()).unwrap();
     let tmux = bash_pane(&env);
     tmux.run(r#"portico demo; echo "EXIT=$?""#);
-    // 40 accounts × 3 roles, signed in and listed.
+    // 40 accounts × 3 roles, signed in and listed, and the 5 SAML roles beside them (listed
+    // after a sign-in through the stand-in browser).
     tmux.wait_for_within("the demo's list", Duration::from_secs(60), |s| {
-        s.contains("120 roles") && s.contains("demo")
+        s.contains("125 roles") && s.contains("demo")
     });
-    let screen = tmux.screen();
+    tmux.keys(&["Tab", "v"]);
+    tmux.wait_for("the sso-session's roles alone", |s| {
+        s.contains("120 roles") && s.contains("showing the roles of sso-session demo")
+    });
+    tmux.keys(&["v"]);
+    // The pane is read whole once the frame is: the count, the status line and the 5 rows.
+    let screen = tmux.wait_for("the saml-session's roles alone", |s| {
+        s.contains(" 5 roles")
+            && s.contains("showing the roles of saml-session demo-saml")
+            && saml_rows(s).len() == 5
+    });
+    let rows = saml_rows(&screen);
+    for name in ["Admin", "ReadOnly", "Developer", "Billing", "Operator"] {
+        assert!(
+            rows.iter().any(|r| r.trim_end().ends_with(name)),
+            "{name}:\n{screen}"
+        );
+    }
+    tmux.keys(&["v"]);
+    tmux.wait_for_text("125 roles");
     tmux.keys(&["C-c"]);
     let after = tmux.wait_for_text("EXIT=130");
-    // The emulator is stopped: its address (from the demo's first line) refuses connections.
-    let url = after
+    assert_demo_left_nothing(&env, &after, &config_before);
+}
+
+/// In the demo's shell, the portal's ⏎ on a SAML row signs in through the stand-in browser
+/// and hands the shell keys that STS GetCallerIdentity, at the emulator, says are that role's
+/// (boto3 asks, through the AWS_ENDPOINT_URL_STS the demo sets). Leaving the shell ends the
+/// demo, and nothing is left.
+#[test]
+fn enter_on_a_demo_saml_row_gives_keys_sts_names_as_that_role() {
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pyenv/bin/python");
+    assert!(python.exists(), "run tests/python-env.sh first");
+    let env = test_env();
+    let config_before = std::fs::read(env.config_path()).unwrap();
+    let tmux = bash_pane(&env);
+    tmux.run(r#"portico demo --accounts 5 -- env PS1='demo$ ' bash --noprofile --norc -i; echo "EXIT=$?""#);
+    tmux.wait_for_within("the demo's shell", Duration::from_secs(60), |s| {
+        s.trim_end().ends_with("demo$")
+    });
+    tmux.run(r#"eval "$(portico)"; echo "KEY=$AWS_ACCESS_KEY_ID""#);
+    // 5 accounts × 3 roles and the 5 SAML roles.
+    tmux.wait_for_text(" 20 roles");
+    tmux.keys(&["Tab", "v", "v"]);
+    tmux.wait_for_text("showing the roles of saml-session demo-saml");
+    tmux.keys(&["/"]);
+    tmux.type_text("developer");
+    let screen = tmux.wait_for("the SAML Developer role selected", |s| {
+        selected_line(s).is_some_and(|l| l.contains("SAML demo-saml") && l.contains("Developer"))
+    });
+    let account = selected_line(&screen)
+        .unwrap()
+        .split_whitespace()
+        .find(|w| w.len() == 12 && w.bytes().all(|b| b.is_ascii_digit()))
+        .unwrap_or_else(|| panic!("an account ID on the selected line:\n{screen}"))
+        .to_string();
+    tmux.keys(&["Enter"]);
+    tmux.wait_for_text("KEY=ASIA");
+    tmux.run(&format!(
+        "'{}' -c \"import boto3; print('CALLER=' + boto3.client('sts').get_caller_identity()['Arn'])\"",
+        python.display()
+    ));
+    let screen = tmux.wait_for("GetCallerIdentity's answer", |s| {
+        s.lines().any(|l| l.starts_with("CALLER="))
+    });
+    let caller = screen
         .lines()
-        .chain(screen.lines())
-        .find_map(|l| l.split("emulator at http://").nth(1))
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("the demo names the emulator's address:\n{after}"));
+        .find_map(|l| l.strip_prefix("CALLER="))
+        .unwrap()
+        .trim();
     assert!(
-        std::net::TcpStream::connect(url).is_err(),
-        "the emulator at {url} still answers"
+        caller.starts_with(&format!("arn:aws:sts::{account}:assumed-role/Developer/")),
+        "GetCallerIdentity names {caller}:\n{screen}"
     );
-    // The throw-away world is gone, and the test's own HOME was not touched.
-    let tmp = env.home.path().join("tmp");
-    assert_eq!(
-        std::fs::read_dir(&tmp).unwrap().count(),
-        0,
-        "{} is not empty",
-        tmp.display()
-    );
-    assert_eq!(std::fs::read(env.config_path()).unwrap(), config_before);
-    assert!(!env.home.path().join(".aws/sso").exists());
-    assert!(!env.home.path().join(".cache").exists());
+    tmux.run("exit");
+    let after = tmux.wait_for_text("EXIT=0");
+    assert_demo_left_nothing(&env, &after, &config_before);
+}
+
+/// `--saml-only`: the portal as a user with no Identity Center sees it, on the SAML roles at
+/// once (no sso-session, so no first-run form asking for a start URL); `q` leaves it clean.
+#[test]
+fn the_saml_only_demo_opens_on_saml_rows() {
+    let env = test_env();
+    let config_before = std::fs::read(env.config_path()).unwrap();
+    let tmux = bash_pane(&env);
+    tmux.run(r#"portico demo --saml-only; echo "EXIT=$?""#);
+    let screen = tmux.wait_for_within("the SAML roles", Duration::from_secs(60), |s| {
+        s.contains(" 5 roles") && saml_rows(s).len() == 5
+    });
+    // No sso-session: the title names none (the demo's is `demo (d-0000000000, …)`).
+    assert!(!screen.contains("sso-session"), "{screen}");
+    assert!(!screen.contains("(d-0000000000"), "{screen}");
+    assert!(!screen.to_lowercase().contains("start url"), "{screen}");
+    tmux.keys(&["Tab", "q"]);
+    let after = tmux.wait_for_text("EXIT=0");
+    assert_demo_left_nothing(&env, &after, &config_before);
 }
 
 #[test]
@@ -783,10 +892,7 @@ fn saml_roles_are_listed_beside_identity_center_roles_and_enter_exports_one() {
     let tmux = bash_pane_with(
         &env,
         vec![
-            (
-                "BROWSER",
-                common::support("saml-browser.py").display().to_string(),
-            ),
+            ("BROWSER", common::stand_in_browser()),
             ("AWS_ENDPOINT_URL_STS", env.emu.url()),
         ],
     );
@@ -831,10 +937,7 @@ fn with_saml_sessions_only_the_portal_lists_their_roles() {
     let tmux = bash_pane_with(
         &env,
         vec![
-            (
-                "BROWSER",
-                common::support("saml-browser.py").display().to_string(),
-            ),
+            ("BROWSER", common::stand_in_browser()),
             ("AWS_ENDPOINT_URL_STS", env.emu.url()),
         ],
     );

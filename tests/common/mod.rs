@@ -138,6 +138,24 @@ pub fn wait_until<T>(limit: Duration, mut f: impl FnMut() -> Option<T>) -> Optio
     }
 }
 
+/// Waits (bounded by `limit`) until the file at `path` holds `needle`, and returns its text.
+/// A helper process that logs there (a stand-in browser) may still be writing after the
+/// process a test waited for has exited: read its log through this, never at once.
+pub fn wait_for_file_text(path: &Path, needle: &str, limit: Duration) -> String {
+    wait_until(limit, || {
+        std::fs::read_to_string(path)
+            .ok()
+            .filter(|t| t.contains(needle))
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "waited {limit:?} for {needle:?} in {}, which holds:\n{}",
+            path.display(),
+            std::fs::read_to_string(path).unwrap_or_default()
+        )
+    })
+}
+
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -157,6 +175,23 @@ pub fn support(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/support")
         .join(name)
+}
+
+/// `idc-emulator browse`, the stand-in browser shipped with the emulator, as a `BROWSER` value
+/// (portico appends the URL): it follows redirects and posts a page's auto-submitting form, to
+/// loopback only. `IDC_BROWSE_LOG=FILE` makes it log one line per step there.
+pub fn stand_in_browser() -> String {
+    let emulator = Path::new(env!("CARGO_BIN_EXE_portico"))
+        .parent()
+        .unwrap()
+        .join("idc-emulator");
+    assert!(
+        emulator.is_file(),
+        "{} is missing: build it with `cargo build --workspace` (tests/run.sh does)",
+        emulator.display()
+    );
+    let quoted = shlex::try_quote(emulator.to_str().unwrap()).unwrap();
+    format!("{quoted} browse")
 }
 
 /// Runs `cmd` with stdout and stderr captured, killing it if it has not finished within

@@ -395,12 +395,15 @@ fn get_signin_token(app: &App, p: &HashMap<String, String>) -> Response {
         _ => return bad_federation("The session credentials are invalid or expired"),
     };
     let (account_id, role_name) = (creds.account_id.clone(), creds.role_name.clone());
+    let identity = creds.identity.clone();
+    store.federated.push(identity.clone());
     let token = random_token("", 300);
     store.signin_tokens.insert(
         token.clone(),
         SigninToken {
             account_id,
             role_name,
+            identity,
             expires_at: now + SIGNIN_TOKEN_TTL,
             used: false,
         },
@@ -424,6 +427,7 @@ fn login(app: &App, p: &HashMap<String, String>) -> Response {
     };
     signin.used = true;
     let (account_id, role_name) = (signin.account_id.clone(), signin.role_name.clone());
+    let arn = signin.identity.arn.clone();
     let account_name = app
         .settings
         .directory
@@ -436,10 +440,12 @@ fn login(app: &App, p: &HashMap<String, String>) -> Response {
         &format!(
             "<p>Account <b id=\"account-name\">{name}</b> (<span id=\"account-id\">{id}</span>)</p>\
              <p>Role <b id=\"role-name\">{role}</b></p>\
+             <p>Signed in as <span id=\"arn\">{arn}</span></p>\
              <p>Issuer {issuer}</p><p>Continue to <a href=\"{dest}\">{dest}</a></p>",
             name = escape(&account_name),
             id = escape(&account_id),
             role = escape(&role_name),
+            arn = escape(&arn),
             issuer = escape(p.get("Issuer").map(String::as_str).unwrap_or("(none)")),
             dest = escape(destination),
         ),

@@ -6,6 +6,7 @@ use crate::app::App;
 use crate::directory::Directory;
 use crate::faults::{Faults, FaultsUpdate};
 use crate::state::ControlError;
+use crate::sts::Identity;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -133,6 +134,12 @@ impl Control {
     }
 
     /// Requests by operation plus `throttled` and `failed`; every key present.
+    /// Whose keys each successful console `getSigninToken` was given, oldest first: what a
+    /// test asks to tell that a console link signs in as the role it asked for.
+    pub fn federated(&self) -> Vec<Identity> {
+        self.app.store().federated.clone()
+    }
+
     pub fn stats(&self) -> BTreeMap<String, u64> {
         self.app.stats.snapshot()
     }
@@ -293,6 +300,17 @@ pub async fn saml_clock(State(app): State<Arc<App>>, bytes: Bytes) -> Response {
         }
         Err(e) => *e,
     }
+}
+
+/// `GET /_emulator/federation`: `{"signinTokens":[{"arn","account","userId"}]}`, whose keys
+/// each successful getSigninToken was given, oldest first.
+pub async fn federation(State(app): State<Arc<App>>) -> Response {
+    let identities: Vec<Value> = Control::new(app)
+        .federated()
+        .into_iter()
+        .map(|i| json!({ "arn": i.arn, "account": i.account, "userId": i.user_id }))
+        .collect();
+    Json(json!({ "signinTokens": identities })).into_response()
 }
 
 /// `GET /_emulator/pending`: `{"userCodes":[…]}`, the device codes awaiting a decision.

@@ -18,6 +18,7 @@ mod oidc;
 mod portal;
 mod saml;
 mod server;
+mod sigv4;
 mod state;
 mod stats;
 mod sts;
@@ -35,3 +36,4 @@ pub use server::{
     spawn, start_blocking, Config, EmulatorHandle, Running, DEFAULT_REGION, DEFAULT_START_URL,
 };
 pub use state::ControlError;
+pub use sts::Identity;

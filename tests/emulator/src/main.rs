@@ -1,5 +1,8 @@
 //! `idc-emulator`: runs the emulator until SIGINT or SIGTERM. The first line on stdout is
-//! `{"url":…,"startUrl":…,"region":…}`; logs go to stderr.
+//! `{"url":…,"startUrl":…,"region":…}`; logs go to stderr. `idc-emulator browse URL` is the
+//! stand-in browser instead (src/browse.rs).
+
+mod browse;
 
 use clap::Parser;
 use idc_emulator::{
@@ -37,6 +40,8 @@ Control routes (JSON in and out; never delayed, throttled, garbled or counted):
                                                  assigned or unassigned between two runs)
   POST /_emulator/saml-clock {\"offsetSecs\":-600} the SAML IdP and STS clock runs this far ahead
                                                  (negative: behind); 0 is real time
+  GET  /_emulator/federation                     whose keys each console getSigninToken was given:
+                                                 {\"signinTokens\":[{\"arn\",\"account\",\"userId\"}]}
 
 SAML and STS routes (the first stdout line's samlIdpUrl is {url}/{tenant}/saml2):
   GET  /{tenant}/saml2                           Entra-like SAML sign-in: ?SAMLRequest=base64(raw
@@ -50,11 +55,13 @@ SAML and STS routes (the first stdout line's samlIdpUrl is {url}/{tenant}/saml2)
   POST /                                         STS: Action=AssumeRoleWithSAML&Version=2011-06-15
                                                  &RoleArn&PrincipalArn&SAMLAssertion
                                                  [&DurationSeconds] (AWS_ENDPOINT_URL_STS = url)
+  POST /                                         STS: Action=GetCallerIdentity&Version=2011-06-15,
+                                                 SigV4-signed with keys the emulator issued
 
 The wire protocol it speaks is described in docs/protocol.md of the portico repository.";
 
 /// An IAM Identity Center emulator (SSO OIDC + portal + console federation) with an Entra-like
-/// SAML IdP and STS AssumeRoleWithSAML, on 127.0.0.1.
+/// SAML IdP and STS (AssumeRoleWithSAML, GetCallerIdentity), on 127.0.0.1.
 ///
 /// One base URL serves as AWS_ENDPOINT_URL_SSO, AWS_ENDPOINT_URL_SSO_OIDC and
 /// AWS_ENDPOINT_URL_STS; its /federation path is the console federation endpoint
@@ -62,8 +69,15 @@ The wire protocol it speaks is described in docs/protocol.md of the portico repo
 /// --accounts the user is assigned a generated directory of 12 accounts × 3 roles and 4 SAML
 /// roles.
 #[derive(Debug, Parser)]
-#[command(name = "idc-emulator", version, after_help = CONTROL_HELP)]
+#[command(
+    name = "idc-emulator",
+    version,
+    after_help = CONTROL_HELP,
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Sub>,
     /// Port on 127.0.0.1; 0 picks a free one.
     #[arg(long, default_value_t = 0)]
     port: u16,
@@ -125,6 +139,12 @@ struct Cli {
     /// STS answers every AssumeRoleWithSAML with RegionDisabledException.
     #[arg(long)]
     sts_region_disabled: bool,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Sub {
+    /// A stand-in browser: follows URL's redirects and auto-posting form, on this machine only
+    Browse(browse::BrowseArgs),
 }
 
 #[derive(Serialize)]
@@ -266,7 +286,11 @@ fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    let mut cli = Cli::parse();
+    if let Some(Sub::Browse(args)) = cli.command.take() {
+        return browse::run(args);
+    }
+    match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("idc-emulator: {e}");

@@ -4,6 +4,7 @@
 use crate::app::{App, Service};
 use crate::state::{epoch_millis, random_token, RoleCredential};
 use crate::stats::Counter;
+use crate::sts::Identity;
 use crate::wire::{form_params, json_response, PortalError, PortalFailure};
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -198,6 +199,7 @@ pub async fn get_role_credentials(
             RoleCredential {
                 account_id: account_id.to_string(),
                 role_name: role_name.to_string(),
+                identity: Identity::identity_center(account_id, role_name, &app.settings.saml.user),
                 secret_access_key: secret_access_key.clone(),
                 session_token: session_token.clone(),
                 expires_at: Instant::now() + Duration::from_secs(ttl),

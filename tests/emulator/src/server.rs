@@ -117,6 +117,7 @@ fn router(app: Arc<App>) -> Router {
         .route("/_emulator/stats", get(control::stats))
         .route("/_emulator/stats/reset", post(control::reset_stats))
         .route("/_emulator/pending", get(control::pending))
+        .route("/_emulator/federation", get(control::federation))
         .route(
             "/_emulator/directory",
             get(control::get_directory).post(control::set_directory),

@@ -194,6 +194,8 @@ pub struct RefreshToken {
 pub struct RoleCredential {
     pub account_id: String,
     pub role_name: String,
+    /// Whose keys these are, as GetCallerIdentity names them.
+    pub identity: crate::sts::Identity,
     pub secret_access_key: String,
     pub session_token: String,
     pub expires_at: Instant,
@@ -203,6 +205,7 @@ pub struct RoleCredential {
 pub struct SigninToken {
     pub account_id: String,
     pub role_name: String,
+    pub identity: crate::sts::Identity,
     pub expires_at: Instant,
     pub used: bool,
 }
@@ -256,6 +259,8 @@ pub struct Store {
     /// By access key id.
     pub role_credentials: HashMap<String, RoleCredential>,
     pub signin_tokens: HashMap<String, SigninToken>,
+    /// Whose keys each getSigninToken that succeeded was given, oldest first.
+    pub federated: Vec<crate::sts::Identity>,
     pub auto_approve: bool,
     /// SAML sign-ins waiting on the sign-in page, by request id (its hidden field).
     pub saml_sign_ins: HashMap<String, PendingSignIn>,

@@ -19,12 +19,13 @@ pub enum Counter {
     GetSigninToken,
     SamlSignIn,
     AssumeRoleWithSaml,
+    GetCallerIdentity,
     Throttled,
     Failed,
 }
 
 impl Counter {
-    pub const ALL: [Counter; 14] = [
+    pub const ALL: [Counter; 15] = [
         Counter::RegisterClient,
         Counter::StartDeviceAuthorization,
         Counter::CreateTokenDeviceCode,
@@ -37,6 +38,7 @@ impl Counter {
         Counter::GetSigninToken,
         Counter::SamlSignIn,
         Counter::AssumeRoleWithSaml,
+        Counter::GetCallerIdentity,
         Counter::Throttled,
         Counter::Failed,
     ];
@@ -56,6 +58,7 @@ impl Counter {
             Counter::GetSigninToken => "GetSigninToken",
             Counter::SamlSignIn => "SamlSignIn",
             Counter::AssumeRoleWithSaml => "AssumeRoleWithSAML",
+            Counter::GetCallerIdentity => "GetCallerIdentity",
             Counter::Throttled => "throttled",
             Counter::Failed => "failed",
         }
@@ -70,6 +73,7 @@ impl Counter {
                 | Counter::GetRoleCredentials
                 | Counter::Logout
                 | Counter::AssumeRoleWithSaml
+                | Counter::GetCallerIdentity
         )
     }
 }
@@ -113,7 +117,7 @@ mod tests {
         let stats = Stats::default();
         stats.bump(Counter::CreateTokenRefreshToken);
         let snap = stats.snapshot();
-        assert_eq!(snap.len(), 14);
+        assert_eq!(snap.len(), 15);
         assert_eq!(snap["CreateToken:refresh_token"], 1);
         assert_eq!(snap["failed"], 0);
         stats.reset();

@@ -1,7 +1,10 @@
-//! STS AssumeRoleWithSAML (docs/protocol.md) on `POST /`, query protocol: checks the
-//! assertion as STS does — signature against the provider's certificate, issuer, audience,
-//! times, the Recipient against the role's `SAML:aud`, the role/provider pair, DurationSeconds
-//! against the role's maximum — and answers XML credentials or an `ErrorResponse`.
+//! STS (docs/protocol.md) on `POST /`, query protocol, two operations.
+//! AssumeRoleWithSAML (unsigned) checks the assertion as STS does — signature against the
+//! provider's certificate, issuer, audience, times, the Recipient against the role's
+//! `SAML:aud`, the role/provider pair, DurationSeconds against the role's maximum — and answers
+//! XML credentials or an `ErrorResponse`. GetCallerIdentity takes a request SigV4-signed with
+//! keys the emulator issued (GetRoleCredentials or AssumeRoleWithSAML), checks the signature
+//! with the secret it issued, and names whose keys they are.
 
 use crate::app::{App, Service};
 use crate::directory::SamlRole;
@@ -9,13 +12,14 @@ use crate::saml::{
     issuer, saml_time, string_like, ASSERTION_NS, PERSISTENT, PROTOCOL_NS, ROLE_ATTRIBUTE,
     SESSION_DURATION_ATTRIBUTE, SESSION_NAME_ATTRIBUTE, SUCCESS,
 };
+use crate::sigv4::{self, Refusal};
 use crate::state::{random_token, RoleCredential};
 use crate::stats::Counter;
 use crate::wire::{form_params, request_id};
 use crate::xml::{self, Element};
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -55,6 +59,17 @@ pub enum StsError {
     MissingParameter,
     Throttling,
     InternalFailure,
+    /// A signed call's access key is not one the emulator issued, or its session token is
+    /// missing or not the key's.
+    InvalidClientTokenId,
+    SignatureDoesNotMatch,
+    /// A signed call's Authorization header lacks a part.
+    IncompleteSignature,
+    /// A signed call without an Authorization header.
+    MissingAuthenticationToken,
+    /// A signed call with keys past their expiry (code `ExpiredToken`; AssumeRoleWithSAML's
+    /// expired assertion is `ExpiredToken` above, code `ExpiredTokenException`).
+    ExpiredKeys,
 }
 
 impl StsError {
@@ -73,6 +88,11 @@ impl StsError {
             MissingParameter => (StatusCode::BAD_REQUEST, "MissingParameter"),
             Throttling => (StatusCode::BAD_REQUEST, "Throttling"),
             InternalFailure => (StatusCode::INTERNAL_SERVER_ERROR, "InternalFailure"),
+            InvalidClientTokenId => (StatusCode::FORBIDDEN, "InvalidClientTokenId"),
+            SignatureDoesNotMatch => (StatusCode::FORBIDDEN, "SignatureDoesNotMatch"),
+            IncompleteSignature => (StatusCode::BAD_REQUEST, "IncompleteSignature"),
+            MissingAuthenticationToken => (StatusCode::FORBIDDEN, "MissingAuthenticationToken"),
+            ExpiredKeys => (StatusCode::BAD_REQUEST, "ExpiredToken"),
         };
         let kind = if self == InternalFailure {
             "Receiver"
@@ -137,21 +157,29 @@ fn xml_response(status: StatusCode, body: Vec<u8>, id: &str) -> Response {
     response
 }
 
-/// `POST /` with a form body: the STS query protocol. Only AssumeRoleWithSAML is served.
-pub async fn query(State(app): State<Arc<App>>, body: Bytes) -> Response {
+/// `POST /` with a form body: the STS query protocol. AssumeRoleWithSAML and
+/// GetCallerIdentity are served; another Action is `InvalidAction` (not counted).
+pub async fn query(
+    State(app): State<Arc<App>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let p = form_params(&body);
     let action = p.get("Action").map(String::as_str).unwrap_or_default();
-    if action != "AssumeRoleWithSAML" {
-        return StsFailure::new(
-            StsError::InvalidAction,
-            format!("Could not find operation {action} for version {VERSION}"),
-        )
-        .into_response();
-    }
-    if let Err(refused) = app
-        .admit(Some(Counter::AssumeRoleWithSaml), Service::Sts)
-        .await
-    {
+    let counter = match action {
+        "AssumeRoleWithSAML" => Counter::AssumeRoleWithSaml,
+        "GetCallerIdentity" => Counter::GetCallerIdentity,
+        _ => {
+            return StsFailure::new(
+                StsError::InvalidAction,
+                format!("Could not find operation {action} for version {VERSION}"),
+            )
+            .into_response()
+        }
+    };
+    if let Err(refused) = app.admit(Some(counter), Service::Sts).await {
         return refused;
     }
     if p.get("Version").map(String::as_str) != Some(VERSION) {
@@ -167,9 +195,131 @@ pub async fn query(State(app): State<Arc<App>>, body: Bytes) -> Response {
         .into_response();
     }
     let id = request_id();
-    match assume_role_with_saml(&app, &p, &id) {
+    let answer = match counter {
+        Counter::GetCallerIdentity => {
+            let request = sigv4::Request {
+                method: method.as_str(),
+                path: uri.path(),
+                query: uri.query().unwrap_or_default(),
+                headers: &headers,
+                body: &body,
+            };
+            get_caller_identity(&app, &request, &id)
+        }
+        _ => assume_role_with_saml(&app, &p, &id),
+    };
+    match answer {
         Ok(body) => xml_response(StatusCode::OK, app.garbled(body.into_bytes()), &id),
         Err(failure) => failure.into_response(),
+    }
+}
+
+/// Whose keys signed `request`, checked as STS checks a signed call: the Authorization header
+/// complete, the access key one the emulator issued, the session token the key's, the keys
+/// not expired, the date within 15 minutes, the signature made with the key's secret.
+fn caller(app: &App, request: &sigv4::Request<'_>) -> Result<Identity, StsFailure> {
+    let auth = sigv4::authorization(request.headers).map_err(refusal)?;
+    let invalid = || {
+        StsFailure::new(
+            StsError::InvalidClientTokenId,
+            "The security token included in the request is invalid.",
+        )
+    };
+    let store = app.store();
+    let keys = store
+        .role_credentials
+        .get(&auth.access_key_id)
+        .ok_or_else(invalid)?;
+    let token = request
+        .headers
+        .get("x-amz-security-token")
+        .and_then(|v| v.to_str().ok());
+    if token != Some(keys.session_token.as_str()) {
+        return Err(invalid());
+    }
+    if Instant::now() >= keys.expires_at {
+        return Err(StsFailure::new(
+            StsError::ExpiredKeys,
+            "The security token included in the request is expired",
+        ));
+    }
+    sigv4::verify(
+        &auth,
+        &keys.secret_access_key,
+        "sts",
+        request,
+        OffsetDateTime::now_utc(),
+    )
+    .map_err(refusal)?;
+    Ok(keys.identity.clone())
+}
+
+fn refusal(refusal: Refusal) -> StsFailure {
+    match refusal {
+        Refusal::Missing => StsFailure::new(
+            StsError::MissingAuthenticationToken,
+            "Request is missing Authentication Token",
+        ),
+        Refusal::Incomplete(message) => StsFailure::new(StsError::IncompleteSignature, message),
+        Refusal::Mismatch(message) => StsFailure::new(StsError::SignatureDoesNotMatch, message),
+    }
+}
+
+fn get_caller_identity(
+    app: &App,
+    request: &sigv4::Request<'_>,
+    request_id: &str,
+) -> Result<String, StsFailure> {
+    let who = caller(app, request)?;
+    let e = xml_escape;
+    Ok(format!(
+        "<GetCallerIdentityResponse xmlns=\"{STS_NS}\">\n  <GetCallerIdentityResult>\n    \
+         <Arn>{arn}</Arn>\n    <UserId>{user_id}</UserId>\n    <Account>{account}</Account>\n  \
+         </GetCallerIdentityResult>\n  <ResponseMetadata>\n    \
+         <RequestId>{request_id}</RequestId>\n  </ResponseMetadata>\n\
+         </GetCallerIdentityResponse>\n",
+        arn = e(&who.arn),
+        user_id = e(&who.user_id),
+        account = e(&who.account),
+    ))
+}
+
+/// Who holds a set of keys the emulator issued: what GetCallerIdentity answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`
+    pub arn: String,
+    pub account: String,
+    /// `AROA…:SESSION`
+    pub user_id: String,
+}
+
+impl Identity {
+    /// The session named `session` (AssumeRoleWithSAML's RoleSessionName; Identity Center's
+    /// user name) of the IAM role `role_arn` (`arn:aws:iam::ACCOUNT:role/[PATH/]NAME`).
+    pub fn of_role(role_arn: &str, session: &str) -> Identity {
+        let account = role_arn.split(':').nth(4).unwrap_or_default();
+        let role_name = role_arn.rsplit('/').next().unwrap_or_default();
+        Identity {
+            arn: format!("arn:aws:sts::{account}:assumed-role/{role_name}/{session}"),
+            account: account.to_string(),
+            user_id: format!("{}:{session}", role_id(role_arn)),
+        }
+    }
+
+    /// Identity Center's keys for permission set `permission_set`: the IAM role it made in
+    /// the account is `aws-reserved/sso.amazonaws.com/AWSReservedSSO_{permission set}_{16 hex
+    /// digits}`, the session is the user's name.
+    pub fn identity_center(account: &str, permission_set: &str, user: &str) -> Identity {
+        use sha2::{Digest, Sha256};
+        let suffix = sigv4::hex(&Sha256::digest(permission_set.as_bytes())[..8]);
+        Identity::of_role(
+            &format!(
+                "arn:aws:iam::{account}:role/aws-reserved/sso.amazonaws.com/\
+                 AWSReservedSSO_{permission_set}_{suffix}"
+            ),
+            user,
+        )
     }
 }
 
@@ -502,6 +652,7 @@ fn assume_role_with_saml(
         .session_duration
         .map_or(duration, |d| d.min(duration));
 
+    let identity = Identity::of_role(role_arn, &claims.session_name);
     let access_key_id = upper_token("ASIA", 16);
     let secret = random_token("", 40);
     let token = format!("IQoJb3JpZ2luX2VjE{}", random_token("", 380));
@@ -511,6 +662,7 @@ fn assume_role_with_saml(
         RoleCredential {
             account_id: role.account_id().to_string(),
             role_name: role.role_name().to_string(),
+            identity: identity.clone(),
             secret_access_key: secret.clone(),
             session_token: token.clone(),
             expires_at: Instant::now() + Duration::from_secs(lifetime),
@@ -540,8 +692,8 @@ fn assume_role_with_saml(
     Ok(format!(
         "<AssumeRoleWithSAMLResponse xmlns=\"{STS_NS}\">\n  <AssumeRoleWithSAMLResult>\n    \
          <Audience>{audience}</Audience>\n    <AssumedRoleUser>\n      \
-         <AssumedRoleId>{role_id}:{session}</AssumedRoleId>\n      \
-         <Arn>arn:aws:sts::{account}:assumed-role/{role_name}/{session}</Arn>\n    \
+         <AssumedRoleId>{user_id}</AssumedRoleId>\n      \
+         <Arn>{arn}</Arn>\n    \
          </AssumedRoleUser>\n    <Credentials>\n      <AccessKeyId>{access_key_id}</AccessKeyId>\n      \
          <SecretAccessKey>{secret}</SecretAccessKey>\n      <SessionToken>{token}</SessionToken>\n      \
          <Expiration>{expiration}</Expiration>\n    </Credentials>\n    \
@@ -551,10 +703,8 @@ fn assume_role_with_saml(
          <RequestId>{request_id}</RequestId>\n  </ResponseMetadata>\n\
          </AssumeRoleWithSAMLResponse>\n",
         audience = e(&claims.recipient),
-        role_id = role_id(role_arn),
-        session = e(&claims.session_name),
-        account = role.account_id(),
-        role_name = e(role.role_name()),
+        user_id = e(&identity.user_id),
+        arn = e(&identity.arn),
         expiration = saml_time(expires.replace_nanosecond(0).unwrap_or(expires)),
         issuer = e(&claims.issuer),
         subject = e(&claims.subject),

@@ -416,6 +416,29 @@ async fn console_federation_signs_in_once() {
     );
     assert_eq!(http_async("GET", &forged, None).await.status, 400);
     assert_eq!(emu.stats()["GetSigninToken"], 3);
+
+    // Whose keys each sign-in token was made from (the refused ones made none), in the page
+    // and at the control route: the session of the permission set's IAM role.
+    let federated = http_async("GET", &format!("{}/_emulator/federation", emu.url()), None).await;
+    assert_eq!(federated.status, 200);
+    let tokens = federated.json()["signinTokens"].as_array().unwrap().clone();
+    assert_eq!(tokens.len(), 1, "{tokens:?}");
+    let arn = tokens[0]["arn"].as_str().unwrap();
+    assert!(
+        arn.starts_with(&format!(
+            "arn:aws:sts::{}:assumed-role/AWSReservedSSO_{}_",
+            account.account_id, account.roles[0]
+        )),
+        "{arn}"
+    );
+    assert_eq!(tokens[0]["account"], account.account_id.as_str());
+    assert!(
+        page.body
+            .contains(&format!("<span id=\"arn\">{arn}</span>")),
+        "{}",
+        page.body
+    );
+    assert_eq!(emu.federated()[0].arn, arn);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -441,6 +464,7 @@ async fn control_api_over_http() {
         "GetSigninToken",
         "SamlSignIn",
         "AssumeRoleWithSAML",
+        "GetCallerIdentity",
         "throttled",
         "failed",
     ];

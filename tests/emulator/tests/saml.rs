@@ -318,9 +318,16 @@ fn sts_issues_credentials_and_get_slash_still_serves_the_index() {
     assert!(index.body.contains("Identity Center emulator"));
     let other = sts(
         &emu,
-        &[("Action", "GetCallerIdentity"), ("Version", "2011-06-15")],
+        &[("Action", "GetAccessKeyInfo"), ("Version", "2011-06-15")],
     );
     assert_sts_error(&other, 400, "InvalidAction");
+    // GetCallerIdentity is served, to signed requests only.
+    let unsigned = sts(
+        &emu,
+        &[("Action", "GetCallerIdentity"), ("Version", "2011-06-15")],
+    );
+    assert_sts_error(&unsigned, 403, "MissingAuthenticationToken");
+    assert_eq!(emu.stats()["GetCallerIdentity"], 1);
     let stats = emu.stats();
     assert_eq!(stats["SamlSignIn"], 1);
     assert_eq!(stats["AssumeRoleWithSAML"], 2);

@@ -9,7 +9,7 @@ use aws_sdk_ssooidc::operation::create_token::CreateTokenError;
 use aws_sdk_ssooidc::operation::register_client::RegisterClientError;
 use aws_sdk_ssooidc::operation::start_device_authorization::StartDeviceAuthorizationError;
 use common::*;
-use idc_emulator::{Config, Directory, Faults};
+use idc_emulator::{Config, Control, Directory, Faults};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 fn generated(accounts: usize, roles: usize) -> Config {
@@ -196,7 +196,8 @@ async fn polling_faster_than_half_the_interval_slows_down() {
     );
     assert_eq!(second.code(), Some("SlowDownException"));
 
-    // Half the 1 s interval later, polling is welcome again.
+    // Half the 1 s interval later, polling is welcome again. Not a synchronisation: the
+    // emulator measures the time between two polls, and a slower machine only lengthens it.
     tokio::time::sleep(Duration::from_millis(550)).await;
     let third = poll(&client, &reg, &device_code).await.unwrap_err();
     assert!(third.is_authorization_pending_exception(), "{third:?}");
@@ -714,13 +715,37 @@ async fn latency_delays_service_calls_not_control_calls() {
     })
     .await
     .unwrap();
+    // A lower bound only: a slower machine makes the call take longer, never shorter.
     let started = std::time::Instant::now();
     register(&oidc(&emu), &[], &[]).await;
     assert!(started.elapsed() >= Duration::from_millis(200));
-    let started = std::time::Instant::now();
-    let stats = http_async("GET", &format!("{}/_emulator/stats", emu.url()), None).await;
+
+    // With an hour of latency a service call is held; a control call made meanwhile answers
+    // while it is still held. No clock is read: the order of the two answers is the test.
+    emu.update_faults(idc_emulator::FaultsUpdate {
+        latency_ms: Some(3_600_000),
+        ..Default::default()
+    })
+    .unwrap();
+    let client = oidc(&emu);
+    let held = tokio::spawn(async move { register(&client, &[], &[]).await });
+    let arrived = async {
+        while emu.stats()["RegisterClient"] < 2 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), arrived)
+        .await
+        .expect("the held call reaches the emulator");
+    let stats = tokio::time::timeout(
+        Duration::from_secs(60),
+        http_async("GET", &format!("{}/_emulator/stats", emu.url()), None),
+    )
+    .await
+    .expect("the control call is not held");
     assert_eq!(stats.status, 200);
-    assert!(started.elapsed() < Duration::from_millis(200));
+    assert!(!held.is_finished(), "the service call is still held");
+    held.abort();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -767,4 +792,142 @@ async fn generated_directory_is_deterministic() {
     assert!(listings[0][..250]
         .iter()
         .all(|l| l[..12].bytes().all(|b| b.is_ascii_digit())));
+}
+
+/// An STS client for the emulator signing with `keys` (access key, secret, session token).
+fn sts_with(emu: &Control, keys: (&str, &str, Option<&str>)) -> aws_sdk_sts::Client {
+    let credentials = aws_sdk_sts::config::Credentials::new(
+        keys.0,
+        keys.1,
+        keys.2.map(str::to_string),
+        None,
+        "test",
+    );
+    let config = aws_sdk_sts::Config::builder()
+        .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+        .region(aws_sdk_sts::config::Region::new("eu-west-1"))
+        .endpoint_url(emu.url())
+        .http_client(http_client())
+        .credentials_provider(credentials)
+        .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
+        .build();
+    aws_sdk_sts::Client::from_conf(config)
+}
+
+/// GetCallerIdentity through aws-sdk-sts (which signs with aws-sigv4; the emulator checks the
+/// signature with code of its own): Identity Center's keys are the session of the
+/// permission set's `AWSReservedSSO_…` role; keys it never issued, a wrong secret, a missing
+/// or wrong session token each get STS's error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_caller_identity_names_whose_keys_they_are() {
+    use aws_sdk_sts::error::ProvideErrorMetadata;
+    let emu = idc_emulator::spawn(generated(3, 2)).await.unwrap();
+    let (_, token) = device_login(&emu, &[], &[]).await;
+    let account = emu.directory().accounts()[1].clone();
+    let creds = sso(&emu, false)
+        .get_role_credentials()
+        .access_token(token.access_token().unwrap())
+        .account_id(&account.account_id)
+        .role_name(&account.roles[1])
+        .send()
+        .await
+        .unwrap();
+    let creds = creds.role_credentials().unwrap();
+    let (key, secret, session) = (
+        creds.access_key_id().unwrap(),
+        creds.secret_access_key().unwrap(),
+        creds.session_token().unwrap(),
+    );
+    let who = sts_with(&emu, (key, secret, Some(session)))
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(who.account(), Some(account.account_id.as_str()));
+    let arn = who.arn().unwrap();
+    let prefix = format!(
+        "arn:aws:sts::{}:assumed-role/AWSReservedSSO_{}_",
+        account.account_id, account.roles[1]
+    );
+    let rest = arn.strip_prefix(&prefix).unwrap_or_else(|| panic!("{arn}"));
+    let (suffix, user) = rest.split_once('/').unwrap();
+    assert!(
+        suffix.len() == 16 && suffix.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{arn}"
+    );
+    assert_eq!(user, idc_emulator::DEFAULT_USER);
+    let user_id = who.user_id().unwrap();
+    assert!(
+        user_id.starts_with("AROA") && user_id.ends_with(&format!(":{user}")),
+        "{user_id}"
+    );
+
+    let refused = |keys: (&str, &str, Option<&str>)| {
+        let sts = sts_with(&emu, keys);
+        async move {
+            let err = sts.get_caller_identity().send().await.unwrap_err();
+            let status = err.raw_response().map(|r| r.status().as_u16());
+            let err = err.into_service_error();
+            (status, err.code().map(str::to_string))
+        }
+    };
+    let forbidden = |code: &str| (Some(403), Some(code.to_string()));
+    assert_eq!(
+        refused(("ASIAUNKNOWNKEY000000", secret, Some(session))).await,
+        forbidden("InvalidClientTokenId")
+    );
+    let mut wrong = secret.to_string();
+    wrong.replace_range(..1, if wrong.starts_with('x') { "y" } else { "x" });
+    assert_eq!(
+        refused((key, &wrong, Some(session))).await,
+        forbidden("SignatureDoesNotMatch")
+    );
+    assert_eq!(
+        refused((key, secret, None)).await,
+        forbidden("InvalidClientTokenId")
+    );
+    assert_eq!(
+        refused((key, secret, Some("another-token"))).await,
+        forbidden("InvalidClientTokenId")
+    );
+    assert_eq!(emu.stats()["GetCallerIdentity"], 5);
+    emu.shutdown().await;
+}
+
+/// Keys past their expiry get `ExpiredToken` (400), as STS answers a signed call with them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_caller_identity_refuses_expired_keys() {
+    use aws_sdk_sts::error::ProvideErrorMetadata;
+    let emu = idc_emulator::spawn(Config {
+        role_credential_ttl: 0,
+        ..generated(1, 1)
+    })
+    .await
+    .unwrap();
+    let (_, token) = device_login(&emu, &[], &[]).await;
+    let account = emu.directory().accounts()[0].clone();
+    let creds = sso(&emu, false)
+        .get_role_credentials()
+        .access_token(token.access_token().unwrap())
+        .account_id(&account.account_id)
+        .role_name(&account.roles[0])
+        .send()
+        .await
+        .unwrap();
+    let creds = creds.role_credentials().unwrap();
+    let err = sts_with(
+        &emu,
+        (
+            creds.access_key_id().unwrap(),
+            creds.secret_access_key().unwrap(),
+            creds.session_token(),
+        ),
+    )
+    .get_caller_identity()
+    .send()
+    .await
+    .unwrap_err();
+    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(400));
+    assert_eq!(err.into_service_error().code(), Some("ExpiredToken"));
+    emu.shutdown().await;
 }
