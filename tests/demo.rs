@@ -59,6 +59,8 @@ fn the_demo_world_is_signed_in_isolated_and_deleted_afterwards() {
         .env("AWS_CONFIG_FILE", home.join(".aws/config"))
         .env("AWS_PROFILE", "mine")
         .env("TMPDIR", &tmp)
+        // The script's scratch files (saml.json) land beside home and tmp, not in the checkout.
+        .current_dir(user.path())
         .stdin(Stdio::null())
         .output()
         .unwrap();
