@@ -8,6 +8,7 @@ pub mod bind;
 pub mod private;
 pub mod route;
 pub mod source;
+pub mod stop;
 pub mod token;
 
 use std::future::Future;
