@@ -108,10 +108,10 @@ impl Connections {
         conn
     }
 
-    /// Whether more connections are open than allowed, counting those being closed: their
+    /// Whether as many connections are open as allowed, counting those being closed: their
     /// sockets hold file descriptors until their tasks have run.
-    pub(super) fn over_limit(&self) -> bool {
-        self.lock().len() > self.cap.load(Ordering::Relaxed)
+    pub(super) fn at_limit(&self) -> bool {
+        self.lock().len() >= self.cap.load(Ordering::Relaxed)
     }
 
     /// Whether a connection chosen to close has not closed yet.
@@ -246,16 +246,13 @@ mod tests {
         newest.last.store(5, Ordering::Relaxed);
         let guard = busy.request();
         busy.last.store(0, Ordering::Relaxed);
-        assert!(conns.over_limit());
+        assert!(conns.at_limit());
         assert!(!conns.closing());
         assert!(conns.close_longest_idle());
         assert!(oldest.closing.load(Ordering::Relaxed));
         assert!(!busy.closing.load(Ordering::Relaxed));
         assert!(conns.closing());
-        assert!(
-            conns.over_limit(),
-            "a closing one counts until it has closed"
-        );
+        assert!(conns.at_limit(), "a closing one counts until it has closed");
         assert!(conns.close_longest_idle());
         assert!(newest.closing.load(Ordering::Relaxed));
         assert!(!conns.close_longest_idle(), "only the busy one is left");

@@ -141,6 +141,22 @@ impl Server {
                 ));
                 starved = false;
             }
+            // At the limit, the connection idle the longest makes room before this one is
+            // served, and it waits until that one has closed (its descriptor is free again).
+            // When every connection has a request in progress, it waits for one to finish (or
+            // close); later clients wait in the listen queue meanwhile.
+            while conns.at_limit() {
+                if !conns.closing() {
+                    conns.close_longest_idle();
+                }
+                tokio::select! {
+                    _ = tokio::time::timeout(
+                        std::time::Duration::from_millis(100),
+                        conns.one_closed(),
+                    ) => {}
+                    () = &mut shutdown => return Ok(()),
+                }
+            }
             let _ = stream.set_nodelay(true);
             let conn = conns.open();
             let state = self.state.clone();
@@ -163,22 +179,6 @@ impl Server {
                     .serve_connection(TokioIo::new(stream), service);
                 task_conns.serve(conn, connection).await;
             });
-            // Past the limit, the connection idle the longest makes room, and the next accept
-            // waits until it has closed (its descriptor is free again). When every connection
-            // has a request in progress, wait for one to close (or a moment); new clients wait
-            // in the listen queue meanwhile.
-            while conns.over_limit() {
-                if !conns.closing() {
-                    conns.close_longest_idle();
-                }
-                tokio::select! {
-                    _ = tokio::time::timeout(
-                        std::time::Duration::from_millis(100),
-                        conns.one_closed(),
-                    ) => {}
-                    () = &mut shutdown => return Ok(()),
-                }
-            }
         }
     }
 }
