@@ -1,9 +1,9 @@
 //! The credential server's connections and their limits: every client is a local process, but
 //! a careless one (or a hostile one) can open sockets and say nothing, send its headers a byte
-//! at a time, or stop reading. Each connection therefore has a deadline for its request head
-//! and for idling between requests ([`IDLE_TIMEOUT`]), and there are at most [`limit`]
-//! connections: at the limit the server goes on accepting and closes the connection that has
-//! been idle the longest, so a real request always gets through. Running out of file
+//! at a time, or stop reading its answers. Each connection therefore has a deadline for its
+//! request head and for idling between requests ([`IDLE_TIMEOUT`]), and there are at most
+//! [`limit`] connections: at the limit the server goes on accepting and closes the connection
+//! that has been idle the longest, so a real request always gets through. Running out of file
 //! descriptors (`EMFILE`) is handled the same way, and never ends the server.
 //!
 //! hyper keeps no list of connections, so this module does (hand-written: hyper-util's
@@ -18,10 +18,10 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 /// How long a connection may go without a request in progress (since it was opened or since
-/// its last answer) before the server closes it. It bounds idle keep-alive connections, and a
-/// request head must arrive whole within it too (hyper's `header_read_timeout`). SDKs fetch
-/// container credentials once every few minutes and open a new connection when theirs is
-/// closed, so a short keep-alive costs them nothing.
+/// its last answer) before the server closes it. It bounds idle keep-alive connections, and,
+/// since a request starts only once its head is whole, the time a request head may take to
+/// arrive (slow senders). SDKs fetch container credentials once every few minutes and open a
+/// new connection when theirs is closed, so a short keep-alive costs them nothing.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The most connections held open at once, whatever the file descriptor limit.
