@@ -510,7 +510,10 @@ Center. A missing or wrong token gets 401, an unknown profile 404, and a sign-in
 for the route of --profile (or --account/--role, or --saml-session/--role-arn) in the --format given; with --token-file the
 token goes to a new file (mode 0600, deleted when the server stops) for
 AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, and only the URI is printed. One line per request on
-stderr; Ctrl-C or SIGTERM stops it.
+stderr. A connection with no request in progress for 10 s (idle, or still sending its headers)
+is closed; at most 512 are open at once (fewer under a low `ulimit -n`), and at the limit the
+one idle the longest makes room, so real requests are always answered. Ctrl-C, SIGTERM, SIGHUP
+or SIGQUIT stops it (exit 0, the --token-file file deleted).
 
 Examples:
   portico serve --profile dev-admin

@@ -1,10 +1,11 @@
 //! `portico serve`: starts the container-credentials server (src/serve), prints the variables
-//! that point a client at it, and runs until SIGINT or SIGTERM.
+//! that point a client at it, and runs until SIGINT, SIGTERM, SIGHUP or SIGQUIT.
 
 use std::io::Write;
 
 use crate::cli::ServeArgs;
 use crate::exit::Exit;
+use crate::serve::stop::StopSignals;
 use crate::serve::{Route, Server, Token, TOKEN_FILE_VAR, TOKEN_VAR, URI_VAR};
 use crate::settings::Environment;
 
@@ -16,6 +17,13 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<Exit> {
     let server = Server::bind(args.bind, args.port, token.clone(), env)?;
     server.check(&wanted)?;
     let uri = server.uri(&route)?;
+    // The stop signals are caught from here on, before the token file exists: a signal that
+    // comes as soon as the variables are printed stops the server cleanly and deletes it.
+    let runtime = crate::engine::runtime()?;
+    let signals = {
+        let _context = runtime.enter();
+        StopSignals::install()?
+    };
 
     let token_file = match &args.token_file {
         Some(path) => Some(TokenFile::create(path, &token)?),
@@ -35,15 +43,14 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<Exit> {
     // Close stdout, so that `eval "$(portico serve … &)"` gets its lines and goes on.
     release_stdout();
     eprintln!(
-        "portico serve: listening on {}; Ctrl-C or SIGTERM stops it",
+        "portico serve: listening on {}; Ctrl-C, SIGTERM, SIGHUP or SIGQUIT stops it",
         crate::sanitize::for_terminal(uri.split("/role/").next().unwrap_or(&uri))
     );
 
-    let runtime = crate::engine::runtime()?;
     let why = runtime.block_on(async {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let stop = async move {
-            let why = stop_signal().await;
+            let why = signals.recv().await;
             let _ = tx.send(why);
         };
         server.run(stop).await?;
@@ -51,24 +58,10 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<Exit> {
     })?;
     runtime.shutdown_background();
     drop(token_file);
-    eprintln!("portico serve: stopped ({why})");
+    // After a SIGHUP the terminal may be gone: a failed write must not turn a clean stop
+    // into a panic.
+    let _ = writeln!(std::io::stderr(), "portico serve: stopped ({why})");
     Ok(Exit::Ok)
-}
-
-/// Resolves on SIGINT or SIGTERM with the signal's name.
-async fn stop_signal() -> &'static str {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            return tokio::select! {
-                _ = tokio::signal::ctrl_c() => "SIGINT",
-                _ = term.recv() => "SIGTERM",
-            };
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
-    "SIGINT"
 }
 
 #[cfg(unix)]

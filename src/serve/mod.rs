@@ -5,9 +5,11 @@
 //! per request on stderr (time, method, path, status, duration — never a secret).
 
 pub mod bind;
+pub mod conn;
 pub mod private;
 pub mod route;
 pub mod source;
+pub mod stop;
 pub mod token;
 
 use std::future::Future;
@@ -92,37 +94,106 @@ impl Server {
     }
 
     /// Answers requests until `shutdown` completes. Needs a tokio runtime (current-thread is
-    /// enough: a warm answer is a lookup and a copy).
+    /// enough: a warm answer is a lookup and a copy). Connections are limited as
+    /// [`conn`] says: idle ones are closed after [`conn::IDLE_TIMEOUT`], and at the limit
+    /// the one idle the longest makes room for the next.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
         let listener = tokio::net::TcpListener::from_std(self.listener)?;
+        let conns = Arc::new(conn::Connections::new(conn::limit()));
         tokio::pin!(shutdown);
+        // Whether the last accept failed for want of resources (said once per spell).
+        let mut starved = false;
         loop {
-            let stream = tokio::select! {
-                accepted = listener.accept() => match accepted {
-                    Ok((stream, _)) => stream,
-                    Err(e) => {
-                        // Out of file descriptors and the like: say so, and go on.
-                        eprintln!("portico serve: cannot accept a connection: {e}");
-                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                        continue;
-                    }
-                },
+            let accepted = tokio::select! {
+                accepted = listener.accept() => accepted,
                 () = &mut shutdown => return Ok(()),
             };
+            let stream = match accepted {
+                Ok((stream, _)) => stream,
+                // The client gave up before it was accepted: nothing to do.
+                Err(e) if is_per_connection(&e) => continue,
+                Err(e) => {
+                    // Out of file descriptors (EMFILE, ENFILE) or memory: the connection waits
+                    // in the listen queue. Close the longest idle one and wait until a
+                    // connection has closed (or a moment, when the descriptors are held
+                    // elsewhere) rather than retrying at once.
+                    if !starved {
+                        say(&format!(
+                            "cannot accept a connection ({e}); closing idle ones"
+                        ));
+                        starved = true;
+                    }
+                    conns.out_of_descriptors();
+                    tokio::select! {
+                        _ = tokio::time::timeout(
+                            std::time::Duration::from_millis(100),
+                            conns.one_closed(),
+                        ) => {}
+                        () = &mut shutdown => return Ok(()),
+                    }
+                    continue;
+                }
+            };
+            if starved {
+                say(&format!(
+                    "accepting connections again (at most {} at once)",
+                    conns.cap()
+                ));
+                starved = false;
+            }
+            // At the limit, the connection idle the longest makes room before this one is
+            // served, and it waits until that one has closed (its descriptor is free again).
+            // When every connection has a request in progress, it waits for one to finish (or
+            // close); later clients wait in the listen queue meanwhile.
+            while conns.at_limit() {
+                if !conns.closing() {
+                    conns.close_longest_idle();
+                }
+                tokio::select! {
+                    _ = tokio::time::timeout(
+                        std::time::Duration::from_millis(100),
+                        conns.one_closed(),
+                    ) => {}
+                    () = &mut shutdown => return Ok(()),
+                }
+            }
             let _ = stream.set_nodelay(true);
+            let conn = conns.open();
             let state = self.state.clone();
+            let task_conns = conns.clone();
             tokio::spawn(async move {
+                let service_conn = conn.clone();
                 let service = hyper::service::service_fn(move |req| {
                     let state = state.clone();
-                    async move { Ok::<_, std::convert::Infallible>(handle(&state, req).await) }
+                    let busy = service_conn.request();
+                    async move {
+                        let response = handle(&state, req).await;
+                        drop(busy);
+                        Ok::<_, std::convert::Infallible>(response)
+                    }
                 });
-                // A client that hangs up mid-request is its own business.
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
+                // A client that hangs up mid-request is its own business. No hyper
+                // `header_read_timeout`: `serve` already closes a connection that has not
+                // completed a request head within IDLE_TIMEOUT of connecting or of its last
+                // answer (a request starts only once its head is whole), with one timer per
+                // connection instead of one per request (the per-request timer cost about a
+                // tenth of the warm requests per second in `cargo bench --bench serve`).
+                let connection = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service);
+                task_conns.serve(conn, connection).await;
             });
         }
     }
+}
+
+/// An accept error that concerns only the connection being accepted (reset or aborted before
+/// it was taken), after which the next accept can go ahead at once.
+fn is_per_connection(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionReset | Interrupted | WouldBlock
+    )
 }
 
 async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
@@ -185,6 +256,12 @@ fn error(failure: &Failure) -> Response<Full<Bytes>> {
         StatusCode::from_u16(failure.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         Bytes::from(body.to_string()),
     )
+}
+
+/// A line on stderr that cannot panic (the terminal may have gone).
+fn say(what: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "portico serve: {what}");
 }
 
 /// One line on stderr: time, method, path and query (names of profiles, roles and sessions,
