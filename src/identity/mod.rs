@@ -519,11 +519,9 @@ fn take_lock_blocking(
     session: &SsoSession,
     on_wait: impl FnOnce(),
 ) -> Result<lock::SessionLock, IdentityError> {
-    lock::acquire(&store.locks, session.cache_key(), on_wait).map_err(|source| {
-        IdentityError::Lock {
-            dir: store.locks.clone(),
-            source,
-        }
+    lock::acquire(&store.locks, session.cache_key(), on_wait).map_err(|error| IdentityError::Lock {
+        dir: store.locks.clone(),
+        error,
     })
 }
 
@@ -551,7 +549,7 @@ async fn take_lock(
     rx.await.unwrap_or_else(|_| {
         Err(IdentityError::Lock {
             dir,
-            source: std::io::Error::other("the thread waiting for it ended"),
+            error: std::io::Error::other("the thread waiting for it ended"),
         })
     })
 }
