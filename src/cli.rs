@@ -515,7 +515,7 @@ pub struct ServeArgs {
         hide_default_value = true
     )]
     pub port: u16,
-    /// Write the token to this new file (mode 0600) for AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE and print only the URI
+    /// Write the token to this new file (mode 0600) for AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE and print only the URI (the JS SDK's fromContainerMetadata reads only AWS_CONTAINER_AUTHORIZATION_TOKEN; its default chain and fromHttp read the file)
     #[arg(long, value_name = "PATH")]
     pub token_file: Option<std::path::PathBuf>,
     /// How to print the variables

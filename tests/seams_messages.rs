@@ -8,7 +8,7 @@ mod common;
 use std::process::Output;
 use std::time::Duration;
 
-use common::{assert_success, text, TestEnv};
+use common::{assert_success, text, wait_until, TestEnv};
 use idc_emulator::{Config, FaultsUpdate};
 
 /// The escape sequence every hostile name here carries: "turn the text red".
@@ -279,4 +279,368 @@ fn doctor_under_throttling_says_it_was_throttled() {
         "{finding}"
     );
     assert!(env.stat("throttled") > 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Items 16 and 18: refreshes raced by other programs and by other portico processes.
+
+/// The token file with its access token made expired (a refresh is then needed at once).
+fn expire_access_token(env: &TestEnv) -> serde_json::Value {
+    let mut token = env.token().expect("signed in");
+    token["expiresAt"] = "2020-01-01T00:00:00Z".into();
+    std::fs::write(env.token_path(), serde_json::to_vec(&token).unwrap()).unwrap();
+    token
+}
+
+/// What another program (the AWS CLI) does on refresh: CreateToken with the file's refresh
+/// token, and a token file as it would write it. The refresh token in `token` is spent after.
+fn refresh_as_another_program(env: &TestEnv, token: &serde_json::Value) -> serde_json::Value {
+    let session = portico::settings::SsoSession {
+        name: Some("emu".into()),
+        start_url: env.emu.start_url(),
+        region: env.emu.region(),
+        scopes: vec!["sso:account:access".into()],
+        configured_scopes: None,
+        oidc_endpoint: env.emu.url(),
+        portal_endpoint: env.emu.url(),
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let out = runtime
+        .block_on(
+            portico::aws::oidc_client(&session)
+                .create_token()
+                .client_id(token["clientId"].as_str().unwrap())
+                .client_secret(token["clientSecret"].as_str().unwrap())
+                .grant_type("refresh_token")
+                .refresh_token(token["refreshToken"].as_str().unwrap())
+                .send(),
+        )
+        .expect("the other program's refresh");
+    let mut newer = token.clone();
+    newer["accessToken"] = out.access_token().unwrap().into();
+    newer["refreshToken"] = out.refresh_token().unwrap().into();
+    let expires =
+        time::OffsetDateTime::now_utc() + time::Duration::seconds(out.expires_in().into());
+    newer["expiresAt"] = portico::timefmt::rfc3339_z(expires).into();
+    newer
+}
+
+/// botocore's `JSONFileCache` write: in place, truncate then write (not a rename).
+fn write_in_place(path: &std::path::Path, value: &serde_json::Value) {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(path)
+        .unwrap();
+    file.write_all(&serde_json::to_vec(value).unwrap()).unwrap();
+}
+
+/// Item 16, deterministic: another program spent the refresh token, and writes its token only
+/// after Identity Center refused portico's refresh (the AWS CLI writes after its answer, and
+/// takes no lock). portico waits for that token and uses it: no sign-in needed, no refusal
+/// remembered, and the other program's file is left as it wrote it.
+#[test]
+fn a_refresh_refused_because_another_program_spent_the_token_uses_that_programs_token() {
+    use std::io::{BufRead, BufReader};
+    let env = TestEnv::new(Config::default());
+    env.login();
+    let token = expire_access_token(&env);
+    let newer = refresh_as_another_program(&env, &token);
+    let refreshes_before = env.stat("CreateToken:refresh_token");
+
+    let mut child = env
+        .portico()
+        .args(["-vv", "credentials", "--profile", "dev"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let path = env.token_path();
+    let written = newer.clone();
+    // The other program's write comes once portico says its refresh was refused.
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        let mut wrote = false;
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if !wrote && line.contains("refused the refresh") {
+                write_in_place(&path, &written);
+                wrote = true;
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        (wrote, all)
+    });
+    let out = child.wait_with_output().unwrap();
+    let (wrote, stderr) = reader.join().unwrap();
+    assert!(
+        out.status.success(),
+        "exit {:?}\n{stderr}",
+        out.status.code()
+    );
+    assert!(
+        wrote,
+        "portico never said the refresh was refused:\n{stderr}"
+    );
+    let creds: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(creds["AccessKeyId"].is_string(), "{creds}");
+    assert!(
+        stderr.contains("another program refreshed the sign-in"),
+        "{stderr}"
+    );
+    assert_eq!(
+        env.stat("CreateToken:refresh_token"),
+        refreshes_before + 1,
+        "one refused refresh, no sign-in"
+    );
+    assert_eq!(env.token().unwrap()["accessToken"], newer["accessToken"]);
+    // status does not call the other program's token refused.
+    let status = run(&env, &["status"]);
+    let said = text(&status.stdout);
+    assert!(
+        said.contains("refreshes automatically") && !said.contains("refused"),
+        "{said}"
+    );
+}
+
+/// Item 16: a refresh refused while the file still holds the refused token is remembered —
+/// and the next portico process neither asks Identity Center again nor waits again.
+#[test]
+fn a_refusal_of_the_current_token_is_remembered_and_not_asked_again() {
+    let env = TestEnv::new(Config::default());
+    env.login();
+    let token = expire_access_token(&env);
+    // Spent by someone who never writes the file back.
+    refresh_as_another_program(&env, &token);
+    let before = env.stat("CreateToken:refresh_token");
+    let out = run(&env, &["credentials", "--profile", "dev"]);
+    assert_eq!(
+        out.status.code(),
+        Some(LOGIN_REQUIRED),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(text(&out.stderr).contains("refused to refresh"));
+    assert_eq!(env.stat("CreateToken:refresh_token"), before + 1);
+    let status = run(&env, &["status"]);
+    assert!(text(&status.stdout).contains("refused to refresh it at"));
+    let again = run(&env, &["credentials", "--profile", "dev"]);
+    assert_eq!(again.status.code(), Some(LOGIN_REQUIRED));
+    assert_eq!(
+        env.stat("CreateToken:refresh_token"),
+        before + 1,
+        "not asked again"
+    );
+}
+
+/// `~/.cache/portico/locks/{sha1("emu")}.lock`, the session lock portico processes share.
+fn session_lock(env: &TestEnv) -> std::fs::File {
+    let dir = env.home.path().join(".cache/portico/locks");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join("6551e797240051925b8a62615f4c8baaa4c1698c.lock"))
+        .unwrap()
+}
+
+/// Item 18: a process that waits on another's refresh says "refreshing", not "signing in".
+#[test]
+fn waiting_on_another_process_that_refreshes_says_refreshing() {
+    use std::io::{BufRead, BufReader};
+    let env = TestEnv::new(Config::default());
+    env.login();
+    expire_access_token(&env);
+    // Another portico process holds the session lock (as one refreshing would).
+    let lock = session_lock(&env);
+    lock.lock().unwrap();
+    let mut child = env
+        .portico()
+        .args(["credentials", "--profile", "dev"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("waiting for it") {
+                let _ = tx.send(line.clone());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("portico waits for the lock");
+    assert_eq!(
+        line,
+        "portico: another portico process is refreshing the sign-in to sso-session emu; waiting for it…"
+    );
+    lock.unlock().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = reader.join().unwrap();
+    assert!(out.status.success(), "{stderr}");
+}
+
+/// A directory holding endpoint rule sets that send the AWS CLI's SSO and SSO OIDC clients to
+/// the emulator: Debian's AWS CLI (2.9) predates `AWS_ENDPOINT_URL_*`, but reads models from
+/// `~/.aws/models` before its own (botocore's customer data path).
+fn point_the_aws_cli_at(env: &TestEnv) {
+    for service in ["sso", "sso-oidc"] {
+        let dir = env
+            .home
+            .path()
+            .join(".aws/models")
+            .join(service)
+            .join("2019-06-10");
+        std::fs::create_dir_all(&dir).unwrap();
+        let parameters = serde_json::json!({
+            "Region": {"builtIn": "AWS::Region", "required": false, "type": "String"},
+            "UseDualStack": {"builtIn": "AWS::UseDualStack", "required": true, "default": false, "type": "Boolean"},
+            "UseFIPS": {"builtIn": "AWS::UseFIPS", "required": true, "default": false, "type": "Boolean"},
+            "Endpoint": {"builtIn": "SDK::Endpoint", "required": false, "type": "String"},
+        });
+        let rules = serde_json::json!({
+            "version": "1.0",
+            "parameters": parameters,
+            "rules": [{"conditions": [], "type": "endpoint",
+                       "endpoint": {"url": env.emu.url(), "properties": {}, "headers": {}}}],
+        });
+        std::fs::write(
+            dir.join("endpoint-rule-set-1.json"),
+            serde_json::to_vec(&rules).unwrap(),
+        )
+        .unwrap();
+    }
+}
+
+/// Debian's AWS CLI (`/usr/bin/aws`, installed by tests/run.sh), if it is there.
+fn aws_cli() -> Option<std::process::Command> {
+    let aws = std::path::Path::new("/usr/bin/aws");
+    aws.exists().then(|| std::process::Command::new(aws))
+}
+
+/// The AWS CLI with this test's HOME and config, and nothing of the user's.
+fn aws(env: &TestEnv, mut cmd: std::process::Command) -> std::process::Command {
+    for var in [
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_DATA_PATH",
+        "AWS_ENDPOINT_URL",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("HOME", env.home.path())
+        .env("AWS_CONFIG_FILE", env.config_path())
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            env.home.path().join(".aws/credentials"),
+        )
+        .env("AWS_ENDPOINT_URL_SSO", env.emu.url())
+        .env("AWS_ENDPOINT_URL_SSO_OIDC", env.emu.url())
+        .env("AWS_PAGER", "")
+        .stdin(std::process::Stdio::null());
+    cmd
+}
+
+/// Item 16 with the real AWS CLI: with the access token already expired, five `aws configure
+/// export-credentials` and five `portico credentials` start at once. The AWS CLI refreshes
+/// without a lock, so portico's refresh may be refused because the CLI spent the refresh token:
+/// every portico process still ends with keys, and no refusal is remembered for the token the
+/// file holds at the end.
+#[test]
+fn portico_racing_the_aws_cli_for_a_refresh_always_gets_keys() {
+    let Some(_) = aws_cli() else {
+        eprintln!("note: /usr/bin/aws (Debian's awscli) is not installed; skipping");
+        return;
+    };
+    let env = TestEnv::new(Config::default());
+    point_the_aws_cli_at(&env);
+    env.login();
+    for round in 0..3 {
+        // Both tools keep role keys; without them, each needs the token at once.
+        for cache in [".aws/cli/cache", ".cache/portico/credentials"] {
+            let _ = std::fs::remove_dir_all(env.home.path().join(cache));
+        }
+        expire_access_token(&env);
+        // Every Identity Center answer comes 1.5 s late, so that the AWS CLI's refresh is still
+        // unanswered (and its file unwritten) when portico reads the file and asks too.
+        env.emu
+            .update_faults(FaultsUpdate {
+                latency_ms: Some(1500),
+                ..FaultsUpdate::default()
+            })
+            .unwrap();
+        let refreshes = env.stat("CreateToken:refresh_token");
+        let mut children = Vec::new();
+        for _ in 0..5 {
+            let mut cmd = aws(&env, aws_cli().unwrap());
+            cmd.args(["configure", "export-credentials", "--profile", "dev"]);
+            children.push(("aws", spawn_piped(cmd)));
+        }
+        // portico starts once an AWS CLI refresh has reached Identity Center.
+        wait_until(Duration::from_secs(120), || {
+            (env.stat("CreateToken:refresh_token") > refreshes).then_some(())
+        })
+        .expect("the AWS CLI refreshes the expired token");
+        for _ in 0..5 {
+            let mut cmd = env.portico();
+            cmd.args(["-v", "credentials", "--profile", "dev"]);
+            children.push(("portico", spawn_piped(cmd)));
+        }
+        let mut aws_ok = 0;
+        let mut raced = 0;
+        for (who, child) in children {
+            let out = child.wait_with_output().unwrap();
+            if who == "portico" && text(&out.stderr).contains("refused the refresh") {
+                raced += 1;
+            }
+            if who == "portico" {
+                assert!(
+                    out.status.success(),
+                    "round {round}: portico failed (exit {:?}):\n{}",
+                    out.status.code(),
+                    text(&out.stderr)
+                );
+                let creds: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+                assert!(creds["AccessKeyId"].is_string());
+            } else if out.status.success() {
+                aws_ok += 1;
+            }
+        }
+        eprintln!(
+            "round {round}: {aws_ok} of 5 AWS CLI processes got keys; {raced} portico refresh(es) refused after the CLI spent the token; CreateToken(refresh) so far: {}",
+            env.stat("CreateToken:refresh_token")
+        );
+        env.emu
+            .update_faults(FaultsUpdate {
+                latency_ms: Some(0),
+                ..FaultsUpdate::default()
+            })
+            .unwrap();
+        let status = run(&env, &["status"]);
+        let said = text(&status.stdout);
+        assert!(
+            said.contains("refreshes automatically") && !said.contains("refused"),
+            "round {round}: {said}"
+        );
+    }
+}
+
+fn spawn_piped(mut cmd: std::process::Command) -> std::process::Child {
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
 }
