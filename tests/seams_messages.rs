@@ -644,3 +644,103 @@ fn spawn_piped(mut cmd: std::process::Command) -> std::process::Child {
         .spawn()
         .unwrap()
 }
+
+// ---------------------------------------------------------------------------------------------
+// Item 17: the client registration the AWS CLI shares.
+
+/// The config of TestEnv without `sso_registration_scopes` (as `aws configure sso` may leave it).
+fn without_registration_scopes(env: &TestEnv) {
+    let config = std::fs::read_to_string(env.config_path()).unwrap();
+    env.write_config(&config.replace("sso_registration_scopes = sso:account:access\n", ""));
+}
+
+/// The files in `~/.aws/sso/cache` other than the token: the shared registration(s).
+fn registrations(env: &TestEnv) -> Vec<serde_json::Value> {
+    let dir = env.home.path().join(".aws/sso/cache");
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path != env.token_path() {
+            found.push(serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap());
+        }
+    }
+    found
+}
+
+fn aws_sso_login(env: &TestEnv) {
+    let mut cmd = aws(env, aws_cli().unwrap());
+    cmd.args(["sso", "login", "--profile", "dev", "--no-browser"]);
+    let (out, _) = common::output_within(&mut cmd, Duration::from_secs(120));
+    let out = out.expect("aws sso login ends (the emulator approves at once)");
+    assert_success(&out);
+}
+
+/// After `aws sso login` (device code) with no `sso_registration_scopes`, the shared file holds
+/// a registration without scopes: it gets no refresh token, so portico's device login cannot use
+/// it. portico keeps a registration of its own instead of taking the file, so that neither tool
+/// registers again on its next sign-in.
+#[test]
+fn after_the_aws_clis_device_login_both_tools_keep_their_registrations() {
+    if aws_cli().is_none() {
+        eprintln!("note: /usr/bin/aws (Debian's awscli) is not installed; skipping");
+        return;
+    }
+    let env = TestEnv::new(Config::default());
+    without_registration_scopes(&env);
+    point_the_aws_cli_at(&env);
+    env.emu.set_auto_approve(true);
+
+    aws_sso_login(&env);
+    assert_eq!(env.stat("RegisterClient"), 1);
+    let cli = registrations(&env);
+    assert_eq!(cli.len(), 1, "{cli:?}");
+    assert!(cli[0].get("scopes").is_none(), "{}", cli[0]);
+
+    let out = run(&env, &["login", "--device-code"]);
+    assert_success(&out);
+    assert_eq!(
+        env.stat("RegisterClient"),
+        2,
+        "portico needs a scoped client"
+    );
+    assert!(
+        env.token().unwrap()["refreshToken"].is_string(),
+        "portico's sign-in can refresh"
+    );
+    assert_eq!(
+        registrations(&env),
+        cli,
+        "the AWS CLI's registration is left in place"
+    );
+
+    // Each tool's next sign-in reuses its own registration.
+    let out = run(&env, &["login", "--device-code", "--force"]);
+    assert_success(&out);
+    aws_sso_login(&env);
+    assert_eq!(env.stat("RegisterClient"), 2, "nobody registered again");
+    assert_eq!(registrations(&env), cli);
+    let mut export = aws(&env, aws_cli().unwrap());
+    export.args(["configure", "export-credentials", "--profile", "dev"]);
+    assert_success(&export.output().unwrap());
+}
+
+/// The other way round: a registration portico made first serves the AWS CLI's device flow,
+/// which reuses it — one RegisterClient for both tools.
+#[test]
+fn the_aws_cli_reuses_the_registration_portico_made() {
+    if aws_cli().is_none() {
+        eprintln!("note: /usr/bin/aws (Debian's awscli) is not installed; skipping");
+        return;
+    }
+    let env = TestEnv::new(Config::default());
+    without_registration_scopes(&env);
+    point_the_aws_cli_at(&env);
+    env.emu.set_auto_approve(true);
+    assert_success(&run(&env, &["login", "--device-code"]));
+    let ours = registrations(&env);
+    assert_eq!(ours.len(), 1);
+    aws_sso_login(&env);
+    assert_success(&run(&env, &["login", "--device-code", "--force"]));
+    assert_eq!(env.stat("RegisterClient"), 1);
+    assert_eq!(registrations(&env), ours);
+}

@@ -89,9 +89,15 @@ pub struct Registration {
 }
 
 impl Registration {
+    /// Whether it has more than [`REGISTRATION_MARGIN`] left: long enough for the tool that
+    /// made it to reuse it (the AWS CLI's own rule).
+    pub fn is_live(&self, now: OffsetDateTime) -> bool {
+        parse_time(&self.expires_at).is_some_and(|t| t - now > REGISTRATION_MARGIN)
+    }
+
     /// Usable for a flow that needs `grants` and `scopes`, with enough time left.
     pub fn usable_for(&self, grants: &[&str], scopes: &[String], now: OffsetDateTime) -> bool {
-        let time_ok = parse_time(&self.expires_at).is_some_and(|t| t - now > REGISTRATION_MARGIN);
+        let time_ok = self.is_live(now);
         let grants_ok = match &self.grant_types {
             Some(have) => grants.iter().all(|g| have.iter().any(|h| h == g)),
             // A registration without grant types is the AWS CLI's device-flow one: the service

@@ -34,23 +34,29 @@ use crate::consts::GRANT_REFRESH_TOKEN;
 /// How long the browser flow waits for the user before giving up (the AWS CLI's 10 minutes).
 pub const DEFAULT_LOGIN_TIMEOUT: StdDuration = StdDuration::from_secs(600);
 
-/// The files identity works with: the token cache, the lock directory, and portico's record
-/// of refused refreshes.
+/// The files identity works with: the token cache, the lock directory, portico's record of
+/// refused refreshes, and portico's own client registrations.
 #[derive(Debug, Clone)]
 pub struct Store {
     pub tokens: TokenCache,
     pub locks: PathBuf,
     pub refusals: PathBuf,
+    /// Where portico keeps a client registration of its own, under the AWS CLI's file name,
+    /// when the shared file holds one the AWS CLI still uses but portico's flow cannot (see
+    /// `register`): both tools then keep working without taking the file from each other.
+    pub own_registrations: TokenCache,
 }
 
 impl Store {
-    /// `~/.aws/sso/cache` for tokens, portico's cache directory for locks and refusals.
+    /// `~/.aws/sso/cache` for tokens, portico's cache directory for locks, refusals and its own
+    /// registrations.
     pub fn from_env(env: &Environment) -> Result<Store, SettingsError> {
         let own = env.portico_cache_dir()?;
         Ok(Store {
             tokens: TokenCache::new(env.sso_cache_dir()?),
             locks: own.join("locks"),
             refusals: own.join("refresh-refused"),
+            own_registrations: TokenCache::new(own.join("registrations")),
         })
     }
 }
