@@ -92,3 +92,76 @@ pub(super) fn refused_at(store: &Store, session: &SsoSession, token: &TokenFile)
     // Re-formatted, so that nothing but a time from the file reaches a terminal.
     Some(parse_time(&record.refused_at).map_or_else(|| "an unknown time".to_string(), format_time))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::token::TokenCache;
+    use crate::secret::Secret;
+    use time::macros::datetime;
+
+    fn session() -> SsoSession {
+        SsoSession {
+            name: Some("corp".into()),
+            start_url: "https://d-1234567890.awsapps.com/start".into(),
+            region: "eu-central-1".into(),
+            scopes: vec!["sso:account:access".into()],
+            configured_scopes: None,
+            oidc_endpoint: "http://x".into(),
+            portal_endpoint: "http://x".into(),
+        }
+    }
+
+    fn token(access: &str, refresh: &str) -> TokenFile {
+        TokenFile {
+            start_url: None,
+            region: None,
+            access_token: Secret::new(access),
+            expires_at: "2026-11-22T18:00:00Z".into(),
+            client_id: Some("c".into()),
+            client_secret: Some(Secret::new("s")),
+            registration_expires_at: Some("2027-01-01T00:00:00Z".into()),
+            refresh_token: Some(Secret::new(refresh)),
+            extra: Default::default(),
+        }
+    }
+
+    fn store(dir: &std::path::Path) -> Store {
+        Store {
+            tokens: TokenCache::new(dir.join("sso")),
+            locks: dir.join("locks"),
+            refusals: dir.join("refused"),
+            own_registrations: TokenCache::new(dir.join("registrations")),
+        }
+    }
+
+    #[test]
+    fn a_refusal_is_kept_only_for_the_token_the_file_still_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, session) = (store(dir.path()), session());
+        let now = datetime!(2026-11-22 17:00:00 UTC);
+        let refused = token("a1", "r1");
+
+        // Another program wrote its token before the refusal was recorded: nothing is kept.
+        store
+            .tokens
+            .store_token(&session, &token("a2", "r2"))
+            .unwrap();
+        remember_if_current(&store, &session, &refused, now);
+        assert_eq!(refused_at(&store, &session, &refused), None);
+
+        // Still the file's token: kept, and said for it.
+        store.tokens.store_token(&session, &refused).unwrap();
+        remember_if_current(&store, &session, &refused, now);
+        assert_eq!(
+            refused_at(&store, &session, &refused).as_deref(),
+            Some("2026-11-22T17:00:00Z")
+        );
+        // A token written later with the same refresh token (a service that does not rotate
+        // it) but another access token is not the refused one.
+        assert_eq!(refused_at(&store, &session, &token("a3", "r1")), None);
+        assert_eq!(refused_at(&store, &session, &token("a1", "r9")), None);
+        forget(&store, &session);
+        assert_eq!(refused_at(&store, &session, &refused), None);
+    }
+}
