@@ -555,10 +555,13 @@ fn aws(env: &TestEnv, mut cmd: std::process::Command) -> std::process::Command {
 }
 
 /// Item 16 with the real AWS CLI: with the access token already expired, five `aws configure
-/// export-credentials` and five `portico credentials` start at once. The AWS CLI refreshes
-/// without a lock, so portico's refresh may be refused because the CLI spent the refresh token:
-/// every portico process still ends with keys, and no refusal is remembered for the token the
-/// file holds at the end.
+/// export-credentials` start, and five `portico credentials` as soon as the first AWS CLI
+/// refresh reaches Identity Center (every answer comes 1.5 s late, so the AWS CLI has not
+/// written its token yet). The AWS CLI refreshes without a lock, so portico's refresh is
+/// refused when the CLI spent the refresh token first (the round: six refreshes, five
+/// refused): every portico process still ends with keys, and no refusal is remembered for the
+/// token the file holds at the end. (The AWS CLI processes that lose the race fail: they do not
+/// look at the file again; that is the AWS CLI's own behaviour, with or without portico.)
 #[test]
 fn portico_racing_the_aws_cli_for_a_refresh_always_gets_keys() {
     let Some(_) = aws_cli() else {
