@@ -164,6 +164,7 @@ fn a_token_path_that_is_a_directory_exits_as_a_token_problem_and_says_it_once() 
         vec!["credentials", "--profile", "dev"],
         vec!["list"],
         vec!["exec", "--profile", "dev", "--", "true"],
+        vec!["logout"],
     ] {
         let out = run(&env, &args);
         let stderr = text(&out.stderr);
