@@ -351,7 +351,7 @@ pub struct LoginArgs {
     /// Sign the session out first (Logout, token deleted), then sign in again: to switch Entra accounts
     #[arg(long)]
     pub force: bool,
-    /// Give up waiting for the browser after this many seconds
+    /// Give up waiting for the browser after this many seconds (at most 86400, a day)
     #[arg(long, value_name = "SECS", default_value = "600", value_parser = parse_seconds)]
     pub timeout: Duration,
     /// Sign in to this [saml-session NAME] (SAML from Entra ID straight into IAM roles) and keep its assertion
@@ -553,7 +553,7 @@ pub struct ServeArgs {
         hide_default_value = true
     )]
     pub port: u16,
-    /// Write the token to this new file (mode 0600) for AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE and print only the URI
+    /// Write the token to this new file (mode 0600) for AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE and print only the URI (the JS SDK's fromContainerMetadata reads only AWS_CONTAINER_AUTHORIZATION_TOKEN; its default chain and fromHttp read the file)
     #[arg(long, value_name = "PATH")]
     pub token_file: Option<std::path::PathBuf>,
     /// How to print the variables
@@ -874,12 +874,29 @@ fn parse_account_id(text: &str) -> Result<String, String> {
     ))
 }
 
+/// The longest `--timeout`: a day. A sign-in nobody finishes within a day will not be finished,
+/// and larger numbers only overflow into nonsense ("up to 2562047788015215 h").
+const MAX_TIMEOUT_SECS: u64 = 24 * 60 * 60;
+
 fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let too_long = || {
+        format!(
+            "{} seconds is more than a day; give at most {MAX_TIMEOUT_SECS} (the default is 600)",
+            crate::sanitize::quoted(text)
+        )
+    };
     match text.parse::<u64>() {
-        Ok(0) | Err(_) => Err(format!(
+        Ok(0) => Err(format!(
             "{} is not a number of seconds above 0",
             crate::sanitize::quoted(text)
         )),
+        Ok(n) if n > MAX_TIMEOUT_SECS => Err(too_long()),
         Ok(n) => Ok(Duration::from_secs(n)),
+        // All digits but beyond u64: a number, just far too large.
+        Err(_) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => Err(too_long()),
+        Err(_) => Err(format!(
+            "{} is not a number of seconds above 0",
+            crate::sanitize::quoted(text)
+        )),
     }
 }

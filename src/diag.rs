@@ -20,12 +20,36 @@ pub fn enabled(level: u8) -> bool {
     VERBOSITY.load(Ordering::Relaxed) >= level
 }
 
+/// An error and its causes on one line, as `{:#}` joins them, cleaned for the terminal — but
+/// a cause whose text the line already holds is not said again (an error that quotes its
+/// source's message, as `cannot read X: Is a directory (os error 21)` does, would otherwise
+/// end in the OS error twice).
+pub fn error_text(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if line.is_empty() {
+            line = text;
+        } else if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+    }
+    crate::sanitize::for_terminal(&line)
+}
+
+/// Writes a `-v`/`-vv` line on stderr, cleaned for the terminal: diagnostics quote names from
+/// files (profiles, roles, sessions) and answers from servers.
+pub fn say(text: String) {
+    eprintln!("portico: {}", crate::sanitize::for_terminal(&text));
+}
+
 /// `-v`: what portico is doing (files read, calls made).
 #[macro_export]
 macro_rules! info {
     ($($arg:tt)*) => {
         if $crate::diag::enabled(1) {
-            eprintln!("portico: {}", format_args!($($arg)*));
+            $crate::diag::say(format!($($arg)*));
         }
     };
 }
@@ -35,7 +59,7 @@ macro_rules! info {
 macro_rules! debug {
     ($($arg:tt)*) => {
         if $crate::diag::enabled(2) {
-            eprintln!("portico: {}", format_args!($($arg)*));
+            $crate::diag::say(format!($($arg)*));
         }
     };
 }
@@ -49,6 +73,7 @@ static SINK: Mutex<Option<Sink>> = Mutex::new(None);
 /// `portico: …`. While a [`Redirect`] is alive the text goes to its sink instead: a line on
 /// stderr would draw over the TUI's screen. Use through [`notice!`](crate::notice).
 pub fn notice(text: String) {
+    let text = crate::sanitize::for_terminal(&text);
     let sink = SINK.lock().unwrap_or_else(|e| e.into_inner());
     match sink.as_ref() {
         Some(sink) => sink(text),
@@ -90,6 +115,22 @@ macro_rules! notice {
 #[cfg(test)]
 mod tests {
     use std::sync::{Arc, Mutex};
+
+    #[test]
+    fn error_text_says_each_cause_once_and_cleans_it() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("cannot read x: {0}")]
+        struct Quoting(#[source] std::io::Error);
+        let os = std::io::Error::from_raw_os_error(21);
+        let said = os.to_string();
+        let err = anyhow::Error::new(Quoting(os)).context("loading e\u{1b}[31m");
+        assert_eq!(
+            super::error_text(&err),
+            format!("loading e\u{fffd}[31m: cannot read x: {said}")
+        );
+        let plain = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(super::error_text(&plain), "outer: inner");
+    }
 
     #[test]
     fn notices_go_to_the_sink_while_redirected() {

@@ -134,8 +134,9 @@ fn identity(e: &crate::identity::IdentityError) -> Exit {
         I::Denied { .. } | I::CodeExpired { .. } | I::Timeout { .. } => Exit::LoginFailed,
         I::Cancelled => Exit::Cancelled,
         I::WrongRegion { .. } => Exit::Config,
-        // Its message says "run `portico login`", so it exits as every other such message.
-        I::Cache(CacheError::Corrupt { .. }) => Exit::LoginRequired,
+        // Their messages say "run `portico login`" (after moving a directory away), so they
+        // exit as every other such message.
+        I::Cache(CacheError::Corrupt { .. } | CacheError::NotAFile { .. }) => Exit::LoginRequired,
         I::Network { .. } | I::Service { .. } => Exit::Service,
         I::Listener(_) | I::Lock { .. } | I::Cache(_) => Exit::Failure,
     }

@@ -14,7 +14,9 @@ fn main() -> ExitCode {
             }
             let exit = portico::exit::classify(&err);
             if exit != Exit::Cancelled {
-                eprintln!("portico: error: {err:#}");
+                // Messages quote names from files and answers from servers; each layer cleans
+                // what it quotes, and error_text is the last line of defence for the terminal.
+                eprintln!("portico: error: {}", portico::diag::error_text(&err));
             } else {
                 eprintln!("portico: cancelled");
             }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use crate::awsconfig::{ConfigFile, LoadError, Section, SectionKind};
 use crate::consts as keys;
+use crate::sanitize::for_terminal;
 
 /// The environment variables portico reads, captured once so that resolution is a pure function.
 #[derive(Debug, Clone, Default)]
@@ -150,19 +151,24 @@ impl SsoSession {
         self.name.as_deref().unwrap_or(&self.start_url)
     }
 
-    /// How messages name this session.
+    /// How messages name this session, cleaned for a terminal (the name comes from a file).
     pub fn label(&self) -> String {
         match &self.name {
-            Some(name) => format!("sso-session {name}"),
-            None => format!("start URL {}", self.start_url),
+            Some(name) => format!("sso-session {}", for_terminal(name)),
+            None => format!("start URL {}", for_terminal(&self.start_url)),
         }
     }
 
-    /// The flags that select this session again, for "run this next" hints.
+    /// The flags that select this session again, for "run this next" hints; cleaned for a
+    /// terminal like [`label`](Self::label).
     pub fn selector_flags(&self) -> String {
         match &self.name {
-            Some(name) => format!("--sso-session {name}"),
-            None => format!("--start-url {} --region {}", self.start_url, self.region),
+            Some(name) => format!("--sso-session {}", for_terminal(name)),
+            None => format!(
+                "--start-url {} --region {}",
+                for_terminal(&self.start_url),
+                for_terminal(&self.region)
+            ),
         }
     }
 }
@@ -781,7 +787,6 @@ pub enum BrowserOrigin {
 
 impl std::fmt::Display for BrowserOrigin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        use crate::sanitize::for_terminal;
         match self {
             BrowserOrigin::Flag => f.write_str("--browser"),
             BrowserOrigin::Variable => f.write_str("PORTICO_BROWSER"),
@@ -1510,9 +1515,9 @@ impl SamlSession {
         format!("{SAML_SESSION_PREFIX}{}", self.name)
     }
 
-    /// How messages name this session.
+    /// How messages name this session, cleaned for a terminal (the name comes from a file).
     pub fn label(&self) -> String {
-        format!("saml-session {}", self.name)
+        format!("saml-session {}", for_terminal(&self.name))
     }
 }
 

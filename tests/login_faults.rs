@@ -543,23 +543,45 @@ fn client_registrations_are_shared_with_the_aws_cli() {
         }))
         .unwrap();
     assert!(registration["clientId"].is_string());
-    // The browser flow uses the same file name (as the AWS CLI does): it cannot use a
-    // device-flow client, so it registers one with the authorization-code grant there.
+    // The browser flow cannot use a device-flow client. The shared file keeps the live device
+    // registration (the AWS CLI's device flow reuses it): the browser flow's registration, with
+    // the authorization-code grant, goes to portico's own cache under the same name, and each
+    // flow reuses its own from then on instead of taking the file from the other.
     env.emu.set_auto_approve(true);
-    let out = env
-        .portico()
-        .args(["login"])
-        .env("BROWSER", support("fake-browser.py"))
-        .output()
-        .unwrap();
-    assert_success(&out);
-    let registration: serde_json::Value =
+    let browser_login = || {
+        let out = env
+            .portico()
+            .args(["login", "--force"])
+            .env("BROWSER", support("fake-browser.py"))
+            .output()
+            .unwrap();
+        assert_success(&out);
+    };
+    browser_login();
+    let shared: serde_json::Value =
         serde_json::from_slice(&std::fs::read(cache.join(&name)).unwrap()).unwrap();
+    assert_eq!(shared, registration, "the shared device registration stays");
+    let own_path = env
+        .home
+        .path()
+        .join(".cache/portico/registrations")
+        .join(&name);
+    let own: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&own_path).unwrap()).unwrap();
     assert!(
-        registration["grantTypes"]
+        own["grantTypes"]
             .as_array()
             .is_some_and(|g| g.iter().any(|g| g == "authorization_code")),
-        "{registration}"
+        "{own}"
+    );
+    let registered = env.stat("RegisterClient");
+    browser_login();
+    env.emu.set_auto_approve(false);
+    env.login();
+    assert_eq!(
+        env.stat("RegisterClient"),
+        registered,
+        "each flow reuses its registration"
     );
 
     // With scopes: a registration as the AWS CLI's device flow makes it, no grantTypes.

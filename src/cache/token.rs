@@ -89,9 +89,15 @@ pub struct Registration {
 }
 
 impl Registration {
+    /// Whether it has more than [`REGISTRATION_MARGIN`] left: long enough for the tool that
+    /// made it to reuse it (the AWS CLI's own rule).
+    pub fn is_live(&self, now: OffsetDateTime) -> bool {
+        parse_time(&self.expires_at).is_some_and(|t| t - now > REGISTRATION_MARGIN)
+    }
+
     /// Usable for a flow that needs `grants` and `scopes`, with enough time left.
     pub fn usable_for(&self, grants: &[&str], scopes: &[String], now: OffsetDateTime) -> bool {
-        let time_ok = parse_time(&self.expires_at).is_some_and(|t| t - now > REGISTRATION_MARGIN);
+        let time_ok = self.is_live(now);
         let grants_ok = match &self.grant_types {
             Some(have) => grants.iter().all(|g| have.iter().any(|h| h == g)),
             // A registration without grant types is the AWS CLI's device-flow one: the service
@@ -114,19 +120,26 @@ pub struct TokenCache {
 }
 
 /// A cache file that exists but cannot be read as a token.
+///
+/// The OS error is part of the message and deliberately not the error's `source`: a chain
+/// printed with `{:#}` would say it twice ("Is a directory (os error 21): Is a directory …").
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}: {error}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{} is not a valid token file ({problem}); run `portico login` to replace it", path.display())]
     Corrupt { path: PathBuf, problem: String },
-    #[error("cannot write {}: {source}", path.display())]
+    /// The token's path is a directory (or another non-file): no sign-in can be written there
+    /// until it is moved away.
+    #[error("{} is a directory, not a token file; move it away or delete it, then run `portico login`", path.display())]
+    NotAFile { path: PathBuf },
+    #[error("cannot write {}: {error}", path.display())]
     Write {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 
@@ -188,7 +201,10 @@ impl TokenCache {
         match remove_if_exists(&path) {
             Ok(true) => Ok(Some(path)),
             Ok(false) => Ok(None),
-            Err(source) => Err(CacheError::Write { path, source }),
+            Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => {
+                Err(CacheError::NotAFile { path })
+            }
+            Err(error) => Err(CacheError::Write { path, error }),
         }
     }
 
@@ -210,10 +226,15 @@ fn load_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>, Cac
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => {
+        Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => {
+            return Err(CacheError::NotAFile {
+                path: path.to_path_buf(),
+            })
+        }
+        Err(error) => {
             return Err(CacheError::Io {
                 path: path.to_path_buf(),
-                source,
+                error,
             })
         }
     };
@@ -229,9 +250,14 @@ fn load_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>, Cac
 fn store_json<T: Serialize>(path: &Path, value: &T) -> Result<(), CacheError> {
     let mut text = serde_json::to_vec(value).expect("cache types always serialize");
     text.push(b'\n');
-    write_private(path, &text).map_err(|source| CacheError::Write {
-        path: path.to_path_buf(),
-        source,
+    write_private(path, &text).map_err(|error| match error.kind() {
+        std::io::ErrorKind::IsADirectory => CacheError::NotAFile {
+            path: path.to_path_buf(),
+        },
+        _ => CacheError::Write {
+            path: path.to_path_buf(),
+            error,
+        },
     })
 }
 

@@ -82,7 +82,11 @@ pub fn run(args: &LoginArgs) -> anyhow::Result<Exit> {
         ""
     };
     let place = match &session.name {
-        Some(_) => format!("{} ({})", session.label(), session.start_url),
+        Some(_) => format!(
+            "{} ({})",
+            session.label(),
+            crate::sanitize::for_terminal(&session.start_url)
+        ),
         None => session.label(),
     };
     eprintln!("portico: signed in to {place}; the token is valid for {left}{refresh}.");

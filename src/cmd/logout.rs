@@ -61,8 +61,10 @@ async fn logout_one(
     cache_root: &std::path::Path,
     session: &SsoSession,
 ) -> anyhow::Result<bool> {
-    if let Err(e) = store.tokens.load_token(session) {
-        eprintln!("portico: {e}; deleting it");
+    match store.tokens.load_token(session) {
+        // Nothing portico would delete: the sign-out below fails with the same words.
+        Err(crate::cache::token::CacheError::NotAFile { .. }) | Ok(_) => {}
+        Err(e) => eprintln!("portico: {e}; deleting it"),
     }
     let out = engine::sign_out(store, cache_root, session).await?;
     if let Some(why) = &out.refused {

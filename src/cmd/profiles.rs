@@ -56,8 +56,8 @@ fn run_sync(args: &SyncArgs) -> anyhow::Result<Exit> {
             "portico: error: {} is a legacy set-up (start URL in the profile); profiles sync writes \
              profiles that use an [sso-session]: run `portico configure --sso-session NAME --start-url {} --region {}` first",
             session.label(),
-            session.start_url,
-            session.region
+            crate::sanitize::for_terminal(&session.start_url),
+            crate::sanitize::for_terminal(&session.region)
         );
         return Ok(Exit::Config);
     };
@@ -91,14 +91,7 @@ fn run_sync(args: &SyncArgs) -> anyhow::Result<Exit> {
         region: args.region.clone(),
         prune: !args.no_prune,
     };
-    write(
-        &ctx,
-        file,
-        &items,
-        &options,
-        args,
-        &format!("sso-session {session_name}"),
-    )
+    write(&ctx, file, &items, &options, args, &session.label())
 }
 
 /// `--saml-session`: a profile per IAM role of the saml-session's assertion, whose

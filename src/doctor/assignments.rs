@@ -1,6 +1,7 @@
 //! The `assignments` check: one ListAccounts page with the session's token, so that a user
 //! with no account assigned (or not yet provisioned by SCIM) is told whom to ask.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration as StdDuration;
 
 use super::network::seconds;
@@ -67,9 +68,12 @@ pub(super) async fn check_assignments(
         aws_sdk_sso::config::retry::RetryConfig::standard().with_max_attempts(3),
     );
     // Throttling is retried for as long as the check's limit allows, as the commands do;
-    // other failures keep the SDK's three attempts.
+    // other failures keep the SDK's three attempts. The count of 429s outlives a timeout, so
+    // that the finding says the service was throttling rather than silent.
+    let throttled_calls = AtomicU32::new(0);
     let list = |token: crate::secret::Secret| {
         let client = client.clone();
+        let throttled_calls = &throttled_calls;
         async move {
             let mut backoff = crate::portal::pacing::Backoff::new();
             let mut throttles = 0;
@@ -89,6 +93,7 @@ pub(super) async fn check_assignments(
                     return result;
                 }
                 throttles += 1;
+                throttled_calls.fetch_add(1, Ordering::Relaxed);
                 tokio::time::sleep(backoff.delay(throttles)).await;
             }
         }
@@ -116,7 +121,24 @@ pub(super) async fn check_assignments(
         }
     });
     let Ok(result) = tokio::time::timeout_at(until, attempts).await else {
-        no_answer(report, "ListAccounts", &session.portal_endpoint);
+        match throttled_calls.load(Ordering::Relaxed) {
+            0 => no_answer(report, "ListAccounts", &session.portal_endpoint),
+            n => report.add(
+                check,
+                Status::Fail,
+                format!(
+                    "Identity Center throttled ListAccounts (429 Too Many Requests, {n} time{}) and let no call through within {}",
+                    if n == 1 { "" } else { "s" },
+                    seconds(limit)
+                ),
+                Some(
+                    "wait a minute and run `portico doctor` again; if it persists, another program \
+                     (or many portico calls at once) is using up this account's Identity Center \
+                     request rate"
+                        .to_string(),
+                ),
+            ),
+        }
         return;
     };
     let result = match result {

@@ -37,11 +37,9 @@ pub enum IdentityError {
     },
     #[error("cannot open the loopback listener for the browser's answer: {0}; use `portico login --device-code`")]
     Listener(std::io::Error),
-    #[error("cannot take the sign-in lock in {}: {source}", dir.display())]
-    Lock {
-        dir: PathBuf,
-        source: std::io::Error,
-    },
+    /// The OS error is in the message, not the `source`, so that a chain says it once.
+    #[error("cannot take the sign-in lock in {}: {error}", dir.display())]
+    Lock { dir: PathBuf, error: std::io::Error },
     #[error(transparent)]
     Cache(#[from] CacheError),
 }

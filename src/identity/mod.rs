@@ -34,23 +34,29 @@ use crate::consts::GRANT_REFRESH_TOKEN;
 /// How long the browser flow waits for the user before giving up (the AWS CLI's 10 minutes).
 pub const DEFAULT_LOGIN_TIMEOUT: StdDuration = StdDuration::from_secs(600);
 
-/// The files identity works with: the token cache, the lock directory, and portico's record
-/// of refused refreshes.
+/// The files identity works with: the token cache, the lock directory, portico's record of
+/// refused refreshes, and portico's own client registrations.
 #[derive(Debug, Clone)]
 pub struct Store {
     pub tokens: TokenCache,
     pub locks: PathBuf,
     pub refusals: PathBuf,
+    /// Where portico keeps a client registration of its own, under the AWS CLI's file name,
+    /// when the shared file holds one the AWS CLI still uses but portico's flow cannot (see
+    /// `register`): both tools then keep working without taking the file from each other.
+    pub own_registrations: TokenCache,
 }
 
 impl Store {
-    /// `~/.aws/sso/cache` for tokens, portico's cache directory for locks and refusals.
+    /// `~/.aws/sso/cache` for tokens, portico's cache directory for locks, refusals and its own
+    /// registrations.
     pub fn from_env(env: &Environment) -> Result<Store, SettingsError> {
         let own = env.portico_cache_dir()?;
         Ok(Store {
             tokens: TokenCache::new(env.sso_cache_dir()?),
             locks: own.join("locks"),
             refusals: own.join("refresh-refused"),
+            own_registrations: TokenCache::new(own.join("registrations")),
         })
     }
 }
@@ -202,7 +208,7 @@ async fn login_after_others(
     // What the cache held before waiting: a token that appears while we wait is another
     // process's fresh sign-in. (A corrupt file is as good as none: the login replaces it.)
     let before = store.tokens.load_token(session).ok().flatten();
-    let (_lock, waited) = take_lock(store, session).await?;
+    let (_lock, waited) = take_lock(store, session, Work::SignIn).await?;
     if waited {
         if let Ok(Some(token)) = store.tokens.load_token(session) {
             let new = before
@@ -321,10 +327,19 @@ async fn access_token_locked(
     session: &SsoSession,
     on_missing: &OnMissing,
 ) -> Result<Secret, IdentityError> {
-    let (_lock, _) = take_lock(store, session).await?;
+    // What a process holding the lock is most likely doing, for the line said while waiting:
+    // with a token that can be refreshed, refreshing it (as this one would).
+    let before = store.tokens.load_token(session).ok().flatten();
+    let work = match &before {
+        Some(token) if refresh_problem(session, token, OffsetDateTime::now_utc()).is_none() => {
+            Work::Refresh
+        }
+        _ => Work::SignIn,
+    };
+    let (_lock, _) = take_lock(store, session, work).await?;
     // Another process may have refreshed or signed in while we waited for the lock.
     let now = OffsetDateTime::now_utc();
-    let cached = match store.tokens.load_token(session) {
+    let cached = match load_settled(store, session).await {
         Ok(cached) => cached,
         // A corrupt file is replaced by a sign-in where one may start.
         Err(e @ CacheError::Corrupt { .. }) => match on_missing {
@@ -337,37 +352,53 @@ async fn access_token_locked(
         Err(e) => return Err(e.into()),
     };
     let label = session.label();
+    let refused = || {
+        format!(
+            "Identity Center refused to refresh the sign-in to {label} (the refresh token was revoked or has expired)"
+        )
+    };
     let reason = match &cached {
         Some(token) if token.is_fresh(now) => return Ok(token.access_token.clone()),
+        // This very token was refused before (by this or another portico process, after
+        // waiting for other programs): asking again would only be refused again.
+        Some(token)
+            if refresh_problem(session, token, now).is_none()
+                && refusal::refused_at(store, session, token).is_some() =>
+        {
+            if token.is_valid(now) {
+                return Ok(token.access_token.clone());
+            }
+            refused()
+        }
         Some(token) => match refresh_problem(session, token, now) {
             None => match refresh(store, session, token).await {
                 Ok(fresh) => return Ok(fresh.access_token),
                 Err(RefreshFailure::Rejected) => {
                     // Another program that shares the cache but not our lock (the AWS CLI,
                     // boto3) may have spent the refresh token a moment ago: its result is in
-                    // the file. Failing that, a token that still works is used to its end.
-                    let now = OffsetDateTime::now_utc();
-                    let newer = store.tokens.load_token(session)?;
-                    if !newer
-                        .as_ref()
-                        .is_some_and(|n| n.refresh_token != token.refresh_token)
-                    {
-                        // Still the refused refresh token: `status` and `doctor` say so
-                        // until the next sign-in.
-                        refusal::remember(store, session, token, now);
-                    }
-                    match newer {
-                        Some(newer) if newer.is_valid(now) && newer.access_token != token.access_token => {
-                            crate::info!("another program refreshed the sign-in; using its token");
+                    // the file, or about to be (it writes after its answer came). Failing
+                    // that, a token that still works is used to its end.
+                    crate::info!(
+                        "Identity Center refused the refresh of the sign-in to {label}; looking for a token another program may be writing"
+                    );
+                    match newer_token(store, session, token).await {
+                        Some(newer) => {
+                            crate::info!(
+                                "another program refreshed the sign-in to {label}; using its token"
+                            );
                             return Ok(newer.access_token);
                         }
-                        _ if token.is_valid(now) => {
-                            crate::info!("the refresh was refused; using the current token until it expires");
-                            return Ok(token.access_token.clone());
+                        None => {
+                            // Still the refused token: `status` and `doctor` say so until the
+                            // next sign-in, and other portico processes do not ask again.
+                            let now = OffsetDateTime::now_utc();
+                            refusal::remember_if_current(store, session, token, now);
+                            if token.is_valid(now) {
+                                crate::info!("the refresh was refused; using the current token until it expires");
+                                return Ok(token.access_token.clone());
+                            }
+                            refused()
                         }
-                        _ => format!(
-                            "Identity Center refused to refresh the sign-in to {label} (the refresh token was revoked or has expired)"
-                        ),
                     }
                 }
                 Err(RefreshFailure::Other(e)) if token.is_valid(now) => {
@@ -396,6 +427,53 @@ async fn access_token_locked(
             crate::notice!("{reason}; signing in…");
             Ok(login_locked(store, session, options).await?.access_token)
         }
+    }
+}
+
+/// How long a token file that reads as corrupt is given to become whole: the AWS CLI (botocore's
+/// `JSONFileCache`) rewrites the file in place — truncate, then write — so a reader can meet it
+/// empty or half-written for a moment. Only a file that stays unreadable is corrupt.
+const HALF_WRITTEN_GRACE: StdDuration = StdDuration::from_millis(500);
+/// How long to wait, after a refused refresh, for the token of the program that spent the
+/// refresh token to appear in the file: the AWS CLI writes it as soon as its own CreateToken
+/// answer is in, which is before ours was refused.
+const RACED_REFRESH_WAIT: StdDuration = StdDuration::from_secs(2);
+/// How often those two waits look at the file again.
+const REREAD_EVERY: StdDuration = StdDuration::from_millis(25);
+
+/// The session's token, read again for up to [`HALF_WRITTEN_GRACE`] while it does not parse.
+async fn load_settled(
+    store: &Store,
+    session: &SsoSession,
+) -> Result<Option<TokenFile>, CacheError> {
+    let deadline = tokio::time::Instant::now() + HALF_WRITTEN_GRACE;
+    loop {
+        match store.tokens.load_token(session) {
+            Err(CacheError::Corrupt { .. }) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(REREAD_EVERY).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// After Identity Center refused to refresh `spent`: a token another program wrote in its place
+/// (another access token, valid now), waited for up to [`RACED_REFRESH_WAIT`]; `None` when the
+/// file still holds `spent` (or nothing usable) at the end.
+async fn newer_token(store: &Store, session: &SsoSession, spent: &TokenFile) -> Option<TokenFile> {
+    let deadline = tokio::time::Instant::now() + RACED_REFRESH_WAIT;
+    loop {
+        // A file that does not parse may be half-written: it is looked at again.
+        if let Ok(Some(token)) = store.tokens.load_token(session) {
+            if token.access_token != spent.access_token && token.is_valid(OffsetDateTime::now_utc())
+            {
+                return Some(token);
+            }
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(REREAD_EVERY).await;
     }
 }
 
@@ -519,12 +597,20 @@ fn take_lock_blocking(
     session: &SsoSession,
     on_wait: impl FnOnce(),
 ) -> Result<lock::SessionLock, IdentityError> {
-    lock::acquire(&store.locks, session.cache_key(), on_wait).map_err(|source| {
-        IdentityError::Lock {
-            dir: store.locks.clone(),
-            source,
-        }
+    lock::acquire(&store.locks, session.cache_key(), on_wait).map_err(|error| IdentityError::Lock {
+        dir: store.locks.clone(),
+        error,
     })
+}
+
+/// What the process that holds a session's lock is doing, as far as a waiting one can tell:
+/// the line it says while waiting names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Work {
+    /// Refreshing the token (the waiter found one that can be refreshed).
+    Refresh,
+    /// Signing in (or signing out).
+    SignIn,
 }
 
 /// Takes the session lock; the flag says whether another process held it (and so may have
@@ -533,6 +619,7 @@ fn take_lock_blocking(
 async fn take_lock(
     store: &Store,
     session: &SsoSession,
+    work: Work,
 ) -> Result<(lock::SessionLock, bool), IdentityError> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     let dir = store.locks.clone();
@@ -541,17 +628,23 @@ async fn take_lock(
         let mut waited = false;
         let result = take_lock_blocking(&store, &session, || {
             waited = true;
-            crate::notice!(
-                "another portico process is signing in to {}; waiting for it…",
-                session.label()
-            );
+            match work {
+                Work::Refresh => crate::notice!(
+                    "another portico process is refreshing the sign-in to {}; waiting for it…",
+                    session.label()
+                ),
+                Work::SignIn => crate::notice!(
+                    "another portico process is signing in to {}; waiting for it…",
+                    session.label()
+                ),
+            }
         });
         let _ = tx.send(result.map(|lock| (lock, waited)));
     });
     rx.await.unwrap_or_else(|_| {
         Err(IdentityError::Lock {
             dir,
-            source: std::io::Error::other("the thread waiting for it ended"),
+            error: std::io::Error::other("the thread waiting for it ended"),
         })
     })
 }

@@ -1,5 +1,14 @@
 //! Client registration (RegisterClient), cached beside the tokens under the AWS CLI's file name
 //! and reused while more than 15 minutes remain and the grant types fit the flow.
+//!
+//! The AWS CLI reuses that file too, by its own rules: its device flow takes any live
+//! registration without the `authorization_code` grant (so portico's device registration serves
+//! it), its browser flow only one with it. A registration the AWS CLI made that portico cannot
+//! use — the device flow's without `sso:account:access` (no refresh token would come), or the
+//! browser flow's for portico's device flow — is left where it is while it lives: portico then
+//! keeps a registration of its own in its cache under the same name, and reuses that. Taking
+//! the shared file instead would make each tool register again every time the other had signed
+//! in last.
 
 use time::OffsetDateTime;
 
@@ -42,6 +51,14 @@ pub async fn client_for(
         if cached.usable_for(&grants, &session.scopes, now) {
             crate::debug!("reusing the cached client registration");
             return Ok(cached);
+        }
+    }
+    if let Some(own) = store.own_registrations.load_registration(session) {
+        if own.usable_for(&grants, &session.scopes, now) {
+            crate::debug!(
+                "reusing portico's own client registration (the shared one is another tool's)"
+            );
+            return Ok(own);
         }
     }
     register_new(client, store, session, flow).await
@@ -111,7 +128,26 @@ pub async fn register_new(
         grant_types: Some(grants.iter().map(|g| g.to_string()).collect()),
         extra: Default::default(),
     };
-    store.tokens.store_registration(session, &registration)?;
+    // The shared file is left to the tool that uses it while it holds a live registration
+    // portico's flow cannot use; otherwise (none, expired, or portico's own that the service no
+    // longer knows) portico's goes there, for the AWS CLI to reuse as well.
+    let now = OffsetDateTime::now_utc();
+    let taken = store
+        .tokens
+        .load_registration(session)
+        .is_some_and(|shared| {
+            shared.is_live(now) && !shared.usable_for(&grants, &session.scopes, now)
+        });
+    if taken {
+        crate::debug!(
+            "keeping the new client registration in portico's cache: the shared file holds a live one of another tool's"
+        );
+        store
+            .own_registrations
+            .store_registration(session, &registration)?;
+    } else {
+        store.tokens.store_registration(session, &registration)?;
+    }
     Ok(registration)
 }
 

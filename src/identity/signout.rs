@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use time::OffsetDateTime;
 
-use super::{describe_portal_error, take_lock, IdentityError, Store};
+use super::{describe_portal_error, take_lock, IdentityError, Store, Work};
 use crate::settings::SsoSession;
 
 /// What a sign-out did.
@@ -23,7 +23,7 @@ pub struct SignedOut {
 /// Calls Logout with the cached access token (if it is still valid) and deletes the token file,
 /// under the session lock.
 pub async fn sign_out(store: &Store, session: &SsoSession) -> Result<SignedOut, IdentityError> {
-    let (_lock, _) = take_lock(store, session).await?;
+    let (_lock, _) = take_lock(store, session, Work::SignIn).await?;
     let mut out = SignedOut::default();
     // An unreadable token file is deleted all the same.
     let token = store.tokens.load_token(session).ok().flatten();

@@ -380,8 +380,8 @@ impl Context {
         Context {
             session: session.label(),
             flags: session.selector_flags(),
-            endpoint: session.portal_endpoint.clone(),
-            region: session.region.clone(),
+            endpoint: for_terminal(&session.portal_endpoint),
+            region: for_terminal(&session.region),
         }
     }
 

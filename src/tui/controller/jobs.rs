@@ -44,7 +44,7 @@ pub(super) fn describe(err: &anyhow::Error) -> String {
                 .into();
         }
     }
-    format!("{err:#}")
+    crate::diag::error_text(err)
 }
 
 /// A background job: dropping it cancels the work (its future is dropped, which releases
