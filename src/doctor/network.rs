@@ -3,20 +3,13 @@
 //! `Date` header, then [`super::region`] and [`super::assignments`]. [`Budget`] bounds each
 //! check and all of them together, so that a service that does not answer costs seconds.
 
-use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Bytes;
-use hyper_util::client::legacy::connect::{Connect, HttpConnector};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use time::OffsetDateTime;
 
 use super::clock::{clock_finding, parse_http_date};
 use super::{assignments, region, token, Check, Report, Status};
 use crate::identity::Store;
-use crate::sanitize::for_terminal;
 use crate::settings::SsoSession;
 
 /// How long doctor's network checks may take: each one at most [`CHECK_LIMIT`] (or one
@@ -246,69 +239,14 @@ pub(super) async fn probe(endpoint: &str, limit: StdDuration) -> Result<Probe, S
 const BODY_LIMIT: usize = 1 << 20;
 
 /// One GET to `url` within `limit`: the status, the `Date` header, and with `body` the body (at
-/// most [`BODY_LIMIT`]). Plain HTTP only for `http://` URLs.
+/// most [`BODY_LIMIT`]), through portico's one HTTP stack ([`crate::http`]).
 pub(super) async fn get(
     url: &str,
     limit: StdDuration,
     body: bool,
 ) -> Result<(u16, Option<String>, Vec<u8>), String> {
-    let uri: hyper::Uri = url.parse().map_err(|_| "not a URL".to_string())?;
-    if uri.scheme_str() == Some("http") {
-        get_with(HttpConnector::new(), uri, limit, body).await
-    } else {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(provider)
-            .map_err(|e| format!("no usable root certificates: {e}"))?
-            .https_only()
-            .enable_http1()
-            .build();
-        get_with(https, uri, limit, body).await
-    }
-}
-
-async fn get_with<C>(
-    connector: C,
-    uri: hyper::Uri,
-    limit: StdDuration,
-    body: bool,
-) -> Result<(u16, Option<String>, Vec<u8>), String>
-where
-    C: Connect + Clone + Send + Sync + 'static,
-{
-    let client: Client<C, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
-    let work = async {
-        let response = client.get(uri).await.map_err(|e| root_cause(&e))?;
-        let status = response.status().as_u16();
-        let date = response
-            .headers()
-            .get(hyper::header::DATE)
-            .and_then(|v| v.to_str().ok())
-            .map(String::from);
-        let bytes = if body {
-            let limited = http_body_util::Limited::new(response.into_body(), BODY_LIMIT);
-            limited
-                .collect()
-                .await
-                .map_err(|e| format!("reading the answer failed ({e})"))?
-                .to_bytes()
-                .to_vec()
-        } else {
-            Vec::new()
-        };
-        Ok::<_, String>((status, date, bytes))
-    };
-    tokio::time::timeout(limit, work)
-        .await
-        .map_err(|_| format!("no answer within {}", seconds(limit)))?
-}
-
-fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut current = error;
-    while let Some(source) = current.source() {
-        current = source;
-    }
-    for_terminal(&current.to_string())
+    let answer = crate::http::get(url, limit, if body { BODY_LIMIT } else { 0 }).await?;
+    Ok((answer.status, answer.date, answer.body))
 }
 
 #[cfg(test)]

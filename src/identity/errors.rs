@@ -59,7 +59,9 @@ where
     match err {
         SdkError::DispatchFailure(failure) => IdentityError::Network {
             endpoint: endpoint.to_string(),
-            detail: if failure.is_timeout() {
+            detail: if let Some(explained) = crate::http::explain(err, endpoint) {
+                explained
+            } else if failure.is_timeout() {
                 "timed out".to_string()
             } else {
                 "connection failed".to_string()
@@ -67,7 +69,7 @@ where
         },
         SdkError::TimeoutError(_) => IdentityError::Network {
             endpoint: endpoint.to_string(),
-            detail: "timed out".to_string(),
+            detail: crate::http::explain(err, endpoint).unwrap_or_else(|| "timed out".to_string()),
         },
         SdkError::ServiceError(service) => {
             let e = service.err();
