@@ -21,6 +21,7 @@ mod server;
 mod state;
 mod stats;
 mod sts;
+mod tls;
 mod wire;
 mod xml;
 
@@ -35,3 +36,4 @@ pub use server::{
     spawn, start_blocking, Config, EmulatorHandle, Running, DEFAULT_REGION, DEFAULT_START_URL,
 };
 pub use state::ControlError;
+pub use tls::CA_FILE;
