@@ -253,9 +253,8 @@ pub fn explain(error: &(dyn StdError + 'static), url: &str) -> Option<String> {
             )
         })
         .unwrap_or_default();
-    let mut current: Option<&(dyn StdError + 'static)> = Some(error);
     let mut timed_out = false;
-    while let Some(e) = current {
+    for e in causes(error) {
         if let Some(setup) = e.downcast_ref::<Arc<SetupError>>() {
             return Some(setup.to_string());
         }
@@ -275,8 +274,11 @@ pub fn explain(error: &(dyn StdError + 'static), url: &str) -> Option<String> {
                 Tunnel::AuthRequired => format!(
                     "the proxy {p} asks for authentication (407 Proxy Authentication Required): put the user and password in {var} (http://user:password@host:port, special characters percent-encoded)"
                 ),
+                Tunnel::Refused if proxy.has_credentials() => format!(
+                    "the proxy {p} refused to open a tunnel to {host}:{port} (it answered CONNECT with an error status: 401 or 403 when the user and password in {var} are refused or {host} is not allowed, 502 when it cannot reach {host}): check the credentials, ask for {host} to be allowed, or add it to NO_PROXY if it can be reached directly"
+                ),
                 Tunnel::Refused => format!(
-                    "the proxy {p} refused to open a tunnel to {host}:{port} (it answered CONNECT with an error such as 403 Forbidden or 502 Bad Gateway): ask for {host} to be allowed, or add it to NO_PROXY if it can be reached directly"
+                    "the proxy {p} refused to open a tunnel to {host}:{port} (it answered CONNECT with an error status: 403 when {host} is not allowed, 502 when it cannot reach {host}): ask for {host} to be allowed, or add it to NO_PROXY if it can be reached directly"
                 ),
                 Tunnel::Closed => format!(
                     "the proxy {p} closed the connection instead of answering CONNECT for {host}:{port}: check {var}"
@@ -291,7 +293,6 @@ pub fn explain(error: &(dyn StdError + 'static), url: &str) -> Option<String> {
         if let Some(c) = e.downcast_ref::<ConnectorError>() {
             timed_out |= c.is_timeout();
         }
-        current = e.source();
     }
     match route {
         Route::Proxy { proxy, .. } if timed_out => Some(format!(
@@ -301,6 +302,28 @@ pub fn explain(error: &(dyn StdError + 'static), url: &str) -> Option<String> {
         )),
         _ => None,
     }
+}
+
+/// `error` and its causes, outermost first. An `io::Error` made from another error reports
+/// that error's *source* as its own, skipping the error itself (the rustls error of a refused
+/// certificate is held so), so its inner error is visited too.
+fn causes<'a>(error: &'a (dyn StdError + 'static)) -> Vec<&'a (dyn StdError + 'static)> {
+    let mut out = Vec::new();
+    let mut next = Some(error);
+    while let Some(e) = next {
+        out.push(e);
+        if let Some(inner) = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            out.extend(causes(inner));
+        }
+        next = e.source();
+        if out.len() > 64 {
+            break;
+        }
+    }
+    out
 }
 
 /// How a CONNECT through the proxy failed.

@@ -342,6 +342,16 @@ impl EmulatorHandle {
         &self.control
     }
 
+    /// See [`Running::https_url`].
+    pub fn https_url(&self) -> Option<String> {
+        self.running.as_ref().and_then(Running::https_url)
+    }
+
+    /// See [`Running::ca_file`].
+    pub fn ca_file(&self) -> Option<&std::path::Path> {
+        self.running.as_ref().and_then(Running::ca_file)
+    }
+
     /// Stops the server and its runtime.
     pub fn shutdown(self) {
         drop(self);
