@@ -159,7 +159,7 @@ fn run(cmd: &mut Command) -> Output {
 fn assert_doctor_reached_everything(out: &Output, what: &str) {
     let findings: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{what}: doctor --json: {e}\n{}", text(&out.stderr)));
-    for check in ["oidc-endpoint", "portal-endpoint", "assignments"] {
+    for check in ["oidc-endpoint", "portal-endpoint", "network", "assignments"] {
         assert!(
             findings
                 .iter()
@@ -167,6 +167,19 @@ fn assert_doctor_reached_everything(out: &Output, what: &str) {
             "{what}: {check} did not pass: {findings:#?}"
         );
     }
+}
+
+/// doctor's `network` finding.
+fn network_finding(out: &Output) -> (String, String) {
+    let findings: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let f = findings
+        .iter()
+        .find(|f| f["check"] == "network")
+        .unwrap_or_else(|| panic!("no network finding: {findings:#?}"));
+    (
+        f["status"].as_str().unwrap().to_string(),
+        f["message"].as_str().unwrap().to_string(),
+    )
 }
 
 /// Whether a test tool can be used; a loud note when not (a failure under CI).
@@ -339,7 +352,35 @@ fn every_command_goes_through_tinyproxy_with_connect() {
     }
     assert_eq!(proxy.connects(port), before, "NO_PROXY was not honoured");
 
+    // doctor says which route each endpoint takes and why.
+    let doctor = |cmd: &mut Command| {
+        cmd.args(["doctor", "--json", "--sso-session", "emu"])
+            .env("HTTPS_PROXY", &url)
+            .env("PORTICO_PROXY_LOOPBACK", "1");
+        network_finding(&run(cmd))
+    };
+    let (status, message) = doctor(&mut w.portico());
+    assert_eq!(status, "pass", "{message}");
+    assert!(
+        message.contains(&format!(
+            "OIDC {}: through the proxy {url} (HTTPS_PROXY), the proxy answers, TLS verified with the system's roots + {} (AWS_CA_BUNDLE)",
+            w.https,
+            w.ca.display()
+        )),
+        "{message}"
+    );
+    let (status, message) = doctor(w.portico().env("NO_PROXY", "localhost,127.0.0.1"));
+    assert_eq!(status, "pass", "{message}");
+    assert!(
+        message.contains(&format!(
+            "portal {}: direct (NO_PROXY entry 127.0.0.1)",
+            w.https
+        )),
+        "{message}"
+    );
+
     // Loopback is direct unless asked: without PORTICO_PROXY_LOOPBACK the proxy sees nothing.
+    let before = proxy.connects(port);
     let out = run(w
         .portico()
         .args(["list", "--json"])
@@ -370,6 +411,21 @@ fn proxy_credentials_are_sent_and_never_shown() {
         },
         &|| proxy.connects(port),
     );
+    // doctor names the proxy with the password masked, and checks that it answers.
+    let (status, message) = network_finding(&run(w
+        .portico()
+        .args(["doctor", "--json", "--sso-session", "emu"])
+        .env("HTTPS_PROXY", &url)
+        .env("PORTICO_PROXY_LOOPBACK", "1")));
+    assert_eq!(status, "pass", "{message}");
+    assert!(
+        message.contains(&format!(
+            "through the proxy http://alice:****@127.0.0.1:{} (HTTPS_PROXY), the proxy answers",
+            proxy.port
+        )),
+        "{message}"
+    );
+
     // No stream at -vvv holds the password (in either spelling), success or failure.
     for (name, args, browser) in w.commands() {
         for proxy_url in [url.clone(), proxy.url(Some((USER, "wrong%2Dpw")))] {

@@ -117,6 +117,16 @@ pub(super) async fn check_session(
         }
     }
 
+    check_network(
+        &[
+            ("OIDC", &session.oidc_endpoint, &oidc),
+            ("portal", &session.portal_endpoint, &portal),
+        ],
+        limit,
+        report,
+    )
+    .await;
+
     match oidc.as_ref().ok().or(portal.as_ref().ok()) {
         None => report.add(
             Check::Clock,
@@ -179,6 +189,88 @@ pub(super) async fn check_session(
             }
             None => Budget::skip(report, Check::Assignments),
         }
+    }
+}
+
+/// The `network` check: for each endpoint, the route its requests take and why (the proxy
+/// variable, or the NO_PROXY entry), whether that proxy answers, and whether TLS verified with
+/// the system roots plus the configured bundles (from the endpoint probes just made). The
+/// proxy's password is masked.
+pub(super) async fn check_network(
+    endpoints: &[(&str, &String, &Result<Probe, String>)],
+    limit: StdDuration,
+    report: &mut Report,
+) {
+    let bundles = crate::http::tls::bundles();
+    let roots = if bundles.is_empty() {
+        "the system's roots".to_string()
+    } else {
+        let extra: Vec<String> = bundles
+            .iter()
+            .map(|b| format!("{} ({})", b.path.display(), b.source))
+            .collect();
+        format!("the system's roots + {}", extra.join(" + "))
+    };
+    let mut parts = Vec::new();
+    let mut failures = Vec::new();
+    let mut fixes = Vec::new();
+    for bundle in &bundles {
+        if let Err(e) = crate::http::tls::load(bundle) {
+            failures.push(e.to_string());
+        }
+    }
+    for (service, endpoint, probe) in endpoints {
+        let route = crate::http::route(endpoint);
+        let mut part = format!("{service} {endpoint}: {}", route.describe());
+        match &route {
+            crate::http::Route::Proxy { proxy, .. } => {
+                let (host, port) = proxy.address();
+                let answered = tokio::time::timeout(
+                    limit,
+                    tokio::net::TcpStream::connect((host.as_str(), port)),
+                )
+                .await;
+                match answered {
+                    Ok(Ok(_)) => part.push_str(", the proxy answers"),
+                    Ok(Err(e)) => {
+                        failures.push(format!("the proxy {} does not answer ({e})", proxy.shown()));
+                        fixes.push(format!("check {} or unset it", proxy.var));
+                    }
+                    Err(_) => {
+                        failures.push(format!(
+                            "the proxy {} does not answer within {}",
+                            proxy.shown(),
+                            seconds(limit)
+                        ));
+                        fixes.push(format!("check {} or unset it", proxy.var));
+                    }
+                }
+            }
+            crate::http::Route::Unusable { var, .. } => {
+                failures.push(route.describe());
+                fixes.push(format!(
+                    "fix {var} (http://[user:password@]host:port) or unset it"
+                ));
+            }
+            crate::http::Route::Direct { .. } => {}
+        }
+        if endpoint.starts_with("https://") {
+            match probe {
+                Ok(_) => part.push_str(&format!(", TLS verified with {roots}")),
+                Err(detail) if detail.starts_with("TLS") => {
+                    failures.push(format!("{service}: {detail}"));
+                }
+                Err(_) => part.push_str(", TLS not checked (no answer)"),
+            }
+        }
+        parts.push(part);
+    }
+    if failures.is_empty() {
+        report.pass(Check::Network, parts.join("; "));
+    } else {
+        failures.extend(parts);
+        let fix = (!fixes.is_empty()).then(|| fixes.join("; "));
+        report.add(Check::Network, Status::Fail, failures.join("; "), fix);
     }
 }
 

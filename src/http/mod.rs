@@ -294,14 +294,23 @@ pub fn explain(error: &(dyn StdError + 'static), url: &str) -> Option<String> {
             timed_out |= c.is_timeout();
         }
     }
-    match route {
-        Route::Proxy { proxy, .. } if timed_out => Some(format!(
+    if timed_out {
+        return explain_timeout(url);
+    }
+    None
+}
+
+/// A request to `url` timed out: when it went through a proxy, one line saying so, with the
+/// variable that bounds it (the SDK reports an attempt's timeout apart from its cause, so its
+/// callers ask for this in their timeout branch). `None` for a direct request.
+pub fn explain_timeout(url: &str) -> Option<String> {
+    proxy::route(url).proxy().map(|proxy| {
+        format!(
             "no answer in time through the proxy {} from {} (PORTICO_HTTP_TIMEOUT sets the limit): check that the proxy works",
             proxy.shown(),
             proxy.var
-        )),
-        _ => None,
-    }
+        )
+    })
 }
 
 /// `error` and its causes, outermost first. An `io::Error` made from another error reports

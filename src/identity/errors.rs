@@ -69,7 +69,9 @@ where
         },
         SdkError::TimeoutError(_) => IdentityError::Network {
             endpoint: endpoint.to_string(),
-            detail: crate::http::explain(err, endpoint).unwrap_or_else(|| "timed out".to_string()),
+            detail: crate::http::explain(err, endpoint)
+                .or_else(|| crate::http::explain_timeout(endpoint))
+                .unwrap_or_else(|| "timed out".to_string()),
         },
         SdkError::ServiceError(service) => {
             let e = service.err();

@@ -335,6 +335,7 @@ where
         },
         SdkError::TimeoutError(_) => Failure::Network {
             detail: crate::http::explain(error, endpoint)
+                .or_else(|| crate::http::explain_timeout(endpoint))
                 .unwrap_or_else(|| "no answer in time".to_string()),
         },
         SdkError::DispatchFailure(dispatch) => Failure::Network {
