@@ -368,3 +368,72 @@ fn innermost(error: &(dyn StdError + 'static)) -> String {
     }
     for_terminal(&current.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hyper_util::client::legacy::connect::proxy::Tunnel as HyperTunnel;
+    use hyper_util::client::legacy::connect::HttpConnector;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tower_service::Service;
+
+    /// A CONNECT through hyper-util's own `Tunnel` to a listener that answers `answer` (or
+    /// closes at once, or is not there): the error `tunnel_failure` must recognise.
+    async fn tunnel_error(answer: Option<&'static [u8]>, listening: bool) -> Tunnel {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        if listening {
+            tokio::spawn(async move {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                let mut request = [0u8; 1024];
+                let _ = socket.read(&mut request).await;
+                if let Some(answer) = answer {
+                    let _ = socket.write_all(answer).await;
+                }
+            });
+        } else {
+            drop(listener);
+        }
+        let proxy: hyper::Uri = format!("http://{addr}").parse().unwrap();
+        let mut tunnel = HyperTunnel::new(proxy, HttpConnector::new());
+        let error = tunnel
+            .call("https://example.invalid:443".parse().unwrap())
+            .await
+            .err()
+            .expect("the tunnel fails");
+        tunnel_failure(&error).expect("recognised as a tunnel failure")
+    }
+
+    #[tokio::test]
+    async fn hyper_utils_tunnel_failures_are_recognised() {
+        assert_eq!(
+            tunnel_error(
+                Some(b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n"),
+                true
+            )
+            .await,
+            Tunnel::AuthRequired
+        );
+        assert_eq!(
+            tunnel_error(Some(b"HTTP/1.1 403 Forbidden\r\n\r\n"), true).await,
+            Tunnel::Refused
+        );
+        assert_eq!(tunnel_error(None, true).await, Tunnel::Closed);
+        assert_eq!(tunnel_error(None, false).await, Tunnel::NoConnection);
+    }
+
+    #[test]
+    fn a_tls_error_inside_an_io_error_is_found() {
+        let rejection = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
+        );
+        let text = explain(&rejection, "https://sso.example:443/x").unwrap();
+        assert!(text.contains("the certificate of sso.example"), "{text}");
+        assert!(text.contains("unknown issuer"), "{text}");
+        // Something else is left to the caller's words.
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(explain(&refused, "https://sso.example"), None);
+        assert!(describe(&refused, "https://sso.example").contains("refused"));
+    }
+}
