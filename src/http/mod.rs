@@ -396,11 +396,12 @@ mod tests {
         }
         let proxy: hyper::Uri = format!("http://{addr}").parse().unwrap();
         let mut tunnel = HyperTunnel::new(proxy, HttpConnector::new());
-        let error = tunnel
+        let Err(error) = tunnel
             .call("https://example.invalid:443".parse().unwrap())
             .await
-            .err()
-            .expect("the tunnel fails");
+        else {
+            panic!("the tunnel was opened");
+        };
         tunnel_failure(&error).expect("recognised as a tunnel failure")
     }
 
