@@ -885,3 +885,37 @@ fn a_tls_inspecting_proxy_needs_its_authority_and_works_with_it() {
         &|| mitm.requests(&https),
     );
 }
+
+#[test]
+fn an_unusable_proxy_setting_is_named_without_its_password() {
+    let w = world();
+    for (value, expect) in [
+        (
+            "socks5://alice:hunter2@127.0.0.1:1080",
+            "HTTPS_PROXY is not a usable proxy: socks5 proxies are not supported",
+        ),
+        (
+            "http://alice:hunter2@:3128",
+            "HTTPS_PROXY is not a usable proxy: not a proxy URL",
+        ),
+    ] {
+        for args in [
+            &["login", "--device-code"][..],
+            &["doctor", "--json", "--sso-session", "emu"][..],
+        ] {
+            let out = run(w
+                .portico()
+                .args(args)
+                .env("HTTPS_PROXY", value)
+                .env("PORTICO_PROXY_LOOPBACK", "1"));
+            let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+            assert!(all.contains(expect), "{args:?}: {all}");
+            assert!(!all.contains("hunter2"), "{args:?}: {all}");
+            if args[0] == "login" {
+                assert_eq!(out.status.code(), Some(NETWORK_FAILURE), "{all}");
+            } else {
+                assert_eq!(network_finding(&out).0, "fail", "{all}");
+            }
+        }
+    }
+}

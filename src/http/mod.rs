@@ -115,7 +115,11 @@ pub fn sdk_client(endpoint: &str) -> SharedHttpClient {
     clients
         .entry(key)
         .or_insert_with(|| {
-            crate::info!("requests to {endpoint} go {}", route.describe());
+            crate::info!(
+                "requests to {} go {}",
+                for_terminal(endpoint),
+                route.describe()
+            );
             SharedHttpClient::new(RoutedClient {
                 route,
                 cache: Default::default(),

@@ -149,7 +149,7 @@ pub fn route_with(url: &str, env: &dyn Fn(&str) -> Option<String>) -> Route {
     if let Some((no_var, list)) = get(&["no_proxy", "NO_PROXY"]) {
         if let Some(entry) = no_proxy_match(&list, host, port) {
             return Route::Direct {
-                why: format!("{no_var} entry {entry}"),
+                why: format!("{no_var} entry {}", crate::sanitize::for_terminal(&entry)),
             };
         }
     }
