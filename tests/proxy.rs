@@ -919,3 +919,23 @@ fn an_unusable_proxy_setting_is_named_without_its_password() {
         }
     }
 }
+
+#[test]
+fn the_warm_path_sets_up_no_proxy_or_tls() {
+    let w = world();
+    assert_success(&run(w.portico().args(["login", "--device-code"])));
+    let first = run(w.portico().args(["credentials", "--profile", "dev"]));
+    assert_success(&first);
+    // Cached keys: no request, so neither a dead proxy nor an unreadable bundle is touched.
+    let out = run(w
+        .portico()
+        .args(["credentials", "--profile", "dev"])
+        .env("HTTPS_PROXY", closed_port_url())
+        .env("PORTICO_PROXY_LOOPBACK", "1")
+        .env(
+            "AWS_CA_BUNDLE",
+            w.env.home.path().join("no-such-bundle.pem"),
+        ));
+    assert_success(&out);
+    assert_eq!(out.stdout, first.stdout, "the cached keys");
+}
