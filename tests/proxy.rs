@@ -657,6 +657,26 @@ fn a_proxy_that_refuses_the_tunnel_refuses_the_connection_or_hangs_is_named() {
         "one line: {stderr}"
     );
 
+    // doctor: the endpoints point at the network check, which names the proxy once.
+    let out = run(w
+        .portico()
+        .args(["doctor", "--json", "--sso-session", "emu"])
+        .env("HTTPS_PROXY", &closed)
+        .env("PORTICO_PROXY_LOOPBACK", "1"));
+    let findings: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let oidc = findings
+        .iter()
+        .find(|f| f["check"] == "oidc-endpoint")
+        .unwrap();
+    assert_eq!(oidc["status"], "fail");
+    assert!(
+        oidc["fix"].as_str().unwrap().contains("network check"),
+        "{oidc}"
+    );
+    let (status, message) = network_finding(&out);
+    assert_eq!(status, "fail");
+    assert_eq!(message.matches("does not answer").count(), 1, "{message}");
+
     // A proxy that accepts and never answers: bounded by PORTICO_HTTP_TIMEOUT.
     let silent = SilentServer::start();
     let (out, took) = common::output_within(

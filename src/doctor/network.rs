@@ -111,7 +111,17 @@ pub(super) async fn check_session(
                     check,
                     Status::Fail,
                     format!("cannot reach the {service} endpoint {endpoint}: {detail}"),
-                    Some(endpoint_fix(session, check == Check::OidcEndpoint)),
+                    Some(
+                        if crate::http::route(endpoint).proxy().is_some()
+                            || detail.starts_with("TLS")
+                        {
+                            // The detail holds the proxy's or TLS's own fix.
+                            "see the network check for the proxy and the CA bundles in use"
+                                .to_string()
+                        } else {
+                            endpoint_fix(session, check == Check::OidcEndpoint)
+                        },
+                    ),
                 );
             }
         }
@@ -265,6 +275,10 @@ pub(super) async fn check_network(
         }
         parts.push(part);
     }
+    // Two endpoints behind one proxy: its failure once.
+    let mut seen = std::collections::HashSet::new();
+    failures.retain(|f| seen.insert(f.clone()));
+    fixes.retain(|f| seen.insert(f.clone()));
     if failures.is_empty() {
         report.pass(Check::Network, parts.join("; "));
     } else {
