@@ -363,7 +363,7 @@ fn every_command_goes_through_tinyproxy_with_connect() {
     assert_eq!(status, "pass", "{message}");
     assert!(
         message.contains(&format!(
-            "OIDC {}: through the proxy {url} (HTTPS_PROXY), the proxy answers, TLS verified with the system's roots + {} (AWS_CA_BUNDLE)",
+            "OIDC {}: through the proxy {url} (HTTPS_PROXY), the proxy answers CONNECT with 200, TLS verified with the system's roots + {} (AWS_CA_BUNDLE)",
             w.https,
             w.ca.display()
         )),
@@ -420,7 +420,7 @@ fn proxy_credentials_are_sent_and_never_shown() {
     assert_eq!(status, "pass", "{message}");
     assert!(
         message.contains(&format!(
-            "through the proxy http://alice:****@127.0.0.1:{} (HTTPS_PROXY), the proxy answers",
+            "through the proxy http://alice:****@127.0.0.1:{} (HTTPS_PROXY), the proxy answers CONNECT with 200",
             proxy.port
         )),
         "{message}"
@@ -610,6 +610,18 @@ fn a_proxy_asking_for_credentials_is_named_with_the_variable() {
         let lines: Vec<&str> = stderr.lines().filter(|l| l.contains(expect)).collect();
         assert_eq!(lines.len(), 1, "one line with the 407:\n{stderr}");
         assert!(!stderr.contains("wrong"), "{stderr}");
+
+        let (status, message) = network_finding(&run(w
+            .portico()
+            .args(["doctor", "--json", "--sso-session", "emu"])
+            .env("HTTPS_PROXY", &proxy_url)
+            .env("PORTICO_PROXY_LOOPBACK", "1")));
+        assert_eq!(status, "fail");
+        assert!(
+            message.contains("with 407 (authentication required)"),
+            "{message}"
+        );
+        assert!(!message.contains("wrong"), "{message}");
     }
 }
 
@@ -633,6 +645,20 @@ fn a_proxy_that_refuses_the_tunnel_refuses_the_connection_or_hangs_is_named() {
             stderr.contains("refused to open a tunnel to 127.0.0.1:")
                 && stderr.contains("403 when 127.0.0.1 is not allowed"),
             "{stderr}"
+        );
+        // doctor tells the status.
+        let (status, message) = network_finding(&run(w
+            .portico()
+            .args(["doctor", "--json", "--sso-session", "emu"])
+            .env("HTTPS_PROXY", proxy.url(None))
+            .env("PORTICO_PROXY_LOOPBACK", "1")));
+        assert_eq!(status, "fail");
+        assert!(
+            message.contains(&format!(
+                "answers CONNECT 127.0.0.1:{} with 403",
+                w.https_port()
+            )),
+            "{message}"
         );
     }
 

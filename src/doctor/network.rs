@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use super::clock::{clock_finding, parse_http_date};
 use super::{assignments, region, token, Check, Report, Status};
 use crate::identity::Store;
+use crate::sanitize::for_terminal;
 use crate::settings::SsoSession;
 
 /// How long doctor's network checks may take: each one at most [`CHECK_LIMIT`] (or one
@@ -234,25 +235,43 @@ pub(super) async fn check_network(
         let mut part = format!("{service} {endpoint}: {}", route.describe());
         match &route {
             crate::http::Route::Proxy { proxy, .. } => {
-                let (host, port) = proxy.address();
-                let answered = tokio::time::timeout(
-                    limit,
-                    tokio::net::TcpStream::connect((host.as_str(), port)),
-                )
-                .await;
-                match answered {
-                    Ok(Ok(_)) => part.push_str(", the proxy answers"),
+                let target = url::Url::parse(endpoint)
+                    .ok()
+                    .and_then(|u| Some((u.host_str()?.to_string(), u.port_or_known_default()?)));
+                let Some((host, port)) = target else {
+                    continue;
+                };
+                let answer = tokio::time::timeout(limit, connect_probe(proxy, &host, port)).await;
+                let shown = proxy.shown();
+                let var = proxy.var;
+                match answer {
+                    Ok(Ok(200)) => part.push_str(", the proxy answers CONNECT with 200"),
+                    Ok(Ok(407)) => {
+                        failures.push(format!(
+                            "the proxy {shown} answers CONNECT {host}:{port} with 407 (authentication required)"
+                        ));
+                        fixes.push(format!(
+                            "put the right user and password in {var} (http://user:password@host:port, percent-encoded)"
+                        ));
+                    }
+                    Ok(Ok(status)) => {
+                        failures.push(format!(
+                            "the proxy {shown} answers CONNECT {host}:{port} with {status}"
+                        ));
+                        fixes.push(format!(
+                            "ask for {host} to be allowed through the proxy (401/403), check that the proxy can reach it (502), or add it to NO_PROXY"
+                        ));
+                    }
                     Ok(Err(e)) => {
-                        failures.push(format!("the proxy {} does not answer ({e})", proxy.shown()));
-                        fixes.push(format!("check {} or unset it", proxy.var));
+                        failures.push(format!("the proxy {shown} does not answer ({e})"));
+                        fixes.push(format!("check {var} or unset it"));
                     }
                     Err(_) => {
                         failures.push(format!(
-                            "the proxy {} does not answer within {}",
-                            proxy.shown(),
+                            "the proxy {shown} does not answer within {}",
                             seconds(limit)
                         ));
-                        fixes.push(format!("check {} or unset it", proxy.var));
+                        fixes.push(format!("check {var} or unset it"));
                     }
                 }
             }
@@ -286,6 +305,53 @@ pub(super) async fn check_network(
         let fix = (!fixes.is_empty()).then(|| fixes.join("; "));
         report.add(Check::Network, Status::Fail, failures.join("; "), fix);
     }
+}
+
+/// One CONNECT to `host:port` through `proxy`, with its credentials: the status it answers.
+/// Written by hand because hyper-util's `Tunnel` keeps the status to itself (it reports 407
+/// and "unsuccessful"), and doctor wants to tell 403 from 502. The tunnel is closed at once.
+async fn connect_probe(
+    proxy: &crate::http::proxy::Proxy,
+    host: &str,
+    port: u16,
+) -> Result<u16, String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (proxy_host, proxy_port) = proxy.address();
+    let mut stream = tokio::net::TcpStream::connect((proxy_host.as_str(), proxy_port))
+        .await
+        .map_err(|e| for_terminal(&e.to_string()))?;
+    let authority = if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    let mut request = format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n");
+    if let Some(auth) = proxy.basic_auth() {
+        request.push_str(&format!("Proxy-Authorization: {auth}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .map_err(|e| for_terminal(&e.to_string()))?;
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !answer.windows(4).any(|w| w == b"\r\n\r\n") && answer.len() < 8192 {
+        let n = stream
+            .read(&mut buf)
+            .await
+            .map_err(|e| for_terminal(&e.to_string()))?;
+        if n == 0 {
+            break;
+        }
+        answer.extend_from_slice(&buf[..n]);
+    }
+    // "HTTP/1.1 200 Connection established"
+    let line = String::from_utf8_lossy(&answer);
+    line.split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| "it closed the connection without an answer to CONNECT".to_string())
 }
 
 fn endpoint_fix(session: &SsoSession, oidc: bool) -> String {

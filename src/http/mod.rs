@@ -279,10 +279,10 @@ pub fn explain(error: &(dyn StdError + 'static), url: &str) -> Option<String> {
                     "the proxy {p} asks for authentication (407 Proxy Authentication Required): put the user and password in {var} (http://user:password@host:port, special characters percent-encoded)"
                 ),
                 Tunnel::Refused if proxy.has_credentials() => format!(
-                    "the proxy {p} refused to open a tunnel to {host}:{port} (it answered CONNECT with an error status: 401 or 403 when the user and password in {var} are refused or {host} is not allowed, 502 when it cannot reach {host}): check the credentials, ask for {host} to be allowed, or add it to NO_PROXY if it can be reached directly"
+                    "the proxy {p} refused to open a tunnel to {host}:{port} (it answered CONNECT with an error status: 401 or 403 when the user and password in {var} are refused or {host} is not allowed, 502 when it cannot reach {host}): check the credentials, ask for {host} to be allowed, or add it to NO_PROXY if it can be reached directly; `portico doctor` shows the proxy's answer"
                 ),
                 Tunnel::Refused => format!(
-                    "the proxy {p} refused to open a tunnel to {host}:{port} (it answered CONNECT with an error status: 403 when {host} is not allowed, 502 when it cannot reach {host}): ask for {host} to be allowed, or add it to NO_PROXY if it can be reached directly"
+                    "the proxy {p} refused to open a tunnel to {host}:{port} (it answered CONNECT with an error status: 403 when {host} is not allowed, 502 when it cannot reach {host}): ask for {host} to be allowed, or add it to NO_PROXY if it can be reached directly; `portico doctor` shows the proxy's answer"
                 ),
                 Tunnel::Closed => format!(
                     "the proxy {p} closed the connection instead of answering CONNECT for {host}:{port}: check {var}"

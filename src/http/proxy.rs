@@ -57,6 +57,29 @@ impl Proxy {
         !self.url.username().is_empty()
     }
 
+    /// The `Proxy-Authorization` value for the URL's credentials (percent-decoded), as
+    /// hyper-util makes it for the requests themselves. Never print this.
+    pub(crate) fn basic_auth(&self) -> Option<String> {
+        use base64::Engine;
+        if self.url.username().is_empty() {
+            return None;
+        }
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        let pair = format!(
+            "{}:{}",
+            decode(self.url.username()),
+            decode(self.url.password().unwrap_or_default())
+        );
+        Some(format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(pair)
+        ))
+    }
+
     /// `host:port` of the proxy itself.
     pub fn address(&self) -> (String, u16) {
         let host = self
@@ -386,6 +409,8 @@ mod tests {
         assert!(!format!("{r:?} {}", r.describe()).contains("cret"));
         assert!(proxy.connect_url().contains("s%40cret"));
         assert!(proxy.has_credentials());
+        // alice:s@cret
+        assert_eq!(proxy.basic_auth().unwrap(), "Basic YWxpY2U6c0BjcmV0");
         assert_eq!(proxy.address(), ("proxy".to_string(), 3128));
     }
 
