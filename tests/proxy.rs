@@ -369,6 +369,25 @@ fn every_command_goes_through_tinyproxy_with_connect() {
         )),
         "{message}"
     );
+    // A saml-session's IdP (http here, and HTTP_PROXY is not set) and STS (https) too.
+    let out = run(w
+        .portico()
+        .args(["doctor", "--json"])
+        .env("HTTPS_PROXY", &url)
+        .env("PORTICO_PROXY_LOOPBACK", "1"));
+    let findings: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let saml = findings
+        .iter()
+        .find(|f| f["check"] == "network" && f["session"] == "saml-session corp")
+        .unwrap_or_else(|| panic!("no network finding for the saml-session: {findings:#?}"));
+    let message = saml["message"].as_str().unwrap();
+    assert_eq!(saml["status"], "pass", "{message}");
+    assert!(
+        message.contains(&format!("IdP {}: direct (no http_proxy/HTTP_PROXY/all_proxy/ALL_PROXY set)", w.env.emu.saml_idp_url()))
+            && message.contains(&format!("STS {}: through the proxy {url} (HTTPS_PROXY), the proxy answers CONNECT with 200, TLS verified", w.https)),
+        "{message}"
+    );
+
     let (status, message) = doctor(w.portico().env("NO_PROXY", "localhost,127.0.0.1"));
     assert_eq!(status, "pass", "{message}");
     assert!(

@@ -203,7 +203,7 @@ impl Check {
                 .collect()
         };
         format!(
-            "Checks of the whole set-up:\n{}Checks of each sso-session:\n{}Checks of each saml-session (and clock):\n{}",
+            "Checks of the whole set-up:\n{}Checks of each sso-session:\n{}Checks of each saml-session (and clock, network):\n{}",
             group(Group::Whole),
             group(Group::SsoSession),
             group(Group::SamlSession)

@@ -130,8 +130,8 @@ pub(super) async fn check_session(
 
     check_network(
         &[
-            ("OIDC", &session.oidc_endpoint, &oidc),
-            ("portal", &session.portal_endpoint, &portal),
+            ("OIDC", &session.oidc_endpoint, failure(&oidc)),
+            ("portal", &session.portal_endpoint, failure(&portal)),
         ],
         limit,
         report,
@@ -208,7 +208,7 @@ pub(super) async fn check_session(
 /// the system roots plus the configured bundles (from the endpoint probes just made). The
 /// proxy's password is masked.
 pub(super) async fn check_network(
-    endpoints: &[(&str, &String, &Result<Probe, String>)],
+    endpoints: &[(&str, &str, Option<&str>)],
     limit: StdDuration,
     report: &mut Report,
 ) {
@@ -285,11 +285,11 @@ pub(super) async fn check_network(
         }
         if endpoint.starts_with("https://") {
             match probe {
-                Ok(_) => part.push_str(&format!(", TLS verified with {roots}")),
-                Err(detail) if detail.starts_with("TLS") => {
+                None => part.push_str(&format!(", TLS verified with {roots}")),
+                Some(detail) if detail.starts_with("TLS") => {
                     failures.push(format!("{service}: {detail}"));
                 }
-                Err(_) => part.push_str(", TLS not checked (no answer)"),
+                Some(_) => part.push_str(", TLS not checked (no answer)"),
             }
         }
         parts.push(part);
@@ -305,6 +305,11 @@ pub(super) async fn check_network(
         let fix = (!fixes.is_empty()).then(|| fixes.join("; "));
         report.add(Check::Network, Status::Fail, failures.join("; "), fix);
     }
+}
+
+/// The error of a check's request, for [`check_network`]: `None` when it was answered.
+pub(super) fn failure<T>(result: &Result<T, String>) -> Option<&str> {
+    result.as_ref().err().map(String::as_str)
 }
 
 /// One CONNECT to `host:port` through `proxy`, with its credentials: the status it answers.
