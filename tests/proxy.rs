@@ -398,6 +398,27 @@ fn every_command_goes_through_tinyproxy_with_connect() {
         "{message}"
     );
 
+    // http URLs go through HTTP_PROXY as a forward proxy (absolute-form requests), not CONNECT.
+    let http = w.env.emu.url();
+    let forwarded = || {
+        let log = std::fs::read_to_string(&proxy.log).unwrap_or_default();
+        log.lines()
+            .filter(|l| l.contains(&format!("GET {http}/assignment/accounts")))
+            .count()
+    };
+    let before_http = forwarded();
+    let out = run(w
+        .portico()
+        .args(["list", "--json", "--refresh"])
+        .env("AWS_ENDPOINT_URL_SSO", &http)
+        .env("HTTP_PROXY", &url)
+        .env("PORTICO_PROXY_LOOPBACK", "1"));
+    assert_success(&out);
+    assert!(
+        forwarded() > before_http,
+        "tinyproxy forwarded no GET to {http}"
+    );
+
     // Loopback is direct unless asked: without PORTICO_PROXY_LOOPBACK the proxy sees nothing.
     let before = proxy.connects(port);
     let out = run(w
@@ -430,6 +451,15 @@ fn proxy_credentials_are_sent_and_never_shown() {
         },
         &|| proxy.connects(port),
     );
+    // A forward (http) request carries the credentials too.
+    let out = run(w
+        .portico()
+        .args(["list", "--json", "--refresh"])
+        .env("AWS_ENDPOINT_URL_SSO", w.env.emu.url())
+        .env("HTTP_PROXY", &url)
+        .env("PORTICO_PROXY_LOOPBACK", "1"));
+    assert_success(&out);
+
     // doctor names the proxy with the password masked, and checks that it answers.
     let (status, message) = network_finding(&run(w
         .portico()
