@@ -941,6 +941,27 @@ sso_account_id = 111122223333
     }
 
     #[test]
+    fn a_resolved_profiles_ca_bundle_is_noted_for_the_http_stack() {
+        let text = format!(
+            "{CONFIG}\n[profile bundled]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = R\nca_bundle = ~/certs/corp.pem\n"
+        );
+        let env = Environment {
+            home: Some(PathBuf::from("/home/u")),
+            ..Environment::default()
+        };
+        let c = ctx_with(&text, env);
+        c.role_profile("bundled").unwrap();
+        let noted = crate::http::tls::bundles();
+        assert!(
+            noted
+                .iter()
+                .any(|b| b.path == Path::new("/home/u/certs/corp.pem")
+                    && b.source.to_string() == "ca_bundle of profile bundled"),
+            "{noted:?}"
+        );
+    }
+
+    #[test]
     fn named_session_with_defaults_for_endpoints() {
         let s = ctx().named_session("corp").unwrap();
         assert_eq!(s.cache_key(), "corp");
