@@ -451,6 +451,28 @@ fn proxy_credentials_are_sent_and_never_shown() {
         },
         &|| proxy.connects(port),
     );
+    // The console's federation GET at -vvv: its URL's query (the role's keys) is never shown.
+    let keys = run(w.portico().args(["credentials", "--profile", "dev"]));
+    assert_success(&keys);
+    let keys: serde_json::Value = serde_json::from_slice(&keys.stdout).unwrap();
+    let secret = keys["SecretAccessKey"].as_str().unwrap().to_string();
+    let out = run(w
+        .portico()
+        .args(["-vvv", "console", "--profile", "dev", "--print"])
+        .env("HTTPS_PROXY", &url)
+        .env("PORTICO_PROXY_LOOPBACK", "1"));
+    assert_success(&out);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("GET https://127.0.0.1:"),
+        "-vvv names the GET: {stderr}"
+    );
+    let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+    assert!(
+        !stderr.contains(&secret) && !stderr.contains(&encoded),
+        "the role's secret key is on stderr: {stderr}"
+    );
+
     // A forward (http) request carries the credentials too.
     let out = run(w
         .portico()

@@ -183,7 +183,12 @@ pub struct Answer {
 /// error is one line for a person: [`explain`]'s words, or the innermost cause.
 pub async fn get(url: &str, limit: Duration, body_limit: usize) -> Result<Answer, String> {
     let route = proxy::route(url);
-    crate::info!("GET {} goes {}", for_terminal(url), route.describe());
+    // Never the query: the console's carries the role's keys.
+    crate::info!(
+        "GET {} goes {}",
+        for_terminal(&without_query(url)),
+        route.describe()
+    );
     let settings = HttpConnectorSettings::builder()
         .connect_timeout(limit)
         .read_timeout(limit)
@@ -229,6 +234,11 @@ pub async fn get(url: &str, limit: Duration, body_limit: usize) -> Result<Answer
             limit.as_secs_f64()
         )
     })?
+}
+
+/// `scheme://host:port/path` of `url`, without its query or fragment (which may hold secrets).
+fn without_query(url: &str) -> String {
+    url.split(['?', '#']).next().unwrap_or_default().to_string()
 }
 
 /// `error` (and its causes) in one line: [`explain`]'s words, or the innermost cause.
@@ -425,6 +435,15 @@ mod tests {
         );
         assert_eq!(tunnel_error(None, true).await, Tunnel::Closed);
         assert_eq!(tunnel_error(None, false).await, Tunnel::NoConnection);
+    }
+
+    #[test]
+    fn logged_urls_lose_their_query() {
+        assert_eq!(
+            without_query("https://signin.aws.amazon.com/federation?Action=getSigninToken&Session=%7B%22sessionKey%22%7D"),
+            "https://signin.aws.amazon.com/federation"
+        );
+        assert_eq!(without_query("http://h:1/p#frag"), "http://h:1/p");
     }
 
     #[test]
