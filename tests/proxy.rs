@@ -942,6 +942,19 @@ fn a_tls_inspecting_proxy_needs_its_authority_and_works_with_it() {
 
     // Signed in directly first, so that every command below has something to ask.
     assert_success(&run(w.portico().args(["login", "--device-code"])));
+    // Signing out: the token is deleted here; the note of why the service was not told names
+    // the unknown issuer too.
+    let mut cmd = w.portico();
+    cmd.arg("logout").env_remove("AWS_CA_BUNDLE");
+    through(&mut cmd);
+    let out = run(&mut cmd);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("unknown issuer") && stderr.contains(&format!("through the proxy {url}")),
+        "{stderr}"
+    );
+
+    assert_success(&run(w.portico().args(["login", "--device-code"])));
     // Without the proxy's authority every command fails in one line naming it and the fix.
     for (name, args, browser) in w.commands() {
         let mut cmd = w.portico();
@@ -963,14 +976,14 @@ fn a_tls_inspecting_proxy_needs_its_authority_and_works_with_it() {
             continue;
         }
         assert_eq!(out.status.code(), Some(NETWORK_FAILURE), "{name}: {stderr}");
-        assert_eq!(
-            stderr
-                .lines()
-                .filter(|l| l.contains("unknown issuer"))
-                .count(),
-            1,
-            "{name}: {stderr}"
-        );
+        // One error line (login --force may also note that the sign-out was not confirmed).
+        let errors: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("portico: error:"))
+            .collect();
+        assert_eq!(errors.len(), 1, "{name}: {stderr}");
+        assert!(errors[0].contains("unknown issuer"), "{name}: {stderr}");
+        assert!(out.stdout.is_empty(), "{name}: {stderr}");
     }
 
     // With AWS_CA_BUNDLE naming mitmproxy's authority, every command works through it.
