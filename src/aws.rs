@@ -1,28 +1,15 @@
-//! Building the aws-sdk-ssooidc and aws-sdk-sso clients: one HTTPS stack (hyper + rustls with
-//! ring, native roots), the endpoints from the resolved settings, and no credentials (both
-//! services' operations are unsigned).
+//! Building the aws-sdk-ssooidc and aws-sdk-sso clients: the HTTP stack of [`crate::http`]
+//! (proxy and certificates included), the endpoints from the resolved settings, and no
+//! credentials (both services' operations are unsigned).
 
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use aws_sdk_sso::config::retry::RetryConfig;
 use aws_sdk_sso::config::timeout::TimeoutConfig;
-use aws_sdk_sso::config::{BehaviorVersion, Region, SharedHttpClient};
-use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+use aws_sdk_sso::config::{BehaviorVersion, Region};
 
 use crate::settings::SsoSession;
-
-/// The one HTTP client, shared by both SDK clients so they share a connection pool.
-pub fn http_client() -> SharedHttpClient {
-    static CLIENT: OnceLock<SharedHttpClient> = OnceLock::new();
-    CLIENT
-        .get_or_init(|| {
-            aws_smithy_http_client::Builder::new()
-                .tls_provider(Provider::Rustls(CryptoMode::Ring))
-                .build_https()
-        })
-        .clone()
-}
 
 /// The variable that bounds one HTTP attempt to AWS, in seconds (fractions allowed).
 pub const HTTP_TIMEOUT_VAR: &str = "PORTICO_HTTP_TIMEOUT";
@@ -60,7 +47,7 @@ pub fn oidc_client(session: &SsoSession) -> aws_sdk_ssooidc::Client {
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(session.region.clone()))
         .endpoint_url(&session.oidc_endpoint)
-        .http_client(http_client())
+        .http_client(crate::http::sdk_client(&session.oidc_endpoint))
         .timeout_config(timeouts())
         .retry_config(RetryConfig::standard().with_max_attempts(3))
         .build();
@@ -74,7 +61,7 @@ pub fn portal_client(session: &SsoSession, retry: RetryConfig) -> aws_sdk_sso::C
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(session.region.clone()))
         .endpoint_url(&session.portal_endpoint)
-        .http_client(http_client())
+        .http_client(crate::http::sdk_client(&session.portal_endpoint))
         .timeout_config(timeouts())
         .retry_config(retry)
         .build();

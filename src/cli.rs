@@ -81,7 +81,19 @@ PORTICO_FEDERATION_ENDPOINT
 The console sign-in (federation) endpoint, instead of https://REGION.signin.aws.amazon.com/federation (used to point portico at the emulator).
 
 PORTICO_HTTP_TIMEOUT
-Seconds one HTTP attempt to AWS may take before it is abandoned (fractions allowed; default 30). portico doctor gives each network check at most 8 s, or this, if shorter.
+Seconds one HTTP attempt to AWS may take before it is abandoned (fractions allowed; default 30), a proxy's CONNECT included. portico doctor gives each network check at most 8 s, or this, if shorter.
+
+HTTPS_PROXY, https_proxy, HTTP_PROXY, http_proxy, ALL_PROXY, all_proxy
+The proxy for https URLs (every AWS and Entra endpoint), for http ones, and for both, as curl reads them (the lowercase name wins; an empty value is unset): http://[user:password@]host:port, https CONNECTed through it; the user and password (percent-encoded) are sent as Proxy-Authorization: Basic and never printed (****).
+
+NO_PROXY, no_proxy
+Comma-separated hosts reached directly: exact names, domain suffixes (.corp.example, corp.example or *.corp.example), IP addresses, CIDR blocks (10.0.0.0/8), host:port, or * for all. portico doctor's network check shows which entry applied.
+
+PORTICO_PROXY_LOOPBACK
+Set to 1 to send requests to loopback addresses (localhost, 127.0.0.0/8, ::1) through the proxy too; by default they are never proxied (the credential server, the sign-in listeners, a local emulator).
+
+AWS_CA_BUNDLE
+A PEM file of CA certificates trusted in addition to the system's (so does ca_bundle in the profile): the authority of a TLS-inspecting proxy. botocore uses the file instead of its bundle; portico adds it.
 
 XDG_CACHE_HOME
 Where portico's own cache is (default ~/.cache): $XDG_CACHE_HOME/portico.

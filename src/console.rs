@@ -2,16 +2,8 @@
 //! endpoint for a sign-in token, which goes into a `…/federation?Action=login` link that signs
 //! the browser in to the AWS Management Console (valid 15 minutes, single use).
 //!
-//! The one GET goes over hyper + rustls (ring, the platform's root certificates): the portal
-//! SDK client cannot send arbitrary requests, and the stack is already in the binary.
-
-use std::sync::Arc;
-
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Bytes;
-use hyper_util::client::legacy::connect::{Connect, HttpConnector};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+//! The one GET goes through [`crate::http::get`] (the SDK clients' connector, proxy and
+//! certificates included): the portal SDK client cannot send arbitrary requests.
 
 use crate::engine::RoleCredentials;
 use crate::sanitize::for_terminal;
@@ -213,57 +205,18 @@ fn parse_endpoint(endpoint: &str) -> Result<url::Url, ConsoleError> {
         })
 }
 
-/// One GET; plain HTTP only for `http://` endpoints (the emulator).
+/// One GET through portico's one HTTP stack ([`crate::http`]: proxy and certificates
+/// included), bounded by `PORTICO_HTTP_TIMEOUT`.
 async fn get(endpoint: &str, url: &str) -> Result<(u16, Vec<u8>), ConsoleError> {
-    let network = |detail: String| ConsoleError::Network {
-        endpoint: endpoint.to_string(),
-        detail,
-    };
-    let uri: hyper::Uri = url.parse().map_err(|_| ConsoleError::BadEndpoint {
-        endpoint: for_terminal(endpoint),
-    })?;
-    if uri.scheme_str() == Some("http") {
-        return fetch(HttpConnector::new(), uri).await.map_err(network);
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_provider_and_native_roots(provider)
-        .map_err(|e| network(format!("no usable root certificates: {e}")))?
-        .https_only()
-        .enable_http1()
-        .build();
-    fetch(https, uri).await.map_err(network)
-}
-
-async fn fetch<C>(connector: C, uri: hyper::Uri) -> Result<(u16, Vec<u8>), String>
-where
-    C: Connect + Clone + Send + Sync + 'static,
-{
-    let client: Client<C, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
-    let exchange = async {
-        let response = client.get(uri).await.map_err(|e| root_cause(&e))?;
-        let status = response.status().as_u16();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| root_cause(&e))?
-            .to_bytes();
-        Ok::<_, String>((status, body.to_vec()))
-    };
-    // Longest wait for the federation endpoint, connection included.
-    let timeout = crate::aws::attempt_timeout();
-    tokio::time::timeout(timeout, exchange)
+    // The sign-in token is a few kB; anything larger is not the federation endpoint's answer.
+    const BODY_LIMIT: usize = 1 << 20;
+    let answer = crate::http::get(url, crate::aws::attempt_timeout(), BODY_LIMIT)
         .await
-        .map_err(|_| format!("no answer within {} s", timeout.as_secs_f64()))?
-}
-
-fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut current = error;
-    while let Some(source) = current.source() {
-        current = source;
-    }
-    for_terminal(&current.to_string())
+        .map_err(|detail| ConsoleError::Network {
+            endpoint: endpoint.to_string(),
+            detail,
+        })?;
+    Ok((answer.status, answer.body))
 }
 
 /// The start of an error body, on one line.

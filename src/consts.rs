@@ -19,6 +19,9 @@ pub const SSO_REGISTRATION_SCOPES: &str = "sso_registration_scopes";
 pub const CREDENTIAL_PROCESS: &str = "credential_process";
 /// Config key: a profile's default region for AWS calls.
 pub const REGION: &str = "region";
+/// Config key: a PEM file of CA certificates to trust (botocore's; portico adds them to the
+/// system's roots, see `crate::http::tls`).
+pub const CA_BUNDLE: &str = "ca_bundle";
 /// Config key (portico's own; botocore and the SDKs ignore keys they do not know): the
 /// browser to open for a profile or an sso-session.
 pub const PORTICO_BROWSER: &str = "portico_browser";

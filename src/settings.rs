@@ -437,6 +437,8 @@ impl Context {
     /// The session the selector names. With nothing selected: the session of the profile from
     /// the environment (or `default`) if it has one, else the only sso-session in the file.
     pub fn session(&self, selector: &Selector) -> Result<SsoSession, SettingsError> {
+        // The profile a command runs under lends its ca_bundle, as in botocore.
+        self.note_ca_bundle(&self.env.pick_profile(selector.profile.as_deref()).0);
         if let Some(start_url) = &selector.start_url {
             let region = selector
                 .region
@@ -541,6 +543,25 @@ impl Context {
         Ok(session)
     }
 
+    /// Notes the `ca_bundle` of `profile` (botocore's key) for this process's requests: the
+    /// HTTP stack adds its certificates to the system's roots at the first request (see
+    /// `crate::http::tls`). `~/` is the home directory.
+    pub fn note_ca_bundle(&self, profile: &str) {
+        let Some(path) = self
+            .config
+            .profile(profile)
+            .and_then(|section| section.get(keys::CA_BUNDLE))
+            .filter(|p| !p.trim().is_empty())
+        else {
+            return;
+        };
+        let path = match (path.strip_prefix("~/"), &self.env.home) {
+            (Some(rest), Some(home)) => home.join(rest),
+            _ => PathBuf::from(path),
+        };
+        crate::http::tls::note_profile_bundle(profile, &path);
+    }
+
     /// The session a profile uses (through `sso_session`, or legacy keys in the profile).
     pub fn profile_session(&self, profile: &str) -> Result<SsoSession, SettingsError> {
         self.profile_session_from(profile, ProfileSource::Flag)
@@ -553,6 +574,7 @@ impl Context {
         origin: ProfileSource,
     ) -> Result<SsoSession, SettingsError> {
         let section = self.find_profile(profile, origin)?;
+        self.note_ca_bundle(profile);
         if let Some(name) = section.get(keys::SSO_SESSION) {
             let session = self.named_session(name)?;
             for (key, value) in [
@@ -946,6 +968,27 @@ sso_account_id = 111122223333
 
     fn ctx() -> Context {
         ctx_with(CONFIG, Environment::default())
+    }
+
+    #[test]
+    fn a_resolved_profiles_ca_bundle_is_noted_for_the_http_stack() {
+        let text = format!(
+            "{CONFIG}\n[profile bundled]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = R\nca_bundle = ~/certs/corp.pem\n"
+        );
+        let env = Environment {
+            home: Some(PathBuf::from("/home/u")),
+            ..Environment::default()
+        };
+        let c = ctx_with(&text, env);
+        c.role_profile("bundled").unwrap();
+        let noted = crate::http::tls::bundles();
+        assert!(
+            noted
+                .iter()
+                .any(|b| b.path == Path::new("/home/u/certs/corp.pem")
+                    && b.source.to_string() == "ca_bundle of profile bundled"),
+            "{noted:?}"
+        );
     }
 
     #[test]
@@ -1540,6 +1583,8 @@ impl Context {
 
     /// The `[saml-session NAME]` section, checked (the last copy wins, as for sso-sessions).
     pub fn saml_session(&self, name: &str) -> Result<SamlSession, SettingsError> {
+        // The profile a command runs under (AWS_PROFILE or default) lends its ca_bundle.
+        self.note_ca_bundle(&self.env.pick_profile(None).0);
         let section = self
             .config
             .sections()

@@ -7,14 +7,16 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*" >&2; }
 
-# fish runs the `--format fish` output for real, tmux drives the TUI end to end, and the AWS CLI
-# v2 (Debian's awscli) reads keys from `portico serve`; all are Debian packages, so install
-# whichever is missing when we can.
+# fish runs the `--format fish` output for real, tmux drives the TUI end to end, the AWS CLI
+# v2 (Debian's awscli) reads keys from `portico serve`, and tinyproxy and squid are the forward
+# proxies of tests/proxy.rs; all are Debian packages, so install whichever is missing when we can.
 missing=()
 for tool in fish tmux man; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 [ -x /usr/bin/aws ] || missing+=(awscli)
+[ -x /usr/bin/tinyproxy ] || [ -x /usr/sbin/tinyproxy ] || missing+=(tinyproxy)
+[ -x /usr/sbin/squid ] || missing+=(squid)
 if [ "${#missing[@]}" -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         step "installing ${missing[*]} (Debian packages the tests use)"
@@ -29,6 +31,10 @@ fi
 # the config files portico writes), so make it before cargo test.
 step "Python virtualenv for the boto3 tests"
 tests/python-env.sh >/dev/null
+
+# mitmproxy (from PyPI, in a venv of its own) is the TLS-inspecting proxy of tests/proxy.rs.
+step "mitmproxy virtualenv for the proxy tests"
+tests/support/mitm-env.sh >/dev/null
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

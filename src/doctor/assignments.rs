@@ -195,7 +195,7 @@ pub(super) async fn check_assignments(
                 Status::Fail,
                 format!(
                     "ListAccounts failed: {}",
-                    identity::describe_portal_error(&err)
+                    identity::describe_portal_error(&err, &session.portal_endpoint)
                 ),
                 Some("run `portico doctor -vv` again later".to_string()),
             );

@@ -54,6 +54,7 @@ pub enum Check {
     Refresh,
     OidcEndpoint,
     PortalEndpoint,
+    Network,
     Clock,
     StartUrlRegion,
     Assignments,
@@ -77,7 +78,7 @@ impl Check {
     /// Every check, in the order a report shows them: those of the whole set-up, then (from
     /// [`Check::Browser`] on) those run once per sso-session, then (from [`Check::SamlIdpUrl`]
     /// on) those run once per saml-session, which reports [`Check::Clock`] too.
-    pub const ALL: [Check; 20] = [
+    pub const ALL: [Check; 21] = [
         Check::Config,
         Check::Sessions,
         Check::Profiles,
@@ -89,6 +90,7 @@ impl Check {
         Check::Refresh,
         Check::OidcEndpoint,
         Check::PortalEndpoint,
+        Check::Network,
         Check::Clock,
         Check::StartUrlRegion,
         Check::Assignments,
@@ -114,6 +116,7 @@ impl Check {
             Check::Refresh => "refresh",
             Check::OidcEndpoint => "oidc-endpoint",
             Check::PortalEndpoint => "portal-endpoint",
+            Check::Network => "network",
             Check::Clock => "clock",
             Check::StartUrlRegion => "start-url-region",
             Check::Assignments => "assignments",
@@ -144,6 +147,9 @@ impl Check {
             Check::Refresh => "the sign-in can be refreshed without a browser",
             Check::OidcEndpoint => "the OIDC endpoint answers",
             Check::PortalEndpoint => "the portal endpoint answers",
+            Check::Network => {
+                "each endpoint's proxy (and why), that it answers, TLS with the CA bundles"
+            }
             Check::Clock => "this clock agrees with Identity Center's (STS's for a saml-session)",
             Check::StartUrlRegion => "Identity Center in sso_region knows the start URL",
             Check::Assignments => "at least one account is assigned to you",
@@ -197,7 +203,7 @@ impl Check {
                 .collect()
         };
         format!(
-            "Checks of the whole set-up:\n{}Checks of each sso-session:\n{}Checks of each saml-session (and clock):\n{}",
+            "Checks of the whole set-up:\n{}Checks of each sso-session:\n{}Checks of each saml-session (and clock, network):\n{}",
             group(Group::Whole),
             group(Group::SsoSession),
             group(Group::SamlSession)

@@ -3,14 +3,8 @@
 //! `Date` header, then [`super::region`] and [`super::assignments`]. [`Budget`] bounds each
 //! check and all of them together, so that a service that does not answer costs seconds.
 
-use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Bytes;
-use hyper_util::client::legacy::connect::{Connect, HttpConnector};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use time::OffsetDateTime;
 
 use super::clock::{clock_finding, parse_http_date};
@@ -118,11 +112,31 @@ pub(super) async fn check_session(
                     check,
                     Status::Fail,
                     format!("cannot reach the {service} endpoint {endpoint}: {detail}"),
-                    Some(endpoint_fix(session, check == Check::OidcEndpoint)),
+                    Some(
+                        if crate::http::route(endpoint).proxy().is_some()
+                            || detail.starts_with("TLS")
+                        {
+                            // The detail holds the proxy's or TLS's own fix.
+                            "see the network check for the proxy and the CA bundles in use"
+                                .to_string()
+                        } else {
+                            endpoint_fix(session, check == Check::OidcEndpoint)
+                        },
+                    ),
                 );
             }
         }
     }
+
+    check_network(
+        &[
+            ("OIDC", &session.oidc_endpoint, failure(&oidc)),
+            ("portal", &session.portal_endpoint, failure(&portal)),
+        ],
+        limit,
+        report,
+    )
+    .await;
 
     match oidc.as_ref().ok().or(portal.as_ref().ok()) {
         None => report.add(
@@ -189,6 +203,162 @@ pub(super) async fn check_session(
     }
 }
 
+/// The `network` check: for each endpoint, the route its requests take and why (the proxy
+/// variable, or the NO_PROXY entry), whether that proxy answers, and whether TLS verified with
+/// the system roots plus the configured bundles (from the endpoint probes just made). The
+/// proxy's password is masked.
+pub(super) async fn check_network(
+    endpoints: &[(&str, &str, Option<&str>)],
+    limit: StdDuration,
+    report: &mut Report,
+) {
+    let bundles = crate::http::tls::bundles();
+    let roots = if bundles.is_empty() {
+        "the system's roots".to_string()
+    } else {
+        let extra: Vec<String> = bundles
+            .iter()
+            .map(|b| format!("{} ({})", b.path.display(), b.source))
+            .collect();
+        format!("the system's roots + {}", extra.join(" + "))
+    };
+    let mut parts = Vec::new();
+    let mut failures = Vec::new();
+    let mut fixes = Vec::new();
+    for bundle in &bundles {
+        if let Err(e) = crate::http::tls::load(bundle) {
+            failures.push(e.to_string());
+        }
+    }
+    for (service, endpoint, probe) in endpoints {
+        let route = crate::http::route(endpoint);
+        let mut part = format!("{service} {endpoint}: {}", route.describe());
+        match &route {
+            crate::http::Route::Proxy { proxy, .. } => {
+                let target = url::Url::parse(endpoint)
+                    .ok()
+                    .and_then(|u| Some((u.host_str()?.to_string(), u.port_or_known_default()?)));
+                let Some((host, port)) = target else {
+                    continue;
+                };
+                let answer = tokio::time::timeout(limit, connect_probe(proxy, &host, port)).await;
+                let shown = proxy.shown();
+                let var = proxy.var;
+                match answer {
+                    Ok(Ok(200)) => part.push_str(", the proxy answers CONNECT with 200"),
+                    Ok(Ok(407)) => {
+                        failures.push(format!(
+                            "the proxy {shown} answers CONNECT {host}:{port} with 407 (authentication required)"
+                        ));
+                        fixes.push(format!(
+                            "put the right user and password in {var} (http://user:password@host:port, percent-encoded)"
+                        ));
+                    }
+                    Ok(Ok(status)) => {
+                        failures.push(format!(
+                            "the proxy {shown} answers CONNECT {host}:{port} with {status}"
+                        ));
+                        fixes.push(format!(
+                            "ask for {host} to be allowed through the proxy (401/403), check that the proxy can reach it (502), or add it to NO_PROXY"
+                        ));
+                    }
+                    Ok(Err(e)) => {
+                        failures.push(format!("the proxy {shown} does not answer ({e})"));
+                        fixes.push(format!("check {var} or unset it"));
+                    }
+                    Err(_) => {
+                        failures.push(format!(
+                            "the proxy {shown} does not answer within {}",
+                            seconds(limit)
+                        ));
+                        fixes.push(format!("check {var} or unset it"));
+                    }
+                }
+            }
+            crate::http::Route::Unusable { var, .. } => {
+                failures.push(route.describe());
+                fixes.push(format!(
+                    "fix {var} (http://[user:password@]host:port) or unset it"
+                ));
+            }
+            crate::http::Route::Direct { .. } => {}
+        }
+        if endpoint.starts_with("https://") {
+            match probe {
+                None => part.push_str(&format!(", TLS verified with {roots}")),
+                Some(detail) if detail.starts_with("TLS") => {
+                    failures.push(format!("{service}: {detail}"));
+                }
+                Some(_) => part.push_str(", TLS not checked (no answer)"),
+            }
+        }
+        parts.push(part);
+    }
+    // Two endpoints behind one proxy: its failure once.
+    let mut seen = std::collections::HashSet::new();
+    failures.retain(|f| seen.insert(f.clone()));
+    fixes.retain(|f| seen.insert(f.clone()));
+    if failures.is_empty() {
+        report.pass(Check::Network, parts.join("; "));
+    } else {
+        failures.extend(parts);
+        let fix = (!fixes.is_empty()).then(|| fixes.join("; "));
+        report.add(Check::Network, Status::Fail, failures.join("; "), fix);
+    }
+}
+
+/// The error of a check's request, for [`check_network`]: `None` when it was answered.
+pub(super) fn failure<T>(result: &Result<T, String>) -> Option<&str> {
+    result.as_ref().err().map(String::as_str)
+}
+
+/// One CONNECT to `host:port` through `proxy`, with its credentials: the status it answers.
+/// Written by hand because hyper-util's `Tunnel` keeps the status to itself (it reports 407
+/// and "unsuccessful"), and doctor wants to tell 403 from 502. The tunnel is closed at once.
+async fn connect_probe(
+    proxy: &crate::http::proxy::Proxy,
+    host: &str,
+    port: u16,
+) -> Result<u16, String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (proxy_host, proxy_port) = proxy.address();
+    let mut stream = tokio::net::TcpStream::connect((proxy_host.as_str(), proxy_port))
+        .await
+        .map_err(|e| for_terminal(&e.to_string()))?;
+    let authority = if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    let mut request = format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n");
+    if let Some(auth) = proxy.basic_auth() {
+        request.push_str(&format!("Proxy-Authorization: {auth}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .map_err(|e| for_terminal(&e.to_string()))?;
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !answer.windows(4).any(|w| w == b"\r\n\r\n") && answer.len() < 8192 {
+        let n = stream
+            .read(&mut buf)
+            .await
+            .map_err(|e| for_terminal(&e.to_string()))?;
+        if n == 0 {
+            break;
+        }
+        answer.extend_from_slice(&buf[..n]);
+    }
+    // "HTTP/1.1 200 Connection established"
+    let line = String::from_utf8_lossy(&answer);
+    line.split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| "it closed the connection without an answer to CONNECT".to_string())
+}
+
 fn endpoint_fix(session: &SsoSession, oidc: bool) -> String {
     let (default, var) = if oidc {
         (
@@ -246,69 +416,14 @@ pub(super) async fn probe(endpoint: &str, limit: StdDuration) -> Result<Probe, S
 const BODY_LIMIT: usize = 1 << 20;
 
 /// One GET to `url` within `limit`: the status, the `Date` header, and with `body` the body (at
-/// most [`BODY_LIMIT`]). Plain HTTP only for `http://` URLs.
+/// most [`BODY_LIMIT`]), through portico's one HTTP stack ([`crate::http`]).
 pub(super) async fn get(
     url: &str,
     limit: StdDuration,
     body: bool,
 ) -> Result<(u16, Option<String>, Vec<u8>), String> {
-    let uri: hyper::Uri = url.parse().map_err(|_| "not a URL".to_string())?;
-    if uri.scheme_str() == Some("http") {
-        get_with(HttpConnector::new(), uri, limit, body).await
-    } else {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(provider)
-            .map_err(|e| format!("no usable root certificates: {e}"))?
-            .https_only()
-            .enable_http1()
-            .build();
-        get_with(https, uri, limit, body).await
-    }
-}
-
-async fn get_with<C>(
-    connector: C,
-    uri: hyper::Uri,
-    limit: StdDuration,
-    body: bool,
-) -> Result<(u16, Option<String>, Vec<u8>), String>
-where
-    C: Connect + Clone + Send + Sync + 'static,
-{
-    let client: Client<C, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
-    let work = async {
-        let response = client.get(uri).await.map_err(|e| root_cause(&e))?;
-        let status = response.status().as_u16();
-        let date = response
-            .headers()
-            .get(hyper::header::DATE)
-            .and_then(|v| v.to_str().ok())
-            .map(String::from);
-        let bytes = if body {
-            let limited = http_body_util::Limited::new(response.into_body(), BODY_LIMIT);
-            limited
-                .collect()
-                .await
-                .map_err(|e| format!("reading the answer failed ({e})"))?
-                .to_bytes()
-                .to_vec()
-        } else {
-            Vec::new()
-        };
-        Ok::<_, String>((status, date, bytes))
-    };
-    tokio::time::timeout(limit, work)
-        .await
-        .map_err(|_| format!("no answer within {}", seconds(limit)))?
-}
-
-fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut current = error;
-    while let Some(source) = current.source() {
-        current = source;
-    }
-    for_terminal(&current.to_string())
+    let answer = crate::http::get(url, limit, if body { BODY_LIMIT } else { 0 }).await?;
+    Ok((answer.status, answer.date, answer.body))
 }
 
 #[cfg(test)]

@@ -110,6 +110,15 @@ pub(super) async fn check_saml_session(
             )),
         ),
     }
+    super::network::check_network(
+        &[
+            ("IdP", &session.idp_url, super::network::failure(&idp)),
+            ("STS", &session.sts_endpoint, super::network::failure(&sts)),
+        ],
+        limit,
+        report,
+    )
+    .await;
     match sts.as_ref().ok().and_then(|p| Some((p, p.date?))) {
         None => report.add(
             Check::Clock,

@@ -57,7 +57,9 @@ where
     match err {
         SdkError::DispatchFailure(failure) => IdentityError::Network {
             endpoint: endpoint.to_string(),
-            detail: if failure.is_timeout() {
+            detail: if let Some(explained) = crate::http::explain(err, endpoint) {
+                explained
+            } else if failure.is_timeout() {
                 "timed out".to_string()
             } else {
                 "connection failed".to_string()
@@ -65,7 +67,9 @@ where
         },
         SdkError::TimeoutError(_) => IdentityError::Network {
             endpoint: endpoint.to_string(),
-            detail: "timed out".to_string(),
+            detail: crate::http::explain(err, endpoint)
+                .or_else(|| crate::http::explain_timeout(endpoint))
+                .unwrap_or_else(|| "timed out".to_string()),
         },
         SdkError::ServiceError(service) => {
             let e = service.err();
@@ -102,13 +106,25 @@ where
 /// A short description of a portal (aws-sdk-sso) failure for a warning line, naming the cause
 /// as the portal's own errors do: the service's code and message, "unreadable answer" for a
 /// body that could not be read, "no answer in time" or the OS's reason when it was not reached.
+/// A proxy or TLS failure on the way to `endpoint` is worded by [`crate::http::explain`].
 pub fn describe_portal_error<E>(
     err: &aws_sdk_sso::error::SdkError<E, aws_sdk_sso::config::http::HttpResponse>,
+    endpoint: &str,
 ) -> String
 where
     E: aws_sdk_sso::error::ProvideErrorMetadata + std::error::Error + 'static,
 {
     use aws_sdk_sso::error::SdkError as S;
+    if matches!(err, S::TimeoutError(_) | S::DispatchFailure(_)) {
+        let explained = crate::http::explain(err, endpoint).or_else(|| {
+            matches!(err, S::TimeoutError(_))
+                .then(|| crate::http::explain_timeout(endpoint))
+                .flatten()
+        });
+        if let Some(explained) = explained {
+            return format!("could not reach the portal: {explained}");
+        }
+    }
     match err {
         // A success status with an error: the body could not be parsed.
         S::ServiceError(service) if service.raw().status().is_success() => {

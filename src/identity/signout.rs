@@ -37,7 +37,7 @@ pub async fn sign_out(store: &Store, session: &SsoSession) -> Result<SignedOut, 
             .await
         {
             Ok(_) => out.revoked = true,
-            Err(err) => out.refused = Some(describe_portal_error(&err)),
+            Err(err) => out.refused = Some(describe_portal_error(&err, &session.portal_endpoint)),
         }
     }
     out.deleted = store.tokens.remove_token(session)?;

@@ -680,7 +680,7 @@ where
             }
             Err(error) => error,
         };
-        let wait = match classify(&error) {
+        let wait = match classify(&error, &shared.context.endpoint) {
             Failure::Throttled => {
                 throttles += 1;
                 shared.throttled.fetch_add(1, Ordering::Relaxed);

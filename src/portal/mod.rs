@@ -185,7 +185,7 @@ pub async fn role_credentials_within(
             Ok(output) => break output,
             Err(error) => error,
         };
-        let failure = classify(&error);
+        let failure = classify(&error, &context.endpoint);
         let wait = match failure {
             Failure::Throttled => {
                 throttles += 1;
@@ -289,7 +289,9 @@ impl Failure {
     }
 }
 
-fn classify<E>(error: &SdkError<E, HttpResponse>) -> Failure
+/// `endpoint` is the portal endpoint called: a proxy or TLS failure on the way to it is
+/// worded by [`crate::http::explain`].
+fn classify<E>(error: &SdkError<E, HttpResponse>, endpoint: &str) -> Failure
 where
     E: ProvideErrorMetadata + StdError + 'static,
 {
@@ -332,10 +334,14 @@ where
             detail: "unreadable answer".to_string(),
         },
         SdkError::TimeoutError(_) => Failure::Network {
-            detail: "no answer in time".to_string(),
+            detail: crate::http::explain(error, endpoint)
+                .or_else(|| crate::http::explain_timeout(endpoint))
+                .unwrap_or_else(|| "no answer in time".to_string()),
         },
         SdkError::DispatchFailure(dispatch) => Failure::Network {
-            detail: if dispatch.is_timeout() {
+            detail: if let Some(explained) = crate::http::explain(error, endpoint) {
+                explained
+            } else if dispatch.is_timeout() {
                 "no answer in time".to_string()
             } else {
                 clean(&root_cause(error))

@@ -28,7 +28,7 @@ fn client(session: &SamlSession) -> aws_sdk_sts::Client {
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(session.sts_region.clone()))
         .endpoint_url(&session.sts_endpoint)
-        .http_client(crate::aws::http_client())
+        .http_client(crate::http::sdk_client(&session.sts_endpoint))
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(attempt.min(std::time::Duration::from_secs(10)))
@@ -145,17 +145,19 @@ fn refusal<E, R>(
 ) -> Refusal
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     let service = match err {
         SdkError::ServiceError(e) => e.err(),
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
             return Refusal::Other(SamlError::Network {
                 endpoint: session.sts_endpoint.clone(),
-                detail: match err {
-                    SdkError::TimeoutError(_) => "no answer in time".into(),
-                    _ => "connection failed".into(),
-                },
+                detail: crate::http::explain(err, &session.sts_endpoint).unwrap_or_else(
+                    || match err {
+                        SdkError::TimeoutError(_) => "no answer in time".into(),
+                        _ => "connection failed".into(),
+                    },
+                ),
             })
         }
         SdkError::ResponseError(_) => {

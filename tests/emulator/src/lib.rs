@@ -22,6 +22,7 @@ mod sigv4;
 mod state;
 mod stats;
 mod sts;
+mod tls;
 mod wire;
 mod xml;
 
@@ -37,3 +38,4 @@ pub use server::{
 };
 pub use state::ControlError;
 pub use sts::Identity;
+pub use tls::CA_FILE;

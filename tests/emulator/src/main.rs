@@ -1,6 +1,7 @@
 //! `idc-emulator`: runs the emulator until SIGINT or SIGTERM. The first line on stdout is
-//! `{"url":…,"startUrl":…,"region":…}`; logs go to stderr. `idc-emulator browse URL` is the
-//! stand-in browser instead (src/browse.rs).
+//! `{"url":…,"startUrl":…,"region":…,"samlIdpUrl":…}` (with `--tls-cert-dir DIR` also
+//! `"httpsUrl":…,"caFile":…`); logs go to stderr. `idc-emulator browse URL` is the stand-in
+//! browser instead (src/browse.rs).
 
 mod browse;
 
@@ -139,6 +140,12 @@ struct Cli {
     /// STS answers every AssumeRoleWithSAML with RegionDisabledException.
     #[arg(long)]
     sts_region_disabled: bool,
+    /// Also serve https (the same routes) on another free port of 127.0.0.1, with a
+    /// certificate for 127.0.0.1 and localhost from a test CA made at start; the CA's
+    /// certificate is written to DIR/ca.pem (trust it with AWS_CA_BUNDLE). The first line
+    /// then also holds "httpsUrl" and "caFile".
+    #[arg(long, value_name = "DIR")]
+    tls_cert_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -154,6 +161,10 @@ struct Ready {
     start_url: String,
     region: String,
     saml_idp_url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    https_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ca_file: Option<PathBuf>,
 }
 
 fn config(cli: Cli) -> Result<Config, Box<dyn Error>> {
@@ -212,6 +223,7 @@ fn config(cli: Cli) -> Result<Config, Box<dyn Error>> {
         auto_approve: cli.auto_approve,
         log_requests: true,
         saml,
+        tls_cert_dir: cli.tls_cert_dir,
     })
 }
 
@@ -269,14 +281,23 @@ fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
             start_url: running.start_url(),
             region: running.region(),
             saml_idp_url: running.saml_idp_url(),
+            https_url: running.https_url(),
+            ca_file: running.ca_file().map(PathBuf::from),
         };
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "{}", serde_json::to_string(&ready)?)?;
         stdout.flush()?;
         drop(stdout);
         eprintln!(
-            "idc-emulator: serving {} ({} accounts) at {}",
-            ready.start_url, accounts, ready.url
+            "idc-emulator: serving {} ({} accounts) at {}{}",
+            ready.start_url,
+            accounts,
+            ready.url,
+            ready
+                .https_url
+                .as_ref()
+                .map(|u| format!(" and {u}"))
+                .unwrap_or_default()
         );
         stop.wait().await;
         eprintln!("idc-emulator: stopping");

@@ -46,6 +46,9 @@ pub struct Config {
     pub log_requests: bool,
     /// The SAML IdP and STS.
     pub saml: SamlSettings,
+    /// Also serve https on another port of 127.0.0.1, with a certificate from a test CA whose
+    /// certificate is written to `DIR/ca.pem` (`--tls-cert-dir`).
+    pub tls_cert_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -61,6 +64,7 @@ impl Default for Config {
             auto_approve: false,
             log_requests: false,
             saml: SamlSettings::default(),
+            tls_cert_dir: None,
         }
     }
 }
@@ -167,11 +171,33 @@ pub struct Running {
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<io::Result<()>>>,
+    https: Option<Https>,
+}
+
+/// The https listener of `--tls-cert-dir`.
+#[derive(Debug)]
+struct Https {
+    addr: SocketAddr,
+    ca_file: std::path::PathBuf,
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl Running {
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// `https://127.0.0.1:PORT`, serving the same routes as [`Control::url`], when
+    /// `tls_cert_dir` was set.
+    pub fn https_url(&self) -> Option<String> {
+        self.https
+            .as_ref()
+            .map(|h| format!("https://127.0.0.1:{}", h.addr.port()))
+    }
+
+    /// The test CA's certificate (PEM) that signed the https listener's certificate.
+    pub fn ca_file(&self) -> Option<&std::path::Path> {
+        self.https.as_ref().map(|h| h.ca_file.as_path())
     }
 
     pub fn control(&self) -> &Control {
@@ -180,6 +206,9 @@ impl Running {
 
     /// Stops accepting, lets requests in flight finish (at most 5 s), and returns.
     pub async fn shutdown(mut self) {
+        if let Some(https) = &self.https {
+            let _ = https.stop.send(true);
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -203,6 +232,9 @@ impl Deref for Running {
 
 impl Drop for Running {
     fn drop(&mut self) {
+        if let Some(https) = &self.https {
+            let _ = https.stop.send(true);
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -238,6 +270,26 @@ pub async fn spawn(config: Config) -> io::Result<Running> {
     ));
     let (stop, stopped) = oneshot::channel::<()>();
     let service = router(app.clone());
+    let https = match &config.tls_cert_dir {
+        None => None,
+        Some(dir) => {
+            let tls = crate::tls::make(dir)?;
+            let tls_listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+            let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+            let https = Https {
+                addr: tls_listener.local_addr()?,
+                ca_file: tls.ca_file.clone(),
+                stop: stop_tx,
+            };
+            tokio::spawn(crate::tls::serve(
+                tls_listener,
+                tls,
+                service.clone(),
+                stop_rx,
+            ));
+            Some(https)
+        }
+    };
     let task = tokio::spawn(async move {
         axum::serve(listener, service)
             .with_graceful_shutdown(async {
@@ -250,6 +302,7 @@ pub async fn spawn(config: Config) -> io::Result<Running> {
         addr,
         stop: Some(stop),
         task: Some(task),
+        https,
     })
 }
 
@@ -288,6 +341,16 @@ pub fn start_blocking(config: Config) -> io::Result<EmulatorHandle> {
 impl EmulatorHandle {
     pub fn control(&self) -> &Control {
         &self.control
+    }
+
+    /// See [`Running::https_url`].
+    pub fn https_url(&self) -> Option<String> {
+        self.running.as_ref().and_then(Running::https_url)
+    }
+
+    /// See [`Running::ca_file`].
+    pub fn ca_file(&self) -> Option<&std::path::Path> {
+        self.running.as_ref().and_then(Running::ca_file)
     }
 
     /// Stops the server and its runtime.
