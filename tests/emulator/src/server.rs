@@ -353,8 +353,12 @@ impl EmulatorHandle {
         self.running.as_ref().and_then(Running::ca_file)
     }
 
-    /// Stops the server and its runtime.
-    pub fn shutdown(self) {
+    /// Stops the server (its listeners closed and its task joined, as [`Running::shutdown`]
+    /// does) and then its runtime, so that nothing answers on its port once this returns.
+    pub fn shutdown(mut self) {
+        if let (Some(running), Some(runtime)) = (self.running.take(), self.runtime.as_ref()) {
+            runtime.block_on(running.shutdown());
+        }
         drop(self);
     }
 }
