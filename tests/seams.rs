@@ -128,10 +128,16 @@ fn serve_once(world: &World, target: &[&str]) -> (String, String) {
 
 /// `portico serve TARGET`: the printed endpoint, and the status and body of a GET of it.
 fn serve_get(world: &World, target: &[&str]) -> (String, u16, String) {
+    serve_get_env(world, target, &[])
+}
+
+/// [`serve_get`], with `envs` set for the server.
+fn serve_get_env(world: &World, target: &[&str], envs: &[(&str, &str)]) -> (String, u16, String) {
     let mut child = world
         .portico()
         .arg("serve")
         .args(target)
+        .envs(envs.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -181,6 +187,44 @@ fn serve_get(world: &World, target: &[&str]) -> (String, u16, String) {
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("no status line: {response}"));
     (uri, status, body.to_string())
+}
+
+/// `serve --profile P --account A --role R`: the profile lends its sso-session, and every
+/// request gets that session's keys — not those of the sso-session of the server's own
+/// `AWS_PROFILE` (here one not signed in, so a request resolved against it got 503), which is
+/// where a request naming no session used to fall back. `exec --serve` likewise.
+#[test]
+fn a_role_beside_a_profile_is_served_from_that_profiles_sso_session() {
+    let world = World::new(
+        false,
+        "\n[sso-session other]\nsso_start_url = https://other.awsapps.com/start\nsso_region = eu-west-1\n\n[profile elsewhere]\nsso_session = other\nsso_account_id = 111122223333\nsso_role_name = Nobody\n",
+    );
+    world.ok(&["login", "--device-code", "--sso-session", "emu"]);
+    let account = world.env.emu.directory().accounts()[1].clone();
+    let role = account.roles[0].clone();
+    let target = [
+        "--profile",
+        "dev",
+        "--account",
+        account.account_id.as_str(),
+        "--role",
+        role.as_str(),
+    ];
+    let expected = world.key(&[&target[..], &["--format", "json"]].concat());
+    let (uri, status, body) = serve_get_env(&world, &target, &[("AWS_PROFILE", "elsewhere")]);
+    assert_eq!(status, 200, "{uri}: {body}");
+    assert!(uri.ends_with("?sso-session=emu"), "{uri}");
+    assert_eq!(access_key(body.as_bytes()), expected);
+    let out = world.run(
+        world
+            .portico()
+            .env("AWS_PROFILE", "elsewhere")
+            .args(["exec", "--serve"])
+            .args(target)
+            .args(["--", "python3", "-c", FETCH]),
+    );
+    assert_success(&out);
+    assert_eq!(text(&out.stdout).lines().nth(1), Some(expected.as_str()));
 }
 
 /// Issue 19 item 1: `exec --serve --saml-session S --role-arn A` handed the command the

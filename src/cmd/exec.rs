@@ -24,7 +24,7 @@ pub fn run(args: &ExecArgs) -> anyhow::Result<Exit> {
     command.args(rest);
     // Credentials from elsewhere must not shadow the ones we hand over.
     if args.serve {
-        return serve(command, program, env, &wanted, resolved.region.as_deref());
+        return serve(command, program, env, &wanted, &resolved);
     }
     child::with_vars(
         &mut command,
@@ -40,12 +40,13 @@ fn serve(
     program: &str,
     env: Environment,
     wanted: &Wanted,
-    region: Option<&str>,
+    resolved: &engine::Resolved,
 ) -> anyhow::Result<Exit> {
     use crate::serve::{private, Route};
     // The route of the very role whose keys were just obtained: a SAML role, an account and
-    // role, or the profile.
-    let route = Route::for_wanted(wanted);
+    // role (of the sso-session they were obtained through), or the profile.
+    let route = Route::for_wanted(wanted, &resolved.target);
+    let region = resolved.region.as_deref();
     let server = private::Private::start(env, &route)?;
     let mut vars = server.vars().to_vec();
     if let Some(region) = region {

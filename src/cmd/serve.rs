@@ -12,10 +12,10 @@ use crate::settings::Environment;
 pub fn run(args: &ServeArgs) -> anyhow::Result<Exit> {
     let env = Environment::from_process();
     let wanted = args.target.wanted(&env);
-    let route = Route::for_wanted(&wanted);
     let token = Token::generate()?;
     let server = Server::bind(args.bind, args.port, token.clone(), env)?;
-    server.check(&wanted)?;
+    let target = server.check(&wanted)?;
+    let route = Route::for_wanted(&wanted, &target);
     let uri = server.uri(&route)?;
     // The stop signals are caught from here on, before the token file exists: a signal that
     // comes as soon as the variables are printed stops the server cleanly and deletes it.

@@ -234,6 +234,13 @@ pub(super) async fn check_network(
         let route = crate::http::route(endpoint);
         let mut part = format!("{service} {endpoint}: {}", route.describe());
         match &route {
+            // The CONNECT probe below is plain text: to an https proxy it would send the
+            // Proxy-Authorization header (the password) in the clear to its TLS port.
+            crate::http::Route::Proxy { proxy, .. } if proxy.is_https() => {
+                part.push_str(
+                    ", the proxy not probed (an https proxy; the request below goes through it)",
+                );
+            }
             crate::http::Route::Proxy { proxy, .. } => {
                 let target = url::Url::parse(endpoint)
                     .ok()

@@ -167,14 +167,25 @@ impl HttpConnector for Unusable {
     }
 }
 
-/// What one GET brought back.
-#[derive(Debug, Clone)]
+/// What one GET brought back. Its `Debug` shows the body's length only: the console's
+/// federation answer is a sign-in token.
+#[derive(Clone)]
 pub struct Answer {
     pub status: u16,
     /// The `Date` header, as sent.
     pub date: Option<String>,
     /// The body, up to the limit asked for.
     pub body: Vec<u8>,
+}
+
+impl std::fmt::Debug for Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Answer")
+            .field("status", &self.status)
+            .field("date", &self.date)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
 }
 
 /// One GET to `url` within `limit` (connection, proxy tunnel, TLS and body included), over the
@@ -243,13 +254,7 @@ fn without_query(url: &str) -> String {
 
 /// `error` (and its causes) in one line: [`explain`]'s words, or the innermost cause.
 pub fn describe(error: &(dyn StdError + 'static), url: &str) -> String {
-    explain(error, url).unwrap_or_else(|| {
-        let mut current = error;
-        while let Some(source) = current.source() {
-            current = source;
-        }
-        for_terminal(&current.to_string())
-    })
+    explain(error, url).unwrap_or_else(|| innermost(error))
 }
 
 /// What went wrong on the way to `url`, when it was the proxy, TLS or the setup: one line

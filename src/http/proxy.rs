@@ -80,6 +80,11 @@ impl Proxy {
         ))
     }
 
+    /// Whether the proxy itself is reached over TLS (`https://` proxy URL).
+    pub fn is_https(&self) -> bool {
+        self.url.scheme() == "https"
+    }
+
     /// `host:port` of the proxy itself.
     pub fn address(&self) -> (String, u16) {
         let host = self

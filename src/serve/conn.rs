@@ -182,7 +182,14 @@ impl Connections {
         // connection is forgotten and the accept loop told.
         let mut connection = Box::pin(connection);
         loop {
-            let idle_until = conn.idle_deadline();
+            // A connection with a request in progress is not idle: look again a full timeout
+            // later (its passed deadline would wake this loop at once, over and over, for as
+            // long as a slow fetch lasts).
+            let idle_until = if conn.busy.load(Ordering::Acquire) > 0 {
+                Instant::now() + IDLE_TIMEOUT
+            } else {
+                conn.idle_deadline()
+            };
             tokio::select! {
                 _ = &mut connection => break,
                 () = conn.close.notified() => break,

@@ -89,7 +89,7 @@ impl Server {
     }
 
     /// Fails when `wanted` names nothing in the config file (checked once, at start).
-    pub fn check(&self, wanted: &crate::engine::Wanted) -> anyhow::Result<()> {
+    pub fn check(&self, wanted: &crate::engine::Wanted) -> anyhow::Result<crate::engine::Target> {
         self.state.credentials.check(wanted)
     }
 

@@ -4,7 +4,7 @@
 
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-use crate::engine::Wanted;
+use crate::engine::{Target, Wanted};
 use crate::settings::ProfileSource;
 
 /// The first segment after `/role/` of a saml-session's role.
@@ -34,9 +34,11 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 impl Route {
-    /// The route that asks for what `wanted` names (a profile beside a role only lends its
-    /// region, which a route does not carry).
-    pub fn for_wanted(wanted: &Wanted) -> Route {
+    /// The route that asks for what `wanted` names, resolved to `target`. An account and role
+    /// carry the sso-session `target` was resolved against: a `--profile` beside them lends its
+    /// sso-session, and a request (which names no profile) must get that session's keys, not
+    /// those of whatever `AWS_PROFILE` or `[default]` the server itself would fall back to.
+    pub fn for_wanted(wanted: &Wanted, target: &Target) -> Route {
         match wanted {
             Wanted::Profile { name, .. } => Route::Profile(name.clone()),
             Wanted::Role {
@@ -47,7 +49,10 @@ impl Route {
             } => Route::Role {
                 account_id: account_id.clone(),
                 role_name: role_name.clone(),
-                sso_session: sso_session.clone(),
+                sso_session: sso_session.clone().or_else(|| match target {
+                    Target::IdentityCenter(role) => role.session.name.clone(),
+                    _ => None,
+                }),
             },
             Wanted::Saml {
                 session, role_arn, ..
@@ -237,7 +242,7 @@ mod tests {
             role_arn: "arn:aws:iam::111122223333:role/team/Admin".into(),
             profile: Some("lends-region".into()),
         };
-        assert_eq!(Route::for_wanted(&wanted), route);
+        assert_eq!(Route::for_wanted(&wanted, &idc_target(Some("corp"))), route);
         assert_eq!(
             route.wanted(),
             Wanted::Saml {
@@ -245,6 +250,49 @@ mod tests {
                 role_arn: "arn:aws:iam::111122223333:role/team/Admin".into(),
                 profile: None,
             }
+        );
+    }
+
+    fn idc_target(session: Option<&str>) -> Target {
+        let session = crate::settings::SsoSession {
+            name: session.map(String::from),
+            start_url: "https://d-1234567890.awsapps.com/start".into(),
+            region: "eu-west-1".into(),
+            scopes: Vec::new(),
+            configured_scopes: None,
+            oidc_endpoint: "https://oidc.eu-west-1.amazonaws.com".into(),
+            portal_endpoint: "https://portal.sso.eu-west-1.amazonaws.com".into(),
+        };
+        Target::identity_center(session, "111122223333", "Admin")
+    }
+
+    #[test]
+    fn a_role_route_carries_the_sso_session_it_was_resolved_against() {
+        let wanted = |sso_session: Option<&str>| Wanted::Role {
+            account_id: "111122223333".into(),
+            role_name: "Admin".into(),
+            sso_session: sso_session.map(String::from),
+            profile: Some("lends-its-session".into()),
+        };
+        let role = |sso_session: Option<&str>| Route::Role {
+            account_id: "111122223333".into(),
+            role_name: "Admin".into(),
+            sso_session: sso_session.map(String::from),
+        };
+        // The profile's sso-session (as resolved), so a request gets that session's keys.
+        assert_eq!(
+            Route::for_wanted(&wanted(None), &idc_target(Some("corp"))),
+            role(Some("corp"))
+        );
+        // One named on the command line stays.
+        assert_eq!(
+            Route::for_wanted(&wanted(Some("other")), &idc_target(Some("other"))),
+            role(Some("other"))
+        );
+        // A legacy profile's start URL has no name a path could carry.
+        assert_eq!(
+            Route::for_wanted(&wanted(None), &idc_target(None)),
+            role(None)
         );
     }
 

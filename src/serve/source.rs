@@ -133,11 +133,10 @@ impl Credentials {
 
     /// Checks that `wanted` (what the command line asked for) names something the config file
     /// has, for `portico serve` to refuse a bad `--profile` at start rather than on the first
-    /// request, with the error saying where the name came from.
-    pub fn check(&self, wanted: &Wanted) -> anyhow::Result<()> {
+    /// request, with the error saying where the name came from. Returns the target it names.
+    pub fn check(&self, wanted: &Wanted) -> anyhow::Result<Target> {
         let ctx = Context::load(self.env.clone())?;
-        crate::engine::resolve(&ctx, wanted)?;
-        Ok(())
+        Ok(crate::engine::resolve(&ctx, wanted)?.target)
     }
 
     /// The role `route` names in the config file as it is now.
