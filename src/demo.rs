@@ -311,29 +311,20 @@ impl World {
     /// paced at the service's rate (over a second for 40 accounts). The portal lists them
     /// itself, as it would at a company, while the user watches.
     fn assigned_accounts(&self) -> anyhow::Result<Vec<Account>> {
-        use http_body_util::{BodyExt, Empty};
-        use hyper::body::Bytes;
-        use hyper_util::client::legacy::{connect::HttpConnector, Client};
-        use hyper_util::rt::TokioExecutor;
-
+        // Through the one HTTP stack (loopback is never proxied), its body bounded.
+        const LIMIT: usize = 16 << 20;
         let url = format!("{}/_emulator/directory", self.url);
-        let uri: hyper::Uri = url.parse().with_context(|| format!("{url} is not a URL"))?;
-        let body = crate::engine::runtime()?.block_on(async {
-            let client: Client<HttpConnector, Empty<Bytes>> =
-                Client::builder(TokioExecutor::new()).build(HttpConnector::new());
-            let exchange = async {
-                let response = client.get(uri).await?;
+        let body = crate::engine::runtime()?
+            .block_on(crate::http::get(&url, START_TIMEOUT, LIMIT))
+            .map_err(anyhow::Error::msg)
+            .and_then(|answer| {
                 anyhow::ensure!(
-                    response.status().is_success(),
+                    (200..300).contains(&answer.status),
                     "the emulator answered {}",
-                    response.status()
+                    answer.status
                 );
-                Ok(response.into_body().collect().await?.to_bytes())
-            };
-            tokio::time::timeout(START_TIMEOUT, exchange)
-                .await
-                .map_err(|_| anyhow::anyhow!("no answer within {} s", START_TIMEOUT.as_secs()))?
-        });
+                Ok(answer.body)
+            });
         let body = body.with_context(|| format!("reading the emulator's directory at {url}"))?;
         #[derive(Deserialize)]
         struct Directory {

@@ -9,9 +9,10 @@ step() { printf '\n==> %s\n' "$*" >&2; }
 
 # fish runs the `--format fish` output for real, tmux drives the TUI end to end, the AWS CLI
 # v2 (Debian's awscli) reads keys from `portico serve`, and tinyproxy and squid are the forward
-# proxies of tests/proxy.rs; all are Debian packages, so install whichever is missing when we can.
+# proxies of tests/proxy.rs (openssl makes squid's password file); all are Debian packages, so
+# install whichever is missing when we can.
 missing=()
-for tool in fish tmux man; do
+for tool in fish tmux man openssl; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 [ -x /usr/bin/aws ] || missing+=(awscli)
