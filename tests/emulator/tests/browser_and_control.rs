@@ -705,7 +705,10 @@ async fn the_refresh_gate_holds_refreshes_until_released_oldest_first() {
             if state["held"] == n {
                 return state;
             }
-            assert!(std::time::Instant::now() < deadline, "never {n} held: {state}");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "never {n} held: {state}"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     };
@@ -727,10 +730,16 @@ async fn the_refresh_gate_holds_refreshes_until_released_oldest_first() {
     )
     .await;
     assert_eq!(released.json(), serde_json::json!({"released": 1}));
-    let winner = first.await.unwrap().expect("the first to go spends the token");
+    let winner = first
+        .await
+        .unwrap()
+        .expect("the first to go spends the token");
     assert!(winner.refresh_token().is_some());
     assert!(!second.is_finished(), "the second is still held");
-    assert_eq!(gate().await.json(), serde_json::json!({"armed": 0, "held": 1}));
+    assert_eq!(
+        gate().await.json(),
+        serde_json::json!({"armed": 0, "held": 1})
+    );
 
     let released = http_async("POST", &format!("{base}/release-refreshes"), None).await;
     assert_eq!(released.json(), serde_json::json!({"released": 1}));
