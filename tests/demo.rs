@@ -174,8 +174,12 @@ fn the_saml_only_world_has_no_sso_session() {
             "{line}:\n{stdout}\n{stderr}"
         );
     }
-    // With nothing configured for Identity Center, `portico list` fails (exit 2: configure).
-    assert!(!stdout.contains("SSO LIST=0"), "{stdout}");
+    // With nothing configured for Identity Center, `portico list` fails as a config problem
+    // (exit 3, src/exit.rs), not as a missing sign-in or a crash.
+    assert!(
+        stdout.lines().any(|l| l == "SSO LIST=3"),
+        "portico list without an sso-session:\n{stdout}\n{stderr}"
+    );
     assert!(!stderr.contains("signed in; profiles"), "{stderr}");
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
 }

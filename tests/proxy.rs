@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
-use common::{assert_success, closed_port_url, support, text, wait_until, SilentServer, TestEnv};
+use common::{
+    assert_success, closed_port_url, support, text, tool_missing, wait_until, SilentServer, TestEnv,
+};
 use idc_emulator::Config;
 
 /// The exit status of a network failure (src/exit.rs `Exit::Service`).
@@ -180,17 +182,6 @@ fn network_finding(out: &Output) -> (String, String) {
         f["status"].as_str().unwrap().to_string(),
         f["message"].as_str().unwrap().to_string(),
     )
-}
-
-/// Whether a test tool can be used; a loud note when not (a failure under CI).
-fn tool_missing(tool: &str, why: &str) -> bool {
-    if std::env::var_os("CI").is_some() {
-        panic!("{tool} is not installed ({why}); tests/run.sh installs it");
-    }
-    eprintln!(
-        "\n*** SKIPPED: {tool} is not installed here ({why}); run tests/run.sh to install it ***\n"
-    );
-    true
 }
 
 fn free_port() -> u16 {

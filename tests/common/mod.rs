@@ -156,6 +156,18 @@ pub fn wait_for_file_text(path: &Path, needle: &str, limit: Duration) -> String 
     })
 }
 
+/// Whether a test tool can be used; a loud note when not (a failure under CI, where
+/// tests/run.sh installs every tool: a test that skips there would pass without testing).
+pub fn tool_missing(tool: &str, why: &str) -> bool {
+    if std::env::var_os("CI").is_some() {
+        panic!("{tool} is not installed ({why}); tests/run.sh installs it");
+    }
+    eprintln!(
+        "\n*** SKIPPED: {tool} is not installed here ({why}); run tests/run.sh to install it ***\n"
+    );
+    true
+}
+
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }

@@ -3,6 +3,7 @@
 
 use crate::dsig::Signer;
 use crate::faults::{garble, FaultState};
+use crate::gate::RefreshGate;
 use crate::state::{Settings, Store};
 use crate::stats::{Counter, Stats};
 use crate::sts::{StsError, StsFailure};
@@ -25,6 +26,7 @@ pub struct App {
     pub settings: Settings,
     store: Mutex<Store>,
     faults: Mutex<FaultState>,
+    refresh_gate: Mutex<RefreshGate>,
     pub stats: Stats,
     pub log_requests: bool,
     /// The SAML IdP's signing key (and so the SAML providers' certificate).
@@ -43,6 +45,7 @@ impl App {
             settings,
             store: Mutex::new(store),
             faults: Mutex::new(faults),
+            refresh_gate: Mutex::new(RefreshGate::default()),
             stats: Stats::default(),
             log_requests,
             signer: Signer::new(),
@@ -55,6 +58,19 @@ impl App {
 
     pub fn faults(&self) -> MutexGuard<'_, FaultState> {
         lock(&self.faults)
+    }
+
+    pub fn refresh_gate(&self) -> MutexGuard<'_, RefreshGate> {
+        lock(&self.refresh_gate)
+    }
+
+    /// Waits while the refresh gate holds this refresh-token grant (see `gate`).
+    pub async fn pass_refresh_gate(&self) {
+        let held = self.refresh_gate().enter();
+        if let Some(released) = held {
+            // An error means the emulator is going away: go on and answer.
+            let _ = released.await;
+        }
     }
 
     /// Counts the call under `counter`, applies latency, then the throttle (portal and STS

@@ -5,6 +5,7 @@
 use crate::app::App;
 use crate::directory::Directory;
 use crate::faults::{Faults, FaultsUpdate};
+use crate::gate::GateState;
 use crate::state::ControlError;
 use crate::sts::Identity;
 use axum::body::Bytes;
@@ -146,6 +147,27 @@ impl Control {
 
     pub fn reset_stats(&self) {
         self.app.stats.reset();
+    }
+
+    /// The next `count` `CreateToken` calls with the refresh-token grant are held when they
+    /// arrive (counted, then waiting before the refresh token is looked at) until
+    /// [`Control::release_refreshes`]; 0 holds no more. To stage, without timing, which of two
+    /// programs holding the same refresh token spends it first. Returns the gate's state.
+    pub fn hold_refreshes(&self, count: usize) -> GateState {
+        let mut gate = self.app.refresh_gate();
+        gate.arm(count);
+        gate.state()
+    }
+
+    /// How many refresh-token grants the gate will still hold, and how many wait now.
+    pub fn refresh_gate(&self) -> GateState {
+        self.app.refresh_gate().state()
+    }
+
+    /// Lets the oldest `count` held refresh-token grants (all when `None`) go on, in the order
+    /// they arrived. Returns how many went.
+    pub fn release_refreshes(&self, count: Option<usize>) -> usize {
+        self.app.refresh_gate().release(count)
     }
 
     /// Serves `directory` from now on: the accounts and roles assigned to the user change,
@@ -339,5 +361,38 @@ pub async fn set_directory(State(app): State<Arc<App>>, bytes: Bytes) -> Respons
             count("accounts", control.directory().accounts().len())
         }
         Err(e) => error(StatusCode::BAD_REQUEST, "invalid_request", e.to_string()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HoldBody {
+    count: usize,
+}
+
+/// `POST /_emulator/hold-refreshes {"count":N}` → `{"armed":N,"held":K}`
+pub async fn hold_refreshes(State(app): State<Arc<App>>, bytes: Bytes) -> Response {
+    match body::<HoldBody>(&bytes) {
+        Ok(req) => Json(Control::new(app).hold_refreshes(req.count)).into_response(),
+        Err(e) => *e,
+    }
+}
+
+/// `GET /_emulator/hold-refreshes` → `{"armed":N,"held":K}`
+pub async fn get_refresh_gate(State(app): State<Arc<App>>) -> Response {
+    Json(Control::new(app).refresh_gate()).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReleaseBody {
+    count: Option<usize>,
+}
+
+/// `POST /_emulator/release-refreshes [{"count":N}]` → `{"released":K}`
+pub async fn release_refreshes(State(app): State<Arc<App>>, bytes: Bytes) -> Response {
+    match body::<ReleaseBody>(&bytes) {
+        Ok(req) => count("released", Control::new(app).release_refreshes(req.count)),
+        Err(e) => *e,
     }
 }

@@ -14,6 +14,7 @@ mod control;
 mod directory;
 mod dsig;
 mod faults;
+mod gate;
 mod oidc;
 mod portal;
 mod saml;
@@ -31,6 +32,7 @@ pub use directory::{
     Account, Directory, DirectoryError, SamlRole, DEFAULT_SAML_ROLES, SAML_PROVIDER,
 };
 pub use faults::{Bucket as TokenBucket, Faults, FaultsUpdate};
+pub use gate::GateState;
 pub use portal::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use saml::{default_aud, SamlSettings, DEFAULT_REPLY_URLS, DEFAULT_TENANT, DEFAULT_USER};
 pub use server::{

@@ -43,6 +43,10 @@ Control routes (JSON in and out; never delayed, throttled, garbled or counted):
                                                  (negative: behind); 0 is real time
   GET  /_emulator/federation                     whose keys each console getSigninToken was given:
                                                  {\"signinTokens\":[{\"arn\",\"account\",\"userId\"}]}
+  POST /_emulator/hold-refreshes {\"count\":N}      hold the next N refresh-token CreateToken calls
+                                                 until released (test-only: stages refresh races)
+  GET  /_emulator/hold-refreshes                 {\"armed\":N,\"held\":K}: still to hold, waiting now
+  POST /_emulator/release-refreshes [{\"count\":K}] let the K oldest held (no body: all) go on
 
 SAML and STS routes (the first stdout line's samlIdpUrl is {url}/{tenant}/saml2):
   GET  /{tenant}/saml2                           Entra-like SAML sign-in: ?SAMLRequest=base64(raw

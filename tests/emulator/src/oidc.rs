@@ -280,6 +280,9 @@ pub async fn create_token(State(app): State<Arc<App>>, body: Bytes) -> Response 
     if let Err(fault) = app.admit(counter, Service::Oidc).await {
         return fault;
     }
+    if grant == Some(Grant::RefreshToken) {
+        app.pass_refresh_gate().await;
+    }
     let outcome = req.and_then(|req| token(&app, &req, grant));
     respond(&app, outcome)
 }

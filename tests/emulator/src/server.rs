@@ -127,6 +127,14 @@ fn router(app: Arc<App>) -> Router {
             get(control::get_directory).post(control::set_directory),
         )
         .route("/_emulator/saml-clock", post(control::saml_clock))
+        .route(
+            "/_emulator/hold-refreshes",
+            get(control::get_refresh_gate).post(control::hold_refreshes),
+        )
+        .route(
+            "/_emulator/release-refreshes",
+            post(control::release_refreshes),
+        )
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(app.clone(), log_request))
         .with_state(app)

@@ -10,6 +10,7 @@ use idc_emulator::{Config, Control};
 use sha2::{Digest, Sha256};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 const CALLBACK: &str = "http://127.0.0.1:54321/oauth/callback";
 
@@ -659,4 +660,103 @@ fn command_line_prints_ready_line_and_stops_on_sigterm() {
         .status()
         .unwrap();
     assert!(!refused.success());
+}
+
+/// The refresh gate: two holders of one refresh token are held on arrival, and released one at
+/// a time, the first spends the token and the second is refused — whatever their timing. The
+/// gate is steered and read over HTTP.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_refresh_gate_holds_refreshes_until_released_oldest_first() {
+    let emu = idc_emulator::spawn(Config::default()).await.unwrap();
+    let base = format!("{}/_emulator", emu.url());
+    let json = "application/json";
+    let (reg, token) = device_login(&emu, &["sso:account:access"], &[]).await;
+    let refresh_token = token.refresh_token().unwrap().to_string();
+    let gate = || async { http_async("GET", &format!("{base}/hold-refreshes"), None).await };
+
+    let armed = http_async(
+        "POST",
+        &format!("{base}/hold-refreshes"),
+        Some((json, r#"{"count":2}"#)),
+    )
+    .await;
+    assert_eq!(armed.status, 200);
+    assert_eq!(armed.json(), serde_json::json!({"armed": 2, "held": 0}));
+    let refresh = |emu: &Control, refresh_token: &str| {
+        let client = oidc(emu);
+        let (id, secret) = (reg.client_id.clone(), reg.client_secret.clone());
+        let refresh_token = refresh_token.to_string();
+        tokio::spawn(async move {
+            client
+                .create_token()
+                .client_id(id)
+                .client_secret(secret)
+                .grant_type("refresh_token")
+                .refresh_token(refresh_token)
+                .send()
+                .await
+                .map_err(|e| e.into_service_error())
+        })
+    };
+    let wait_held = |n: u64| async move {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let state = gate().await.json();
+            if state["held"] == n {
+                return state;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "never {n} held: {state}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    let first = refresh(&emu, &refresh_token);
+    wait_held(1).await;
+    let second = refresh(&emu, &refresh_token);
+    assert_eq!(
+        wait_held(2).await,
+        serde_json::json!({"armed": 0, "held": 2})
+    );
+    // Both arrived (and count) while neither has been answered.
+    assert_eq!(emu.stats()["CreateToken:refresh_token"], 2);
+    assert!(!first.is_finished() && !second.is_finished());
+
+    let released = http_async(
+        "POST",
+        &format!("{base}/release-refreshes"),
+        Some((json, r#"{"count":1}"#)),
+    )
+    .await;
+    assert_eq!(released.json(), serde_json::json!({"released": 1}));
+    let winner = first
+        .await
+        .unwrap()
+        .expect("the first to go spends the token");
+    assert!(winner.refresh_token().is_some());
+    assert!(!second.is_finished(), "the second is still held");
+    assert_eq!(
+        gate().await.json(),
+        serde_json::json!({"armed": 0, "held": 1})
+    );
+
+    let released = http_async("POST", &format!("{base}/release-refreshes"), None).await;
+    assert_eq!(released.json(), serde_json::json!({"released": 1}));
+    let loser = second.await.unwrap().unwrap_err();
+    assert!(loser.is_invalid_grant_exception(), "{loser:?}");
+
+    // Not armed any more: a refresh goes straight through.
+    let rotated = refresh(&emu, winner.refresh_token().unwrap())
+        .await
+        .unwrap()
+        .expect("the winner's token refreshes");
+    assert!(rotated.access_token().is_some());
+    let bad = http_async(
+        "POST",
+        &format!("{base}/hold-refreshes"),
+        Some((json, r#"{"count":-1}"#)),
+    )
+    .await;
+    assert_eq!(bad.status, 400);
 }
