@@ -128,8 +128,18 @@ fn serve_once(world: &World, target: &[&str]) -> (String, String) {
 
 /// `portico serve TARGET`: the printed endpoint, and the status and body of a GET of it.
 fn serve_get(world: &World, target: &[&str]) -> (String, u16, String) {
-    let mut child = world
-        .portico()
+    serve_get_with(world, target, |_| {})
+}
+
+/// [`serve_get`] with `adjust` applied to the server's command (its environment).
+fn serve_get_with(
+    world: &World,
+    target: &[&str],
+    adjust: impl FnOnce(&mut Command),
+) -> (String, u16, String) {
+    let mut cmd = world.portico();
+    adjust(&mut cmd);
+    let mut child = cmd
         .arg("serve")
         .args(target)
         .stdout(Stdio::piped())
@@ -349,6 +359,89 @@ fn a_configured_browser_signs_in_where_no_display_is_guessed() {
     assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
     assert!(out.stdout.is_empty());
     assert!(world.env.token().is_none());
+}
+
+/// Issue 19 item 4's loose end: where no sign-in may start (`--no-login`, the credential
+/// server), the hint follows the same rule as the sign-in — with a browser configured (the
+/// saml-session's or sso-session's `portico_browser`) and no display, `portico login`, which
+/// will use it; with nothing configured, the display guess still decides (no browser here, the
+/// device code).
+#[test]
+fn with_no_sign_in_allowed_the_hint_follows_the_configured_browser() {
+    let saml_browser = format!("'{}' {{url}}", support("saml-browser.py").display());
+    let world = World::new(false, &format!("portico_browser = {saml_browser}\n"));
+    let arn = world.saml_role(0);
+    let container = |cmd: &mut Command| {
+        cmd.env_remove("BROWSER").env("container", "podman");
+    };
+    let fails = |args: &[&str]| {
+        let mut cmd = world.portico();
+        container(&mut cmd);
+        let out = world.run(cmd.args(args));
+        assert_eq!(
+            out.status.code(),
+            Some(4),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(out.stdout.is_empty());
+        let err = text(&out.stderr);
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        err
+    };
+    let saml = [
+        "credentials",
+        "--no-login",
+        "--saml-session",
+        "corp",
+        "--role-arn",
+        &arn,
+    ];
+    let err = fails(&saml);
+    assert!(
+        err.contains("run `portico login --saml-session corp`"),
+        "{err}"
+    );
+    assert!(!err.contains("needs a browser"), "{err}");
+    // The credential server never signs in: its 503 says the same.
+    let (_, status, body) = serve_get_with(
+        &world,
+        &["--saml-session", "corp", "--role-arn", &arn],
+        container,
+    );
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("portico login --saml-session corp"), "{body}");
+    assert!(!body.contains("needs a browser"), "{body}");
+    assert_eq!(world.env.stat("SamlSignIn"), 0);
+
+    // Identity Center, not signed in: the sso-session's portico_browser.
+    let idc_browser = format!("'{}' {{url}}", support("fake-browser.py").display());
+    let config = std::fs::read_to_string(world.env.config_path()).unwrap();
+    world.env.write_config(&config.replacen(
+        "sso_registration_scopes = sso:account:access\n",
+        &format!("sso_registration_scopes = sso:account:access\nportico_browser = {idc_browser}\n"),
+        1,
+    ));
+    let err = fails(&["credentials", "--no-login", "--profile", "dev"]);
+    assert!(
+        err.contains("run `portico login --sso-session emu`"),
+        "{err}"
+    );
+    assert!(!err.contains("--device-code"), "{err}");
+
+    // Nothing configured: the guess (a container without a display) still decides.
+    let bare = config.replace(&format!("portico_browser = {saml_browser}\n"), "");
+    world.env.write_config(&bare);
+    let err = fails(&saml);
+    assert!(
+        err.contains("SAML sign-in needs a browser on this machine"),
+        "{err}"
+    );
+    let err = fails(&["credentials", "--no-login", "--profile", "dev"]);
+    assert!(
+        err.contains("portico login --device-code --sso-session emu"),
+        "{err}"
+    );
 }
 
 /// Issue 19 item 15: a profile `profiles sync --credential-process` wrote (a credential_process
