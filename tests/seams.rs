@@ -558,6 +558,115 @@ fn profiles_synced_with_credential_process_work_in_every_consumer() {
     assert_eq!(failed.len(), 3, "{failed:#?}");
 }
 
+/// The profile `profiles sync` wrote whose credential_process line holds `needle`.
+fn synced_profile(world: &World, needle: &str) -> String {
+    let config = std::fs::read_to_string(world.env.config_path()).unwrap();
+    let mut current = None;
+    for l in config.lines() {
+        if let Some(header) = l
+            .strip_prefix("[profile ")
+            .and_then(|h| h.strip_suffix(']'))
+        {
+            current = Some(header.to_string());
+        } else if l.starts_with("credential_process") && l.contains(needle) {
+            let name = current.clone().unwrap();
+            let section = config.split(&format!("[profile {name}]\n")).nth(1).unwrap();
+            let section = section.split("\n[").next().unwrap();
+            assert!(
+                !section.contains("sso_"),
+                "no Identity Center keys: {section}"
+            );
+            return name;
+        }
+    }
+    panic!("no synced profile runs {needle}:\n{config}")
+}
+
+/// Issue 19 item 15's loose end: `login --profile P`, `list --profile P` and the portal's
+/// `--profile P` take a profile `profiles sync --credential-process` or `profiles sync
+/// --saml-session` wrote (a credential_process line, no sso_* keys) as the sign-in of the role
+/// that line names, as `credentials` does; they said it "has no Identity Center settings".
+#[test]
+fn login_list_and_the_portal_take_the_sign_in_of_a_synced_profile() {
+    let world = World::new(false, "");
+    world.login();
+    world.ok(&["profiles", "sync", "--no-login", "--credential-process"]);
+    world.ok(&["profiles", "sync", "--saml-session", "corp"]);
+    let idc = synced_profile(&world, "--sso-session emu");
+    let saml = synced_profile(&world, "--saml-session corp");
+
+    let list = |args: &[&str]| {
+        text(
+            &world
+                .ok(&[&["list", "--no-login", "--json"], args].concat())
+                .stdout,
+        )
+    };
+    assert_eq!(list(&["--profile", &idc]), list(&["--sso-session", "emu"]));
+    assert_eq!(
+        list(&["--profile", &saml]),
+        list(&["--saml-session", "corp"])
+    );
+
+    let out = world.ok(&["login", "--profile", &idc, "--device-code"]);
+    assert!(
+        text(&out.stderr).contains("signed in to sso-session emu"),
+        "{}",
+        text(&out.stderr)
+    );
+    let before = world.env.stat("SamlSignIn");
+    let out = world.ok(&["login", "--profile", &saml]);
+    assert!(
+        text(&out.stderr).contains("signed in to saml-session corp"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(world.env.stat("SamlSignIn"), before + 1);
+    // Identity Center's sign-in flags are refused for a SAML role's profile, in one line.
+    let out = world.run(
+        world
+            .portico()
+            .args(["login", "--profile", &saml, "--force"]),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr).trim().lines().count(),
+        1,
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(world.env.stat("SamlSignIn"), before + 1);
+
+    // The portal opens on the sso-session's accounts, or on the SAML roles.
+    let first = world.env.emu.directory().accounts()[0].account_name.clone();
+    let roles = world.env.emu.directory().saml_roles().len();
+    for (profile, shows) in [(&idc, first), (&saml, format!("{roles} roles"))] {
+        let home = world.env.home.path();
+        let pane = Pane::start(&format!(
+            "unset BROWSER AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ENDPOINT_URL\n\
+             export HOME='{home}' XDG_CACHE_HOME='{home}/.cache' AWS_CONFIG_FILE='{config}'\n\
+             export AWS_ENDPOINT_URL_STS='{url}' AWS_ENDPOINT_URL_SSO='{url}' AWS_ENDPOINT_URL_SSO_OIDC='{url}'\n\
+             export TERM=xterm-256color\n\
+             '{portico}' --profile '{profile}' >/dev/null 2>'{home}/portal.err'\n\
+             echo \"EXIT=$?\"\n\
+             read line\n",
+            home = home.display(),
+            config = world.env.config_path().display(),
+            url = world.env.emu.url(),
+            portico = env!("CARGO_BIN_EXE_portico"),
+        ));
+        wait_until(Duration::from_secs(30), || {
+            let screen = pane.screen();
+            (screen.contains(&shows) || screen.contains("EXIT=")).then_some(())
+        });
+        let screen = pane.screen();
+        let err = std::fs::read_to_string(home.join("portal.err")).unwrap_or_default();
+        assert!(screen.contains(&shows), "{profile}: {screen}\n{err}");
+        pane.keys(&["Escape"]);
+        pane.wait_for("EXIT=0");
+    }
+}
+
 /// A tmux server of its own (socket in a temporary directory) with one 100×30 pane running
 /// `script`; killed when dropped.
 struct Pane {

@@ -53,7 +53,7 @@ use crate::tui::{
 use crate::awsconfig::configure::{self, Answers};
 use crate::consts::SCOPE_ACCOUNT_ACCESS as DEFAULT_SCOPE;
 
-use crate::engine::{self, BrowserChoice, Engine, Target};
+use crate::engine::{self, BrowserChoice, Engine, SignIn, Target};
 
 use jobs::{describe, list_accounts, needs_sign_in, sign_out, spawn, Courier, Job};
 use memory::Memory;
@@ -439,11 +439,16 @@ impl Portal {
             self.browser(None, None)?;
         }
         if args.sso_session.is_some() || args.profile.is_some() {
-            let session = self.ctx.session(&Selector {
+            let selector = Selector {
                 profile: args.profile.clone(),
                 sso_session: args.sso_session.clone(),
                 ..Selector::default()
-            })?;
+            };
+            let session = match engine::sign_in_for(&self.ctx, &selector)? {
+                SignIn::IdentityCenter(session) => session,
+                // A profile whose credential_process names a SAML role: the SAML roles.
+                SignIn::Saml(_) => return Ok(Start::SamlOnly(Vec::new())),
+            };
             self.sessions = vec![session.clone()];
             return Ok(Start::Open(session, Vec::new()));
         }
