@@ -156,7 +156,9 @@ impl Credentials {
     }
 
     fn failure(&self, route: &Route, err: &anyhow::Error) -> Failure {
-        let message = format!("{err:#}");
+        // Each cause once (an error quoting its OS error would say it twice with `{:#}`),
+        // cleaned: the message goes to stderr and to the client.
+        let message = crate::diag::error_text(err);
         let (status, code) = crate::exit::http_failure(err);
         let message = match status {
             503 => {
@@ -193,5 +195,48 @@ fn answer(creds: &RoleCredentials) -> Answer {
     };
     Answer {
         body: Bytes::from(serde_json::to_vec(&json).expect("strings always serialize")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::saml::SamlError;
+
+    fn credentials(dir: &std::path::Path) -> Credentials {
+        Credentials::new(Environment {
+            home: Some(dir.to_path_buf()),
+            cache_home: Some(dir.join("cache")),
+            config_file: Some(dir.join("config")),
+            ..Environment::default()
+        })
+        .unwrap()
+    }
+
+    /// An OS error that a message quotes and that is also the error's source (as the SAML
+    /// listener's is) is said once in the answer.
+    #[test]
+    fn a_failure_says_its_os_error_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let creds = credentials(dir.path());
+        let route = Route::Profile("dev".into());
+        let os = || std::io::Error::from_raw_os_error(98);
+        let said = os().to_string();
+        let listener = anyhow::Error::new(SamlError::Listener {
+            address: "127.0.0.1:1".into(),
+            source: os(),
+            fix: "free the port",
+        });
+        let quoted = anyhow::Error::new(os()).context(format!("cannot read the token: {said}"));
+        for (err, status) in [(listener, 500), (quoted, 500)] {
+            let failure = creds.failure(&route, &err);
+            assert_eq!(failure.status, status, "{}", failure.message);
+            assert_eq!(
+                failure.message.matches(&said).count(),
+                1,
+                "{}",
+                failure.message
+            );
+        }
     }
 }

@@ -120,9 +120,7 @@ where
                     _ = cancelled => {}
                 }
             }),
-            Err(e) => courier.send(Action::Error(format!(
-                "cannot start background work: {e:#}"
-            ))),
+            Err(e) => courier.send(Action::Error(format!("cannot start background work: {e}"))),
         }
         flag.store(false, Ordering::SeqCst);
     });
