@@ -421,7 +421,8 @@ Credentials are cached (0600) until 15 minutes before they expire; concurrent ca
 request. With no usable sign-in, a browser login starts where a browser can open — always
 with a browser command you configured (portico_browser, PORTICO_BROWSER, BROWSER), else where
 a display is found (--no-login turns that off); elsewhere it fails at once and names
-`portico login --device-code`. A profile whose credential_process runs `portico credentials`
+`portico login --device-code` (`portico login` where a browser could open, as with
+--no-login). A profile whose credential_process runs `portico credentials`
 (as profiles sync --credential-process writes) is taken as the role that line names.
 On failure stdout stays empty and the exit status says why (see portico --help).
 With --saml-session, the saml-session's kept assertion serves every role for five minutes;

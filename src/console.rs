@@ -23,8 +23,11 @@ pub const DEFAULT_ISSUER: &str = "portico";
 pub enum ConsoleError {
     #[error("{endpoint} is not an http(s) URL; fix {FEDERATION_ENDPOINT_ENV} or unset it")]
     BadEndpoint { endpoint: String },
-    #[error("cannot reach the console sign-in endpoint {endpoint} ({detail}); check the network connection (and {FEDERATION_ENDPOINT_ENV} if it is set)")]
-    Network { endpoint: String, detail: String },
+    #[error("{}", detail.line(&format!("cannot reach the console sign-in endpoint {endpoint}"), &format!("check the network connection (and {FEDERATION_ENDPOINT_ENV} if it is set)")))]
+    Network {
+        endpoint: String,
+        detail: crate::http::Unreached,
+    },
     #[error("the console sign-in endpoint {endpoint} refused the role credentials (HTTP {status}: {detail}); they may have expired: fetch new ones and try again")]
     Refused {
         endpoint: String,

@@ -67,7 +67,11 @@ fn concurrent_callers_in_one_process_share_one_fetch() {
             let (engine, target) = (engine.clone(), target.clone());
             tasks.spawn(async move {
                 engine
-                    .obtain(&target, &OnMissing::Fail, engine::MIN_REMAINING)
+                    .obtain(
+                        &target,
+                        &OnMissing::fail_by_environment(),
+                        engine::MIN_REMAINING,
+                    )
                     .await
                     .map(|c| c.access_key_id)
             });
@@ -99,14 +103,14 @@ fn a_sign_out_ends_the_cached_keys_for_a_running_caller() {
     let target = target(&env, &ctx);
     let engine = Engine::new(&ctx.env).unwrap();
     engine
-        .obtain_blocking(&target, &OnMissing::Fail)
+        .obtain_blocking(&target, &OnMissing::fail_by_environment())
         .expect("credentials");
     assert!(engine.cached(&target, engine::MIN_REMAINING).is_some());
     let out = env.portico().arg("logout").output().unwrap();
     common::assert_success(&out);
     assert!(engine.cached(&target, engine::MIN_REMAINING).is_none());
     let err = engine
-        .obtain_blocking(&target, &OnMissing::Fail)
+        .obtain_blocking(&target, &OnMissing::fail_by_environment())
         .expect_err("signed out");
     assert_eq!(
         portico::exit::classify(&err),

@@ -152,6 +152,21 @@ impl World {
     }
 }
 
+/// The generic hints of a network error ("check your network …" of the sign-in and STS,
+/// "check the network connection …" of the portal and the console link), which must not follow
+/// a proxy or TLS failure's own fix.
+const GENERIC_HINTS: [&str; 2] = ["check your network", "check the network connection"];
+
+/// Asserts that `stderr`'s lines end with the specific fix, not a generic hint.
+fn assert_no_generic_hint(stderr: &str) {
+    for hint in GENERIC_HINTS {
+        assert!(
+            !stderr.contains(hint),
+            "a generic hint after the fix: {stderr}"
+        );
+    }
+}
+
 fn run(cmd: &mut Command) -> Output {
     let (out, took) = common::output_within(cmd, Duration::from_secs(90));
     out.unwrap_or_else(|| panic!("{cmd:?} did not finish in {took:?}"))
@@ -523,6 +538,7 @@ fn proxy_credentials_are_sent_and_never_shown() {
         "{stderr}"
     );
     assert!(!stderr.contains("wrong"), "{stderr}");
+    assert_no_generic_hint(&stderr);
 }
 
 /// Debian's squid on a free loopback port with basic auth (basic_ncsa_auth over an htpasswd
@@ -672,6 +688,13 @@ fn a_proxy_asking_for_credentials_is_named_with_the_variable() {
         let lines: Vec<&str> = stderr.lines().filter(|l| l.contains(expect)).collect();
         assert_eq!(lines.len(), 1, "one line with the 407:\n{stderr}");
         assert!(!stderr.contains("wrong"), "{stderr}");
+        assert!(
+            lines[0]
+                .trim_end()
+                .ends_with("special characters percent-encoded)"),
+            "the line ends with the fix: {stderr}"
+        );
+        assert_no_generic_hint(&stderr);
 
         let (status, message) = network_finding(&run(w
             .portico()
@@ -708,6 +731,7 @@ fn a_proxy_that_refuses_the_tunnel_refuses_the_connection_or_hangs_is_named() {
                 && stderr.contains("403 when 127.0.0.1 is not allowed"),
             "{stderr}"
         );
+        assert_no_generic_hint(&stderr);
         // doctor tells the status.
         let (status, message) = network_finding(&run(w
             .portico()
@@ -744,6 +768,7 @@ fn a_proxy_that_refuses_the_tunnel_refuses_the_connection_or_hangs_is_named() {
         1,
         "one line: {stderr}"
     );
+    assert_no_generic_hint(&stderr);
 
     // doctor: the endpoints point at the network check, which names the proxy once.
     let out = run(w
@@ -785,6 +810,7 @@ fn a_proxy_that_refuses_the_tunnel_refuses_the_connection_or_hangs_is_named() {
         )) && stderr.contains("PORTICO_HTTP_TIMEOUT"),
         "{stderr}"
     );
+    assert_no_generic_hint(&stderr);
 }
 
 #[test]
@@ -811,6 +837,7 @@ fn an_unknown_authority_is_named_with_the_fix() {
         !lines[0].contains("proxy"),
         "no proxy was in the path: {stderr}"
     );
+    assert_no_generic_hint(&stderr);
 
     // An unusable bundle is named, not a panic.
     let empty = w.env.home.path().join("empty.pem");
@@ -974,6 +1001,7 @@ fn a_tls_inspecting_proxy_needs_its_authority_and_works_with_it() {
             .collect();
         assert_eq!(errors.len(), 1, "{name}: {stderr}");
         assert!(errors[0].contains("unknown issuer"), "{name}: {stderr}");
+        assert_no_generic_hint(&stderr);
         assert!(out.stdout.is_empty(), "{name}: {stderr}");
     }
 

@@ -128,16 +128,20 @@ fn serve_once(world: &World, target: &[&str]) -> (String, String) {
 
 /// `portico serve TARGET`: the printed endpoint, and the status and body of a GET of it.
 fn serve_get(world: &World, target: &[&str]) -> (String, u16, String) {
-    serve_get_env(world, target, &[])
+    serve_get_with(world, target, |_| {})
 }
 
-/// [`serve_get`], with `envs` set for the server.
-fn serve_get_env(world: &World, target: &[&str], envs: &[(&str, &str)]) -> (String, u16, String) {
-    let mut child = world
-        .portico()
+/// [`serve_get`] with `adjust` applied to the server's command (its environment).
+fn serve_get_with(
+    world: &World,
+    target: &[&str],
+    adjust: impl FnOnce(&mut Command),
+) -> (String, u16, String) {
+    let mut cmd = world.portico();
+    adjust(&mut cmd);
+    let mut child = cmd
         .arg("serve")
         .args(target)
-        .envs(envs.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -211,7 +215,9 @@ fn a_role_beside_a_profile_is_served_from_that_profiles_sso_session() {
         role.as_str(),
     ];
     let expected = world.key(&[&target[..], &["--format", "json"]].concat());
-    let (uri, status, body) = serve_get_env(&world, &target, &[("AWS_PROFILE", "elsewhere")]);
+    let (uri, status, body) = serve_get_with(&world, &target, |cmd| {
+        cmd.env("AWS_PROFILE", "elsewhere");
+    });
     assert_eq!(status, 200, "{uri}: {body}");
     assert!(uri.ends_with("?sso-session=emu"), "{uri}");
     assert_eq!(access_key(body.as_bytes()), expected);
@@ -395,6 +401,89 @@ fn a_configured_browser_signs_in_where_no_display_is_guessed() {
     assert!(world.env.token().is_none());
 }
 
+/// Issue 19 item 4's loose end: where no sign-in may start (`--no-login`, the credential
+/// server), the hint follows the same rule as the sign-in — with a browser configured (the
+/// saml-session's or sso-session's `portico_browser`) and no display, `portico login`, which
+/// will use it; with nothing configured, the display guess still decides (no browser here, the
+/// device code).
+#[test]
+fn with_no_sign_in_allowed_the_hint_follows_the_configured_browser() {
+    let saml_browser = format!("'{}' {{url}}", support("saml-browser.py").display());
+    let world = World::new(false, &format!("portico_browser = {saml_browser}\n"));
+    let arn = world.saml_role(0);
+    let container = |cmd: &mut Command| {
+        cmd.env_remove("BROWSER").env("container", "podman");
+    };
+    let fails = |args: &[&str]| {
+        let mut cmd = world.portico();
+        container(&mut cmd);
+        let out = world.run(cmd.args(args));
+        assert_eq!(
+            out.status.code(),
+            Some(4),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(out.stdout.is_empty());
+        let err = text(&out.stderr);
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        err
+    };
+    let saml = [
+        "credentials",
+        "--no-login",
+        "--saml-session",
+        "corp",
+        "--role-arn",
+        &arn,
+    ];
+    let err = fails(&saml);
+    assert!(
+        err.contains("run `portico login --saml-session corp`"),
+        "{err}"
+    );
+    assert!(!err.contains("needs a browser"), "{err}");
+    // The credential server never signs in: its 503 says the same.
+    let (_, status, body) = serve_get_with(
+        &world,
+        &["--saml-session", "corp", "--role-arn", &arn],
+        container,
+    );
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("portico login --saml-session corp"), "{body}");
+    assert!(!body.contains("needs a browser"), "{body}");
+    assert_eq!(world.env.stat("SamlSignIn"), 0);
+
+    // Identity Center, not signed in: the sso-session's portico_browser.
+    let idc_browser = format!("'{}' {{url}}", support("fake-browser.py").display());
+    let config = std::fs::read_to_string(world.env.config_path()).unwrap();
+    world.env.write_config(&config.replacen(
+        "sso_registration_scopes = sso:account:access\n",
+        &format!("sso_registration_scopes = sso:account:access\nportico_browser = {idc_browser}\n"),
+        1,
+    ));
+    let err = fails(&["credentials", "--no-login", "--profile", "dev"]);
+    assert!(
+        err.contains("run `portico login --sso-session emu`"),
+        "{err}"
+    );
+    assert!(!err.contains("--device-code"), "{err}");
+
+    // Nothing configured: the guess (a container without a display) still decides.
+    let bare = config.replace(&format!("portico_browser = {saml_browser}\n"), "");
+    world.env.write_config(&bare);
+    let err = fails(&saml);
+    assert!(
+        err.contains("SAML sign-in needs a browser on this machine"),
+        "{err}"
+    );
+    let err = fails(&["credentials", "--no-login", "--profile", "dev"]);
+    assert!(
+        err.contains("portico login --device-code --sso-session emu"),
+        "{err}"
+    );
+}
+
 /// Issue 19 item 15: a profile `profiles sync --credential-process` wrote (a credential_process
 /// line naming the account, role and sso-session, no sso_* keys) works for `credentials`,
 /// `exec`, `exec --serve` and `serve`, as it does for the AWS CLI; so does one naming another
@@ -507,6 +596,115 @@ fn profiles_synced_with_credential_process_work_in_every_consumer() {
         );
     }
     assert_eq!(failed.len(), 3, "{failed:#?}");
+}
+
+/// The profile `profiles sync` wrote whose credential_process line holds `needle`.
+fn synced_profile(world: &World, needle: &str) -> String {
+    let config = std::fs::read_to_string(world.env.config_path()).unwrap();
+    let mut current = None;
+    for l in config.lines() {
+        if let Some(header) = l
+            .strip_prefix("[profile ")
+            .and_then(|h| h.strip_suffix(']'))
+        {
+            current = Some(header.to_string());
+        } else if l.starts_with("credential_process") && l.contains(needle) {
+            let name = current.clone().unwrap();
+            let section = config.split(&format!("[profile {name}]\n")).nth(1).unwrap();
+            let section = section.split("\n[").next().unwrap();
+            assert!(
+                !section.contains("sso_"),
+                "no Identity Center keys: {section}"
+            );
+            return name;
+        }
+    }
+    panic!("no synced profile runs {needle}:\n{config}")
+}
+
+/// Issue 19 item 15's loose end: `login --profile P`, `list --profile P` and the portal's
+/// `--profile P` take a profile `profiles sync --credential-process` or `profiles sync
+/// --saml-session` wrote (a credential_process line, no sso_* keys) as the sign-in of the role
+/// that line names, as `credentials` does; they said it "has no Identity Center settings".
+#[test]
+fn login_list_and_the_portal_take_the_sign_in_of_a_synced_profile() {
+    let world = World::new(false, "");
+    world.login();
+    world.ok(&["profiles", "sync", "--no-login", "--credential-process"]);
+    world.ok(&["profiles", "sync", "--saml-session", "corp"]);
+    let idc = synced_profile(&world, "--sso-session emu");
+    let saml = synced_profile(&world, "--saml-session corp");
+
+    let list = |args: &[&str]| {
+        text(
+            &world
+                .ok(&[&["list", "--no-login", "--json"], args].concat())
+                .stdout,
+        )
+    };
+    assert_eq!(list(&["--profile", &idc]), list(&["--sso-session", "emu"]));
+    assert_eq!(
+        list(&["--profile", &saml]),
+        list(&["--saml-session", "corp"])
+    );
+
+    let out = world.ok(&["login", "--profile", &idc, "--device-code"]);
+    assert!(
+        text(&out.stderr).contains("signed in to sso-session emu"),
+        "{}",
+        text(&out.stderr)
+    );
+    let before = world.env.stat("SamlSignIn");
+    let out = world.ok(&["login", "--profile", &saml]);
+    assert!(
+        text(&out.stderr).contains("signed in to saml-session corp"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(world.env.stat("SamlSignIn"), before + 1);
+    // Identity Center's sign-in flags are refused for a SAML role's profile, in one line.
+    let out = world.run(
+        world
+            .portico()
+            .args(["login", "--profile", &saml, "--force"]),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr).trim().lines().count(),
+        1,
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(world.env.stat("SamlSignIn"), before + 1);
+
+    // The portal opens on the sso-session's accounts, or on the SAML roles.
+    let first = world.env.emu.directory().accounts()[0].account_name.clone();
+    let roles = world.env.emu.directory().saml_roles().len();
+    for (profile, shows) in [(&idc, first), (&saml, format!("{roles} roles"))] {
+        let home = world.env.home.path();
+        let pane = Pane::start(&format!(
+            "unset BROWSER AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ENDPOINT_URL\n\
+             export HOME='{home}' XDG_CACHE_HOME='{home}/.cache' AWS_CONFIG_FILE='{config}'\n\
+             export AWS_ENDPOINT_URL_STS='{url}' AWS_ENDPOINT_URL_SSO='{url}' AWS_ENDPOINT_URL_SSO_OIDC='{url}'\n\
+             export TERM=xterm-256color\n\
+             '{portico}' --profile '{profile}' >/dev/null 2>'{home}/portal.err'\n\
+             echo \"EXIT=$?\"\n\
+             read line\n",
+            home = home.display(),
+            config = world.env.config_path().display(),
+            url = world.env.emu.url(),
+            portico = env!("CARGO_BIN_EXE_portico"),
+        ));
+        wait_until(Duration::from_secs(30), || {
+            let screen = pane.screen();
+            (screen.contains(&shows) || screen.contains("EXIT=")).then_some(())
+        });
+        let screen = pane.screen();
+        let err = std::fs::read_to_string(home.join("portal.err")).unwrap_or_default();
+        assert!(screen.contains(&shows), "{profile}: {screen}\n{err}");
+        pane.keys(&["Escape"]);
+        pane.wait_for("EXIT=0");
+    }
 }
 
 /// A tmux server of its own (socket in a temporary directory) with one 100×30 pane running

@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 
 use crate::cache::accounts::AccountsCache;
 use crate::cli::ListArgs;
-use crate::engine::{self, BrowserChoice, Engine};
+use crate::engine::{self, BrowserChoice, Engine, SignIn};
 use crate::exit::Exit;
 use crate::identity::{Browser, Store};
 use crate::output::progress::ProgressLine;
@@ -30,7 +30,11 @@ pub fn run(args: &ListArgs) -> anyhow::Result<Exit> {
     if let Some(name) = &args.saml_session {
         return saml_roles(&ctx, args, name);
     }
-    let session = ctx.session(&args.session.selector())?;
+    let session = match engine::sign_in_for(&ctx, &args.session.selector())? {
+        SignIn::IdentityCenter(session) => session,
+        // A profile whose credential_process names a SAML role: that saml-session's roles.
+        SignIn::Saml(session) => return saml_roles(&ctx, args, &session.name),
+    };
     let cache = AccountsCache::under(&ctx.env.portico_cache_dir()?);
     let store = Store::from_env(&ctx.env)?;
     let cached = match args.refresh {

@@ -3,7 +3,7 @@
 use time::OffsetDateTime;
 
 use crate::cli::LoginArgs;
-use crate::engine::{self, Engine};
+use crate::engine::{self, Engine, SignIn};
 use crate::exit::Exit;
 use crate::identity::{self, Browser, BrowserAvailability, LoginOptions, Method, Store};
 use crate::output::duration;
@@ -13,10 +13,26 @@ use crate::settings::{Context, Environment};
 pub fn run(args: &LoginArgs) -> anyhow::Result<Exit> {
     let ctx = Context::load(Environment::from_process())?;
     if let Some(name) = &args.saml_session {
-        return saml_login(&ctx, args, name);
+        return saml_login(&ctx, args, name, None);
     }
     let selector = args.session.selector();
-    let session = ctx.session(&selector)?;
+    let session = match engine::sign_in_for(&ctx, &selector)? {
+        SignIn::IdentityCenter(session) => session,
+        // A profile whose credential_process names a SAML role (`profiles sync --saml-session`).
+        SignIn::Saml(session) => {
+            let profile = ctx.env.pick_profile(selector.profile.as_deref()).0;
+            if args.device_code || args.no_browser || args.force {
+                eprintln!(
+                    "portico: error: profile \"{}\" signs in to [saml-session {}], which has no --device-code, --no-browser or --force; run `portico login --profile {}` without them",
+                    crate::sanitize::for_terminal(&profile),
+                    crate::sanitize::for_terminal(&session.name),
+                    crate::sanitize::for_terminal(&profile),
+                );
+                return Ok(Exit::Usage);
+            }
+            return saml_login(&ctx, args, &session.name, Some(&profile));
+        }
+    };
     let store = Store::from_env(&ctx.env)?;
     let browser = Browser::from_setting(&ctx.browser_for_session(
         args.browser.as_deref(),
@@ -93,10 +109,20 @@ pub fn run(args: &LoginArgs) -> anyhow::Result<Exit> {
     Ok(Exit::Ok)
 }
 
-/// `--saml-session`: one browser trip; the assertion is kept for the roles assumed next.
-fn saml_login(ctx: &Context, args: &LoginArgs, name: &str) -> anyhow::Result<Exit> {
+/// `--saml-session` (or a profile naming one of its roles, whose `portico_browser` comes
+/// first): one browser trip; the assertion is kept for the roles assumed next.
+fn saml_login(
+    ctx: &Context,
+    args: &LoginArgs,
+    name: &str,
+    profile: Option<&str>,
+) -> anyhow::Result<Exit> {
     let session = ctx.saml_session(name)?;
-    let browser = Browser::from_setting(&ctx.saml_browser_setting(args.browser.as_deref(), name))?;
+    let browser = Browser::from_setting(&ctx.saml_browser_setting_for(
+        args.browser.as_deref(),
+        profile,
+        name,
+    ))?;
     let options = LoginOptions {
         timeout: args.timeout,
         browser,

@@ -32,7 +32,7 @@ pub(super) async fn check_assignments(
     };
     let token = tokio::time::timeout_at(
         until,
-        identity::access_token(store, session, &OnMissing::Fail),
+        identity::access_token(store, session, &OnMissing::fail_by_environment()),
     )
     .await;
     let Ok(token) = token else {
@@ -107,7 +107,8 @@ pub(super) async fn check_assignments(
             .and_then(|e| e.as_service_error())
             .is_some_and(|e| e.is_unauthorized_exception())
     };
-    let attempts = crate::engine::with_token(store, session, &OnMissing::Fail, |token| {
+    let fail = OnMissing::fail_by_environment();
+    let attempts = crate::engine::with_token(store, session, &fail, |token| {
         let list = &list;
         async move {
             let result = list(token).await;

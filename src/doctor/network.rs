@@ -429,7 +429,9 @@ pub(super) async fn get(
     limit: StdDuration,
     body: bool,
 ) -> Result<(u16, Option<String>, Vec<u8>), String> {
-    let answer = crate::http::get(url, limit, if body { BODY_LIMIT } else { 0 }).await?;
+    let answer = crate::http::get(url, limit, if body { BODY_LIMIT } else { 0 })
+        .await
+        .map_err(|e| e.to_string())?;
     Ok((answer.status, answer.date, answer.body))
 }
 

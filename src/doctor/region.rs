@@ -116,7 +116,7 @@ fn identity_error<E, R>(
         aws_sdk_ssooidc::error::SdkError::DispatchFailure(_)
         | aws_sdk_ssooidc::error::SdkError::TimeoutError(_) => IdentityError::Network {
             endpoint: session.oidc_endpoint.clone(),
-            detail: "no answer".to_string(),
+            detail: crate::http::Unreached::Plain("no answer".to_string()),
         },
         _ => IdentityError::Service {
             operation: "RegisterClient",

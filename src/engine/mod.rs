@@ -39,7 +39,7 @@ pub use creds::RoleCredentials;
 pub use policy::{sign_in_policy, BrowserChoice};
 pub use rolecreds::MIN_REMAINING;
 pub use signout::{sign_out, sweep_aws_cli, SignOutReport};
-pub use target::{resolve, IdcRole, Resolved, SamlRole, Target, Wanted};
+pub use target::{resolve, sign_in_for, IdcRole, Resolved, SamlRole, SignIn, Target, Wanted};
 
 /// A single-threaded tokio runtime for one-shot commands that call AWS. Commands that only read
 /// files never build one.

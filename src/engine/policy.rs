@@ -30,13 +30,11 @@ pub enum BrowserChoice<'a> {
 /// else: a command the user configured (`--browser`, `PORTICO_BROWSER`, `portico_browser`,
 /// `BROWSER`; say `wslview {url}`) is always tried, and the guess from the environment
 /// (no display, an SSH session, a container) decides only for the system's default browser
-/// and the presets, which need a display.
+/// and the presets, which need a display. A failure's hint follows the same rule: with such a
+/// browser, `portico login` (which will use it); without, the way that needs no browser here.
 pub fn sign_in_policy(ctx: &Context, no_login: bool, choice: BrowserChoice<'_>) -> OnMissing {
-    if no_login {
-        return OnMissing::Fail;
-    }
     let setting = match choice {
-        BrowserChoice::Given(browser) => return policy_for(browser),
+        BrowserChoice::Given(browser) => return policy_for(browser, no_login),
         BrowserChoice::Setting(setting) => setting,
         BrowserChoice::Configured { profile, session } => {
             ctx.browser_setting(None, profile, session)
@@ -44,22 +42,25 @@ pub fn sign_in_policy(ctx: &Context, no_login: bool, choice: BrowserChoice<'_>) 
     };
     let browser = match Browser::from_setting(&setting) {
         Ok(browser) => browser,
+        // With --no-login the setting is only read for the hint: `portico login` says what
+        // is wrong with it.
+        Err(_) if no_login => Browser::default(),
         Err(e) => {
             crate::notice!("{e}; using the default browser");
             Browser::default()
         }
     };
-    policy_for(browser)
+    policy_for(browser, no_login)
 }
 
-fn policy_for(browser: Browser) -> OnMissing {
+fn policy_for(browser: Browser, no_login: bool) -> OnMissing {
     // That browser cannot open here (`none`, a preset or the default without a display):
     // fail at once with the command that works.
-    if browser.availability() != BrowserAvailability::Yes {
-        return OnMissing::Fail;
+    match browser.availability() {
+        BrowserAvailability::Yes if !no_login => OnMissing::Login(LoginOptions {
+            browser,
+            ..LoginOptions::default()
+        }),
+        availability => OnMissing::Fail(availability),
     }
-    OnMissing::Login(LoginOptions {
-        browser,
-        ..LoginOptions::default()
-    })
 }

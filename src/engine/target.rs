@@ -220,6 +220,31 @@ fn resolve_from(
     }
 }
 
+/// The sign-in behind a session or profile: what `login`, `list` and the portal sign in to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignIn {
+    IdentityCenter(SsoSession),
+    Saml(SamlSession),
+}
+
+/// The sign-in `selector` names, as [`Context::session`] finds it, except that a profile
+/// resolved as the role its credential_process names (see [`resolve`]) signs in with that
+/// role's sso-session or saml-session: `login --profile P`, `list --profile P` and the portal
+/// take the profiles `profiles sync --credential-process` writes as `credentials` does.
+pub fn sign_in_for(ctx: &Context, selector: &Selector) -> Result<SignIn, SettingsError> {
+    if selector.sso_session.is_none() && selector.start_url.is_none() {
+        let (name, origin) = ctx.env.pick_profile(selector.profile.as_deref());
+        if process_target(ctx, &name).is_some() {
+            let wanted = Wanted::Profile { name, origin };
+            return Ok(match resolve(ctx, &wanted)?.target {
+                Target::IdentityCenter(role) => SignIn::IdentityCenter(role.session),
+                Target::Saml(role) => SignIn::Saml(role.session),
+            });
+        }
+    }
+    ctx.session(selector).map(SignIn::IdentityCenter)
+}
+
 /// What the credential_process of profile `name` asks portico for, when the profile has no
 /// Identity Center keys of its own and that line runs `portico credentials`.
 fn process_target(ctx: &Context, name: &str) -> Option<Wanted> {

@@ -192,7 +192,7 @@ impl std::fmt::Debug for Answer {
 /// same connector setup as the SDK clients; at most `body_limit` bytes of body are read (none
 /// with 0). The
 /// error is one line for a person: [`explain`]'s words, or the innermost cause.
-pub async fn get(url: &str, limit: Duration, body_limit: usize) -> Result<Answer, String> {
+pub async fn get(url: &str, limit: Duration, body_limit: usize) -> Result<Answer, Unreached> {
     let route = proxy::route(url);
     // Never the query: the console's carries the role's keys.
     crate::info!(
@@ -204,16 +204,18 @@ pub async fn get(url: &str, limit: Duration, body_limit: usize) -> Result<Answer
         .connect_timeout(limit)
         .read_timeout(limit)
         .build();
-    let connector = connector(&route, Some(&settings), None).map_err(|e| e.to_string())?;
+    let connector = connector(&route, Some(&settings), None)
+        .map_err(|e| Unreached::Explained(e.to_string()))?;
+    let not_a_url = || Unreached::Plain("not a URL".to_string());
     let request = hyper::Request::get(url)
         .body(SdkBody::empty())
-        .map_err(|_| "not a URL".to_string())
-        .and_then(|r| HttpRequest::try_from(r).map_err(|_| "not a URL".to_string()))?;
+        .map_err(|_| not_a_url())
+        .and_then(|r| HttpRequest::try_from(r).map_err(|_| not_a_url()))?;
     let work = async {
         let response = connector
             .call(request)
             .await
-            .map_err(|e| describe(&e, url))?;
+            .map_err(|e| Unreached::from(explain(&e, url), || describe(&e, url)))?;
         let status = response.status().as_u16();
         let date = response.headers().get("date").map(String::from);
         if body_limit == 0 {
@@ -227,10 +229,10 @@ pub async fn get(url: &str, limit: Duration, body_limit: usize) -> Result<Answer
         let body = match limited.collect().await {
             Ok(collected) => collected.to_bytes().to_vec(),
             Err(e) => {
-                return Err(format!(
+                return Err(Unreached::Plain(format!(
                     "reading the answer failed ({})",
                     for_terminal(&e.to_string())
-                ))
+                )))
             }
         };
         Ok(Answer { status, date, body })
@@ -240,16 +242,54 @@ pub async fn get(url: &str, limit: Duration, body_limit: usize) -> Result<Answer
             .proxy()
             .map(|p| format!(" through the proxy {}", p.shown()))
             .unwrap_or_default();
-        format!(
+        Unreached::Plain(format!(
             "no answer within {} s{through} (PORTICO_HTTP_TIMEOUT sets the limit)",
             limit.as_secs_f64()
-        )
+        ))
     })?
 }
 
 /// `scheme://host:port/path` of `url`, without its query or fragment (which may hold secrets).
 fn without_query(url: &str) -> String {
     url.split(['?', '#']).next().unwrap_or_default().to_string()
+}
+
+/// Why a request got no answer, as an error line quotes it: a proxy, TLS or set-up failure in
+/// [`explain`]'s (or [`explain_timeout`]'s) words, which name the cause and end with its fix,
+/// or the network's own reason ("connection failed", "no answer in time", an OS error), after
+/// which the caller gives its own hint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unreached {
+    Explained(String),
+    Plain(String),
+}
+
+impl Unreached {
+    /// `explained` if there is one (from [`explain`]), else the plain reason `plain()`.
+    pub fn from(explained: Option<String>, plain: impl FnOnce() -> String) -> Unreached {
+        match explained {
+            Some(text) => Unreached::Explained(text),
+            None => Unreached::Plain(plain()),
+        }
+    }
+
+    /// The line for `what` (say "cannot reach ENDPOINT") that got no answer: `what: EXPLAINED`,
+    /// ending with the proxy's or TLS's own fix (a generic "check your network" after it would
+    /// only point away from it), else `what (REASON); HINT`.
+    pub fn line(&self, what: &str, hint: &str) -> String {
+        match self {
+            Unreached::Explained(text) => format!("{what}: {text}"),
+            Unreached::Plain(reason) => format!("{what} ({reason}); {hint}"),
+        }
+    }
+}
+
+impl std::fmt::Display for Unreached {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unreached::Explained(text) | Unreached::Plain(text) => f.write_str(text),
+        }
+    }
 }
 
 /// `error` (and its causes) in one line: [`explain`]'s words, or the innermost cause.

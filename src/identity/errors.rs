@@ -8,6 +8,7 @@ use aws_sdk_ssooidc::config::http::HttpResponse;
 use aws_sdk_ssooidc::error::{ProvideErrorMetadata, SdkError};
 
 use crate::cache::token::CacheError;
+use crate::http::Unreached;
 use crate::sanitize::for_terminal;
 
 #[derive(Debug, thiserror::Error)]
@@ -28,8 +29,11 @@ pub enum IdentityError {
         region: String,
         detail: String,
     },
-    #[error("cannot reach {endpoint} ({detail}); check your network and that the region is right")]
-    Network { endpoint: String, detail: String },
+    #[error("{}", detail.line(&format!("cannot reach {endpoint}"), "check your network and that the region is right"))]
+    Network {
+        endpoint: String,
+        detail: crate::http::Unreached,
+    },
     #[error("Identity Center's {operation} failed: {detail}; try again later, or run with -v for details")]
     Service {
         operation: &'static str,
@@ -57,19 +61,20 @@ where
     match err {
         SdkError::DispatchFailure(failure) => IdentityError::Network {
             endpoint: endpoint.to_string(),
-            detail: if let Some(explained) = crate::http::explain(err, endpoint) {
-                explained
-            } else if failure.is_timeout() {
-                "timed out".to_string()
-            } else {
-                "connection failed".to_string()
-            },
+            detail: Unreached::from(crate::http::explain(err, endpoint), || {
+                match failure.is_timeout() {
+                    true => "timed out".to_string(),
+                    false => "connection failed".to_string(),
+                }
+            }),
         },
         SdkError::TimeoutError(_) => IdentityError::Network {
             endpoint: endpoint.to_string(),
-            detail: crate::http::explain(err, endpoint)
-                .or_else(|| crate::http::explain_timeout(endpoint))
-                .unwrap_or_else(|| "timed out".to_string()),
+            detail: Unreached::from(
+                crate::http::explain(err, endpoint)
+                    .or_else(|| crate::http::explain_timeout(endpoint)),
+                || "timed out".to_string(),
+            ),
         },
         SdkError::ServiceError(service) => {
             let e = service.err();

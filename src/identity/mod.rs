@@ -177,10 +177,21 @@ impl std::fmt::Debug for LoginReporter {
 /// What `access_token` does when the token is missing and cannot be refreshed.
 #[derive(Debug, Clone)]
 pub enum OnMissing {
-    /// Fail with a message naming `portico login`.
-    Fail,
+    /// Fail with a message naming the command that signs in here: `portico login` when the
+    /// browser a sign-in would use can open (`Yes`: a configured browser, or a display), else
+    /// the way that needs none here (the device code; for SAML, a machine with a browser).
+    /// [`crate::engine::sign_in_policy`] works it out from the browser setting.
+    Fail(BrowserAvailability),
     /// Sign in (the browser flow only; the device flow needs a person watching the terminal).
     Login(LoginOptions),
+}
+
+impl OnMissing {
+    /// Fail, with the hint the environment alone gives: for callers with no browser setting at
+    /// hand that handle a missing sign-in themselves (the portal signs in, doctor reports it).
+    pub fn fail_by_environment() -> OnMissing {
+        OnMissing::Fail(browser_available())
+    }
 }
 
 /// Signs in with the chosen flow and writes the token to the cache. Holds the session lock so
@@ -343,7 +354,7 @@ async fn access_token_locked(
         Ok(cached) => cached,
         // A corrupt file is replaced by a sign-in where one may start.
         Err(e @ CacheError::Corrupt { .. }) => match on_missing {
-            OnMissing::Fail => return Err(e.into()),
+            OnMissing::Fail(_) => return Err(e.into()),
             OnMissing::Login(options) => {
                 crate::notice!("{e}; signing in…");
                 return Ok(login_locked(store, session, options).await?.access_token);
@@ -414,9 +425,9 @@ async fn access_token_locked(
         None => format!("not signed in to {label}"),
     };
     match on_missing {
-        OnMissing::Fail => Err(IdentityError::LoginRequired {
+        OnMissing::Fail(browser) => Err(IdentityError::LoginRequired {
             reason,
-            command: match browser_available() {
+            command: match browser {
                 BrowserAvailability::Yes => format!("portico login {}", session.selector_flags()),
                 BrowserAvailability::No(_) => {
                     format!("portico login --device-code {}", session.selector_flags())

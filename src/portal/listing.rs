@@ -510,7 +510,7 @@ impl Shared {
             PortalError::Network {
                 endpoint: self.context.endpoint.clone(),
                 region: self.context.region.clone(),
-                detail,
+                detail: crate::http::Unreached::Plain(detail),
             }
         }
     }

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::engine::RoleCredentials;
+use crate::http::Unreached;
 use crate::sanitize::for_terminal;
 use crate::secret::Secret;
 use crate::settings::SsoSession;
@@ -92,11 +93,11 @@ pub enum PortalError {
         attempts: u32,
     },
     /// The endpoint could not be reached or did not answer in time.
-    #[error("cannot reach Identity Center at {endpoint} ({detail}); check the network connection, and that sso_region {region} is the region your Identity Center is in")]
+    #[error("{}", detail.line(&format!("cannot reach Identity Center at {endpoint}"), &format!("check the network connection, and that sso_region {region} is the region your Identity Center is in")))]
     Network {
         endpoint: String,
         region: String,
-        detail: String,
+        detail: Unreached,
     },
 }
 
@@ -206,10 +207,13 @@ pub async fn role_credentials_within(
                 );
                 wait
             }
-            Failure::Server { ref detail, .. } | Failure::Network { ref detail }
-                if errors + 1 < ATTEMPTS =>
-            {
+            Failure::Server { .. } | Failure::Network { .. } if errors + 1 < ATTEMPTS => {
                 errors += 1;
+                let detail = match &failure {
+                    Failure::Network { detail } => detail.to_string(),
+                    Failure::Server { detail, .. } => detail.clone(),
+                    _ => String::new(),
+                };
                 crate::debug!("GetRoleCredentials failed ({detail}); retrying");
                 backoff.delay(errors)
             }
@@ -270,7 +274,7 @@ enum Failure {
     },
     /// No connection or no answer in time: worth a few retries.
     Network {
-        detail: String,
+        detail: Unreached,
     },
     /// Anything else (400 InvalidRequestException, unexpected statuses): retrying will not help.
     Other {
@@ -334,18 +338,19 @@ where
             detail: "unreadable answer".to_string(),
         },
         SdkError::TimeoutError(_) => Failure::Network {
-            detail: crate::http::explain(error, endpoint)
-                .or_else(|| crate::http::explain_timeout(endpoint))
-                .unwrap_or_else(|| "no answer in time".to_string()),
+            detail: Unreached::from(
+                crate::http::explain(error, endpoint)
+                    .or_else(|| crate::http::explain_timeout(endpoint)),
+                || "no answer in time".to_string(),
+            ),
         },
         SdkError::DispatchFailure(dispatch) => Failure::Network {
-            detail: if let Some(explained) = crate::http::explain(error, endpoint) {
-                explained
-            } else if dispatch.is_timeout() {
-                "no answer in time".to_string()
-            } else {
-                clean(&root_cause(error))
-            },
+            detail: Unreached::from(crate::http::explain(error, endpoint), || {
+                match dispatch.is_timeout() {
+                    true => "no answer in time".to_string(),
+                    false => clean(&root_cause(error)),
+                }
+            }),
         },
         SdkError::ConstructionFailure(_) => Failure::Other {
             status: None,
@@ -483,7 +488,7 @@ mod tests {
             PortalError::Network {
                 endpoint: "https://portal.sso.eu-central-1.amazonaws.com".into(),
                 region: "eu-central-1".into(),
-                detail: "Connection refused (os error 111)".into(),
+                detail: Unreached::Plain("Connection refused (os error 111)".into()),
             },
         ];
         for e in &errors {

@@ -55,8 +55,11 @@ pub enum SamlError {
     IdpRejectedClaim { message: String },
     #[error("STS is not enabled in {region} (RegionDisabledException); set sts_region of the saml-session to an enabled region, e.g. us-east-1")]
     RegionDisabled { region: String },
-    #[error("cannot reach {endpoint} ({detail}); check your network and sts_region")]
-    Network { endpoint: String, detail: String },
+    #[error("{}", detail.line(&format!("cannot reach {endpoint}"), "check your network and sts_region"))]
+    Network {
+        endpoint: String,
+        detail: crate::http::Unreached,
+    },
     #[error(
         "STS AssumeRoleWithSAML failed: {detail}; try again later, or run with -v for details"
     )]

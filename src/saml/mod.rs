@@ -232,7 +232,7 @@ pub async fn assertion(
     }
     match on_missing {
         OnMissing::Login(_) => cancellable(assertion_locked(store, session, on_missing)).await,
-        OnMissing::Fail => assertion_locked(store, session, on_missing).await,
+        OnMissing::Fail(_) => assertion_locked(store, session, on_missing).await,
     }
 }
 
@@ -247,7 +247,7 @@ async fn assertion_locked(
     }
     match on_missing {
         OnMissing::Login(options) => sign_in_locked(store, session, options).await,
-        OnMissing::Fail => Err(match identity::browser_available() {
+        OnMissing::Fail(browser) => Err(match browser {
             BrowserAvailability::No(reason) => SamlError::NoBrowser {
                 reason: reason.to_string(),
             },

@@ -152,7 +152,12 @@ where
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
             return Refusal::Other(SamlError::Network {
                 endpoint: session.sts_endpoint.clone(),
-                detail: crate::http::explain(err, &session.sts_endpoint).unwrap_or_else(
+                detail: crate::http::Unreached::from(
+                    crate::http::explain(err, &session.sts_endpoint).or_else(|| {
+                        matches!(err, SdkError::TimeoutError(_))
+                            .then(|| crate::http::explain_timeout(&session.sts_endpoint))
+                            .flatten()
+                    }),
                     || match err {
                         SdkError::TimeoutError(_) => "no answer in time".into(),
                         _ => "connection failed".into(),

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use hyper::body::Bytes;
 use serde::Serialize;
 
-use crate::engine::{Engine, RoleCredentials, Target, Wanted, MIN_REMAINING};
+use crate::engine::{BrowserChoice, Engine, RoleCredentials, Target, Wanted, MIN_REMAINING};
 use crate::identity::OnMissing;
 use crate::settings::{Context, Environment};
 
@@ -42,8 +42,9 @@ pub struct Credentials {
 
 #[derive(Default)]
 struct Slot {
-    /// The role the route names, resolved against the config file by its first request.
-    target: Mutex<Option<Target>>,
+    /// The role the route names, resolved against the config file by its first request, and
+    /// what a missing sign-in says (requests never sign in; the hint follows its browser).
+    target: Mutex<Option<(Target, OnMissing)>>,
     /// Held while this route's keys are fetched (or its target resolved): later requests wait
     /// and take the result.
     fetching: tokio::sync::Mutex<()>,
@@ -53,7 +54,7 @@ struct Slot {
 }
 
 impl Slot {
-    fn target(&self) -> Option<Target> {
+    fn target(&self) -> Option<(Target, OnMissing)> {
         self.target
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -92,7 +93,7 @@ impl Credentials {
             let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
             slots.entry(route.clone()).or_default().clone()
         };
-        if let Some(target) = slot.target() {
+        if let Some((target, _)) = slot.target() {
             if let Some(creds) = self.engine.cached(&target, MIN_REMAINING) {
                 return Ok(answer(&creds));
             }
@@ -109,10 +110,11 @@ impl Credentials {
             None => self.resolve(route),
         };
         let result = match result {
-            Ok(target) => {
-                *slot.target.lock().unwrap_or_else(|e| e.into_inner()) = Some(target.clone());
+            Ok((target, on_missing)) => {
+                *slot.target.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some((target.clone(), on_missing.clone()));
                 self.engine
-                    .obtain(&target, &OnMissing::Fail, MIN_REMAINING)
+                    .obtain(&target, &on_missing, MIN_REMAINING)
                     .await
             }
             Err(e) => Err(e),
@@ -139,17 +141,23 @@ impl Credentials {
         Ok(crate::engine::resolve(&ctx, wanted)?.target)
     }
 
-    /// The role `route` names in the config file as it is now.
-    fn resolve(&self, route: &Route) -> anyhow::Result<Target> {
+    /// The role `route` names in the config file as it is now, and what its missing sign-in
+    /// says: `portico login` where its browser can open, as for `credentials --no-login`.
+    fn resolve(&self, route: &Route) -> anyhow::Result<(Target, OnMissing)> {
         let ctx = Context::load(self.env.clone())?;
         if let Route::Role { account_id, .. } = route {
             crate::settings::check_account_id("the path's account", account_id)?;
         }
-        Ok(crate::engine::resolve(&ctx, &route.wanted())?.target)
+        let resolved = crate::engine::resolve(&ctx, &route.wanted())?;
+        let setting = (resolved.target).browser_setting(&ctx, None, resolved.profile.as_deref());
+        let on_missing = crate::engine::sign_in_policy(&ctx, true, BrowserChoice::Setting(setting));
+        Ok((resolved.target, on_missing))
     }
 
     fn failure(&self, route: &Route, err: &anyhow::Error) -> Failure {
-        let message = format!("{err:#}");
+        // Each cause once (an error quoting its OS error would say it twice with `{:#}`),
+        // cleaned: the message goes to stderr and to the client.
+        let message = crate::diag::error_text(err);
         let (status, code) = crate::exit::http_failure(err);
         let message = match status {
             503 => {
@@ -186,5 +194,48 @@ fn answer(creds: &RoleCredentials) -> Answer {
     };
     Answer {
         body: Bytes::from(serde_json::to_vec(&json).expect("strings always serialize")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::saml::SamlError;
+
+    fn credentials(dir: &std::path::Path) -> Credentials {
+        Credentials::new(Environment {
+            home: Some(dir.to_path_buf()),
+            cache_home: Some(dir.join("cache")),
+            config_file: Some(dir.join("config")),
+            ..Environment::default()
+        })
+        .unwrap()
+    }
+
+    /// An OS error that a message quotes and that is also the error's source (as the SAML
+    /// listener's is) is said once in the answer.
+    #[test]
+    fn a_failure_says_its_os_error_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let creds = credentials(dir.path());
+        let route = Route::Profile("dev".into());
+        let os = || std::io::Error::from_raw_os_error(98);
+        let said = os().to_string();
+        let listener = anyhow::Error::new(SamlError::Listener {
+            address: "127.0.0.1:1".into(),
+            source: os(),
+            fix: "free the port",
+        });
+        let quoted = anyhow::Error::new(os()).context(format!("cannot read the token: {said}"));
+        for (err, status) in [(listener, 500), (quoted, 500)] {
+            let failure = creds.failure(&route, &err);
+            assert_eq!(failure.status, status, "{}", failure.message);
+            assert_eq!(
+                failure.message.matches(&said).count(),
+                1,
+                "{}",
+                failure.message
+            );
+        }
     }
 }

@@ -120,9 +120,7 @@ where
                     _ = cancelled => {}
                 }
             }),
-            Err(e) => courier.send(Action::Error(format!(
-                "cannot start background work: {e:#}"
-            ))),
+            Err(e) => courier.send(Action::Error(format!("cannot start background work: {e}"))),
         }
         flag.store(false, Ordering::SeqCst);
     });
@@ -152,9 +150,14 @@ pub(super) async fn list_accounts(
     };
     let mut shown = Shown::new(courier, previous.as_ref());
     let mut on_update = |update: Update| shown.update(update);
-    let result =
-        crate::engine::refresh_accounts(store, session, &OnMissing::Fail, &request, &mut on_update)
-            .await;
+    let result = crate::engine::refresh_accounts(
+        store,
+        session,
+        &OnMissing::fail_by_environment(),
+        &request,
+        &mut on_update,
+    )
+    .await;
     match result {
         Ok(listed) => {
             let now = OffsetDateTime::now_utc();

@@ -53,7 +53,7 @@ use crate::tui::{
 use crate::awsconfig::configure::{self, Answers};
 use crate::consts::SCOPE_ACCOUNT_ACCESS as DEFAULT_SCOPE;
 
-use crate::engine::{self, BrowserChoice, Engine, Target};
+use crate::engine::{self, BrowserChoice, Engine, SignIn, Target};
 
 use jobs::{describe, list_accounts, needs_sign_in, sign_out, spawn, Courier, Job};
 use memory::Memory;
@@ -439,11 +439,16 @@ impl Portal {
             self.browser(None, None)?;
         }
         if args.sso_session.is_some() || args.profile.is_some() {
-            let session = self.ctx.session(&Selector {
+            let selector = Selector {
                 profile: args.profile.clone(),
                 sso_session: args.sso_session.clone(),
                 ..Selector::default()
-            })?;
+            };
+            let session = match engine::sign_in_for(&self.ctx, &selector)? {
+                SignIn::IdentityCenter(session) => session,
+                // A profile whose credential_process names a SAML role: the SAML roles.
+                SignIn::Saml(_) => return Ok(Start::SamlOnly(Vec::new())),
+            };
             self.sessions = vec![session.clone()];
             return Ok(Start::Open(session, Vec::new()));
         }
@@ -615,7 +620,7 @@ impl Portal {
             .saml_browser_setting(self.browser_flag.as_deref(), name);
         match Browser::from_setting(&setting) {
             Ok(browser) => engine::sign_in_policy(&self.ctx, false, BrowserChoice::Given(browser)),
-            Err(_) => OnMissing::Fail,
+            Err(_) => OnMissing::fail_by_environment(),
         }
     }
 
@@ -626,7 +631,11 @@ impl Portal {
             Source::IdentityCenter => {
                 let session = self.current.clone().context("no session is open")?;
                 let target = self.target(&session, choice);
-                Ok((session.cache_key().to_string(), target, OnMissing::Fail))
+                Ok((
+                    session.cache_key().to_string(),
+                    target,
+                    OnMissing::fail_by_environment(),
+                ))
             }
             Source::Saml { session, role_arn } => {
                 let saml_session = self.ctx.saml_session(session)?;
@@ -670,7 +679,13 @@ impl Portal {
             };
             let token = match device_code {
                 Some(device) => identity::login(&store, &session, &options(device)).await,
-                None => match identity::access_token(&store, &session, &OnMissing::Fail).await {
+                None => match identity::access_token(
+                    &store,
+                    &session,
+                    &OnMissing::fail_by_environment(),
+                )
+                .await
+                {
                     Ok(_) => store
                         .tokens
                         .load_token(&session)
@@ -870,8 +885,13 @@ impl Portal {
             {
                 f.creds
             }
-            // Else cached (through the engine's signed-in check), or an error naming the fix.
-            _ => engine.obtain_blocking(&target, &OnMissing::Fail)?,
+            // Else cached (through the engine's signed-in check), or an error naming the fix
+            // (`portico login` where the row's browser can open).
+            _ => {
+                let setting = target.browser_setting(&self.ctx, self.browser_flag.as_deref(), None);
+                let fail = engine::sign_in_policy(&self.ctx, true, BrowserChoice::Setting(setting));
+                engine.obtain_blocking(&target, &fail)?
+            }
         };
         self.memory.record(
             &key,
