@@ -722,7 +722,14 @@ fn a_clipboard_program_gets_the_text_on_stdin_and_the_text_is_shown_too() {
         "{screen}"
     );
     assert!(screen.contains("export AWS_ACCESS_KEY_ID=ASIA"), "{screen}");
-    let copied = std::fs::read_to_string(&record).unwrap();
+    // The stand-in renames its record into place after reading stdin to the end, which may
+    // come just after the portal said "copied": wait for it.
+    let copied = common::wait_until(LIMIT, || std::fs::read_to_string(&record).ok())
+        .expect("the clipboard program recorded what it read");
+    let args = common::wait_until(LIMIT, || {
+        std::fs::read_to_string(record.with_extension("args")).ok()
+    })
+    .expect("the clipboard program recorded its arguments");
     assert!(
         copied.contains("export AWS_ACCESS_KEY_ID=ASIA")
             && copied.contains("export AWS_SECRET_ACCESS_KEY=")
@@ -730,7 +737,6 @@ fn a_clipboard_program_gets_the_text_on_stdin_and_the_text_is_shown_too() {
         "{copied}"
     );
     // The secrets went through stdin, never the command line.
-    let args = std::fs::read_to_string(record.with_extension("args")).unwrap();
     assert_eq!(args, "-selection\nclipboard\n-in\n");
     // The program worked, so nothing was sent with OSC 52 (tmux would have a buffer).
     let buffers = tmux.tmux().arg("list-buffers").output().unwrap();
