@@ -48,6 +48,9 @@ struct Tiers {
     visible: HashSet<String>,
     /// Asked for now and not yet taken up by the listing.
     requests: Vec<String>,
+    /// Every account picked so far, in the order picked: the order the calls were made in,
+    /// which is what this type decides (the order answers come back in is the network's).
+    picked: Vec<String>,
 }
 
 impl Priority {
@@ -60,13 +63,21 @@ impl Priority {
     }
 
     /// The accounts matching the filter the user typed, best match first (none while there
-    /// is no filter).
-    pub fn set_filter_matches<S: Into<String>>(&self, ids: impl IntoIterator<Item = S>) {
+    /// is no filter). Returns how many accounts had been picked before it took effect: the
+    /// picks from that index of [`picked`](Self::picked) on follow this filter.
+    pub fn set_filter_matches<S: Into<String>>(&self, ids: impl IntoIterator<Item = S>) -> usize {
         let mut filter = HashMap::new();
         for (rank, id) in ids.into_iter().enumerate() {
             filter.entry(id.into()).or_insert(rank);
         }
-        self.tiers().filter = filter;
+        let mut tiers = self.tiers();
+        tiers.filter = filter;
+        tiers.picked.len()
+    }
+
+    /// The accounts picked so far, in the order their roles were asked for.
+    pub fn picked(&self) -> Vec<String> {
+        self.tiers().picked.clone()
     }
 
     /// The recently used accounts.
@@ -119,6 +130,7 @@ impl Priority {
             .map(|(i, _)| i)?;
         let (_, id) = pending.swap_remove(best);
         tiers.now.retain(|x| *x != id);
+        tiers.picked.push(id.clone());
         Some(id)
     }
 }
