@@ -623,7 +623,13 @@ fn portal(world: &World, source: &Source) -> Result<Seen, String> {
         args = quoted.join(" "),
         out = out.display()
     ));
-    tmux.wait_for_within("the portal's list", LIMIT, |s| s.contains(" roles"));
+    // The list, or the shell's line after the portal ended without one (an error).
+    let screen = tmux.wait_for_within("the portal's list", LIMIT, |s| {
+        s.contains(" roles") || out.exists()
+    });
+    if out.exists() {
+        return Err(format!("the portal ended without a list:\n{screen}"));
+    }
     tmux.type_text(filter);
     tmux.wait_for_within("the source's row selected", LIMIT, |s| {
         s.lines()
