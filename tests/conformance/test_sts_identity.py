@@ -213,7 +213,7 @@ def test_expired_keys_are_expired_token(start, make_boto):
         except ClientError as e:
             err = e.response
             assert err["Error"]["Code"] == "ExpiredToken", err
-            assert err["ResponseMetadata"]["HTTPStatusCode"] == 400, err
+            assert err["ResponseMetadata"]["HTTPStatusCode"] == 403, err
             assert err["Error"]["Message"] == "The security token included in the request is expired"
             break
         assert time.monotonic() < deadline, "the keys never expired"

@@ -912,7 +912,7 @@ async fn get_caller_identity_names_whose_keys_they_are() {
     emu.shutdown().await;
 }
 
-/// Keys past their expiry get `ExpiredToken` (400), as STS answers a signed call with them.
+/// Keys past their expiry get `ExpiredToken` (403), as STS answers a signed call with them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_caller_identity_refuses_expired_keys() {
     use aws_sdk_sts::error::ProvideErrorMetadata;
@@ -945,7 +945,7 @@ async fn get_caller_identity_refuses_expired_keys() {
     .send()
     .await
     .unwrap_err();
-    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(400));
+    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(403));
     assert_eq!(err.into_service_error().code(), Some("ExpiredToken"));
     emu.shutdown().await;
 }
