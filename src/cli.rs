@@ -138,6 +138,9 @@ Role credentials, one file per sso-session, account and role, reused until 15 mi
 ~/.cache/portico/saml/SHA1.json
 A saml-session's last SAML assertion, kept until its NotOnOrAfter (five minutes) so that several roles are assumed from one sign-in (mode 0600, directory 0700).
 
+~/.cache/portico/saml-durations/SHA1.json
+A note that STS refused a SAML role the assertion's SessionDuration (the role ARN, the duration and the assertion's SHA-1 fingerprint, never the assertion), so that the next fetch with the same assertion asks 3600 at once (mode 0600).
+
 ~/.cache/portico/accounts/SHA1.json
 The accounts and roles assigned to you, per sso-session, as last listed (portico list, the portal, profiles sync).
 

@@ -64,6 +64,12 @@ pub fn redirect(sink: impl Fn(String) + Send + 'static) -> Redirect {
     Redirect(())
 }
 
+/// Whether a full-screen UI owns the terminal (a [`Redirect`] is alive): it handles Ctrl-C and
+/// signals itself, and must restore the terminal before the process ends.
+pub fn redirected() -> bool {
+    SINK.lock().unwrap_or_else(|e| e.into_inner()).is_some()
+}
+
 /// While alive, notices go to the sink given to [`redirect`].
 pub struct Redirect(());
 

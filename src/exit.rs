@@ -147,9 +147,9 @@ fn saml(e: &crate::saml::SamlError) -> Exit {
     use crate::saml::SamlError as S;
     match e {
         S::NoBrowser { .. } | S::LoginRequired { .. } => Exit::LoginRequired,
+        S::Cancelled => Exit::Cancelled,
         S::Timeout { .. }
         | S::WrongPath { .. }
-        | S::RelayState
         | S::InResponseTo
         | S::Malformed { .. }
         | S::Status { .. }

@@ -244,7 +244,7 @@ impl Engine {
                 }
             })?;
             crate::info!("assuming {} with the SAML assertion", role.role_arn);
-            match saml::assume(&role.session, &assertion, &pair).await {
+            match saml::assume(&store, &role.session, &assertion, &pair).await {
                 Err(saml::SamlError::ExpiredToken { .. })
                     if !fresh_sign_in && matches!(on_missing, OnMissing::Login(_)) =>
                 {

@@ -580,6 +580,16 @@ impl Interrupt {
         }
         let _ = tokio::signal::ctrl_c().await;
     }
+
+    /// Once the work it guarded is done: listening took Ctrl-C over for the rest of the process
+    /// (the default action does not come back), so while this runtime runs a Ctrl-C still ends
+    /// the process as cancelled ("portico: cancelled", exit 130).
+    pub(crate) fn keep_honouring(mut self) {
+        tokio::spawn(async move {
+            self.recv().await;
+            crate::exit::exit_cancelled(Some("portico: cancelled"));
+        });
+    }
 }
 
 /// A token as CreateToken returned it, before it is written to the cache.

@@ -8,6 +8,8 @@ use crate::sanitize::for_terminal;
 pub enum SamlError {
     #[error("SAML sign-in needs a browser on this machine ({reason}); run the command where a browser can open, or sign in there and use the AWS keys it gives")]
     NoBrowser { reason: String },
+    #[error("sign-in cancelled")]
+    Cancelled,
     #[error("no usable SAML assertion for {session}; run `portico login --saml-session {name}`")]
     LoginRequired { session: String, name: String },
     #[error("cannot listen on {address} for the browser's SAML response: {source}; {fix}")]
@@ -24,8 +26,6 @@ pub enum SamlError {
     },
     #[error("the browser posted to {path} on the sign-in listener, not to /saml; add http://localhost/saml (not {path}) to the Entra application's reply URLs")]
     WrongPath { path: String },
-    #[error("the SAML response's RelayState is not the one this sign-in sent (an answer to another sign-in, or forged); nothing was kept; run the command again")]
-    RelayState,
     #[error("the SAML response answers another request (InResponseTo is not this sign-in's ID); nothing was kept; run the command again")]
     InResponseTo,
     #[error("the SAML response is not readable: {why}; nothing was kept; run the command again, and check idp_url if it recurs")]

@@ -46,12 +46,11 @@ fn path(store: &AssertionStore, session: &SamlSession) -> PathBuf {
 /// `None` for what is not a failure of the set-up (no sign-in kept yet).
 pub fn kind(error: &SamlError) -> Option<&'static str> {
     Some(match error {
-        SamlError::LoginRequired { .. } => return None,
+        SamlError::LoginRequired { .. } | SamlError::Cancelled => return None,
         SamlError::NoBrowser { .. } => "no-browser",
         SamlError::Listener { .. } => "listener",
         SamlError::Timeout { .. } => "reply-url-timeout",
         SamlError::WrongPath { .. } => "wrong-path",
-        SamlError::RelayState => "relay-state",
         SamlError::InResponseTo => "in-response-to",
         SamlError::Malformed { .. } => "malformed",
         SamlError::Status { .. } => "idp-status",

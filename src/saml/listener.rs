@@ -2,18 +2,22 @@
 //! browser's form POST of `SAMLResponse` and `RelayState` to `/saml`. Hand-written, as the PKCE
 //! listener is: it reads one request per connection and a server framework would be overkill.
 //! Connections are served concurrently (idle preconnects must not hold up the answer); GETs
-//! (a favicon, a reload) are answered and ignored; a POST ends the wait, with the assertion or
-//! with the reason it was refused, which the browser's page says too.
+//! (a favicon, a reload) are answered and ignored, and so is a POST without this sign-in's
+//! `RelayState` (another local process, a stale tab: 400 and keep waiting, as the PKCE listener
+//! does with a wrong `state`). A POST with it ends the wait, with the assertion or with the
+//! reason it was refused — expiry included, checked before answering — which the browser's
+//! page says too.
 
 use std::time::Duration;
 
+use time::OffsetDateTime;
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use super::response::{self, ParsedResponse};
-use super::SamlError;
+use super::{SamlError, MARGIN};
 use crate::secret::Secret;
 
 /// The biggest form accepted: Entra's responses are a few kB; a large group claim tens of kB.
@@ -49,7 +53,8 @@ pub async fn bind(port: Option<u16>) -> Result<TcpListener, SamlError> {
         })
 }
 
-/// Serves `listener` until a POST arrives; its verdict ends the wait.
+/// Serves `listener` until a POST with this sign-in's RelayState arrives; its verdict ends the
+/// wait.
 pub async fn wait(listener: &TcpListener, expect: &Expect) -> Result<Posted, SamlError> {
     let (found, mut verdicts) = mpsc::channel(1);
     let mut connections = JoinSet::new();
@@ -70,7 +75,7 @@ pub async fn wait(listener: &TcpListener, expect: &Expect) -> Result<Posted, Sam
     }
 }
 
-/// Answers one connection; `Some` when it was a POST (the verdict on it).
+/// Answers one connection; `Some` when it was a POST answering this sign-in (the verdict on it).
 async fn serve(mut stream: TcpStream, expect: &Expect) -> Option<Result<Posted, SamlError>> {
     let request = read_request(&mut stream).await?;
     if request.method != "POST" {
@@ -83,7 +88,20 @@ async fn serve(mut stream: TcpStream, expect: &Expect) -> Option<Result<Posted, 
         .await;
         return None;
     }
-    let verdict = judge(&request, expect);
+    if !carries_relay_state(&request, expect) {
+        respond(
+            &mut stream,
+            400,
+            "Not this sign-in",
+            "This answer did not come from the sign-in portico is waiting for (its RelayState is not this sign-in's), so portico ignored it. Return to the terminal.",
+        )
+        .await;
+        crate::notice!(
+            "ignored a POST on the SAML listener without this sign-in's RelayState; still waiting for the browser"
+        );
+        return None;
+    }
+    let verdict = judge(&request, expect, OffsetDateTime::now_utc());
     match &verdict {
         Ok(_) => {
             respond(
@@ -105,8 +123,16 @@ async fn serve(mut stream: TcpStream, expect: &Expect) -> Option<Result<Posted, 
     Some(verdict)
 }
 
-/// The checks, in order: path, form, RelayState, the response itself, InResponseTo.
-fn judge(request: &Request, expect: &Expect) -> Result<Posted, SamlError> {
+/// Whether the form holds this sign-in's RelayState. Only such a POST is the answer to this
+/// sign-in; anything else any local process could send, and it must not end the wait.
+fn carries_relay_state(request: &Request, expect: &Expect) -> bool {
+    url::form_urlencoded::parse(&request.body)
+        .any(|(key, value)| key == "RelayState" && value == expect.relay_state.expose())
+}
+
+/// The checks of an answer that carries this sign-in's RelayState, in order: path, form, the
+/// response itself, InResponseTo, its life left at `now`, its roles.
+fn judge(request: &Request, expect: &Expect, now: OffsetDateTime) -> Result<Posted, SamlError> {
     let path = request.target.split('?').next().unwrap_or_default();
     if path != "/saml" {
         return Err(SamlError::WrongPath {
@@ -133,12 +159,19 @@ fn judge(request: &Request, expect: &Expect) -> Result<Posted, SamlError> {
         }
     }
     let saml_response = saml_response.ok_or_else(|| malformed("the form has no SAMLResponse"))?;
-    if relay_state.as_deref() != Some(expect.relay_state.expose()) {
-        return Err(SamlError::RelayState);
-    }
+    // `serve` let only a form holding this sign-in's RelayState through; once, as checked above.
+    debug_assert_eq!(relay_state.as_deref(), Some(expect.relay_state.expose()));
     let parsed = response::parse(&saml_response)?;
     if parsed.in_response_to.as_deref() != Some(expect.request_id.as_str()) {
         return Err(SamlError::InResponseTo);
+    }
+    if parsed.not_on_or_after - now <= MARGIN {
+        return Err(SamlError::Expired {
+            at: crate::timefmt::rfc3339_z(parsed.not_on_or_after),
+        });
+    }
+    if parsed.roles.is_empty() {
+        return Err(SamlError::NoRoles);
     }
     Ok(Posted {
         saml_response: Secret::new(saml_response),
@@ -207,4 +240,52 @@ fn html_escape(text: &str) -> String {
 
 async fn respond(stream: &mut TcpStream, status: u16, title: &str, text: &str) {
     crate::identity::respond_page(stream, status, title, text).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncWriteExt;
+
+    async fn post(port: u16, body: &str) -> String {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        let request = format!(
+            "POST /saml HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        s.write_all(request.as_bytes()).await.unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).await.unwrap();
+        out
+    }
+
+    #[tokio::test]
+    async fn a_post_without_this_relay_state_is_answered_400_and_the_wait_goes_on() {
+        let listener = bind(None).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let expect = Expect {
+            request_id: "_id".into(),
+            relay_state: Secret::new("right".to_string()),
+        };
+        let waiter = tokio::spawn(async move { wait(&listener, &expect).await });
+        for body in [
+            "SAMLResponse=x&RelayState=wrong",
+            "SAMLResponse=x",
+            "RelayState=",
+            "",
+        ] {
+            let page = post(port, body).await;
+            assert!(page.starts_with("HTTP/1.1 400"), "{body}: {page}");
+            assert!(page.contains("Not this sign-in"), "{body}: {page}");
+        }
+        assert!(!waiter.is_finished(), "still waiting for the real answer");
+        // This sign-in's RelayState: the verdict ends the wait, and the page says it.
+        let page = post(port, "SAMLResponse=%21%21&RelayState=right").await;
+        assert!(page.starts_with("HTTP/1.1 400"), "{page}");
+        assert!(page.contains("not base64"), "{page}");
+        assert!(matches!(
+            waiter.await.unwrap(),
+            Err(SamlError::Malformed { .. })
+        ));
+    }
 }

@@ -5,11 +5,14 @@
 //!
 //! - [`assertion`] gives a usable assertion for a saml-session: the kept one, else one browser
 //!   trip (once across processes: the others wait on the session's lock and read the kept one).
-//! - [`sign_in`] always makes the browser trip (`portico login --saml-session`).
-//! - [`assume`] calls STS for one role of the assertion.
+//! - [`sign_in`] makes the browser trip whatever is kept (`portico login --saml-session`),
+//!   unless another process signed in while it waited for the session's lock.
+//! - [`assume`] calls STS for one role of the assertion (remembering which roles refused the
+//!   assertion's SessionDuration, so the next call for them asks 3600 at once).
 //!
 //! The engine's `Target::Saml` uses these; commands go through the engine.
 
+mod durations;
 mod errors;
 pub mod failure;
 mod listener;
@@ -48,7 +51,41 @@ pub fn reply_url(session: &SamlSession) -> String {
 /// One browser trip: the AuthnRequest opened in `options.browser`, the response taken on the
 /// loopback listener and checked, the assertion kept in `store`. Fails at once where no browser
 /// can open. A failure is remembered for `portico doctor` ([`failure`]).
+///
+/// Holds the saml-session's lock, so that a second `portico login --saml-session` waits
+/// instead of opening a second browser tab, and then uses the assertion the first one kept.
+/// Ctrl-C ends it with [`SamlError::Cancelled`].
 pub async fn sign_in(
+    store: &AssertionStore,
+    session: &SamlSession,
+    options: &LoginOptions,
+) -> Result<Assertion, SamlError> {
+    cancellable(async {
+        // What was kept before waiting: an assertion that appears while we wait is another
+        // process's fresh sign-in.
+        let before = store.load_any(session);
+        let (_lock, waited) = take_lock(store, session).await?;
+        if waited {
+            if let Some(kept) = store.load(session, OffsetDateTime::now_utc()) {
+                let new = before
+                    .as_ref()
+                    .is_none_or(|old| old.saml_response.expose() != kept.saml_response.expose());
+                if new {
+                    crate::notice!(
+                        "another portico process just signed in to {}; using that sign-in",
+                        crate::sanitize::for_terminal(&session.label())
+                    );
+                    return Ok(kept);
+                }
+            }
+        }
+        sign_in_locked(store, session, options).await
+    })
+    .await
+}
+
+/// [`sign_in`] for a caller that holds the session's lock.
+async fn sign_in_locked(
     store: &AssertionStore,
     session: &SamlSession,
     options: &LoginOptions,
@@ -58,6 +95,54 @@ pub async fn sign_in(
         failure::remember(store, session, None, e);
     }
     result
+}
+
+/// Runs a sign-in so that Ctrl-C ends it with [`SamlError::Cancelled`] (which exits 130 with
+/// "portico: cancelled", as the Identity Center sign-ins do) instead of the default kill.
+/// Listening for Ctrl-C takes it over for the rest of the process, and the caller may go on to
+/// more network calls (AssumeRoleWithSAML): a later Ctrl-C still exits as cancelled. Cache
+/// files are written by rename, so an exit there never leaves a torn file. The portal handles
+/// Ctrl-C and signals itself (it must restore the terminal first): there the work just runs.
+async fn cancellable<T>(
+    work: impl std::future::Future<Output = Result<T, SamlError>>,
+) -> Result<T, SamlError> {
+    if crate::diag::redirected() {
+        return work.await;
+    }
+    let mut interrupt = identity::Interrupt::new();
+    let result = tokio::select! {
+        biased;
+        _ = interrupt.recv() => return Err(SamlError::Cancelled),
+        result = work => result,
+    };
+    interrupt.keep_honouring();
+    result
+}
+
+/// Takes the saml-session's sign-in lock; the flag says whether another process held it (and
+/// so may have just signed in). The wait is a blocking `flock`, so it runs on a thread of its
+/// own: the caller stays cancellable by Ctrl-C, and a thread left waiting ends with the process
+/// (a `spawn_blocking` task would hold up the runtime's shutdown).
+async fn take_lock(
+    store: &AssertionStore,
+    session: &SamlSession,
+) -> Result<(crate::cache::lock::SessionLock, bool), SamlError> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let (store, session) = (store.clone(), session.clone());
+    std::thread::spawn(move || {
+        let mut waited = false;
+        let lock = store.lock(&session, || {
+            waited = true;
+            crate::notice!(
+                "another portico process is signing in to {}; waiting for it…",
+                crate::sanitize::for_terminal(&session.label())
+            );
+        });
+        let _ = tx.send((lock, waited));
+    });
+    rx.await.map_err(|_| SamlError::Service {
+        detail: "the thread waiting for the sign-in lock ended".into(),
+    })
 }
 
 async fn browser_trip(
@@ -120,16 +205,8 @@ async fn browser_trip(
         }
     };
     drop(listener);
-    let now = OffsetDateTime::now_utc();
+    // The listener checked its expiry and roles before answering the browser.
     let kept = Assertion::new(session, posted);
-    if !kept.usable(now) {
-        return Err(SamlError::Expired {
-            at: crate::timefmt::rfc3339_z(kept.not_on_or_after),
-        });
-    }
-    if kept.roles.is_empty() {
-        return Err(SamlError::NoRoles);
-    }
     match store.store(session, &kept) {
         Ok(path) => crate::debug!("kept the SAML assertion in {}", path.display()),
         Err(e) => crate::cache::files::note_unwritable(
@@ -153,21 +230,23 @@ pub async fn assertion(
     if let Some(kept) = store.load(session, OffsetDateTime::now_utc()) {
         return Ok(kept);
     }
-    let (locks, key) = (store.clone(), session.clone());
-    let _lock = tokio::task::spawn_blocking(move || {
-        locks.lock(&key, || {
-            crate::info!("another portico process is signing in to this saml-session; waiting");
-        })
-    })
-    .await
-    .map_err(|e| SamlError::Service {
-        detail: format!("the sign-in lock task failed ({e})"),
-    })?;
+    match on_missing {
+        OnMissing::Login(_) => cancellable(assertion_locked(store, session, on_missing)).await,
+        OnMissing::Fail => assertion_locked(store, session, on_missing).await,
+    }
+}
+
+async fn assertion_locked(
+    store: &AssertionStore,
+    session: &SamlSession,
+    on_missing: &OnMissing,
+) -> Result<Assertion, SamlError> {
+    let (_lock, _) = take_lock(store, session).await?;
     if let Some(kept) = store.load(session, OffsetDateTime::now_utc()) {
         return Ok(kept);
     }
     match on_missing {
-        OnMissing::Login(options) => sign_in(store, session, options).await,
+        OnMissing::Login(options) => sign_in_locked(store, session, options).await,
         OnMissing::Fail => Err(match identity::browser_available() {
             BrowserAvailability::No(reason) => SamlError::NoBrowser {
                 reason: reason.to_string(),

@@ -83,6 +83,16 @@ impl AssertionStore {
         }
     }
 
+    /// `{cache}/FOLDER/STEM.json`: a note about a saml-session beside the kept assertions'
+    /// folder, not in it (a file there would pass for an assertion).
+    pub(super) fn beside(&self, folder: &str, stem: &str) -> PathBuf {
+        self.dir
+            .parent()
+            .unwrap_or(&self.dir)
+            .join(folder)
+            .join(format!("{stem}.json"))
+    }
+
     pub fn path(&self, session: &SamlSession) -> PathBuf {
         self.dir
             .join(format!("{}.json", sha1_hex(&session.cache_key())))

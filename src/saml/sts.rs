@@ -1,7 +1,8 @@
 //! STS `AssumeRoleWithSAML` (docs/protocol.md, STS): the assertion exactly as the browser posted
 //! it, one of its role pairs, and DurationSeconds from its SessionDuration attribute — asked
-//! again with 3600 when the role's MaxSessionDuration is shorter. Errors become [`SamlError`]s
-//! with the fix; none shows the assertion.
+//! again with 3600 when the role's MaxSessionDuration is shorter, and at once with 3600 while
+//! the same assertion is used for that role again ([`durations`](super::durations)). Errors
+//! become [`SamlError`]s with the fix; none shows the assertion.
 
 use aws_sdk_sts::config::retry::RetryConfig;
 use aws_sdk_sts::config::timeout::TimeoutConfig;
@@ -12,7 +13,7 @@ use time::OffsetDateTime;
 use super::errors::clean;
 use super::response::SamlRole;
 use super::store::Assertion;
-use super::SamlError;
+use super::{durations, AssertionStore, SamlError};
 use crate::engine::RoleCredentials;
 use crate::secret::Secret;
 use crate::settings::SamlSession;
@@ -39,26 +40,37 @@ fn client(session: &SamlSession) -> aws_sdk_sts::Client {
     aws_sdk_sts::Client::from_conf(config)
 }
 
-/// Keys for `role` from `assertion`.
+/// Keys for `role` from `assertion`; `store` keeps the note of a refused SessionDuration.
 pub async fn assume(
+    store: &AssertionStore,
     session: &SamlSession,
     assertion: &Assertion,
     role: &SamlRole,
 ) -> Result<RoleCredentials, SamlError> {
     let client = client(session);
     // SessionDuration is 900–43200 when Entra sends it; anything else is left to STS's default.
-    let wanted = assertion
+    let mut wanted = assertion
         .session_duration
         .filter(|d| (900..=43_200).contains(d))
         .and_then(|d| i32::try_from(d).ok());
+    if let Some(duration) = wanted.filter(|d| *d != DEFAULT_DURATION) {
+        if durations::refused(store, session, assertion, &role.role_arn, duration) {
+            crate::info!(
+                "STS refused DurationSeconds {duration} for {} with this assertion before; asking for {DEFAULT_DURATION}",
+                role.role_name()
+            );
+            wanted = Some(DEFAULT_DURATION);
+        }
+    }
     match call(&client, session, assertion, role, wanted).await {
         Err(Refusal::Duration(message)) if wanted.is_some_and(|d| d != DEFAULT_DURATION) => {
+            let refused = wanted.unwrap_or_default();
             crate::info!(
-                "STS refused DurationSeconds {} for {} ({}); asking for {DEFAULT_DURATION}",
-                wanted.unwrap_or_default(),
+                "STS refused DurationSeconds {refused} for {} ({}); asking for {DEFAULT_DURATION}",
                 role.role_name(),
                 clean(&message)
             );
+            durations::remember(store, session, assertion, &role.role_arn, refused);
             call(&client, session, assertion, role, Some(DEFAULT_DURATION))
                 .await
                 .map_err(Refusal::into_error)

@@ -13,12 +13,18 @@ fields to its action, as a browser's script would. SAML_BROWSER_MODE changes wha
   garbage       an extra field appended to the form
   ignore        nothing posted (the IdP's page stays on screen)
 SAML_BROWSER_LOG, when set, gets one line per step for the test to read.
+SAML_BROWSER_PAGE, when set, is where the page the listener answered the POST with is saved
+(status line, then the body), as a person would read it in the tab.
+SAML_BROWSER_GO, when set, makes the browser hold the form until that file exists (a person
+slow to finish the sign-in): it logs "form ACTION" first, so a test knows the listener's
+address and that portico is waiting.
 """
 import base64
 import html.parser
 import os
 import re
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -67,6 +73,15 @@ def main():
     if mode == "ignore":
         log("ignored the form")
         return
+    go = os.environ.get("SAML_BROWSER_GO")
+    if go:
+        log("form " + action)
+        deadline = time.monotonic() + 120
+        while not os.path.exists(go):
+            if time.monotonic() > deadline:
+                log("gave up waiting for " + go)
+                return
+            time.sleep(0.05)
 
     def edit_response(change):
         for i, (k, v) in enumerate(fields):
@@ -92,11 +107,18 @@ def main():
     request.add_header("Content-Type", "application/x-www-form-urlencoded")
     try:
         with urllib.request.urlopen(request, timeout=10) as page:
-            log("acs answered %d" % page.status)
+            status, answer = page.status, page.read()
     except urllib.error.HTTPError as e:
-        log("acs answered %d" % e.code)
+        status, answer = e.code, e.read()
     except OSError as e:
         log("acs unreachable %s" % e)
+        return
+    saved = os.environ.get("SAML_BROWSER_PAGE")
+    if saved:
+        with open(saved + ".tmp", "wb") as f:
+            f.write(b"%d\n" % status + answer)
+        os.replace(saved + ".tmp", saved)
+    log("acs answered %d" % status)
 
 
 if __name__ == "__main__":
