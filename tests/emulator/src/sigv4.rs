@@ -85,15 +85,14 @@ pub fn authorization(headers: &HeaderMap) -> Result<Authorization, Refusal> {
     .map(|(name, _)| *name)
     .collect();
     if !missing.is_empty() {
-        return Err(Refusal::Incomplete(format!(
-            "Authorization header requires {} parameter(s). Authorization={value_kind}",
+        // As the services say it: one sentence per missing part.
+        return Err(Refusal::Incomplete(
             missing
                 .iter()
-                .map(|m| format!("'{m}'"))
+                .map(|m| format!("Authorization header requires '{m}' parameter."))
                 .collect::<Vec<_>>()
-                .join(", "),
-            value_kind = ALGORITHM,
-        )));
+                .join(" "),
+        ));
     }
     let (credential, signed, signature) = (
         credential.unwrap_or_default(),
