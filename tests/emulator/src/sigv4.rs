@@ -383,10 +383,14 @@ mod tests {
                 "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/sts/aws4_request",
             ),
         );
-        assert!(matches!(
+        assert_eq!(
             authorization(&headers),
-            Err(Refusal::Incomplete(_))
-        ));
+            Err(Refusal::Incomplete(
+                "Authorization header requires 'Signature' parameter. Authorization header \
+                 requires 'SignedHeaders' parameter."
+                    .into()
+            ))
+        );
         headers.insert("authorization", HeaderValue::from_static("Basic abc"));
         assert!(matches!(
             authorization(&headers),
