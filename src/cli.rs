@@ -91,7 +91,7 @@ Where portico's own cache is (default ~/.cache): $XDG_CACHE_HOME/portico.
 /// SEVERAL ENTRA ACCOUNTS section (same format as EXAMPLES).
 pub const BROWSERS: &str = "\
 Where the browser setting comes from
---browser (login, console, the portal), then PORTICO_BROWSER, then `portico_browser = …` in the profile, then in its [sso-session], then BROWSER, then the system default. Entra ID signs in with whatever account the browser profile holds, so give each sso-session the browser profile of its account. botocore refuses a profile in which a key of its sso-session has another value: set portico_browser in the sso-session, or in profiles whose sso-session has none (portico doctor flags a clash).
+--browser (login, console, the portal), then PORTICO_BROWSER, then `portico_browser = …` in the profile, then in its [sso-session] (for a SAML role, its [saml-session]), then BROWSER, then the system default. Every command that signs in on the way (credentials, exec, the portal) and console use that same setting; a command you configured is always run, and the guess from the environment (no display, SSH, a container) decides only for presets and the system default. Entra ID signs in with whatever account the browser profile holds, so give each sso-session the browser profile of its account. botocore refuses a profile in which a key of its sso-session has another value: set portico_browser in the sso-session, or in profiles whose sso-session has none (portico doctor flags a clash).
 
 firefox:PROFILE, firefox-private, firefox-container[:NAME]
 firefox -P PROFILE --new-tab URL; firefox --private-window URL; firefox --new-tab 'ext+container:name=NAME&url=URL' (needs the \"Open external links in a container\" add-on; without NAME, sign-in uses a container named after the sso-session and the console one named after the profile or ACCOUNT-ROLE).
@@ -406,17 +406,21 @@ Examples:
   portico credentials --saml-session aws --role-arn arn:aws:iam::111122223333:role/Admin
 
 Credentials are cached (0600) until 15 minutes before they expire; concurrent callers make one
-request. With no usable sign-in, a browser login starts where a browser can open (--no-login
-turns that off); elsewhere it fails at once and names `portico login --device-code`.
+request. With no usable sign-in, a browser login starts where a browser can open — always
+with a browser command you configured (portico_browser, PORTICO_BROWSER, BROWSER), else where
+a display is found (--no-login turns that off); elsewhere it fails at once and names
+`portico login --device-code`. A profile whose credential_process runs `portico credentials`
+(as profiles sync --credential-process writes) is taken as the role that line names.
 On failure stdout stays empty and the exit status says why (see portico --help).
 With --saml-session, the saml-session's kept assertion serves every role for five minutes;
-after that a browser sign-in starts (there is no refresh token), and where no browser can
-open it fails at once.";
+after that a browser sign-in starts (there is no refresh token) in the saml-session's
+portico_browser, and where no browser can open it fails at once.";
 
 /// Which account and role: a profile, or an account and role in a session.
 #[derive(Debug, Args, Default, Clone)]
 pub struct TargetArgs {
-    /// A profile with sso_account_id and sso_role_name [env: AWS_PROFILE]
+    /// A profile with sso_account_id and sso_role_name, or one whose credential_process runs
+    /// `portico credentials` [env: AWS_PROFILE]
     #[arg(long, value_name = "PROFILE")]
     pub profile: Option<String>,
     /// The 12-digit account ID (with --role), instead of a profile's
@@ -434,6 +438,32 @@ pub struct TargetArgs {
     /// The IAM role to assume with the saml-session's assertion: arn:aws:iam::ACCOUNT:role/NAME
     #[arg(long, value_name = "ARN", requires = "saml_session")]
     pub role_arn: Option<String>,
+}
+
+impl TargetArgs {
+    /// What these flags ask for, in the engine's plain terms: the SAML role, the account and
+    /// role, else the profile (`--profile`, `AWS_PROFILE`, `AWS_DEFAULT_PROFILE` or `default`,
+    /// remembering which, for the error when the file has no such profile).
+    pub fn wanted(&self, env: &crate::settings::Environment) -> crate::engine::Wanted {
+        use crate::engine::Wanted;
+        if let (Some(session), Some(role_arn)) = (&self.saml_session, &self.role_arn) {
+            return Wanted::Saml {
+                session: session.clone(),
+                role_arn: role_arn.clone(),
+                profile: self.profile.clone(),
+            };
+        }
+        if let (Some(account_id), Some(role_name)) = (&self.account, &self.role) {
+            return Wanted::Role {
+                account_id: account_id.clone(),
+                role_name: role_name.clone(),
+                sso_session: self.sso_session.clone(),
+                profile: self.profile.clone(),
+            };
+        }
+        let (name, origin) = env.pick_profile(self.profile.as_deref());
+        Wanted::Profile { name, origin }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -470,12 +500,14 @@ portico serve listens on 127.0.0.1 (or the loopback address --bind names; any ot
 and answers, for each request that carries its token in the Authorization header:
   GET /role/PROFILE                                   a profile's role
   GET /role/ACCOUNT_ID/ROLE_NAME?sso-session=NAME     any account and role of a session
+  GET /role/saml/SESSION/ROLE_ARN                     an IAM role of a saml-session
+(each path segment percent-encoded)
 with {\"AccessKeyId\", \"SecretAccessKey\", \"Token\", \"Expiration\", \"AccountId\"}, the JSON the
 AWS SDKs and CLI read from AWS_CONTAINER_CREDENTIALS_FULL_URI. Keys are cached and fetched again
 before fewer than 15 minutes are left; many clients asking at once make one request to Identity
 Center. A missing or wrong token gets 401, an unknown profile 404, and a sign-in that has ended
 503 naming `portico login` (a request never opens a browser). On start it prints the variables
-for the route of --profile (or --account/--role) in the --format given; with --token-file the
+for the route of --profile (or --account/--role, or --saml-session/--role-arn) in the --format given; with --token-file the
 token goes to a new file (mode 0600, deleted when the server stops) for
 AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, and only the URI is printed. One line per request on
 stderr; Ctrl-C or SIGTERM stops it.
@@ -536,7 +568,7 @@ pub struct ConsoleArgs {
     /// Print the link instead of opening a browser
     #[arg(long, conflicts_with = "browser")]
     pub print: bool,
-    /// The browser to open the console in: a preset or a command (see portico login --help) [env: PORTICO_BROWSER]
+    /// The browser to open the console in: a preset or a command (see portico login --help); by default the profile's, sso-session's or saml-session's portico_browser [env: PORTICO_BROWSER]
     #[arg(long, value_name = "BROWSER")]
     pub browser: Option<String>,
     /// Console session length in seconds (900–43200)

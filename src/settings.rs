@@ -103,6 +103,10 @@ pub enum ProfileSource {
     AwsDefaultProfile,
     /// Nothing named one, so `default` was used.
     Default,
+    /// A credential server's request path (`/role/NAME`).
+    Request,
+    /// Another profile's `credential_process = portico credentials --profile NAME`.
+    CredentialProcess,
 }
 
 fn expand_tilde(path: &std::path::Path, home: Option<&std::path::Path>) -> PathBuf {
@@ -217,6 +221,17 @@ pub enum SettingsError {
         /// `KEY = VALUE but its sso-session NAME says OTHER`.
         detail: String,
     },
+    #[error(
+        "profile \"{}\" in {path} asks for its own keys: its credential_process leads back to it ({}); point it at a profile with sso_session, or at --account/--role/--sso-session",
+        t(profile),
+        t(&chain.join(" → "))
+    )]
+    ProcessLoop {
+        profile: String,
+        path: String,
+        /// The profiles in the order their credential_process lines named them.
+        chain: Vec<String>,
+    },
     #[error("profile \"{}\" in {path} has no Identity Center settings; give it `sso_session = NAME` (or run `portico configure`)", t(profile))]
     NotSso { profile: String, path: String },
     #[error(
@@ -299,6 +314,12 @@ fn profile_not_found(
         ProfileSource::Default => format!(
             "no profile was named (no --profile, AWS_PROFILE or AWS_DEFAULT_PROFILE) and {path} has no [default] profile"
         ),
+        ProfileSource::Request => {
+            format!("profile \"{name}\" is not in {path} (named by the request's path)")
+        }
+        ProfileSource::CredentialProcess => format!(
+            "profile \"{name}\" is not in {path} (named by another profile's credential_process)"
+        ),
     };
     match suggestions {
         [] => {}
@@ -315,6 +336,10 @@ fn profile_not_found(
         ProfileSource::AwsProfile => "set AWS_PROFILE to a profile in the file, or pass --profile",
         ProfileSource::AwsDefaultProfile => {
             "set AWS_DEFAULT_PROFILE to a profile in the file, or pass --profile"
+        }
+        ProfileSource::Request => "ask for /role/PROFILE with a profile in the file",
+        ProfileSource::CredentialProcess => {
+            "point that credential_process at a profile in the file"
         }
     };
     if count == 0 {
@@ -1589,10 +1614,22 @@ impl Context {
     /// The browser for a SAML sign-in or console: `--browser`, `PORTICO_BROWSER`, the
     /// saml-session's `portico_browser`, `BROWSER`, the system default.
     pub fn saml_browser_setting(&self, flag: Option<&str>, session: &str) -> BrowserSetting {
-        let setting = self.browser_setting(flag, None, None);
+        self.saml_browser_setting_for(flag, None, session)
+    }
+
+    /// [`saml_browser_setting`](Self::saml_browser_setting) for a role a profile names (one
+    /// `profiles sync --saml-session` wrote): that profile's `portico_browser` comes before
+    /// the saml-session's, as a profile's comes before its sso-session's.
+    pub fn saml_browser_setting_for(
+        &self,
+        flag: Option<&str>,
+        profile: Option<&str>,
+        session: &str,
+    ) -> BrowserSetting {
+        let setting = self.browser_setting(flag, profile, None);
         if matches!(
             setting.origin,
-            BrowserOrigin::Flag | BrowserOrigin::Variable
+            BrowserOrigin::Flag | BrowserOrigin::Variable | BrowserOrigin::Profile(_)
         ) {
             return setting;
         }

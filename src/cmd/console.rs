@@ -14,15 +14,13 @@ use crate::settings::{Context, Environment};
 
 pub fn run(args: &ConsoleArgs) -> anyhow::Result<Exit> {
     let ctx = Context::load(Environment::from_process())?;
-    let resolved = engine::resolve(&ctx, &args.target)?;
+    let resolved = engine::resolve(&ctx, &args.target.wanted(&ctx.env))?;
     let target = &resolved.target;
     let profile = resolved.profile.as_deref();
     let container = console::container_name(profile, target.account_id(), target.role_name());
-    let browser = Browser::from_setting(&ctx.browser_setting(
-        args.browser.as_deref(),
-        profile,
-        target.session_name(),
-    ))?;
+    // The saml-session's portico_browser for a SAML role, the sso-session's for the others.
+    let browser =
+        Browser::from_setting(&target.browser_setting(&ctx, args.browser.as_deref(), profile))?;
     let print = args.print || browser.is_none();
     if !print {
         if let BrowserAvailability::No(reason) = browser.availability() {

@@ -8,9 +8,12 @@ use crate::cli::CredentialsArgs;
 use crate::engine;
 use crate::exit::Exit;
 use crate::output;
+use crate::settings::Environment;
 
 pub fn run(args: &CredentialsArgs) -> anyhow::Result<Exit> {
-    let (resolved, creds) = engine::obtain_for_args(&args.target, args.no_login)?;
+    let env = Environment::from_process();
+    let wanted = args.target.wanted(&env);
+    let (resolved, creds) = engine::obtain_wanted(env, &wanted, args.no_login)?;
     let text = output::render(args.format, &creds, resolved.region.as_deref());
     // Only now, with everything in hand, does stdout get a byte.
     let mut stdout = std::io::stdout().lock();

@@ -7,12 +7,15 @@
 use std::process::Command;
 
 use crate::cli::ExecArgs;
-use crate::engine;
+use crate::engine::{self, Wanted};
 use crate::exit::Exit;
 use crate::output::{self, child};
+use crate::settings::Environment;
 
 pub fn run(args: &ExecArgs) -> anyhow::Result<Exit> {
-    let (resolved, creds) = engine::obtain_for_args(&args.target, args.no_login)?;
+    let env = Environment::from_process();
+    let wanted = args.target.wanted(&env);
+    let (resolved, creds) = engine::obtain_wanted(env.clone(), &wanted, args.no_login)?;
     let (program, rest) = args
         .command
         .split_first()
@@ -21,7 +24,7 @@ pub fn run(args: &ExecArgs) -> anyhow::Result<Exit> {
     command.args(rest);
     // Credentials from elsewhere must not shadow the ones we hand over.
     if args.serve {
-        return serve(command, program, args, resolved.region.as_deref());
+        return serve(command, program, env, &wanted, resolved.region.as_deref());
     }
     child::with_vars(
         &mut command,
@@ -35,12 +38,14 @@ pub fn run(args: &ExecArgs) -> anyhow::Result<Exit> {
 fn serve(
     mut command: Command,
     program: &str,
-    args: &ExecArgs,
+    env: Environment,
+    wanted: &Wanted,
     region: Option<&str>,
 ) -> anyhow::Result<Exit> {
     use crate::serve::{private, Route};
-    let env = crate::settings::Environment::from_process();
-    let route = Route::for_args(&args.target, &env);
+    // The route of the very role whose keys were just obtained: a SAML role, an account and
+    // role, or the profile.
+    let route = Route::for_wanted(wanted);
     let server = private::Private::start(env, &route)?;
     let mut vars = server.vars().to_vec();
     if let Some(region) = region {

@@ -10,10 +10,11 @@ use crate::settings::Environment;
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<Exit> {
     let env = Environment::from_process();
-    let route = Route::for_args(&args.target, &env);
+    let wanted = args.target.wanted(&env);
+    let route = Route::for_wanted(&wanted);
     let token = Token::generate()?;
     let server = Server::bind(args.bind, args.port, token.clone(), env)?;
-    server.check(&route)?;
+    server.check(&wanted)?;
     let uri = server.uri(&route)?;
 
     let token_file = match &args.token_file {

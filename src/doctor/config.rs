@@ -168,7 +168,7 @@ pub(super) fn check_credential_processes(ctx: &Context, report: &mut Report) {
                             "add [profile {target}] (portico configure --profile {target} …) or change --profile in [profile {name}]"
                         ),
                     );
-                } else if let Err(e) = ctx.role_profile(target) {
+                } else if let Err(e) = resolve(ctx, target) {
                     let (message, fix) = split_fix(&e.to_string());
                     fail(
                         format!("profile {name}: credential_process uses profile {target}, but {message}"),
@@ -189,6 +189,16 @@ pub(super) fn check_credential_processes(ctx: &Context, report: &mut Report) {
                             "profile {name}: credential_process names no usable session: {message}"
                         ),
                         fix.unwrap_or_else(|| "add --sso-session NAME to the line".to_string()),
+                    );
+                }
+            }
+            (None, None, None) if cmd.saml_session.is_some() && cmd.role_arn.is_some() => {
+                // The role the line names, resolved as `portico credentials` resolves it.
+                if let Err(e) = resolve(ctx, name) {
+                    let (message, fix) = split_fix(&e.to_string());
+                    fail(
+                        format!("profile {name}: credential_process names no usable SAML role: {message}"),
+                        fix.unwrap_or_else(|| format!("fix [profile {name}] in {path}")),
                     );
                 }
             }
@@ -259,4 +269,15 @@ pub(super) fn select_sessions(
         );
     }
     sessions
+}
+
+/// Profile `name` resolved as `portico credentials --profile NAME` resolves it (the engine's
+/// one rule: its Identity Center keys, else the role its credential_process line names, a
+/// loop refused), so that doctor passes exactly what the commands take.
+fn resolve(ctx: &Context, name: &str) -> Result<(), SettingsError> {
+    let wanted = crate::engine::Wanted::Profile {
+        name: name.to_string(),
+        origin: crate::settings::ProfileSource::CredentialProcess,
+    };
+    crate::engine::resolve(ctx, &wanted).map(drop)
 }

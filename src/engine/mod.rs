@@ -39,7 +39,7 @@ pub use creds::RoleCredentials;
 pub use policy::{sign_in_policy, BrowserChoice};
 pub use rolecreds::MIN_REMAINING;
 pub use signout::{sign_out, sweep_aws_cli, SignOutReport};
-pub use target::{resolve, IdcRole, Resolved, SamlRole, Target};
+pub use target::{resolve, IdcRole, Resolved, SamlRole, Target, Wanted};
 
 /// A single-threaded tokio runtime for one-shot commands that call AWS. Commands that only read
 /// files never build one.
@@ -49,31 +49,25 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
-/// The command-line door shared by `credentials` and `exec`: read only the profile and its
-/// sso-session from the config (the warm path, however large the file), resolve the target,
-/// and obtain its keys, signing in on the way as [`sign_in_policy`] allows.
-pub fn obtain_for_args(
-    args: &crate::cli::TargetArgs,
+/// The one-shot door shared by `credentials` and `exec`: read only the profile and its
+/// sso-session from the config (the warm path, however large the file), resolve what is
+/// wanted, and obtain its keys, signing in on the way as [`sign_in_policy`] allows.
+pub fn obtain_wanted(
+    env: Environment,
+    wanted: &Wanted,
     no_login: bool,
 ) -> anyhow::Result<(Resolved, RoleCredentials)> {
-    let ctx = Context::load_lazy(Environment::from_process(), args.profile.as_deref())?;
-    let resolved = resolve(&ctx, args)?;
+    let ctx = Context::load_lazy(env, wanted.profile())?;
+    let resolved = resolve(&ctx, wanted)?;
     let engine = Engine::new(&ctx.env)?;
     // The warm path works out no sign-in policy (that looks for browsers on PATH).
     if let Some(creds) = engine.cached(&resolved.target, MIN_REMAINING) {
         return Ok((resolved, creds));
     }
-    let choice = match &resolved.target {
-        // A saml-session's own portico_browser.
-        Target::Saml(role) => BrowserChoice::Given(crate::identity::Browser::from_setting(
-            &ctx.saml_browser_setting(None, &role.session.name),
-        )?),
-        Target::IdentityCenter(_) => BrowserChoice::Configured {
-            profile: resolved.profile.as_deref(),
-            session: resolved.target.session_name(),
-        },
-    };
-    let on_missing = sign_in_policy(&ctx, no_login, choice);
+    let setting = resolved
+        .target
+        .browser_setting(&ctx, None, resolved.profile.as_deref());
+    let on_missing = sign_in_policy(&ctx, no_login, BrowserChoice::Setting(setting));
     let creds = engine.obtain_blocking(&resolved.target, &on_missing)?;
     Ok((resolved, creds))
 }
@@ -115,8 +109,7 @@ impl Engine {
     /// handed out only while their sign-in exists: a sign-out (`portico logout`, `aws sso
     /// logout`) ends them, and they are deleted here.
     pub fn cached(&self, target: &Target, fresh_for: time::Duration) -> Option<RoleCredentials> {
-        if !self.signed_in(target) {
-            self.forget_signed_out(target);
+        if !self.still_signed_in(target) {
             return None;
         }
         let creds = self.cache.load_with_margin(
@@ -128,6 +121,18 @@ impl Engine {
         )?;
         crate::debug!("using cached credentials for {}", target.describe());
         Some(creds)
+    }
+
+    /// Whether keys for `target` may still be handed out: the sign-in behind them exists (one
+    /// `stat`). When it is gone (`portico logout`, `aws sso logout`), the sign-in's cached keys
+    /// are deleted and this is `false`: a caller holding keys it obtained a moment ago asks
+    /// this before handing them out.
+    pub fn still_signed_in(&self, target: &Target) -> bool {
+        if self.signed_in(target) {
+            return true;
+        }
+        self.forget_signed_out(target);
+        false
     }
 
     /// Keys for `target` with more than [`MIN_REMAINING`] left (as the AWS CLI hands out),

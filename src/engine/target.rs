@@ -1,11 +1,16 @@
-//! Where credentials come from. A [`Target`] names one role at one source; commands resolve
-//! their arguments into one and hand it to the engine, which alone knows how each kind of
-//! source is asked. A new kind of source (an IAM role assumed with a SAML assertion, a role
-//! chained from another) is a new variant here and a new arm in the engine, and no command
-//! has to learn about it.
+//! Where credentials come from. A [`Target`] names one role at one source. Callers say what
+//! they want in plain values — a [`Wanted`]: a profile, an account and role, a SAML role; the
+//! command line's flags and the credential server's routes both become one — and [`resolve`]
+//! turns it into a target against the config file, which they hand to the engine, which alone
+//! knows how each kind of source is asked. A new kind of source (a role chained from another)
+//! is a new variant here, an arm in `resolve` and in the engine, and a route; no command has to
+//! learn about it.
 
-use crate::cli::TargetArgs;
-use crate::settings::{Context, SamlSession, Selector, SettingsError, SsoSession};
+use crate::awsconfig::sync::{parse_portico_command, PorticoCommand};
+use crate::consts as keys;
+use crate::settings::{
+    BrowserSetting, Context, ProfileSource, SamlSession, Selector, SettingsError, SsoSession,
+};
 
 /// One role at one source of credentials.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,12 +77,20 @@ impl Target {
         }
     }
 
-    /// The name of the sign-in that serves this target (an sso-session's name), for the
-    /// per-session settings such as `portico_browser`; `None` for a legacy profile.
-    pub fn session_name(&self) -> Option<&str> {
+    /// The browser setting for this target's sign-in and console: `--browser` (`flag`),
+    /// `PORTICO_BROWSER`, the `portico_browser` of `profile` (the one naming the role), then of
+    /// the sso-session or saml-session that signs in for it, `BROWSER`, the system default.
+    pub fn browser_setting(
+        &self,
+        ctx: &Context,
+        flag: Option<&str>,
+        profile: Option<&str>,
+    ) -> BrowserSetting {
         match self {
-            Target::IdentityCenter(role) => role.session.name.as_deref(),
-            Target::Saml(_) => None,
+            Target::IdentityCenter(role) => {
+                ctx.browser_setting(flag, profile, role.session.name.as_deref())
+            }
+            Target::Saml(role) => ctx.saml_browser_setting_for(flag, profile, &role.session.name),
         }
     }
 
@@ -95,7 +108,41 @@ impl Target {
     }
 }
 
-/// A target as a command line names it, with what the profile adds around it.
+/// What a caller asks credentials for, in plain values: a command line's target flags
+/// (`cli::TargetArgs::wanted`), a credential server's route, a profile's credential_process.
+/// [`resolve`] turns it into a [`Target`] against the config file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Wanted {
+    /// A profile of the config file, and where its name came from (for the error when the file
+    /// has no such profile).
+    Profile { name: String, origin: ProfileSource },
+    /// An Identity Center account and role: of the sso-session named, else of `profile`'s
+    /// sso-session, else of the only one in the file. `profile` also lends its `region`.
+    Role {
+        account_id: String,
+        role_name: String,
+        sso_session: Option<String>,
+        profile: Option<String>,
+    },
+    /// An IAM role of a saml-session; `profile` only lends its `region`.
+    Saml {
+        session: String,
+        role_arn: String,
+        profile: Option<String>,
+    },
+}
+
+impl Wanted {
+    /// The profile whose section resolving reads (for the warm path's partial load).
+    pub fn profile(&self) -> Option<&str> {
+        match self {
+            Wanted::Profile { name, .. } => Some(name),
+            Wanted::Role { profile, .. } | Wanted::Saml { profile, .. } => profile.as_deref(),
+        }
+    }
+}
+
+/// A target as a caller names it, with what the profile adds around it.
 #[derive(Debug, Clone)]
 pub struct Resolved {
     pub target: Target,
@@ -107,79 +154,165 @@ pub struct Resolved {
     pub profile: Option<String>,
 }
 
-/// `--profile P`, or `--account ID --role NAME [--sso-session S]`, or `AWS_PROFILE`.
-pub fn resolve(ctx: &Context, args: &TargetArgs) -> Result<Resolved, SettingsError> {
-    if let (Some(name), Some(role_arn)) = (&args.saml_session, &args.role_arn) {
-        let session = ctx.saml_session(name)?;
-        let target =
-            Target::saml(session, role_arn).ok_or_else(|| SettingsError::BadSamlSetting {
-                session: name.clone(),
-                path: ctx.config.path.display().to_string(),
-                key: "--role-arn for",
-                value: role_arn.clone(),
-                why: "is not an IAM role ARN; use arn:aws:iam::ACCOUNT:role/NAME (see `portico list --saml-session NAME`)",
-            })?;
-        let region = lent_region(ctx, args);
-        return Ok(Resolved {
-            target,
-            region,
-            profile: None,
-        });
+/// The role `wanted` names in the config file. A profile without Identity Center keys whose
+/// credential_process runs `portico credentials` (as `profiles sync --credential-process` and
+/// `profiles sync --saml-session` write them) is taken as the role that line names, as the AWS
+/// CLI and the SDKs take it.
+pub fn resolve(ctx: &Context, wanted: &Wanted) -> Result<Resolved, SettingsError> {
+    resolve_from(ctx, wanted, &mut Vec::new())
+}
+
+/// [`resolve`], with the profiles whose credential_process led here (to refuse a loop).
+fn resolve_from(
+    ctx: &Context,
+    wanted: &Wanted,
+    seen: &mut Vec<String>,
+) -> Result<Resolved, SettingsError> {
+    match wanted {
+        Wanted::Saml {
+            session,
+            role_arn,
+            profile,
+        } => {
+            let saml = ctx.saml_session(session)?;
+            let target =
+                Target::saml(saml, role_arn).ok_or_else(|| SettingsError::BadSamlSetting {
+                    session: session.clone(),
+                    path: ctx.config.path.display().to_string(),
+                    key: "--role-arn for",
+                    value: role_arn.clone(),
+                    why: "is not an IAM role ARN; use arn:aws:iam::ACCOUNT:role/NAME (see `portico list --saml-session NAME`)",
+                })?;
+            Ok(Resolved {
+                target,
+                region: lent_region(ctx, profile.as_deref()),
+                profile: None,
+            })
+        }
+        Wanted::Role {
+            account_id,
+            role_name,
+            sso_session,
+            profile,
+        } => {
+            let selector = Selector {
+                profile: profile.clone(),
+                sso_session: sso_session.clone(),
+                ..Selector::default()
+            };
+            Ok(Resolved {
+                target: Target::identity_center(ctx.session(&selector)?, account_id, role_name),
+                region: lent_region(ctx, profile.as_deref()),
+                profile: None,
+            })
+        }
+        Wanted::Profile { name, origin } => {
+            if let Some(inner) = process_target(ctx, name) {
+                return resolve_process(ctx, name, inner, seen);
+            }
+            let p = ctx.role_profile_from(name, *origin)?;
+            Ok(Resolved {
+                target: Target::identity_center(p.session, &p.account_id, &p.role_name),
+                region: p.region,
+                profile: Some(p.profile),
+            })
+        }
     }
-    if let (Some(account_id), Some(role_name)) = (&args.account, &args.role) {
-        let selector = Selector {
-            profile: args.profile.clone(),
-            sso_session: args.sso_session.clone(),
-            ..Selector::default()
-        };
-        let region = lent_region(ctx, args);
-        return Ok(Resolved {
-            target: Target::identity_center(ctx.session(&selector)?, account_id, role_name),
-            region,
-            profile: None,
-        });
+}
+
+/// What the credential_process of profile `name` asks portico for, when the profile has no
+/// Identity Center keys of its own and that line runs `portico credentials`.
+fn process_target(ctx: &Context, name: &str) -> Option<Wanted> {
+    let section = ctx.config.profile(name)?;
+    let own_sso = [keys::SSO_SESSION, keys::SSO_START_URL, keys::SSO_ACCOUNT_ID]
+        .iter()
+        .any(|key| section.get(key).is_some());
+    if own_sso {
+        return None;
     }
-    // A profile `profiles sync --saml-session` wrote names its SAML role in its
-    // credential_process line: `portico credentials --profile P`, `exec`, `console` and the
-    // credential server take it as they take an Identity Center profile.
-    let (name, _) = ctx.env.pick_profile(args.profile.as_deref());
-    let saml = ctx
-        .config
-        .profile(&name)
-        .and_then(|p| p.get(crate::consts::CREDENTIAL_PROCESS))
-        .and_then(crate::awsconfig::sync::parse_portico_command)
-        .filter(|cmd| cmd.profile.is_none());
-    if let Some(crate::awsconfig::sync::PorticoCommand {
-        saml_session: Some(saml_session),
-        role_arn: Some(role_arn),
-        ..
-    }) = saml
-    {
-        let inner = TargetArgs {
-            profile: Some(name.clone()),
-            saml_session: Some(saml_session),
+    let cmd = parse_portico_command(section.get(keys::CREDENTIAL_PROCESS)?)?;
+    match cmd {
+        PorticoCommand {
+            saml_session: Some(session),
             role_arn: Some(role_arn),
-            ..TargetArgs::default()
-        };
-        let resolved = resolve(ctx, &inner)?;
-        return Ok(Resolved {
-            profile: Some(name),
-            ..resolved
-        });
+            ..
+        } => Some(Wanted::Saml {
+            session,
+            role_arn,
+            profile: None,
+        }),
+        PorticoCommand {
+            account: Some(account_id),
+            role: Some(role_name),
+            sso_session,
+            profile,
+            ..
+        } => Some(Wanted::Role {
+            account_id,
+            role_name,
+            sso_session,
+            profile,
+        }),
+        PorticoCommand {
+            profile: Some(other),
+            ..
+        } => Some(Wanted::Profile {
+            name: other,
+            origin: ProfileSource::CredentialProcess,
+        }),
+        _ => None,
     }
-    let p = ctx.selected_role_profile(args.profile.as_deref())?;
+}
+
+/// Profile `name` as the role its credential_process names: that role, with the profile's own
+/// `region` (else the one the role's profile has) and its `portico_browser`.
+fn resolve_process(
+    ctx: &Context,
+    name: &str,
+    inner: Wanted,
+    seen: &mut Vec<String>,
+) -> Result<Resolved, SettingsError> {
+    seen.push(name.to_string());
+    if let Wanted::Profile { name: next, .. } = &inner {
+        if seen.contains(next) {
+            seen.push(next.clone());
+            return Err(SettingsError::ProcessLoop {
+                profile: seen[0].clone(),
+                path: ctx.config.path.display().to_string(),
+                chain: seen.clone(),
+            });
+        }
+    }
+    // The warm path read only this profile's section; another profile needs the whole file.
+    let full;
+    let ctx = match inner.profile() {
+        Some(other) if other != name && ctx.config.is_partial() => {
+            full = Context::load(ctx.env.clone())?;
+            &full
+        }
+        _ => ctx,
+    };
+    let resolved = resolve_from(ctx, &inner, seen)?;
+    let own = ctx
+        .config
+        .profile(name)
+        .and_then(|p| p.get(keys::REGION))
+        .map(String::from);
+    if let Some(region) = &own {
+        crate::settings::check_region(&format!("region of [profile {name}]"), region)?;
+    }
     Ok(Resolved {
-        target: Target::identity_center(p.session, &p.account_id, &p.role_name),
-        region: p.region,
-        profile: Some(p.profile),
+        region: own.or(resolved.region),
+        profile: Some(name.to_string()),
+        target: resolved.target,
     })
 }
 
-/// The `region` of the `--profile` given beside explicit role flags (the profile only lends
+/// The `region` of the profile given beside explicit role flags (the profile only lends
 /// its region then).
-fn lent_region(ctx: &Context, args: &TargetArgs) -> Option<String> {
-    let profile = ctx.config.profile(args.profile.as_deref()?)?;
-    profile.get(crate::consts::REGION).map(String::from)
+fn lent_region(ctx: &Context, profile: Option<&str>) -> Option<String> {
+    let profile = ctx.config.profile(profile?)?;
+    profile.get(keys::REGION).map(String::from)
 }
 
 /// `(account, name)` of `arn:PARTITION:iam::ACCOUNT:role/PATH/NAME`.
@@ -199,7 +332,98 @@ fn parse_role_arn(arn: &str) -> Option<(String, String)> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_role_arn;
+    use super::*;
+    use crate::settings::Environment;
+
+    const CONFIG: &str = "\
+[sso-session corp]
+sso_start_url = https://d-1234567890.awsapps.com/start
+sso_region = eu-central-1
+
+[profile dev]
+sso_session = corp
+sso_account_id = 111122223333
+sso_role_name = Admin
+
+[profile synced]
+credential_process = portico credentials --account 444455556666 --role Read --sso-session corp
+region = us-west-2
+
+[profile via]
+credential_process = /opt/bin/portico -v credentials --profile=synced
+
+[profile lends]
+region = eu-north-1
+
+[profile with-profile]
+credential_process = portico credentials --profile lends --account 444455556666 --role Read --sso-session corp
+
+[profile loop]
+credential_process = portico credentials --profile loop
+
+[saml-session aws]
+idp_url = https://login.microsoftonline.com/tenant/saml2
+
+[profile saml-admin]
+credential_process = portico credentials --saml-session aws --role-arn arn:aws:iam::111122223333:role/Admin
+";
+
+    fn env(dir: &std::path::Path) -> Environment {
+        let path = dir.join("config");
+        std::fs::write(&path, CONFIG).unwrap();
+        Environment {
+            home: Some(dir.to_path_buf()),
+            cache_home: Some(dir.join("cache")),
+            config_file: Some(path),
+            ..Environment::default()
+        }
+    }
+
+    fn profile(name: &str) -> Wanted {
+        Wanted::Profile {
+            name: name.into(),
+            origin: ProfileSource::Flag,
+        }
+    }
+
+    #[test]
+    fn a_profile_is_the_role_its_credential_process_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let full = Context::load(env(dir.path())).unwrap();
+        for ctx in [
+            full.clone(),
+            // The warm path's partial load reads a named profile from the whole file.
+            Context::load_lazy(env(dir.path()), Some("via")).unwrap(),
+        ] {
+            let r = resolve(&ctx, &profile("via")).unwrap();
+            assert_eq!(
+                (r.target.account_id(), r.target.role_name()),
+                ("444455556666", "Read")
+            );
+            assert!(matches!(r.target, Target::IdentityCenter(_)));
+            assert_eq!(r.profile.as_deref(), Some("via"));
+            assert_eq!(r.region.as_deref(), Some("us-west-2"), "synced's region");
+        }
+        let r = resolve(&full, &profile("synced")).unwrap();
+        assert_eq!(r.profile.as_deref(), Some("synced"));
+        let r = resolve(&full, &profile("with-profile")).unwrap();
+        assert_eq!(r.region.as_deref(), Some("eu-north-1"), "lent by --profile");
+        let r = resolve(&full, &profile("saml-admin")).unwrap();
+        assert!(matches!(r.target, Target::Saml(_)));
+        assert_eq!(r.profile.as_deref(), Some("saml-admin"));
+        // An Identity Center profile is itself.
+        let r = resolve(&full, &profile("dev")).unwrap();
+        assert_eq!(r.target.role_name(), "Admin");
+    }
+
+    #[test]
+    fn a_credential_process_leading_back_to_its_profile_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = Context::load(env(dir.path())).unwrap();
+        let err = resolve(&ctx, &profile("loop")).unwrap_err().to_string();
+        assert!(err.contains("loop → loop"), "{err}");
+        assert!(!err.contains('\n'), "{err}");
+    }
 
     #[test]
     fn role_arns() {

@@ -86,9 +86,9 @@ impl Server {
         ))
     }
 
-    /// Fails when `route` names nothing in the config file (checked once, at start).
-    pub fn check(&self, route: &Route) -> anyhow::Result<()> {
-        self.state.credentials.check(route)
+    /// Fails when `wanted` names nothing in the config file (checked once, at start).
+    pub fn check(&self, wanted: &crate::engine::Wanted) -> anyhow::Result<()> {
+        self.state.credentials.check(wanted)
     }
 
     /// Answers requests until `shutdown` completes. Needs a tokio runtime (current-thread is

@@ -1,7 +1,14 @@
-//! The paths `portico serve` answers: `/role/PROFILE` and
-//! `/role/ACCOUNT_ID/ROLE_NAME?sso-session=S`, each segment percent-encoded.
+//! The paths `portico serve` answers: `/role/PROFILE`,
+//! `/role/ACCOUNT_ID/ROLE_NAME?sso-session=S` and `/role/saml/SESSION/ROLE_ARN`, each segment
+//! percent-encoded. A route is a plain value; [`Route::wanted`] says what it asks the engine.
 
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+use crate::engine::Wanted;
+use crate::settings::ProfileSource;
+
+/// The first segment after `/role/` of a saml-session's role.
+const SAML: &str = "saml";
 
 /// What a request asks credentials for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -14,6 +21,9 @@ pub enum Route {
         role_name: String,
         sso_session: Option<String>,
     },
+    /// An IAM role of a saml-session. Three segments after `/role/`, so it never meets the
+    /// account/role route (an account ID is 12 digits, never `saml`).
+    Saml { session: String, role_arn: String },
 }
 
 /// Everything but RFC 3986's unreserved characters is encoded in a path segment.
@@ -24,16 +34,52 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 impl Route {
-    /// The route for the command line's `--profile` (else `AWS_PROFILE`, `AWS_DEFAULT_PROFILE`
-    /// or `default`), or its `--account`/`--role`/`--sso-session`.
-    pub fn for_args(args: &crate::cli::TargetArgs, env: &crate::settings::Environment) -> Route {
-        match (&args.account, &args.role) {
-            (Some(account_id), Some(role_name)) => Route::Role {
+    /// The route that asks for what `wanted` names (a profile beside a role only lends its
+    /// region, which a route does not carry).
+    pub fn for_wanted(wanted: &Wanted) -> Route {
+        match wanted {
+            Wanted::Profile { name, .. } => Route::Profile(name.clone()),
+            Wanted::Role {
+                account_id,
+                role_name,
+                sso_session,
+                ..
+            } => Route::Role {
                 account_id: account_id.clone(),
                 role_name: role_name.clone(),
-                sso_session: args.sso_session.clone(),
+                sso_session: sso_session.clone(),
             },
-            _ => Route::Profile(env.pick_profile(args.profile.as_deref()).0),
+            Wanted::Saml {
+                session, role_arn, ..
+            } => Route::Saml {
+                session: session.clone(),
+                role_arn: role_arn.clone(),
+            },
+        }
+    }
+
+    /// What a request for this route asks the engine for.
+    pub fn wanted(&self) -> Wanted {
+        match self.clone() {
+            Route::Profile(name) => Wanted::Profile {
+                name,
+                origin: ProfileSource::Request,
+            },
+            Route::Role {
+                account_id,
+                role_name,
+                sso_session,
+            } => Wanted::Role {
+                account_id,
+                role_name,
+                sso_session,
+                profile: None,
+            },
+            Route::Saml { session, role_arn } => Wanted::Saml {
+                session,
+                role_arn,
+                profile: None,
+            },
         }
     }
 
@@ -53,6 +99,9 @@ impl Route {
                     path.push_str(&seg(session));
                 }
                 path
+            }
+            Route::Saml { session, role_arn } => {
+                format!("/role/{SAML}/{}/{}", seg(session), seg(role_arn))
             }
         }
     }
@@ -83,6 +132,10 @@ impl Route {
                     sso_session,
                 })
             }
+            [saml, session, role_arn] if saml == SAML => Some(Route::Saml {
+                session: session.clone(),
+                role_arn: role_arn.clone(),
+            }),
             _ => None,
         }
     }
@@ -99,6 +152,11 @@ impl Route {
                 "role {} in account {}",
                 crate::sanitize::quoted(role_name),
                 crate::sanitize::quoted(account_id)
+            ),
+            Route::Saml { session, role_arn } => format!(
+                "role {} of saml-session {}",
+                crate::sanitize::quoted(role_arn),
+                crate::sanitize::quoted(session)
             ),
         }
     }
@@ -130,6 +188,16 @@ mod tests {
                 role_name: "ReadOnly".into(),
                 sso_session: None,
             },
+            Route::Saml {
+                session: "aws".into(),
+                role_arn: "arn:aws:iam::111122223333:role/team/Admin".into(),
+            },
+            Route::Saml {
+                session: "odd/name?".into(),
+                role_arn: "arn:aws:iam::111122223333:role/A".into(),
+            },
+            // A profile called `saml` is still a profile.
+            Route::Profile("saml".into()),
         ] {
             let path = route.path();
             let (p, q) = split(&path);
@@ -145,10 +213,50 @@ mod tests {
             "/role/",
             "/role//x",
             "/role/a/b/c",
+            "/role/saml//arn",
+            "/role/saml/aws/arn/more",
             "/roles/dev",
             "/role/%ff",
         ] {
             assert_eq!(Route::parse(p, None), None, "{p}");
         }
+    }
+
+    #[test]
+    fn a_saml_role_has_its_own_path() {
+        let route = Route::Saml {
+            session: "aws".into(),
+            role_arn: "arn:aws:iam::111122223333:role/team/Admin".into(),
+        };
+        assert_eq!(
+            route.path(),
+            "/role/saml/aws/arn%3Aaws%3Aiam%3A%3A111122223333%3Arole%2Fteam%2FAdmin"
+        );
+        let wanted = Wanted::Saml {
+            session: "aws".into(),
+            role_arn: "arn:aws:iam::111122223333:role/team/Admin".into(),
+            profile: Some("lends-region".into()),
+        };
+        assert_eq!(Route::for_wanted(&wanted), route);
+        assert_eq!(
+            route.wanted(),
+            Wanted::Saml {
+                session: "aws".into(),
+                role_arn: "arn:aws:iam::111122223333:role/team/Admin".into(),
+                profile: None,
+            }
+        );
+    }
+
+    #[test]
+    fn a_requested_profile_is_named_by_the_request() {
+        let wanted = Route::Profile("dev".into()).wanted();
+        assert_eq!(
+            wanted,
+            Wanted::Profile {
+                name: "dev".into(),
+                origin: ProfileSource::Request
+            }
+        );
     }
 }

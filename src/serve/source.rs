@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use hyper::body::Bytes;
 use serde::Serialize;
 
-use crate::engine::{Engine, RoleCredentials, Target, MIN_REMAINING};
+use crate::engine::{Engine, RoleCredentials, Target, Wanted, MIN_REMAINING};
 use crate::identity::OnMissing;
 use crate::settings::{Context, Environment};
 
@@ -131,35 +131,22 @@ impl Credentials {
         }
     }
 
-    /// Checks that `route` names something the config file has (for `portico serve` to refuse
-    /// a bad `--profile` at start rather than on the first request).
-    pub fn check(&self, route: &Route) -> anyhow::Result<()> {
-        self.resolve(route).map(drop)
+    /// Checks that `wanted` (what the command line asked for) names something the config file
+    /// has, for `portico serve` to refuse a bad `--profile` at start rather than on the first
+    /// request, with the error saying where the name came from.
+    pub fn check(&self, wanted: &Wanted) -> anyhow::Result<()> {
+        let ctx = Context::load(self.env.clone())?;
+        crate::engine::resolve(&ctx, wanted)?;
+        Ok(())
     }
 
     /// The role `route` names in the config file as it is now.
     fn resolve(&self, route: &Route) -> anyhow::Result<Target> {
         let ctx = Context::load(self.env.clone())?;
-        let args = match route {
-            Route::Profile(name) => crate::cli::TargetArgs {
-                profile: Some(name.clone()),
-                ..Default::default()
-            },
-            Route::Role {
-                account_id,
-                role_name,
-                sso_session,
-            } => {
-                crate::settings::check_account_id("the path's account", account_id)?;
-                crate::cli::TargetArgs {
-                    account: Some(account_id.clone()),
-                    role: Some(role_name.clone()),
-                    sso_session: sso_session.clone(),
-                    ..Default::default()
-                }
-            }
-        };
-        Ok(crate::engine::resolve(&ctx, &args)?.target)
+        if let Route::Role { account_id, .. } = route {
+            crate::settings::check_account_id("the path's account", account_id)?;
+        }
+        Ok(crate::engine::resolve(&ctx, &route.wanted())?.target)
     }
 
     fn failure(&self, route: &Route, err: &anyhow::Error) -> Failure {

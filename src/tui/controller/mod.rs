@@ -36,7 +36,6 @@ use time::OffsetDateTime;
 use crate::awsconfig::edit::{EditableFile, SectionId};
 use crate::awsconfig::ConfigFile;
 use crate::cache::accounts::AccountsCache;
-use crate::cache::rolecreds::RoleCredsCache;
 use crate::console;
 use crate::engine::RoleCredentials;
 use crate::identity::{
@@ -749,51 +748,50 @@ impl Portal {
     }
 
     /// Whether the credentials for `choice` can be had without the network: fetched in the
-    /// background a moment ago, or in the role-credential cache. `false` means a fetch is
-    /// needed, which [`Self::fetch_credentials`] does off the UI thread.
+    /// background a moment ago, or in the role-credential cache — both through the engine, which
+    /// hands out keys only while their sign-in exists (after `aws sso logout` or `portico
+    /// logout` elsewhere they are gone). `false` means a fetch is needed, which
+    /// [`Self::fetch_credentials`] does off the UI thread.
     fn at_hand(&self, choice: &Choice) -> anyhow::Result<bool> {
-        if let Source::Saml { .. } = &choice.source {
-            let (key, target, _) = self.source_target(choice)?;
-            let fetched = self.fetched.lock().unwrap_or_else(PoisonError::into_inner);
-            if fetched
-                .as_ref()
-                .is_some_and(|f| f.session == key && f.choice == *choice)
-            {
-                return Ok(true);
+        let (key, target, _) = self.source_target(choice)?;
+        let engine = Engine::new(&self.ctx.env)?;
+        if self.fetched_for(&engine, &key, &target, choice) {
+            return Ok(true);
+        }
+        if engine.cached(&target, engine::MIN_REMAINING).is_some() {
+            return Ok(true);
+        }
+        if let (Source::IdentityCenter, Some(session)) = (&choice.source, &self.current) {
+            let signing_in = self.sign_in.as_ref().is_some_and(Job::is_running);
+            let token_fresh = matches!(
+                self.store.tokens.load_token(session),
+                Ok(Some(t)) if t.is_fresh(OffsetDateTime::now_utc())
+            );
+            if signing_in && !token_fresh {
+                // The sign-in holds the session's lock until the user approves: the fetch
+                // would wait for it, and the credentials would arrive long after the key was
+                // pressed.
+                anyhow::bail!("still signing in; try again once the sign-in is done");
             }
-            drop(fetched);
-            return Ok(Engine::new(&self.ctx.env)?
-                .cached(&target, engine::MIN_REMAINING)
-                .is_some());
-        }
-        let session = self.current.as_ref().context("no session is open")?;
-        let fetched = self.fetched.lock().unwrap_or_else(PoisonError::into_inner);
-        if fetched
-            .as_ref()
-            .is_some_and(|f| f.session == session.cache_key() && f.choice == *choice)
-        {
-            return Ok(true);
-        }
-        drop(fetched);
-        let cache = RoleCredsCache::under(&self.cache_root);
-        let now = OffsetDateTime::now_utc();
-        if cache
-            .load(session.cache_key(), &choice.account_id, &choice.role, now)
-            .is_some()
-        {
-            return Ok(true);
-        }
-        let signing_in = self.sign_in.as_ref().is_some_and(Job::is_running);
-        let token_fresh = matches!(
-            self.store.tokens.load_token(session),
-            Ok(Some(t)) if t.is_fresh(now)
-        );
-        if signing_in && !token_fresh {
-            // The sign-in holds the session's lock until the user approves: the fetch would
-            // wait for it, and the credentials would arrive long after the key was pressed.
-            anyhow::bail!("still signing in; try again once the sign-in is done");
         }
         Ok(false)
+    }
+
+    /// Whether the background fetch left keys for `choice` that may still be handed out; keys
+    /// whose sign-in ended meanwhile are dropped.
+    fn fetched_for(&self, engine: &Engine, key: &str, target: &Target, choice: &Choice) -> bool {
+        let mut fetched = self.fetched.lock().unwrap_or_else(PoisonError::into_inner);
+        if !fetched
+            .as_ref()
+            .is_some_and(|f| f.session == key && f.choice == *choice)
+        {
+            return false;
+        }
+        if engine.still_signed_in(target) {
+            return true;
+        }
+        *fetched = None;
+        false
     }
 
     /// Fetches the credentials `effect` needs on a thread of its own, then asks for the
@@ -864,10 +862,16 @@ impl Portal {
             }
             _ => None,
         };
+        let engine = Engine::new(&self.ctx.env)?;
         let creds = match self.take_fetched() {
-            Some(f) if f.session == key && f.choice == *choice => f.creds,
-            // Fetched in the background a moment ago: at hand, or cached.
-            _ => Engine::new(&self.ctx.env)?.obtain_blocking(&target, &OnMissing::Fail)?,
+            // Fetched in the background a moment ago, and the sign-in is still there.
+            Some(f)
+                if f.session == key && f.choice == *choice && engine.still_signed_in(&target) =>
+            {
+                f.creds
+            }
+            // Else cached (through the engine's signed-in check), or an error naming the fix.
+            _ => engine.obtain_blocking(&target, &OnMissing::Fail)?,
         };
         self.memory.record(
             &key,
@@ -1023,14 +1027,23 @@ impl Portal {
             Ok(format!("{why}: {}", share(guard, app, &what, url.clone())))
         };
         // The role's own profile (if the config has one) chooses the browser and names the
-        // container; else ACCOUNT-ROLE.
-        let session = self.current.as_ref().and_then(|s| s.name.clone());
-        let profile =
-            self.ctx
-                .profile_for_role(session.as_deref(), &choice.account_id, &choice.role);
+        // container; else ACCOUNT-ROLE. A SAML row's browser is its saml-session's.
+        let profile = match &choice.source {
+            Source::IdentityCenter => {
+                let session = self.current.as_ref().and_then(|s| s.name.clone());
+                self.ctx
+                    .profile_for_role(session.as_deref(), &choice.account_id, &choice.role)
+            }
+            Source::Saml { .. } => None,
+        };
         let container =
             console::container_name(profile.as_deref(), &choice.account_id, &choice.role);
-        let browser = self.browser(profile.as_deref(), session.as_deref())?;
+        let (_, target, _) = self.source_target(choice)?;
+        let browser = Browser::from_setting(&target.browser_setting(
+            &self.ctx,
+            self.browser_flag.as_deref(),
+            profile.as_deref(),
+        ))?;
         match browser.availability() {
             BrowserAvailability::Yes => match browser.open(&url, &container) {
                 Ok(Some(opener)) => Ok(format!("asked {opener} to open the console as {who}")),
@@ -1151,5 +1164,107 @@ mod tests {
             profile_region(&config, &other, "111122223333", "Admin"),
             None
         );
+    }
+
+    /// A portal over a config with one sso-session in a temporary HOME, opened on it, and a
+    /// row of it.
+    fn portal_in(home: &std::path::Path) -> (Portal, SsoSession, Choice) {
+        let config = home.join("config");
+        std::fs::write(
+            &config,
+            "[sso-session corp]\nsso_start_url = https://d-1234567890.awsapps.com/start\nsso_region = eu-central-1\n",
+        )
+        .unwrap();
+        let env = Environment {
+            home: Some(home.to_path_buf()),
+            cache_home: Some(home.join("cache")),
+            config_file: Some(config),
+            // Nothing here may call out; were it to, it would meet a closed loopback port.
+            endpoint_url: Some("http://127.0.0.1:9".into()),
+            ..Environment::default()
+        };
+        let ctx = Context::load(env).unwrap();
+        let session = ctx.named_session("corp").unwrap();
+        let (tx, _rx) = std::sync::mpsc::channel();
+        let mut portal = Portal::new(ctx, tx).unwrap();
+        portal.current = Some(session.clone());
+        let choice = Choice {
+            account_id: "111122223333".into(),
+            account_name: "prod".into(),
+            role: "Admin".into(),
+            source: Source::IdentityCenter,
+        };
+        (portal, session, choice)
+    }
+
+    /// Signs in the way the AWS CLI leaves it: the token file in `~/.aws/sso/cache`.
+    fn write_token(portal: &Portal, session: &SsoSession) -> PathBuf {
+        let path = portal.store.tokens.token_path(session);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(
+            &path,
+            format!(
+                r#"{{"startUrl":"{}","region":"eu-central-1","accessToken":"aoa-token","expiresAt":"2099-01-01T00:00:00Z"}}"#,
+                session.start_url
+            ),
+        )
+        .unwrap();
+        path
+    }
+
+    fn keys() -> RoleCredentials {
+        RoleCredentials {
+            access_key_id: "ASIACACHEDKEY".into(),
+            secret_access_key: crate::secret::Secret::new("cached-secret"),
+            session_token: crate::secret::Secret::new("cached-token"),
+            expiration: OffsetDateTime::now_utc() + time::Duration::hours(1),
+            account_id: "111122223333".into(),
+        }
+    }
+
+    /// `aws sso logout` deletes the token file (shared/PROTOCOL.md §3): from then on the
+    /// portal's "keys at hand" is the engine's answer — no keys — whether they sit in the
+    /// role-credential cache or were fetched in the background a moment before.
+    #[test]
+    fn after_a_sign_out_by_the_aws_cli_the_portal_hands_out_no_cached_keys() {
+        let home = tempfile::tempdir().unwrap();
+        let (mut portal, session, choice) = portal_in(home.path());
+        let token = write_token(&portal, &session);
+        let cache = crate::cache::rolecreds::RoleCredsCache::under(&portal.cache_root);
+        let file = cache
+            .store(session.cache_key(), &session.start_url, "Admin", &keys())
+            .unwrap();
+        assert!(portal.at_hand(&choice).unwrap(), "signed in: cached keys");
+        let (got, _) = portal.credentials(&choice).unwrap();
+        assert_eq!(got.access_key_id, "ASIACACHEDKEY");
+
+        std::fs::remove_file(&token).unwrap();
+        assert!(
+            !portal.at_hand(&choice).unwrap(),
+            "signed out: none at hand"
+        );
+        assert!(!file.exists(), "the signed-out session's keys are deleted");
+        let err = portal.credentials(&choice).unwrap_err();
+        assert!(format!("{err:#}").contains("not signed in"), "{err:#}");
+
+        // Keys a background fetch left a moment before the sign-out go the same way.
+        write_token(&portal, &session);
+        *portal.fetched.lock().unwrap() = Some(Fetched {
+            session: session.cache_key().to_string(),
+            choice: choice.clone(),
+            creds: keys(),
+        });
+        assert!(portal.at_hand(&choice).unwrap(), "fetched and signed in");
+        std::fs::remove_file(&token).unwrap();
+        assert!(
+            !portal.at_hand(&choice).unwrap(),
+            "fetched, then signed out"
+        );
+        *portal.fetched.lock().unwrap() = Some(Fetched {
+            session: session.cache_key().to_string(),
+            choice: choice.clone(),
+            creds: keys(),
+        });
+        assert!(portal.credentials(&choice).is_err(), "not handed out");
     }
 }
