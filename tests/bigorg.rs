@@ -315,7 +315,17 @@ async fn credential_calls_go_first_while_a_listing_runs() {
                 }
                 Err(e) => panic!("{e}"),
             }
-            tokio::time::sleep(Duration::from_millis(150)).await;
+            // Before the next one, the listing drains the bucket again: two more of its calls.
+            let listed = || {
+                let stats = emu.stats();
+                stats["ListAccounts"] + stats["ListAccountRoles"]
+            };
+            let next = listed() + 2;
+            let limit = tokio::time::Instant::now() + Duration::from_secs(20);
+            while listed() < next {
+                assert!(tokio::time::Instant::now() < limit, "the listing goes on");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
         }
     };
     tokio::select! {

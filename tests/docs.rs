@@ -9,6 +9,7 @@ const DOCS: &[&str] = &[
     "tests/emulator/README.md",
     "bench/README.md",
     "docs/layout.md",
+    "docs/testing.md",
 ];
 
 fn root() -> PathBuf {

@@ -114,11 +114,11 @@ fn wait_for_stat(env: &TestEnv, key: &str, n: u64) {
 
 #[cfg(unix)]
 fn assert_cancelled(what: &str, child: Child) {
+    // The hang and each attempt last an hour: ending (130) within interrupt's wait at all is
+    // ending at once — no clock is read.
     let (code, stderr, took) = interrupt(child);
     assert_eq!(code, Some(130), "{what}: exit after {took:?}: {stderr}");
     assert!(stderr.contains("cancelled"), "{what}: {stderr}");
-    // Generous: the point is "at once", not the SDK's 3 attempts of PORTICO_HTTP_TIMEOUT.
-    assert!(took < Duration::from_secs(5), "{what}: took {took:?}");
 }
 
 /// Ctrl-C cancels at once while a network call of the sign-in hangs: registration (device and
@@ -127,11 +127,11 @@ fn assert_cancelled(what: &str, child: Child) {
 #[cfg(unix)]
 #[test]
 fn ctrl_c_cancels_at_once_while_the_sign_in_service_hangs() {
-    let slow = 60_000;
+    let slow = 3_600_000;
     let spawn = |env: &TestEnv, args: &[&str], browser: Option<&str>| {
         let mut cmd = env.portico();
         cmd.args(args)
-            .env("PORTICO_HTTP_TIMEOUT", "5")
+            .env("PORTICO_HTTP_TIMEOUT", "3600")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         if let Some(mode) = browser {
@@ -258,7 +258,6 @@ fn the_loopback_listener_serves_idle_connections_and_ignores_stray_callbacks() {
                 .then(|| v.trim().to_string())
         })
         .expect("a Location header");
-    let called = Instant::now();
     let (code, _, body) = http(
         port,
         "GET",
@@ -268,15 +267,15 @@ fn the_loopback_listener_serves_idle_connections_and_ignores_stray_callbacks() {
     )
     .expect("the callback is answered");
     assert_eq!(code, 200, "{body}");
+    // The idle connections stay open until the login has ended: a listener they held up
+    // would not end within the wait at all.
     let exited = wait_until(Duration::from_secs(20), || child.try_wait().unwrap());
-    let took = called.elapsed();
     drop(idle);
     let out = child.wait_with_output().unwrap();
     assert_success(&out);
-    assert!(exited.is_some());
     assert!(
-        took < Duration::from_secs(5),
-        "the login ended {took:?} after the callback"
+        exited.is_some(),
+        "the login ended while idle connections were open"
     );
     assert!(env.token().is_some());
     let stderr = text(&out.stderr);
@@ -349,8 +348,9 @@ fn ctrl_c_cancels_a_login_waiting_for_another() {
     let (code, _, took) = interrupt(second);
     let stderr = reader.join().unwrap();
     assert_eq!(code, Some(130), "after {took:?}: {stderr}");
+    // Without the cancel it would wait for the first login's sign-in (ten minutes); ending
+    // (130) within interrupt's wait is ending at once.
     assert!(stderr.contains("cancelled"), "{stderr}");
-    assert!(took < Duration::from_secs(5), "took {took:?}");
     let (code, _, _) = interrupt(first);
     assert_eq!(code, Some(130));
 }

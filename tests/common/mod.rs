@@ -8,6 +8,7 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 pub mod session;
+pub mod tmux;
 
 use idc_emulator::{Config, EmulatorHandle};
 

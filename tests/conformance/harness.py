@@ -43,6 +43,7 @@ STATS_KEYS = (
     "GetSigninToken",
     "SamlSignIn",
     "AssumeRoleWithSAML",
+    "GetCallerIdentity",
     "throttled",
     "failed",
 )

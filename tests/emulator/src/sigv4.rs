@@ -85,15 +85,14 @@ pub fn authorization(headers: &HeaderMap) -> Result<Authorization, Refusal> {
     .map(|(name, _)| *name)
     .collect();
     if !missing.is_empty() {
-        return Err(Refusal::Incomplete(format!(
-            "Authorization header requires {} parameter(s). Authorization={value_kind}",
+        // As the services say it: one sentence per missing part.
+        return Err(Refusal::Incomplete(
             missing
                 .iter()
-                .map(|m| format!("'{m}'"))
+                .map(|m| format!("Authorization header requires '{m}' parameter."))
                 .collect::<Vec<_>>()
-                .join(", "),
-            value_kind = ALGORITHM,
-        )));
+                .join(" "),
+        ));
     }
     let (credential, signed, signature) = (
         credential.unwrap_or_default(),
@@ -384,10 +383,14 @@ mod tests {
                 "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/sts/aws4_request",
             ),
         );
-        assert!(matches!(
+        assert_eq!(
             authorization(&headers),
-            Err(Refusal::Incomplete(_))
-        ));
+            Err(Refusal::Incomplete(
+                "Authorization header requires 'Signature' parameter. Authorization header \
+                 requires 'SignedHeaders' parameter."
+                    .into()
+            ))
+        );
         headers.insert("authorization", HeaderValue::from_static("Basic abc"));
         assert!(matches!(
             authorization(&headers),

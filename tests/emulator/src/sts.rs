@@ -67,8 +67,9 @@ pub enum StsError {
     IncompleteSignature,
     /// A signed call without an Authorization header.
     MissingAuthenticationToken,
-    /// A signed call with keys past their expiry (code `ExpiredToken`; AssumeRoleWithSAML's
-    /// expired assertion is `ExpiredToken` above, code `ExpiredTokenException`).
+    /// A signed call with keys past their expiry: 403, code `ExpiredToken`, as the SDKs see
+    /// STS answer (AssumeRoleWithSAML's expired assertion is `ExpiredToken` above, code
+    /// `ExpiredTokenException`, 400).
     ExpiredKeys,
 }
 
@@ -92,7 +93,7 @@ impl StsError {
             SignatureDoesNotMatch => (StatusCode::FORBIDDEN, "SignatureDoesNotMatch"),
             IncompleteSignature => (StatusCode::BAD_REQUEST, "IncompleteSignature"),
             MissingAuthenticationToken => (StatusCode::FORBIDDEN, "MissingAuthenticationToken"),
-            ExpiredKeys => (StatusCode::BAD_REQUEST, "ExpiredToken"),
+            ExpiredKeys => (StatusCode::FORBIDDEN, "ExpiredToken"),
         };
         let kind = if self == InternalFailure {
             "Receiver"
