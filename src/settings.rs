@@ -982,7 +982,7 @@ sso_account_id = 111122223333
         let c = ctx_with(&text, env);
         c.role_profile("bundled").unwrap();
         let noted = crate::http::tls::bundles();
-        crate::http::tls::forget_profile_bundles();
+        crate::http::tls::forget_profile_bundle(Path::new("/home/u/certs/corp.pem"));
         assert!(
             noted
                 .iter()

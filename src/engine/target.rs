@@ -174,6 +174,10 @@ fn resolve_from(
             role_arn,
             profile,
         } => {
+            // The profile beside a saml-session lends its `ca_bundle` too (as its region).
+            if let Some(profile) = profile {
+                ctx.note_ca_bundle(profile);
+            }
             let saml = ctx.saml_session(session)?;
             let target =
                 Target::saml(saml, role_arn).ok_or_else(|| SettingsError::BadSamlSetting {
@@ -208,6 +212,8 @@ fn resolve_from(
         }
         Wanted::Profile { name, origin } => {
             if let Some(inner) = process_target(ctx, name) {
+                // The profile named (not only the one its line leads to) lends its `ca_bundle`.
+                ctx.note_ca_bundle(name);
                 return resolve_process(ctx, name, inner, seen);
             }
             let p = ctx.role_profile_from(name, *origin)?;
@@ -409,6 +415,37 @@ credential_process = portico credentials --saml-session aws --role-arn arn:aws:i
             name: name.into(),
             origin: ProfileSource::Flag,
         }
+    }
+
+    #[test]
+    fn the_profile_named_lends_its_ca_bundle_to_every_kind_of_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!(
+            "{CONFIG}\n[profile bundled-synced]\ncredential_process = portico credentials --profile synced\nca_bundle = {0}/synced.pem\n\n[profile bundled-region]\nca_bundle = {0}/saml.pem\n",
+            dir.path().display()
+        );
+        let mut env = env(dir.path());
+        std::fs::write(env.config_file.as_ref().unwrap(), text).unwrap();
+        env.profile = None;
+        let ctx = Context::load(env).unwrap();
+        let noted = |file: &str| {
+            let path = dir.path().join(file);
+            let found = crate::http::tls::bundles().iter().any(|b| b.path == path);
+            crate::http::tls::forget_profile_bundle(&path);
+            found
+        };
+        resolve(&ctx, &profile("bundled-synced")).unwrap();
+        assert!(noted("synced.pem"), "a synced profile's own ca_bundle");
+        let saml = Wanted::Saml {
+            session: "aws".into(),
+            role_arn: "arn:aws:iam::111122223333:role/Admin".into(),
+            profile: Some("bundled-region".into()),
+        };
+        resolve(&ctx, &saml).unwrap();
+        assert!(
+            noted("saml.pem"),
+            "the ca_bundle of --profile beside --saml-session"
+        );
     }
 
     #[test]

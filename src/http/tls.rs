@@ -64,11 +64,11 @@ pub fn note_profile_bundle(profile: &str, path: &Path) {
 /// Forgets the noted profile bundles: a unit test that resolves a profile with a made-up
 /// `ca_bundle` leaves nothing behind for the tests after it in the same process.
 #[cfg(test)]
-pub fn forget_profile_bundles() {
+pub fn forget_profile_bundle(path: &Path) {
     PROFILE_BUNDLES
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .clear();
+        .retain(|b| b.path != path);
 }
 
 /// The extra bundles in force: `AWS_CA_BUNDLE`, then the profiles'.
