@@ -26,8 +26,8 @@ use crate::awsconfig::edit::{Document, EditError, SectionId, Upserted};
 use crate::awsconfig::names::clean_name;
 use crate::awsconfig::{ConfigFile, LoadError, SectionKind};
 use crate::consts as keys;
+use crate::model::Account;
 use crate::output::shell::{quote, split_command};
-use crate::portal::Account;
 use crate::sanitize::for_terminal;
 
 pub use crate::awsconfig::names::DEFAULT_TEMPLATE;

@@ -9,7 +9,7 @@ use nucleo_matcher::Utf32String;
 use time::OffsetDateTime;
 use unicode_width::UnicodeWidthStr;
 
-use crate::portal::Account;
+use crate::model::Account;
 use crate::saml::SamlRole;
 use crate::sanitize::for_terminal;
 
