@@ -1,8 +1,11 @@
 //! The plain types every layer shares, at the bottom of the module graph: role keys
 //! ([`RoleCredentials`]), the accounts and roles assigned to a user ([`Account`],
-//! [`AccountList`]), and how far a listing has got ([`Progress`]). Nothing here imports the
-//! rest of portico beyond the other leaves (`secret`, `timefmt`), so files, services, the
-//! engine and its consumers can all name these types without importing each other.
+//! [`AccountList`]), how far a listing has got ([`Progress`]), and the rules for AWS identifiers
+//! ([`id`]). Nothing here imports the rest of portico beyond the other leaves (`secret`,
+//! `timefmt`), so files, services, the engine and its consumers can all name these types
+//! without importing each other.
+
+pub mod id;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
