@@ -12,7 +12,7 @@
 use std::time::{Duration, Instant};
 
 use portico::cache::accounts::AccountsCache;
-use portico::portal::Account;
+use portico::model::Account;
 use portico::tui::{update, Action, App, LoginState, RecentUse, SessionInfo};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;

@@ -10,7 +10,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use portico::portal::Account;
+use portico::model::Account;
 use portico::tui::{
     run_loop, update, Action, App, CrosstermEvents, Effect, LoginState, RecentUse, SessionInfo,
     TerminalGuard,

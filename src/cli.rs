@@ -873,7 +873,7 @@ pub struct DemoArgs {
 /// An AWS account ID is 12 digits; anything else is refused here rather than sent to Identity
 /// Center, which would answer "no access".
 fn parse_account_id(text: &str) -> Result<String, String> {
-    if text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit()) {
+    if crate::model::id::is_account_id(text) {
         return Ok(text.to_string());
     }
     let digits = text.chars().filter(char::is_ascii_digit).count();

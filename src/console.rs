@@ -5,7 +5,7 @@
 //! The one GET goes through [`crate::http::get`] (the SDK clients' connector, proxy and
 //! certificates included): the portal SDK client cannot send arbitrary requests.
 
-use crate::engine::RoleCredentials;
+use crate::model::RoleCredentials;
 use crate::sanitize::for_terminal;
 
 /// The environment variable that replaces the federation endpoint (tests point it at the

@@ -26,8 +26,8 @@ use anyhow::Context as _;
 use serde::Deserialize;
 
 use crate::awsconfig::edit::{EditableFile, SectionId};
+use crate::model::Account;
 use crate::output::child;
-use crate::portal::Account;
 
 /// The sso-session the demo config defines.
 pub const SSO_SESSION: &str = "demo";

@@ -14,6 +14,7 @@ pub mod engine;
 pub mod exit;
 pub mod http;
 pub mod identity;
+pub mod model;
 pub mod output;
 pub mod portal;
 pub mod saml;

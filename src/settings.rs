@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use crate::awsconfig::{ConfigFile, LoadError, Section, SectionKind};
 use crate::consts as keys;
+use crate::model::id::{is_account_id, is_region};
 use crate::sanitize::for_terminal;
 
 /// The environment variables portico reads, captured once so that resolution is a pure function.
@@ -755,10 +756,11 @@ pub fn check_start_url(what: &str, value: &str) -> Result<(), SettingsError> {
     }
 }
 
-/// An AWS account ID: exactly 12 digits. Checked before any request, so that a mistyped ID is
-/// named as such instead of coming back from Identity Center as "no access".
+/// An AWS account ID: exactly 12 digits (the rule is [`is_account_id`]). Checked before any
+/// request, so that a mistyped ID is named as such instead of coming back from Identity Center
+/// as "no access".
 pub fn check_account_id(what: &str, value: &str) -> Result<(), SettingsError> {
-    if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
+    if is_account_id(value) {
         Ok(())
     } else {
         Err(SettingsError::BadAccount {
@@ -768,17 +770,10 @@ pub fn check_account_id(what: &str, value: &str) -> Result<(), SettingsError> {
     }
 }
 
-/// A region name: `eu-central-1`, `us-gov-west-1`, `cn-north-1`, `us-isob-east-1`.
+/// A region name: `eu-central-1`, `us-gov-west-1`, `cn-north-1`, `us-isob-east-1` (the rule is
+/// [`is_region`]).
 pub fn check_region(what: &str, value: &str) -> Result<(), SettingsError> {
-    let parts: Vec<&str> = value.split('-').collect();
-    let ok = parts.len() >= 3
-        && parts[0].len() == 2
-        && parts[0].chars().all(|c| c.is_ascii_lowercase())
-        && parts[1..parts.len() - 1]
-            .iter()
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
-        && parts[parts.len() - 1].parse::<u8>().is_ok();
-    if ok {
+    if is_region(value) {
         Ok(())
     } else {
         Err(SettingsError::BadRegion {

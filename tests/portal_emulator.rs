@@ -11,8 +11,8 @@ use idc_emulator::{Config, Directory, Faults, Running};
 mod session;
 
 use portico::console;
-use portico::engine::RoleCredentials;
-use portico::portal::{self, pacing::PacerConfig, PortalError, Progress};
+use portico::model::{Progress, RoleCredentials};
+use portico::portal::{self, pacing::PacerConfig, PortalError};
 use portico::secret::Secret;
 use portico::settings::SsoSession;
 use session::{session_for, sign_in};

@@ -5,7 +5,7 @@
 //! selected row's background.
 
 use portico::identity::LoginEvent;
-use portico::portal::Account;
+use portico::model::Account;
 use portico::tui::{update, Action, App, LoginState, Popup, RecentUse, SessionInfo, HIGHLIGHT};
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;

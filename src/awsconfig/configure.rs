@@ -98,7 +98,7 @@ pub fn apply(doc: &mut Document, answers: &Answers) -> Result<Applied, EditError
 
 /// A 12-digit AWS account ID.
 pub fn check_account(account: &str) -> Result<(), String> {
-    if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) {
+    if crate::model::id::is_account_id(account) {
         Ok(())
     } else {
         Err(format!(

@@ -103,7 +103,7 @@ pub fn region_of(url: &str) -> Option<String> {
     let region = rest.strip_suffix(".app.aws")?;
     let ok = id.len() == 16
         && id.chars().all(|c| c.is_ascii_hexdigit())
-        && crate::settings::check_region("region", region).is_ok();
+        && crate::model::id::is_region(region);
     ok.then(|| region.to_string())
 }
 

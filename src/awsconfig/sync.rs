@@ -26,8 +26,9 @@ use crate::awsconfig::edit::{Document, EditError, SectionId, Upserted};
 use crate::awsconfig::names::clean_name;
 use crate::awsconfig::{ConfigFile, LoadError, SectionKind};
 use crate::consts as keys;
+use crate::model::id::RoleArn;
+use crate::model::Account;
 use crate::output::shell::{quote, split_command};
-use crate::portal::Account;
 use crate::sanitize::for_terminal;
 
 pub use crate::awsconfig::names::DEFAULT_TEMPLATE;
@@ -327,11 +328,9 @@ fn assignment_key(section: &crate::awsconfig::edit::SectionInfo) -> Option<(Stri
         return Some((a.to_string(), r.to_string()));
     }
     let cmd = parse_portico_command(section.get(keys::CREDENTIAL_PROCESS)?)?;
-    if let Some(arn) = cmd.role_arn {
-        // arn:aws:iam::ACCOUNT:role/PATH/NAME
-        let account = arn.split(':').nth(4)?.to_string();
-        let name = arn.rsplit('/').next()?.to_string();
-        return Some((account, name));
+    if let Some(role_arn) = cmd.role_arn {
+        let arn = RoleArn::split(&role_arn)?;
+        return Some((arn.account_id.to_string(), arn.name.to_string()));
     }
     Some((cmd.account?, cmd.role?))
 }

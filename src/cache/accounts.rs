@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::cache::files::{remove_if_exists, sha1_hex, write_private};
-use crate::portal::{Account, AccountList};
+use crate::model::{Account, AccountList};
 use crate::timefmt::{rfc3339, rfc3339_z};
 
 /// How long a fetched list is used without asking the portal again. Assignments change

@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 
 use crate::cache::files::{remove_if_exists, remove_where, sha1_hex, write_private};
 use crate::cache::lock::{self, SessionLock};
-use crate::engine::RoleCredentials;
+use crate::model::RoleCredentials;
 
 /// Cached credentials are handed out only with more than this much life left, as the AWS CLI
 /// does (botocore refreshes 15 minutes before expiry, so a shorter margin would make it call

@@ -20,7 +20,8 @@ use crate::identity::{Browser, Store};
 use crate::output::progress::ProgressLine;
 use crate::output::table;
 
-use crate::portal::{Account, AccountList, Request, Update};
+use crate::model::{Account, AccountList};
+use crate::portal::{Request, Update};
 use crate::saml;
 use crate::sanitize::for_terminal;
 use crate::settings::{Context, Environment};

@@ -16,8 +16,8 @@ use crate::cli::{ProfilesArgs, ProfilesCommand, SyncArgs};
 use crate::engine::{self, Engine};
 use crate::exit::Exit;
 use crate::identity::{Browser, Store};
+use crate::model::Account;
 use crate::output::progress::ProgressLine;
-use crate::portal::Account;
 use crate::saml;
 use crate::settings::{check_region, Selector};
 

@@ -11,7 +11,8 @@ use time::OffsetDateTime;
 use crate::cache::accounts::{self, AccountsCache};
 use crate::cache::rolecreds;
 use crate::identity::{OnMissing, Store};
-use crate::portal::{self, Account, AccountList, Listed, Progress, Request, Update};
+use crate::model::{Account, AccountList, Progress};
+use crate::portal::{self, Listed, Request, Update};
 use crate::settings::SsoSession;
 
 use super::with_token;

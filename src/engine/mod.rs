@@ -13,7 +13,6 @@
 
 mod accounts;
 mod authorized;
-mod creds;
 mod policy;
 mod signout;
 mod target;
@@ -26,6 +25,7 @@ use time::OffsetDateTime;
 use crate::cache::files::note_unwritable;
 use crate::cache::rolecreds::{self, RoleCredsCache};
 use crate::identity::{OnMissing, Store};
+use crate::model::RoleCredentials;
 use crate::portal;
 use crate::saml;
 use crate::settings::{Context, Environment, SettingsError};
@@ -35,7 +35,6 @@ pub use accounts::{
     store_accounts, CachedAccounts,
 };
 pub use authorized::with_token;
-pub use creds::RoleCredentials;
 pub use policy::{sign_in_policy, BrowserChoice};
 pub use rolecreds::MIN_REMAINING;
 pub use signout::{sign_out, sweep_aws_cli, SignOutReport};

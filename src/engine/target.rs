@@ -8,6 +8,7 @@
 
 use crate::awsconfig::sync::{parse_portico_command, PorticoCommand};
 use crate::consts as keys;
+use crate::model::id::RoleArn;
 use crate::settings::{
     BrowserSetting, Context, ProfileSource, SamlSession, Selector, SettingsError, SsoSession,
 };
@@ -53,13 +54,13 @@ impl Target {
 
     /// A role of a saml-session; `None` when `role_arn` is not an IAM role ARN.
     pub fn saml(session: SamlSession, role_arn: &str) -> Option<Target> {
-        let (account_id, role_name) = parse_role_arn(role_arn)?;
+        let arn = RoleArn::parse(role_arn)?;
         Some(Target::Saml(SamlRole {
             cache_key: session.cache_key(),
             session,
             role_arn: role_arn.to_string(),
-            account_id,
-            role_name,
+            account_id: arn.account_id.to_string(),
+            role_name: arn.name.to_string(),
         }))
     }
 
@@ -346,21 +347,6 @@ fn lent_region(ctx: &Context, profile: Option<&str>) -> Option<String> {
     profile.get(keys::REGION).map(String::from)
 }
 
-/// `(account, name)` of `arn:PARTITION:iam::ACCOUNT:role/PATH/NAME`.
-fn parse_role_arn(arn: &str) -> Option<(String, String)> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let [prefix, partition, "iam", "", account, resource] = parts.as_slice() else {
-        return None;
-    };
-    let name = resource.strip_prefix("role/")?.rsplit('/').next()?;
-    let ok = *prefix == "arn"
-        && !partition.is_empty()
-        && account.len() == 12
-        && account.bytes().all(|b| b.is_ascii_digit())
-        && !name.is_empty();
-    ok.then(|| (account.to_string(), name.to_string()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -485,19 +471,5 @@ credential_process = portico credentials --saml-session aws --role-arn arn:aws:i
         let err = resolve(&ctx, &profile("loop")).unwrap_err().to_string();
         assert!(err.contains("loop → loop"), "{err}");
         assert!(!err.contains('\n'), "{err}");
-    }
-
-    #[test]
-    fn role_arns() {
-        assert_eq!(
-            parse_role_arn("arn:aws:iam::111122223333:role/team/Admin"),
-            Some(("111122223333".into(), "Admin".into()))
-        );
-        assert_eq!(
-            parse_role_arn("arn:aws:iam::111122223333:saml-provider/X"),
-            None
-        );
-        assert_eq!(parse_role_arn("arn:aws:iam::1111:role/A"), None);
-        assert_eq!(parse_role_arn("Admin"), None);
     }
 }

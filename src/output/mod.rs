@@ -14,7 +14,7 @@ pub mod table;
 
 use serde::Serialize;
 
-use crate::engine::RoleCredentials;
+use crate::model::RoleCredentials;
 use shell::{is_plain, quote as posix_quote};
 
 /// The output formats of `portico credentials --format`.

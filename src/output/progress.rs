@@ -5,7 +5,7 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use crate::portal::Progress;
+use crate::model::Progress;
 
 /// A progress line for one listing.
 #[derive(Debug)]

@@ -26,43 +26,14 @@ use tokio::task::JoinSet;
 
 use super::pacing::{self, Pacer, PacerConfig, Slot};
 use super::priority::Priority;
-use super::{classify, Account, Context, Failure, PortalError, Progress};
+use super::{classify, Context, Failure, PortalError};
+use crate::model::{Account, AccountList, Progress};
 use crate::sanitize::for_terminal;
 use crate::secret::Secret;
 use crate::settings::SsoSession;
 
 /// The share of known accounts whose roles a routine refresh lists again, oldest first.
 pub const REFRESH_SHARE: f64 = 0.05;
-
-/// Accounts and roles with the time each account's roles were fetched.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct AccountList {
-    /// Sorted by account name, then id.
-    pub accounts: Vec<Account>,
-    /// When each account's roles were fetched; an account missing here has unknown roles.
-    pub roles_fetched_at: BTreeMap<String, OffsetDateTime>,
-}
-
-impl AccountList {
-    /// A list whose roles were all fetched at `at`.
-    pub fn fetched_at(accounts: Vec<Account>, at: OffsetDateTime) -> AccountList {
-        let roles_fetched_at = accounts
-            .iter()
-            .map(|a| (a.account_id.clone(), at))
-            .collect();
-        AccountList {
-            accounts,
-            roles_fetched_at,
-        }
-    }
-
-    /// Whether every account's roles are known.
-    pub fn is_complete(&self) -> bool {
-        self.accounts
-            .iter()
-            .all(|a| self.roles_fetched_at.contains_key(&a.account_id))
-    }
-}
 
 /// What a refresh changed, e.g. `+3 roles, −1 account`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -15,46 +15,16 @@ use std::time::{Duration, Instant};
 use aws_sdk_sso::config::http::HttpResponse;
 use aws_sdk_sso::config::retry::RetryConfig;
 use aws_sdk_sso::error::{ProvideErrorMetadata, SdkError};
-use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::engine::RoleCredentials;
 use crate::http::Unreached;
+use crate::model::{Account, Progress, RoleCredentials};
 use crate::sanitize::for_terminal;
 use crate::secret::Secret;
 use crate::settings::SsoSession;
-pub use listing::{AccountList, Changes, Listed, Request, Update};
+pub use listing::{Changes, Listed, Request, Update};
 use pacing::PacerConfig;
 pub use priority::{Priority, Tier};
-
-/// An AWS account assigned to the user, with the roles (permission sets) they may use in it.
-/// Names come from the service as they are: clean them with [`for_terminal`] before display.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Account {
-    pub account_id: String,
-    pub account_name: String,
-    pub email_address: String,
-    /// Sorted, without duplicates.
-    pub roles: Vec<String>,
-}
-
-/// How far a listing has got, for a progress bar on stderr.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Progress {
-    /// Accounts ListAccounts has returned so far.
-    pub accounts_seen: usize,
-    /// The accounts whose roles this listing lists (every account in a full listing), once
-    /// ListAccounts has returned its last page.
-    pub accounts_total: Option<usize>,
-    /// Of those, the accounts whose roles are listed.
-    pub accounts_done: usize,
-    /// Portal calls sent, retries included.
-    pub calls: u64,
-    /// Calls answered with 429 (and retried).
-    pub throttled: u64,
-    pub elapsed: Duration,
-}
 
 /// Why a portal call failed, in the cases callers treat differently.
 #[derive(Debug, thiserror::Error)]

@@ -13,6 +13,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::SamlError;
+use crate::model::id::RoleArn;
 
 const ROLE: &str = "https://aws.amazon.com/SAML/Attributes/Role";
 const SESSION_NAME: &str = "https://aws.amazon.com/SAML/Attributes/RoleSessionName";
@@ -49,14 +50,15 @@ impl SamlRole {
         })
     }
 
-    /// The 12-digit account of the role ARN.
+    /// The 12-digit account of the role ARN (empty when the ARN is not shaped like one).
     pub fn account_id(&self) -> &str {
-        self.role_arn.split(':').nth(4).unwrap_or_default()
+        RoleArn::split(&self.role_arn).map_or("", |arn| arn.account_id)
     }
 
-    /// The role's name: the last part of its ARN's path.
+    /// The role's name: the last part of its ARN's path (empty when the ARN is not shaped like
+    /// one).
     pub fn role_name(&self) -> &str {
-        self.role_arn.rsplit('/').next().unwrap_or_default()
+        RoleArn::split(&self.role_arn).map_or("", |arn| arn.name)
     }
 
     /// The SAML provider's name.

@@ -14,7 +14,7 @@ use super::errors::clean;
 use super::response::SamlRole;
 use super::store::Assertion;
 use super::{durations, AssertionStore, SamlError};
-use crate::engine::RoleCredentials;
+use crate::model::RoleCredentials;
 use crate::secret::Secret;
 use crate::settings::SamlSession;
 

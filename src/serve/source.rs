@@ -11,8 +11,9 @@ use std::sync::{Arc, Mutex};
 use hyper::body::Bytes;
 use serde::Serialize;
 
-use crate::engine::{BrowserChoice, Engine, RoleCredentials, Target, Wanted, MIN_REMAINING};
+use crate::engine::{BrowserChoice, Engine, Target, Wanted, MIN_REMAINING};
 use crate::identity::OnMissing;
+use crate::model::RoleCredentials;
 use crate::settings::{Context, Environment};
 
 use super::route::Route;

@@ -8,7 +8,7 @@
 
 use time::OffsetDateTime;
 
-use crate::portal::Account;
+use crate::model::Account;
 
 use super::rows::{RecentUse, Source};
 use crate::identity::LoginEvent;

@@ -8,7 +8,7 @@ use super::form::FirstRunForm;
 use super::qr::QrModules;
 use super::rows::{RecentUse, Row, Rows};
 use crate::identity::LoginEvent;
-use crate::portal::Account;
+use crate::model::Account;
 use crate::saml::SamlRole;
 
 /// Which screen fills the terminal. Overlays (help, the profile-name prompt) sit on top.

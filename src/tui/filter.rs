@@ -151,7 +151,7 @@ fn narrows(old: &str, new: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::portal::Account;
+    use crate::model::Account;
     use crate::tui::rows::Rows;
 
     fn rows() -> Rows {

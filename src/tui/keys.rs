@@ -174,7 +174,7 @@ fn list_key(key: KeyEvent, app: &App, ctrl: bool, alt: bool) -> Option<Action> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::portal::Account;
+    use crate::model::Account;
     use crate::tui::update;
     use crossterm::event::{KeyEventState, MouseButton};
     use time::macros::datetime;

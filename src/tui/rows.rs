@@ -9,7 +9,8 @@ use nucleo_matcher::Utf32String;
 use time::OffsetDateTime;
 use unicode_width::UnicodeWidthStr;
 
-use crate::portal::Account;
+use crate::model::id::RoleArn;
+use crate::model::Account;
 use crate::saml::SamlRole;
 use crate::sanitize::for_terminal;
 
@@ -141,10 +142,14 @@ impl Rows {
     pub fn add_saml(&mut self, session: &str, roles: &[SamlRole], recent: &[RecentUse]) {
         let label = for_terminal(&format!("SAML {session}"));
         for role in roles {
-            let Some((account, name)) = saml_role_parts(&role.role_arn) else {
+            let Some(arn) = RoleArn::split(&role.role_arn) else {
                 continue;
             };
-            let mut row = Row::new(label.clone(), for_terminal(account), for_terminal(name));
+            let mut row = Row::new(
+                label.clone(),
+                for_terminal(arn.account_id),
+                for_terminal(arn.name),
+            );
             row.source = Source::Saml {
                 session: session.to_string(),
                 role_arn: role.role_arn.clone(),
@@ -177,23 +182,6 @@ impl Rows {
         }
         self.rows.sort_by(default_order);
     }
-}
-
-/// `(account, name)` of `arn:PARTITION:iam::ACCOUNT:role/PATH/NAME`.
-fn saml_role_parts(arn: &str) -> Option<(&str, &str)> {
-    let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), Some(_), Some("iam"), Some(""), Some(account), Some(resource)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return None;
-    };
-    let name = resource.strip_prefix("role/")?.rsplit('/').next()?;
-    (!account.is_empty() && !name.is_empty()).then_some((account, name))
 }
 
 /// Recently used first (latest first), then account name (ignoring ASCII case), id, role.

@@ -342,7 +342,7 @@ const MAX_INPUTS_PER_FRAME: usize = 256;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::portal::Account;
+    use crate::model::Account;
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     use ratatui::backend::TestBackend;
     use std::collections::VecDeque;

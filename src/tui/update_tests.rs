@@ -5,7 +5,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::*;
 use crate::identity::LoginEvent;
-use crate::portal::Account;
+use crate::model::Account;
 use crate::tui::app::{Focus, ProfilePrompt, StatusKind};
 use crate::tui::form::FirstRunForm;
 use crate::tui::rows::RecentUse;

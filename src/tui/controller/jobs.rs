@@ -15,7 +15,8 @@ use tokio::sync::oneshot;
 
 use crate::cache::accounts::AccountsCache;
 use crate::identity::{IdentityError, LoginReporter, OnMissing, Store};
-use crate::portal::{Account, AccountList, PortalError, Priority, Progress, Request, Update};
+use crate::model::{Account, AccountList, Progress};
+use crate::portal::{PortalError, Priority, Request, Update};
 use crate::settings::SsoSession;
 use crate::tui::{Action, LoginState};
 

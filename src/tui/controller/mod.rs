@@ -37,10 +37,10 @@ use crate::awsconfig::edit::{EditableFile, SectionId};
 use crate::awsconfig::ConfigFile;
 use crate::cache::accounts::AccountsCache;
 use crate::console;
-use crate::engine::RoleCredentials;
 use crate::identity::{
     self, Browser, BrowserAvailability, IdentityError, LoginOptions, Method, OnMissing, Store,
 };
+use crate::model::RoleCredentials;
 use crate::output::{self, Format};
 use crate::portal::Priority;
 use crate::saml;
