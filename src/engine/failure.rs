@@ -37,3 +37,23 @@ pub fn kind(err: &anyhow::Error) -> FailureKind {
         .find_map(kind_of_cause)
         .unwrap_or(FailureKind::Other)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::portal::PortalError;
+
+    #[test]
+    fn the_first_classified_error_of_the_chain_decides() {
+        let unauthorized = PortalError::Unauthorized {
+            session: "emu".into(),
+            flags: String::new(),
+        };
+        let err = anyhow::Error::from(unauthorized).context("getting the keys of dev");
+        assert_eq!(kind(&err), FailureKind::LoginRequired);
+        let cancelled = anyhow::Error::from(crate::identity::IdentityError::Cancelled);
+        assert_eq!(kind(&cancelled), FailureKind::Cancelled);
+        let io = anyhow::Error::from(std::io::Error::other("disk on fire"));
+        assert_eq!(kind(&io), FailureKind::Other);
+    }
+}
