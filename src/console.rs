@@ -38,6 +38,13 @@ pub enum ConsoleError {
     BadAnswer { endpoint: String, detail: String },
 }
 
+impl ConsoleError {
+    /// Every console failure is the service's (or its address's): as any unreachable service.
+    pub fn kind(&self) -> crate::failure::FailureKind {
+        crate::failure::FailureKind::Service
+    }
+}
+
 /// The federation endpoint for `region`: `override_url` (from [`FEDERATION_ENDPOINT_ENV`]) if
 /// given; the GovCloud and China partitions' own hosts; the regional host
 /// `https://{region}.signin.aws.amazon.com/federation` elsewhere; the global one for

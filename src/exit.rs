@@ -85,123 +85,38 @@ impl From<Exit> for std::process::ExitCode {
     }
 }
 
-/// The exit status for an error, from the first error in its chain that portico knows.
+/// The exit status for an error, from the first error in its chain that portico knows (the
+/// kind its own module gives it, see [`crate::failure`]).
 pub fn classify(err: &anyhow::Error) -> Exit {
-    for cause in err.chain() {
-        if let Some(e) = cause.downcast_ref::<crate::identity::IdentityError>() {
-            return identity(e);
-        }
-        if let Some(e) = cause.downcast_ref::<crate::portal::PortalError>() {
-            use crate::portal::PortalError as P;
-            return match e {
-                P::Unauthorized { .. } => Exit::LoginRequired,
-                P::Forbidden { .. } | P::NotFound { .. } | P::NoAssignments { .. } => {
-                    Exit::AccessDenied
-                }
-                P::Throttled { .. } | P::Service { .. } | P::Network { .. } => Exit::Service,
-            };
-        }
-        if let Some(e) = cause.downcast_ref::<crate::saml::SamlError>() {
-            return saml(e);
-        }
-        if cause
-            .downcast_ref::<crate::console::ConsoleError>()
-            .is_some()
-        {
-            return Exit::Service;
-        }
-        if let Some(e) = cause.downcast_ref::<crate::awsconfig::edit::EditError>() {
-            return edit(e);
-        }
-        if cause
-            .downcast_ref::<crate::settings::SettingsError>()
-            .is_some()
-            || cause
-                .downcast_ref::<crate::awsconfig::LoadError>()
-                .is_some()
-        {
-            return Exit::Config;
-        }
-    }
-    Exit::Failure
-}
-
-fn identity(e: &crate::identity::IdentityError) -> Exit {
-    use crate::cache::token::CacheError;
-    use crate::identity::IdentityError as I;
-    match e {
-        I::LoginRequired { .. } => Exit::LoginRequired,
-        I::Denied { .. } | I::CodeExpired { .. } | I::Timeout { .. } => Exit::LoginFailed,
-        I::Cancelled => Exit::Cancelled,
-        I::WrongRegion { .. } => Exit::Config,
-        // Their messages say "run `portico login`" (after moving a directory away), so they
-        // exit as every other such message.
-        I::Cache(CacheError::Corrupt { .. } | CacheError::NotAFile { .. }) => Exit::LoginRequired,
-        I::Network { .. } | I::Service { .. } => Exit::Service,
-        I::Listener(_) | I::Lock { .. } | I::Cache(_) => Exit::Failure,
+    use crate::failure::FailureKind as K;
+    let kind = err
+        .chain()
+        .find_map(|cause| {
+            if let Some(e) = cause.downcast_ref::<crate::console::ConsoleError>() {
+                return Some(e.kind());
+            }
+            crate::engine::failure::kind_of_cause(cause)
+        })
+        .unwrap_or(K::Other);
+    match kind {
+        K::LoginRequired => Exit::LoginRequired,
+        K::LoginFailed => Exit::LoginFailed,
+        K::AccessDenied => Exit::AccessDenied,
+        K::Config => Exit::Config,
+        K::Service => Exit::Service,
+        K::Cancelled => Exit::Cancelled,
+        K::Other => Exit::Failure,
     }
 }
 
-/// A SAML sign-in refused or not possible is 4 (no browser: nothing can sign in here) or 5
-/// (the answer was wrong, expired or never came); STS refusing the role is 6.
-fn saml(e: &crate::saml::SamlError) -> Exit {
-    use crate::saml::SamlError as S;
-    match e {
-        S::NoBrowser { .. } | S::LoginRequired { .. } => Exit::LoginRequired,
-        S::Cancelled => Exit::Cancelled,
-        S::Timeout { .. }
-        | S::WrongPath { .. }
-        | S::InResponseTo
-        | S::Malformed { .. }
-        | S::Status { .. }
-        | S::Unsigned
-        | S::Expired { .. }
-        | S::InvalidIdentityToken { .. }
-        | S::ExpiredToken { .. } => Exit::LoginFailed,
-        S::NoRoles
-        | S::RoleNotInAssertion { .. }
-        | S::AccessDenied { .. }
-        | S::IdpRejectedClaim { .. } => Exit::AccessDenied,
-        S::RegionDisabled { .. } => Exit::Config,
-        S::Network { .. } | S::Service { .. } => Exit::Service,
-        S::Listener { .. } | S::Store { .. } => Exit::Failure,
-    }
-}
-
-/// 3 (config) for a file portico will not edit as it is, like the read commands give for it;
-/// 1 for I/O, a concurrent change or a value that cannot be written.
-fn edit(e: &crate::awsconfig::edit::EditError) -> Exit {
-    use crate::awsconfig::edit::EditError as E;
-    match e {
-        E::NotUtf8 { .. }
-        | E::Unreadable { .. }
-        | E::NotAFile { .. }
-        | E::LinkTargetDirMissing { .. }
-        | E::WouldChangeMeaning { .. } => Exit::Config,
-        E::Read { .. } | E::Changed { .. } | E::Write { .. } | E::Invalid { .. } => Exit::Failure,
-    }
-}
-
-/// Ends the process as cancelled, for a Ctrl-C that cannot be returned up the stack (during a
-/// sign-in, or a portal that does not answer it): says `message` on stderr and exits 130.
+/// Ends the process as cancelled, for a Ctrl-C that cannot be returned up the stack (a portal
+/// whose loop is blocked on a lock; `cmd/portal.rs` hands it to the controller): says `message`
+/// on stderr and exits 130.
 pub fn exit_cancelled(message: Option<&str>) -> ! {
     if let Some(message) = message {
         eprintln!("{message}");
     }
     std::process::exit(i32::from(Exit::Cancelled.code()))
-}
-
-/// How `portico serve` answers a request it has no keys for, from the same classification as
-/// the exit status: the HTTP status and a short code for its JSON error. A sign-in that is
-/// needed is 503 (the server never signs in), a profile or session the config lacks 404.
-pub fn http_failure(err: &anyhow::Error) -> (u16, &'static str) {
-    match classify(err) {
-        Exit::LoginRequired | Exit::LoginFailed => (503, "LoginRequired"),
-        Exit::Config => (404, "NotFound"),
-        Exit::AccessDenied => (403, "AccessDenied"),
-        Exit::Service => (502, "ServiceUnavailable"),
-        _ => (500, "InternalError"),
-    }
 }
 
 /// Ends portico as a command it ran ended (`exec --serve`): with its exit code, or by the

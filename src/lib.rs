@@ -12,6 +12,7 @@ pub mod diag;
 pub mod doctor;
 pub mod engine;
 pub mod exit;
+pub mod failure;
 pub mod http;
 pub mod identity;
 pub mod model;

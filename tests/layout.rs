@@ -75,14 +75,18 @@ fn only_exit_rs_turns_errors_into_exit_codes() {
         .iter()
         .filter(|p| {
             !p.starts_with(src().join("cmd"))
-                && !p.ends_with("exit.rs")
-                && !p.ends_with("main.rs")
-                && !p.ends_with("cli.rs")
+                && !p.ends_with("src/exit.rs")
+                && !p.ends_with("src/main.rs")
         })
         .flat_map(|p| {
             let text = std::fs::read_to_string(p).unwrap();
             text.lines()
-                .filter(|l| l.contains("Exit::") || l.contains("process::exit("))
+                .filter(|l| {
+                    l.contains("Exit::")
+                        || l.contains("process::exit")
+                        || l.contains("exit_cancelled")
+                        || l.contains("exit_like")
+                })
                 .filter(|l| !l.trim_start().starts_with("//"))
                 .map(|l| format!("{}: {}", p.display(), l.trim()))
                 .collect::<Vec<_>>()
@@ -90,7 +94,240 @@ fn only_exit_rs_turns_errors_into_exit_codes() {
         .collect();
     assert!(
         found.is_empty(),
-        "exit codes outside exit.rs:\n{}",
+        "exit codes or an end of the process outside exit.rs, main.rs and cmd/ (return an \
+         error, e.g. a Cancelled one, and let the edge end the process):\n{}",
         found.join("\n")
     );
+}
+
+/// The top-level module a file under `src/` belongs to: its folder, or the file's stem.
+fn module_of(path: &Path) -> String {
+    let rel = path.strip_prefix(src()).unwrap();
+    let mut parts = rel.components();
+    let first = parts
+        .next()
+        .unwrap()
+        .as_os_str()
+        .to_string_lossy()
+        .into_owned();
+    if parts.next().is_some() {
+        first
+    } else {
+        first.trim_end_matches(".rs").to_string()
+    }
+}
+
+/// The production code of a file: up to its first `#[cfg(test)]` line, without comment lines;
+/// nothing for a test-only file (`tests.rs`, `*_tests.rs`).
+fn production_lines(path: &Path) -> Vec<(usize, String)> {
+    let name = path.file_name().unwrap().to_string_lossy();
+    if name == "tests.rs" || name.ends_with("_tests.rs") {
+        return Vec::new();
+    }
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines()
+        .enumerate()
+        .take_while(|(_, l)| !l.trim_start().starts_with("#[cfg(test)]"))
+        .filter(|(_, l)| !l.trim_start().starts_with("//"))
+        .map(|(i, l)| (i + 1, l.to_string()))
+        .collect()
+}
+
+/// The modules a line names through `crate::X` (and `crate::{X, Y::…}`).
+fn crate_paths(line: &str) -> Vec<String> {
+    let ident = |s: &str| -> String {
+        s.chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect()
+    };
+    let mut out = Vec::new();
+    for (at, _) in line.match_indices("crate::") {
+        // `portico::crate::` cannot occur; a preceding identifier char means another path.
+        if line[..at]
+            .chars()
+            .last()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            continue;
+        }
+        let rest = &line[at + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            // The items at the group's own level: `a::{b, c}` names `a` only.
+            let mut depth = 0;
+            let mut item_start = true;
+            for (i, c) in group.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => break,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => item_start = true,
+                    c if c.is_whitespace() => {}
+                    _ if item_start => {
+                        item_start = false;
+                        let m = ident(&group[i..]);
+                        if !m.is_empty() {
+                            out.push(m);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        } else {
+            let m = ident(rest);
+            if !m.is_empty() {
+                out.push(m);
+            }
+        }
+    }
+    out
+}
+
+/// Module → module edges of the production code, each with the first place that makes it.
+fn module_graph() -> std::collections::BTreeMap<(String, String), String> {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    files.sort();
+    let mut edges = std::collections::BTreeMap::new();
+    for path in &files {
+        let from = module_of(path);
+        if from == "main" || from == "lib" {
+            continue;
+        }
+        for (no, line) in production_lines(path) {
+            for to in crate_paths(&line) {
+                if to != from && to != "self" && to != "super" {
+                    edges
+                        .entry((from.clone(), to))
+                        .or_insert_with(|| format!("{}:{no}", path.display()));
+                }
+            }
+        }
+    }
+    edges
+}
+
+/// Groups of two or more modules that reach each other (Tarjan's strongly connected components).
+fn circles(edges: &std::collections::BTreeMap<(String, String), String>) -> Vec<Vec<String>> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut graph: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (a, b) in edges.keys() {
+        graph.entry(a).or_default().insert(b);
+        graph.entry(b).or_default();
+    }
+    struct State<'a> {
+        graph: &'a BTreeMap<&'a str, BTreeSet<&'a str>>,
+        index: BTreeMap<&'a str, usize>,
+        low: BTreeMap<&'a str, usize>,
+        stack: Vec<&'a str>,
+        on: BTreeSet<&'a str>,
+        found: Vec<Vec<String>>,
+    }
+    fn visit<'a>(s: &mut State<'a>, v: &'a str) {
+        let n = s.index.len();
+        s.index.insert(v, n);
+        s.low.insert(v, n);
+        s.stack.push(v);
+        s.on.insert(v);
+        for &w in &s.graph[v] {
+            if !s.index.contains_key(w) {
+                visit(s, w);
+                let low = s.low[v].min(s.low[w]);
+                s.low.insert(v, low);
+            } else if s.on.contains(w) {
+                let low = s.low[v].min(s.index[w]);
+                s.low.insert(v, low);
+            }
+        }
+        if s.low[v] == s.index[v] {
+            let mut group = Vec::new();
+            loop {
+                let w = s.stack.pop().unwrap();
+                s.on.remove(w);
+                group.push(w.to_string());
+                if w == v {
+                    break;
+                }
+            }
+            if group.len() > 1 {
+                group.sort();
+                s.found.push(group);
+            }
+        }
+    }
+    let mut state = State {
+        graph: &graph,
+        index: BTreeMap::new(),
+        low: BTreeMap::new(),
+        stack: Vec::new(),
+        on: BTreeSet::new(),
+        found: Vec::new(),
+    };
+    for &v in graph.keys() {
+        if !state.index.contains_key(v) {
+            visit(&mut state, v);
+        }
+    }
+    state.found
+}
+
+/// The command line is the edge's: only `cmd/` (and `main.rs`) read clap's types; the library
+/// below speaks its own language. Computed from the `crate::` paths of the production code.
+#[test]
+fn only_the_commands_import_the_command_line() {
+    let edges = module_graph();
+    // The graph is really read: the commands use the command line, the library the engine.
+    assert!(edges.contains_key(&("cmd".into(), "cli".into())));
+    assert!(edges.contains_key(&("serve".into(), "engine".into())));
+    let found: Vec<String> = edges
+        .iter()
+        .filter(|((from, to), _)| to == "cli" && from != "cmd")
+        .map(|((from, _), at)| format!("{from} -> cli ({at})"))
+        .collect();
+    // Circles are not failed on yet (the layers issue removes them); say how many there are.
+    let circles = circles(&edges);
+    println!(
+        "{} module-to-module edges, {} circle(s){}",
+        edges.len(),
+        circles.len(),
+        circles
+            .iter()
+            .map(|c| format!("\n  circle of {}: {}", c.len(), c.join(" ")))
+            .collect::<String>()
+    );
+    assert!(
+        found.is_empty(),
+        "library modules importing the command line (convert clap's arguments in cmd/):\n{}",
+        found.join("\n")
+    );
+}
+
+/// The graph reader sees `crate::a::b`, `crate::{a, b::c}` and not `other_crate::x` or a
+/// comment, and leaves a file's test module out.
+#[test]
+fn the_module_graph_reader_reads_paths_as_rustc_would() {
+    assert_eq!(crate_paths("use crate::cli::Cli;"), ["cli"]);
+    assert_eq!(
+        crate_paths("use crate::{engine::Target, exit, cli::{A, B}};"),
+        ["engine", "exit", "cli"]
+    );
+    assert_eq!(
+        crate_paths("let x = my_crate::cli::f();"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        crate_paths("crate::exit::classify(&e) + crate::serve::x"),
+        ["exit", "serve"]
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sample.rs");
+    std::fs::write(
+        &file,
+        "use crate::engine;\n// use crate::cli;\n#[cfg(test)]\nmod tests { use crate::cli; }\n",
+    )
+    .unwrap();
+    let lines: Vec<String> = production_lines(&file)
+        .into_iter()
+        .map(|(_, l)| l)
+        .collect();
+    assert_eq!(lines, ["use crate::engine;"]);
 }

@@ -631,3 +631,44 @@ fn client_registrations_are_shared_with_the_aws_cli() {
     assert_eq!(token["clientId"], answer["clientId"]);
     assert!(token["refreshToken"].is_string());
 }
+
+/// A Ctrl-C after the sign-in that `credentials` started, while the rest of the work waits on
+/// the network (GetRoleCredentials hangs on a server that accepts and never answers): the
+/// sign-in took Ctrl-C over, and it still cancels at once — "cancelled", 130 — with the
+/// sign-in kept. (The library returns `Cancelled`; only the edge ends the process.)
+#[cfg(unix)]
+#[test]
+fn ctrl_c_after_a_sign_in_cancels_the_call_that_follows_it() {
+    let env = fresh();
+    env.emu.set_auto_approve(true);
+    let portal = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let portal_url = format!("http://{}", portal.local_addr().unwrap());
+    let (accepted, reached) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in portal.incoming() {
+            held.push(stream);
+            let _ = accepted.send(());
+        }
+    });
+    let child = env
+        .portico()
+        .args(["credentials", "--profile", "dev"])
+        .env("AWS_ENDPOINT_URL_SSO", &portal_url)
+        .env("PORTICO_HTTP_TIMEOUT", "3600")
+        .env("BROWSER", support("fake-browser.py"))
+        .env("FAKE_BROWSER_MODE", "approve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    reached
+        .recv_timeout(Duration::from_secs(60))
+        .expect("GetRoleCredentials reached the silent portal after the sign-in");
+    assert!(
+        env.token().is_some(),
+        "the sign-in was kept before the call"
+    );
+    assert_cancelled("GetRoleCredentials after a sign-in", child);
+    assert!(env.token().is_some(), "the sign-in is still kept");
+}

@@ -347,6 +347,50 @@ fn ctrl_c_during_a_saml_sign_in_says_cancelled_and_exits_130() {
     assert!(s.cached("credentials").is_empty(), "no keys");
 }
 
+/// A Ctrl-C after the SAML sign-in, while AssumeRoleWithSAML hangs (STS here accepts and never
+/// answers): the sign-in took Ctrl-C over, and it still says "portico: cancelled" and exits 130,
+/// the assertion kept. (The library returns `Cancelled`; only the edge ends the process.)
+#[test]
+fn ctrl_c_after_a_saml_sign_in_cancels_the_assume_role_that_follows_it() {
+    let s = Saml::new(Config::default());
+    let role = s.role_arns()[0].clone();
+    let sts = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let sts_url = format!("http://{}", sts.local_addr().unwrap());
+    let (accepted, reached) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in sts.incoming() {
+            held.push(stream);
+            let _ = accepted.send(());
+        }
+    });
+    let running = Running::start(
+        s.portico("post")
+            .args(["credentials", "--saml-session", "corp", "--role-arn", &role])
+            .env("AWS_ENDPOINT_URL_STS", &sts_url)
+            .env("PORTICO_HTTP_TIMEOUT", "3600"),
+    );
+    reached
+        .recv_timeout(LIMIT)
+        .expect("AssumeRoleWithSAML reached the silent STS after the sign-in");
+    assert_eq!(s.cached("saml").len(), 1, "the sign-in was kept first");
+    let sent = Command::new("kill")
+        .args(["-INT", &running.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let (status, stdout, stderr) = running.finish();
+    assert_eq!(status.code(), Some(130), "{status:?}: {stderr}");
+    assert!(
+        stderr.lines().any(|l| l == "portico: cancelled"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("error"), "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert_eq!(s.cached("saml").len(), 1, "the sign-in is still kept");
+    assert!(s.cached("credentials").is_empty(), "no keys");
+}
+
 /// Item 9: a role whose MaxSessionDuration is below the assertion's SessionDuration refuses it
 /// once; while the assertion is the same, the next fetch asks 3600 at once (one call, not two).
 /// A new sign-in's assertion is asked its own SessionDuration again.

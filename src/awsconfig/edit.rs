@@ -149,6 +149,23 @@ pub enum EditError {
     },
 }
 
+impl EditError {
+    /// A config file portico will not edit as it is counts as a config failure, like the read
+    /// commands give for it; I/O, a concurrent change or a value that cannot be written as other.
+    pub fn kind(&self) -> crate::failure::FailureKind {
+        use crate::failure::FailureKind as K;
+        use EditError as E;
+        match self {
+            E::NotUtf8 { .. }
+            | E::Unreadable { .. }
+            | E::NotAFile { .. }
+            | E::LinkTargetDirMissing { .. }
+            | E::WouldChangeMeaning { .. } => K::Config,
+            E::Read { .. } | E::Changed { .. } | E::Write { .. } | E::Invalid { .. } => K::Other,
+        }
+    }
+}
+
 /// What an [`Document::upsert`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Upserted {

@@ -16,7 +16,7 @@ use crate::cache::accounts::AccountsCache;
 use crate::cli::ListArgs;
 use crate::engine::{self, BrowserChoice, Engine, SignIn};
 use crate::exit::Exit;
-use crate::identity::{Browser, Store};
+use crate::identity::{self, Browser, Store};
 use crate::output::progress::ProgressLine;
 use crate::output::table;
 
@@ -63,16 +63,12 @@ pub fn run(args: &ListArgs) -> anyhow::Result<Exit> {
                 relist_all: args.refresh,
                 ..Request::full(OffsetDateTime::now_utc())
             };
-            let listed = engine::runtime()?.block_on(engine::refresh_accounts(
-                &store,
-                &session,
-                &on_missing,
-                &request,
-                &mut |update| {
+            let listed = engine::runtime()?.block_on(identity::until_cancelled(
+                engine::refresh_accounts(&store, &session, &on_missing, &request, &mut |update| {
                     if let Update::Progress(p) = update {
                         line.show(p);
                     }
-                },
+                }),
             ));
             line.finish();
             let listed = listed?;

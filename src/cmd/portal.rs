@@ -10,6 +10,9 @@ pub fn run(args: &PortalArgs) -> anyhow::Result<Exit> {
         sso_session: args.sso_session.clone(),
         profile: args.profile.clone(),
         browser: args.browser.clone(),
+        // A Ctrl-C the portal cannot act on (its loop is blocked on a lock) ends the process
+        // here, at the edge, once the controller has restored the terminal.
+        end_when_stuck: Some(|| crate::exit::exit_cancelled(None)),
     })?;
     Ok(match ended {
         // Leaving the portal on purpose is success.

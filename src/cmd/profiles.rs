@@ -15,7 +15,7 @@ use crate::cache::accounts::{self, AccountsCache};
 use crate::cli::{ProfilesArgs, ProfilesCommand, SyncArgs};
 use crate::engine::{self, Engine};
 use crate::exit::Exit;
-use crate::identity::{Browser, Store};
+use crate::identity::{self, Browser, Store};
 use crate::model::Account;
 use crate::output::progress::ProgressLine;
 use crate::saml;
@@ -230,12 +230,12 @@ fn account_list(
         },
     );
     let mut line = ProgressLine::stderr();
-    let list = engine::runtime()?.block_on(engine::fetch_accounts(
+    let list = engine::runtime()?.block_on(identity::until_cancelled(engine::fetch_accounts(
         &store,
         session,
         &on_missing,
         &mut |p| line.show(p),
-    ));
+    )));
     line.finish();
     let list = list?;
     if let Err(e) = cache.store(session.cache_key(), &list, OffsetDateTime::now_utc()) {

@@ -13,6 +13,7 @@
 
 mod accounts;
 mod authorized;
+pub mod failure;
 mod policy;
 mod signout;
 mod target;
@@ -144,7 +145,11 @@ impl Engine {
         if let Some(creds) = self.cached(target, MIN_REMAINING) {
             return Ok(creds);
         }
-        runtime()?.block_on(self.obtain(target, on_missing, MIN_REMAINING))
+        runtime()?.block_on(crate::identity::until_cancelled(self.obtain(
+            target,
+            on_missing,
+            MIN_REMAINING,
+        )))
     }
 
     /// Keys for `target` with more than `fresh_for` left where the source gives keys that

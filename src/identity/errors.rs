@@ -48,6 +48,25 @@ pub enum IdentityError {
     Cache(#[from] CacheError),
 }
 
+impl IdentityError {
+    /// What kind of failure this is, for the exit code and `serve`'s HTTP status.
+    pub fn kind(&self) -> crate::failure::FailureKind {
+        use crate::failure::FailureKind as K;
+        use IdentityError as I;
+        match self {
+            I::LoginRequired { .. } => K::LoginRequired,
+            I::Denied { .. } | I::CodeExpired { .. } | I::Timeout { .. } => K::LoginFailed,
+            I::Cancelled => K::Cancelled,
+            I::WrongRegion { .. } => K::Config,
+            // Their messages say "run `portico login`" (after moving a directory away), so they
+            // count as every other such message.
+            I::Cache(CacheError::Corrupt { .. } | CacheError::NotAFile { .. }) => K::LoginRequired,
+            I::Network { .. } | I::Service { .. } => K::Service,
+            I::Listener(_) | I::Lock { .. } | I::Cache(_) => K::Other,
+        }
+    }
+}
+
 /// Describes an SDK failure without the request (which carries secrets). An answer that
 /// could not be parsed reads "unreadable answer", as the portal's do.
 pub(crate) fn from_sdk<E>(

@@ -323,12 +323,9 @@ pub async fn access_token(
     if options.reporter.is_none() {
         // Listening for Ctrl-C took it over for the rest of the process (the default action
         // does not come back), and the caller goes on to more network calls: keep honouring
-        // it while this runtime runs. Cache files are written by rename, so an exit here never
-        // leaves a torn file.
-        tokio::spawn(async move {
-            interrupt.recv().await;
-            crate::exit::exit_cancelled(Some("portico: cancelled"));
-        });
+        // it while this runtime runs (the caller's work, run through [`until_cancelled`], then
+        // ends with `Cancelled`).
+        interrupt.keep_honouring();
     }
     result
 }
@@ -686,13 +683,34 @@ impl Interrupt {
     }
 
     /// Once the work it guarded is done: listening took Ctrl-C over for the rest of the process
-    /// (the default action does not come back), so while this runtime runs a Ctrl-C still ends
-    /// the process as cancelled ("portico: cancelled", exit 130).
+    /// (the default action does not come back), so while this runtime runs a Ctrl-C is still
+    /// honoured: it ends the caller's work that runs through [`until_cancelled`] with
+    /// [`IdentityError::Cancelled`] (which the edge reports as "portico: cancelled", exit 130).
     pub(crate) fn keep_honouring(mut self) {
         tokio::spawn(async move {
             self.recv().await;
-            crate::exit::exit_cancelled(Some("portico: cancelled"));
+            LATE_INTERRUPT.send_replace(true);
         });
+    }
+}
+
+/// Set once a Ctrl-C came after a sign-in took Ctrl-C over ([`Interrupt::keep_honouring`]).
+static LATE_INTERRUPT: std::sync::LazyLock<tokio::sync::watch::Sender<bool>> =
+    std::sync::LazyLock::new(|| tokio::sync::watch::Sender::new(false));
+
+/// Runs `work`, which may sign in on the way (and so take Ctrl-C over for the rest of the
+/// process), so that a Ctrl-C after that sign-in, while the rest of `work` runs (more network
+/// calls), ends it with [`IdentityError::Cancelled`] instead of going unanswered. The sign-in
+/// itself ends with `Cancelled` on its own. For one-shot commands: each `block_on` whose future
+/// may sign in runs it through here.
+pub async fn until_cancelled<T, E: From<IdentityError>>(
+    work: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, E> {
+    let mut late = LATE_INTERRUPT.subscribe();
+    tokio::select! {
+        biased;
+        _ = late.wait_for(|interrupted| *interrupted) => Err(IdentityError::Cancelled.into()),
+        result = work => result,
     }
 }
 

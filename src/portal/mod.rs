@@ -71,6 +71,19 @@ pub enum PortalError {
     },
 }
 
+impl PortalError {
+    /// What kind of failure this is, for the exit code and `serve`'s HTTP status.
+    pub fn kind(&self) -> crate::failure::FailureKind {
+        use crate::failure::FailureKind as K;
+        use PortalError as P;
+        match self {
+            P::Unauthorized { .. } => K::LoginRequired,
+            P::Forbidden { .. } | P::NotFound { .. } | P::NoAssignments { .. } => K::AccessDenied,
+            P::Throttled { .. } | P::Service { .. } | P::Network { .. } => K::Service,
+        }
+    }
+}
+
 /// Lists every account assigned to the user and the roles in each, sorted by account name
 /// then id, with the default pacing. `progress` is called on the caller's task as the listing
 /// advances (and about every 250 ms while it waits).

@@ -71,6 +71,36 @@ pub enum SamlError {
     },
 }
 
+impl SamlError {
+    /// What kind of failure this is. A SAML sign-in refused or not possible is a needed login
+    /// (no browser: nothing can sign in here) or a failed one (the answer was wrong, expired or
+    /// never came); STS refusing the role is access denied.
+    pub fn kind(&self) -> crate::failure::FailureKind {
+        use crate::failure::FailureKind as K;
+        use SamlError as S;
+        match self {
+            S::NoBrowser { .. } | S::LoginRequired { .. } => K::LoginRequired,
+            S::Cancelled => K::Cancelled,
+            S::Timeout { .. }
+            | S::WrongPath { .. }
+            | S::InResponseTo
+            | S::Malformed { .. }
+            | S::Status { .. }
+            | S::Unsigned
+            | S::Expired { .. }
+            | S::InvalidIdentityToken { .. }
+            | S::ExpiredToken { .. } => K::LoginFailed,
+            S::NoRoles
+            | S::RoleNotInAssertion { .. }
+            | S::AccessDenied { .. }
+            | S::IdpRejectedClaim { .. } => K::AccessDenied,
+            S::RegionDisabled { .. } => K::Config,
+            S::Network { .. } | S::Service { .. } => K::Service,
+            S::Listener { .. } | S::Store { .. } => K::Other,
+        }
+    }
+}
+
 /// The first few roles an assertion holds (a message stays one readable line).
 fn known(roles: &[String]) -> String {
     const SHOWN: usize = 4;

@@ -100,8 +100,8 @@ async fn sign_in_locked(
 /// Runs a sign-in so that Ctrl-C ends it with [`SamlError::Cancelled`] (which exits 130 with
 /// "portico: cancelled", as the Identity Center sign-ins do) instead of the default kill.
 /// Listening for Ctrl-C takes it over for the rest of the process, and the caller may go on to
-/// more network calls (AssumeRoleWithSAML): a later Ctrl-C still exits as cancelled. Cache
-/// files are written by rename, so an exit there never leaves a torn file. The portal handles
+/// more network calls (AssumeRoleWithSAML): a later Ctrl-C still ends the caller's work that
+/// runs through [`identity::until_cancelled`] as cancelled. The portal handles
 /// Ctrl-C and signals itself (it must restore the terminal first): there the work just runs.
 async fn cancellable<T>(
     work: impl std::future::Future<Output = Result<T, SamlError>>,

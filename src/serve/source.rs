@@ -12,6 +12,7 @@ use hyper::body::Bytes;
 use serde::Serialize;
 
 use crate::engine::{BrowserChoice, Engine, Target, Wanted, MIN_REMAINING};
+use crate::failure::FailureKind;
 use crate::identity::OnMissing;
 use crate::model::RoleCredentials;
 use crate::settings::{Context, Environment};
@@ -159,7 +160,7 @@ impl Credentials {
         // Each cause once (an error quoting its OS error would say it twice with `{:#}`),
         // cleaned: the message goes to stderr and to the client.
         let message = crate::diag::error_text(err);
-        let (status, code) = crate::exit::http_failure(err);
+        let (status, code) = http_failure(crate::engine::failure::kind(err));
         let message = match status {
             503 => {
                 if !self.login_said.swap(true, Ordering::Relaxed) {
@@ -195,6 +196,19 @@ fn answer(creds: &RoleCredentials) -> Answer {
     };
     Answer {
         body: Bytes::from(serde_json::to_vec(&json).expect("strings always serialize")),
+    }
+}
+
+/// How the server answers a request it has no keys for, from the kind of failure (the one the
+/// exit status also comes from): a sign-in that is needed is 503 (the server never signs in), a
+/// profile or session the config lacks 404.
+fn http_failure(kind: FailureKind) -> (u16, &'static str) {
+    match kind {
+        FailureKind::LoginRequired | FailureKind::LoginFailed => (503, "LoginRequired"),
+        FailureKind::Config => (404, "NotFound"),
+        FailureKind::AccessDenied => (403, "AccessDenied"),
+        FailureKind::Service => (502, "ServiceUnavailable"),
+        FailureKind::Cancelled | FailureKind::Other => (500, "InternalError"),
     }
 }
 

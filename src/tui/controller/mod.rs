@@ -76,6 +76,11 @@ pub struct Options {
     pub profile: Option<String>,
     /// The browser to sign in and open the console with (`--browser`).
     pub browser: Option<String>,
+    /// How the process ends when a Ctrl-C or a signal finds the portal unable to act on it (its
+    /// loop is blocked waiting for a lock, which cannot be interrupted): called on the signal
+    /// thread once the terminal is restored. The edge (`cmd/portal.rs`) gives it, so that
+    /// only the edge ends the process; with `None` the signal waits for the loop.
+    pub end_when_stuck: Option<fn() -> !>,
 }
 
 /// How a portal session ended.
@@ -101,7 +106,7 @@ pub fn run(args: &Options) -> anyhow::Result<Ended> {
     let start = portal.start(args)?;
 
     let notices = tx.clone();
-    watch_signals(tx);
+    watch_signals(tx, args.end_when_stuck);
     let mut app = App::new(OffsetDateTime::now_utc());
     app.set_colors(tui::colors_wanted(std::env::var_os("NO_COLOR").as_deref()));
     // Declared before the terminal guard, so it ends after the screen is restored.
@@ -1090,8 +1095,8 @@ fn clock(t: OffsetDateTime) -> String {
 
 /// SIGTERM and SIGHUP (and a SIGINT that did not come as a key) interrupt like Ctrl-C (exit
 /// 130), so the terminal is restored. If the loop cannot act on it within a few seconds (it is waiting
-/// for a lock), the terminal is restored here and the process ends.
-fn watch_signals(tx: Sender<Action>) {
+/// for a lock), the terminal is restored here and `end_when_stuck` (the edge's) ends the process.
+fn watch_signals(tx: Sender<Action>, end_when_stuck: Option<fn() -> !>) {
     #[cfg(unix)]
     std::thread::spawn(move || {
         use tokio::signal::unix::{signal, SignalKind};
@@ -1118,15 +1123,15 @@ fn watch_signals(tx: Sender<Action>) {
                 }
                 let _ = tx.send(Action::Interrupt);
                 tokio::time::sleep(StdDuration::from_secs(3)).await;
-                if !SUSPENDED.load(Ordering::SeqCst) {
+                if let (false, Some(end)) = (SUSPENDED.load(Ordering::SeqCst), end_when_stuck) {
                     let _ = tui::restore();
-                    crate::exit::exit_cancelled(None);
+                    end();
                 }
             }
         });
     });
     #[cfg(not(unix))]
-    drop(tx);
+    drop((tx, end_when_stuck));
 }
 
 #[cfg(test)]
