@@ -5,6 +5,7 @@ pub mod awsconfig;
 pub mod cache;
 pub mod cli;
 pub mod cmd;
+pub mod configure;
 pub mod console;
 pub mod consts;
 pub mod demo;

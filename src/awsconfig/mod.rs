@@ -19,7 +19,6 @@
 //! profile and its sso-session, costs one scan of the file and the reading of two sections,
 //! however many profiles a `profiles sync` wrote. Every other use is linear in the file too.
 
-pub mod configure;
 pub mod edit;
 pub mod names;
 pub mod start_url;

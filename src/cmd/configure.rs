@@ -2,16 +2,16 @@
 //! `[profile NAME]` for one account and role, in the AWS config file; by flags, or by prompts
 //! on stderr when flags are missing and stdin is a terminal. It shows the change as a diff,
 //! writes through the line-preserving editor (`awsconfig::edit`), and says what to run next.
-//! The answers and the apply step live in [`crate::awsconfig::configure`].
+//! The answers and the apply step live in [`crate::configure`].
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use crate::awsconfig::configure::{
-    apply, gather, something_missing, Answers, Ask, ConfigureError, Given, DEFAULT_SCOPE,
-};
 use crate::awsconfig::edit::{EditableFile, Saved, SectionId, Upserted};
 use crate::awsconfig::start_url;
 use crate::cli::ConfigureArgs;
+use crate::configure::{
+    apply, gather, something_missing, Answers, Ask, ConfigureError, Given, DEFAULT_SCOPE,
+};
 use crate::exit::Exit;
 use crate::settings::{check_idp_url, check_region, Environment};
 

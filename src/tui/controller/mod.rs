@@ -50,7 +50,7 @@ use crate::tui::{
     SessionInfo, Source, TerminalGuard,
 };
 
-use crate::awsconfig::configure::{self, Answers};
+use crate::configure::{self, Answers};
 use crate::consts::SCOPE_ACCOUNT_ACCESS as DEFAULT_SCOPE;
 
 use crate::engine::{self, BrowserChoice, Engine, SignIn, Target};
