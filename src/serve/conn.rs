@@ -27,6 +27,9 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 /// The most connections held open at once, whatever the file descriptor limit.
 pub const MAX_CONNECTIONS: usize = 512;
 
+/// How long the accept loop waits for a connection to close before it looks again.
+const ROOM_WAIT: Duration = Duration::from_millis(100);
+
 /// File descriptors left for everything else (the listener, stdio, the cache files a request
 /// reads, connections to AWS) when the limit comes from `ulimit -n`.
 const RESERVED_FDS: u64 = 64;
@@ -168,6 +171,13 @@ impl Connections {
     /// while nobody waited).
     pub(super) async fn one_closed(&self) {
         self.closed.notified().await;
+    }
+
+    /// Waits until a connection has closed, or [`ROOM_WAIT`] at most (the descriptors may be
+    /// held elsewhere, or a busy connection may finish without closing): the accept loop then
+    /// looks again.
+    pub(super) async fn wait_for_room(&self) {
+        let _ = tokio::time::timeout(ROOM_WAIT, self.one_closed()).await;
     }
 
     /// The current limit.

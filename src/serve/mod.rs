@@ -125,10 +125,7 @@ impl Server {
                     }
                     conns.out_of_descriptors();
                     tokio::select! {
-                        _ = tokio::time::timeout(
-                            std::time::Duration::from_millis(100),
-                            conns.one_closed(),
-                        ) => {}
+                        () = conns.wait_for_room() => {}
                         () = &mut shutdown => return Ok(()),
                     }
                     continue;
@@ -150,10 +147,7 @@ impl Server {
                     conns.close_longest_idle();
                 }
                 tokio::select! {
-                    _ = tokio::time::timeout(
-                        std::time::Duration::from_millis(100),
-                        conns.one_closed(),
-                    ) => {}
+                    () = conns.wait_for_room() => {}
                     () = &mut shutdown => return Ok(()),
                 }
             }
