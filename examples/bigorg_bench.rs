@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use idc_emulator::{Config, Directory, Faults};
-use portico::portal::{self, PortalError, Priority, Request, Update};
+use portico::sso::{self, Priority, Request, SsoError, Update};
 use time::OffsetDateTime;
 
 fn knob(name: &str, default: f64) -> f64 {
@@ -103,7 +103,7 @@ async fn main() {
                     _ => {}
                 }
             };
-            portal::listing::list(&session, &token, &request, &mut on_update).await
+            sso::listing::list(&session, &token, &request, &mut on_update).await
         }
     };
     let driver = async {
@@ -135,7 +135,7 @@ async fn main() {
         let mut throttled = 0;
         for account in directory.accounts().iter().take(samples) {
             let asked = Instant::now();
-            match portal::role_credentials_within(
+            match sso::role_credentials_within(
                 &session,
                 &token,
                 &account.account_id,
@@ -145,7 +145,7 @@ async fn main() {
             .await
             {
                 Ok(_) => credential_latency.push(asked.elapsed()),
-                Err(PortalError::Throttled { .. }) => throttled += 1,
+                Err(SsoError::Throttled { .. }) => throttled += 1,
                 Err(e) => panic!("GetRoleCredentials: {e}"),
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
@@ -171,7 +171,7 @@ async fn main() {
         previous: Some(&listed.list),
         ..Request::full(OffsetDateTime::now_utc())
     };
-    let refreshed = portal::listing::list(&session, &token, &refresh, &mut |_| {})
+    let refreshed = sso::listing::list(&session, &token, &refresh, &mut |_| {})
         .await
         .expect("the refresh completes");
     let stats = emu.stats();

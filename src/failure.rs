@@ -1,5 +1,5 @@
 //! What kind of failure an error is, decided once, next to each error type (`failure()` on
-//! `IdentityError`, `PortalError`, `SamlError`, …). This module is a leaf: it imports nothing
+//! `IdentityError`, `SsoError`, `SamlError`, …). This module is a leaf: it imports nothing
 //! from the crate, so every layer may name a kind. Each consumer maps the kind to its own
 //! answer: `exit.rs` to an exit code, `serve` to an HTTP status.
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 use common::session::{session_for, sign_in};
 use common::{assert_success, text, TestEnv};
 use idc_emulator::{Account, Config, Directory, Faults, FaultsUpdate, Running};
-use portico::portal::{self, pacing::PacerConfig, PortalError, Priority, Request, Update};
+use portico::sso::{self, pacing::PacerConfig, Priority, Request, SsoError, Update};
 use time::OffsetDateTime;
 
 fn signed_in(directory: Directory) -> TestEnv {
@@ -231,7 +231,7 @@ async fn roles_are_listed_in_the_order_the_filter_asks_for() {
     // arrive in is the network's and, on a loaded machine, not the listing's to keep.
     let mut listed_roles = 0;
     let mut changed_at = None;
-    let listed = portal::listing::list(&session, &token, &request, &mut |update| {
+    let listed = sso::listing::list(&session, &token, &request, &mut |update| {
         if let Update::Roles { .. } = update {
             listed_roles += 1;
             if listed_roles == 15 {
@@ -287,7 +287,7 @@ async fn credential_calls_go_first_while_a_listing_runs() {
 
     let request = Request::full(OffsetDateTime::now_utc());
     let mut ignore = |_: Update| {};
-    let listing = portal::listing::list(&session, &token, &request, &mut ignore);
+    let listing = sso::listing::list(&session, &token, &request, &mut ignore);
     let credentials = async {
         // Once the listing has used up the bucket and runs at the limit, ask for credentials a
         // few times: not one may meet a 429 (a zero throttle bound fails on the first).
@@ -300,7 +300,7 @@ async fn credential_calls_go_first_while_a_listing_runs() {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         for account in &directory.accounts()[..6] {
-            let result = portal::role_credentials_within(
+            let result = sso::role_credentials_within(
                 &session,
                 &token,
                 &account.account_id,
@@ -310,7 +310,7 @@ async fn credential_calls_go_first_while_a_listing_runs() {
             .await;
             match result {
                 Ok(creds) => assert_eq!(creds.account_id, account.account_id),
-                Err(e @ PortalError::Throttled { .. }) => {
+                Err(e @ SsoError::Throttled { .. }) => {
                     panic!("a credential call was throttled during the listing: {e}")
                 }
                 Err(e) => panic!("{e}"),

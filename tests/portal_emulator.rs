@@ -12,9 +12,9 @@ mod session;
 
 use portico::console;
 use portico::model::{Progress, RoleCredentials};
-use portico::portal::{self, pacing::PacerConfig, PortalError};
 use portico::secret::Secret;
 use portico::settings::SsoSession;
+use portico::sso::{self, pacing::PacerConfig, SsoError};
 use session::{session_for, sign_in};
 
 async fn emulator(directory: Directory, faults: Faults) -> Running {
@@ -53,7 +53,7 @@ async fn lists_500_accounts_under_a_20_rps_throttle() {
 
     let started = Instant::now();
     let mut events: Vec<Progress> = Vec::new();
-    let accounts = portal::list_assignments(&session, &token, &mut |p| events.push(p))
+    let accounts = sso::list_assignments(&session, &token, &mut |p| events.push(p))
         .await
         .expect("listing completes under throttling");
     let elapsed = started.elapsed();
@@ -127,7 +127,7 @@ async fn retries_server_errors_and_keeps_every_role() {
         ..Default::default()
     })
     .unwrap();
-    let accounts = portal::list_assignments(&session, &token, &mut |_| {})
+    let accounts = sso::list_assignments(&session, &token, &mut |_| {})
         .await
         .expect("5xx are retried");
     let got: BTreeMap<String, Vec<String>> = accounts
@@ -150,11 +150,11 @@ async fn garbled_answers_fail_with_the_operation_after_bounded_retries() {
     })
     .unwrap();
     let config = PacerConfig::default();
-    let error = portal::list_assignments_with(&session, &token, &config, &mut |_| {})
+    let error = sso::list_assignments_with(&session, &token, &config, &mut |_| {})
         .await
         .unwrap_err();
     match &error {
-        PortalError::Service {
+        SsoError::Service {
             operation,
             status,
             attempts,
@@ -186,11 +186,11 @@ async fn no_accounts_is_no_assignments() {
     .await;
     let session = session_for(&emu);
     let token = sign_in(&emu, &session).await;
-    let error = portal::list_assignments(&session, &token, &mut |_| {})
+    let error = sso::list_assignments(&session, &token, &mut |_| {})
         .await
         .unwrap_err();
     assert!(
-        matches!(&error, PortalError::NoAssignments { session } if session == "sso-session emu"),
+        matches!(&error, SsoError::NoAssignments { session } if session == "sso-session emu"),
         "{error:?}"
     );
     assert!(error.to_string().contains("SCIM"), "{error}");
@@ -204,7 +204,7 @@ async fn role_credentials_and_their_errors() {
     let account = emu.directory().accounts()[0].clone();
 
     let before = time::OffsetDateTime::now_utc();
-    let creds = portal::role_credentials(&session, &token, &account.account_id, &account.roles[0])
+    let creds = sso::role_credentials(&session, &token, &account.account_id, &account.roles[0])
         .await
         .expect("assigned role");
     assert!(creds.access_key_id.starts_with("ASIA"));
@@ -216,11 +216,11 @@ async fn role_credentials_and_their_errors() {
     );
     assert_eq!(creds.expiration.nanosecond(), 0, "whole seconds");
 
-    let error = portal::role_credentials(&session, &token, &account.account_id, "NotAssigned")
+    let error = sso::role_credentials(&session, &token, &account.account_id, "NotAssigned")
         .await
         .unwrap_err();
     match &error {
-        PortalError::Forbidden {
+        SsoError::Forbidden {
             account_id,
             role_name,
         } => {
@@ -233,20 +233,14 @@ async fn role_credentials_and_their_errors() {
     assert_eq!(emu.stats()["GetRoleCredentials"], 2, "403 is not retried");
 
     emu.revoke_all();
-    let error = portal::role_credentials(&session, &token, &account.account_id, &account.roles[0])
+    let error = sso::role_credentials(&session, &token, &account.account_id, &account.roles[0])
         .await
         .unwrap_err();
-    assert!(
-        matches!(error, PortalError::Unauthorized { .. }),
-        "{error:?}"
-    );
-    let error = portal::list_assignments(&session, &token, &mut |_| {})
+    assert!(matches!(error, SsoError::Unauthorized { .. }), "{error:?}");
+    let error = sso::list_assignments(&session, &token, &mut |_| {})
         .await
         .unwrap_err();
-    assert!(
-        matches!(error, PortalError::Unauthorized { .. }),
-        "{error:?}"
-    );
+    assert!(matches!(error, SsoError::Unauthorized { .. }), "{error:?}");
     assert!(error
         .to_string()
         .contains("portico login --sso-session emu"));
@@ -271,11 +265,11 @@ async fn unreachable_endpoint_is_a_network_error_naming_it() {
         portal_endpoint: endpoint.clone(),
     };
     let token = Secret::new("not-a-real-token");
-    let error = portal::list_assignments(&session, &token, &mut |_| {})
+    let error = sso::list_assignments(&session, &token, &mut |_| {})
         .await
         .unwrap_err();
     match &error {
-        PortalError::Network {
+        SsoError::Network {
             endpoint: named, ..
         } => assert_eq!(named, &endpoint),
         other => panic!("expected Network, got {other:?}"),
@@ -284,10 +278,10 @@ async fn unreachable_endpoint_is_a_network_error_naming_it() {
         error.to_string().contains("sso_region eu-central-1"),
         "{error}"
     );
-    let error = portal::role_credentials(&session, &token, "111122223333", "Admin")
+    let error = sso::role_credentials(&session, &token, "111122223333", "Admin")
         .await
         .unwrap_err();
-    assert!(matches!(error, PortalError::Network { .. }), "{error:?}");
+    assert!(matches!(error, SsoError::Network { .. }), "{error:?}");
 }
 
 /// A plain HTTP/1.0 GET over std, enough for the emulator's federation page.
@@ -316,7 +310,7 @@ async fn console_link_round_trip() {
     let session = session_for(&emu);
     let token = sign_in(&emu, &session).await;
     let account = emu.directory().accounts()[1].clone();
-    let creds = portal::role_credentials(&session, &token, &account.account_id, &account.roles[1])
+    let creds = sso::role_credentials(&session, &token, &account.account_id, &account.roles[1])
         .await
         .unwrap();
 
@@ -366,8 +360,7 @@ async fn role_credentials_retry_bounded_then_say_why() {
     let session = session_for(&emu);
     let token = sign_in(&emu, &session).await;
     let account = emu.directory().accounts()[0].clone();
-    let fetch =
-        || portal::role_credentials(&session, &token, &account.account_id, &account.roles[0]);
+    let fetch = || sso::role_credentials(&session, &token, &account.account_id, &account.roles[0]);
     let set = |update: idc_emulator::FaultsUpdate| {
         emu.update_faults(update).unwrap();
         emu.reset_stats();
@@ -381,7 +374,7 @@ async fn role_credentials_retry_bounded_then_say_why() {
     assert!(
         matches!(
             error,
-            PortalError::Service {
+            SsoError::Service {
                 status: Some(200),
                 attempts: 3,
                 ..
@@ -400,7 +393,7 @@ async fn role_credentials_retry_bounded_then_say_why() {
     assert!(
         matches!(
             error,
-            PortalError::Service {
+            SsoError::Service {
                 status: Some(500),
                 attempts: 3,
                 ..
@@ -422,7 +415,7 @@ async fn role_credentials_retry_bounded_then_say_why() {
     let bound = std::time::Duration::from_secs(2);
     let error = tokio::time::timeout(
         std::time::Duration::from_secs(120),
-        portal::role_credentials_within(
+        sso::role_credentials_within(
             &session,
             &token,
             &account.account_id,
@@ -433,7 +426,7 @@ async fn role_credentials_retry_bounded_then_say_why() {
     .await
     .expect("the call gives up at its bound")
     .unwrap_err();
-    assert!(matches!(error, PortalError::Throttled { .. }), "{error:?}");
+    assert!(matches!(error, SsoError::Throttled { .. }), "{error:?}");
     assert!(error.to_string().contains("429"), "{error}");
     let calls = emu.stats()["GetRoleCredentials"];
     assert!(calls > 4, "retried past the SDK's three attempts: {calls}");

@@ -21,10 +21,10 @@ use crate::output::progress::ProgressLine;
 use crate::output::table;
 
 use crate::model::{Account, AccountList};
-use crate::portal::{Request, Update};
 use crate::saml;
 use crate::sanitize::for_terminal;
 use crate::settings::{Context, Environment};
+use crate::sso::{Request, Update};
 
 pub fn run(args: &ListArgs) -> anyhow::Result<Exit> {
     let ctx = Context::load(Environment::from_process())?;

@@ -75,7 +75,7 @@ pub(super) async fn check_assignments(
         let client = client.clone();
         let throttled_calls = &throttled_calls;
         async move {
-            let mut backoff = crate::portal::pacing::Backoff::new();
+            let mut backoff = crate::sso::pacing::Backoff::new();
             let mut throttles = 0;
             loop {
                 let result = client
@@ -113,7 +113,7 @@ pub(super) async fn check_assignments(
         async move {
             let result = list(token).await;
             match refused(&result) {
-                true => Err(crate::portal::PortalError::Unauthorized {
+                true => Err(crate::sso::SsoError::Unauthorized {
                     session: session.label(),
                     flags: String::new(),
                 }),

@@ -1,7 +1,7 @@
 //! The accounts and roles assigned to the user: from the account cache while it is fresh and
 //! the session still signed in, else listed from Identity Center (paced; see
-//! [`crate::portal::pacing`]) with the token retried once when refused: in full, or as an
-//! incremental refresh of the cached list ([`crate::portal::listing`]). `portico list`,
+//! [`crate::sso::pacing`]) with the token retried once when refused: in full, or as an
+//! incremental refresh of the cached list ([`crate::sso::listing`]). `portico list`,
 //! `profiles sync` and the portal all read and list through here.
 
 use std::collections::BTreeMap;
@@ -12,8 +12,8 @@ use crate::cache::accounts::{self, AccountsCache};
 use crate::cache::rolecreds;
 use crate::identity::{OnMissing, Store};
 use crate::model::{Account, AccountList, Progress};
-use crate::portal::{self, Listed, Request, Update};
 use crate::settings::SsoSession;
+use crate::sso::{self, Listed, Request, Update};
 
 use super::with_token;
 
@@ -76,7 +76,7 @@ pub async fn refresh_accounts(
     let on_update = &on_update;
     with_token(store, session, on_missing, |token| async move {
         let mut report = |u: Update| (on_update.borrow_mut())(u);
-        portal::listing::list(session, &token, request, &mut report).await
+        sso::listing::list(session, &token, request, &mut report).await
     })
     .await
 }
@@ -93,7 +93,7 @@ pub async fn fetch_accounts(
     let progress = &progress;
     with_token(store, session, on_missing, |token| async move {
         let mut report = |p: Progress| (progress.borrow_mut())(p);
-        portal::list_assignments(session, &token, &mut report).await
+        sso::list_assignments(session, &token, &mut report).await
     })
     .await
 }

@@ -5,9 +5,9 @@
 use std::future::Future;
 
 use crate::identity::{self, OnMissing, Store};
-use crate::portal::PortalError;
 use crate::secret::Secret;
 use crate::settings::SsoSession;
+use crate::sso::SsoError;
 
 /// `call` with a token for `session`, retried once with a new token when the portal answers
 /// `Unauthorized`. A second refusal is returned as it is (its message names `portico login`).
@@ -21,11 +21,11 @@ pub async fn with_token<T, F, Fut>(
 ) -> anyhow::Result<T>
 where
     F: FnMut(Secret) -> Fut,
-    Fut: Future<Output = Result<T, PortalError>>,
+    Fut: Future<Output = Result<T, SsoError>>,
 {
     let token = identity::access_token(store, session, on_missing).await?;
     match call(token).await {
-        Err(PortalError::Unauthorized { .. }) => {
+        Err(SsoError::Unauthorized { .. }) => {
             crate::debug!(
                 "Identity Center refused the token of {}; getting a new one and retrying once",
                 session.label()

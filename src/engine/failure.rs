@@ -9,7 +9,7 @@ pub fn kind_of_cause(cause: &(dyn std::error::Error + 'static)) -> Option<Failur
     if let Some(e) = cause.downcast_ref::<crate::identity::IdentityError>() {
         return Some(e.kind());
     }
-    if let Some(e) = cause.downcast_ref::<crate::portal::PortalError>() {
+    if let Some(e) = cause.downcast_ref::<crate::sso::SsoError>() {
         return Some(e.kind());
     }
     if let Some(e) = cause.downcast_ref::<crate::saml::SamlError>() {
@@ -41,11 +41,11 @@ pub fn kind(err: &anyhow::Error) -> FailureKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::portal::PortalError;
+    use crate::sso::SsoError;
 
     #[test]
     fn the_first_classified_error_of_the_chain_decides() {
-        let unauthorized = PortalError::Unauthorized {
+        let unauthorized = SsoError::Unauthorized {
             session: "emu".into(),
             flags: String::new(),
         };

@@ -27,9 +27,9 @@ use crate::cache::files::note_unwritable;
 use crate::cache::rolecreds::{self, RoleCredsCache};
 use crate::identity::{OnMissing, Store};
 use crate::model::RoleCredentials;
-use crate::portal;
 use crate::saml;
 use crate::settings::{Context, Environment, SettingsError};
+use crate::sso;
 
 pub use accounts::{
     cached_accounts, fetch_accounts, previous_accounts, refresh_accounts, store_account_list,
@@ -202,13 +202,8 @@ impl Engine {
                     role.account_id
                 );
                 with_token(&self.store, &role.session, on_missing, |token| async move {
-                    portal::role_credentials(
-                        &role.session,
-                        &token,
-                        &role.account_id,
-                        &role.role_name,
-                    )
-                    .await
+                    sso::role_credentials(&role.session, &token, &role.account_id, &role.role_name)
+                        .await
                 })
                 .await
             }

@@ -16,8 +16,8 @@ use tokio::sync::oneshot;
 use crate::cache::accounts::AccountsCache;
 use crate::identity::{IdentityError, LoginReporter, OnMissing, Store};
 use crate::model::{Account, AccountList, Progress};
-use crate::portal::{PortalError, Priority, Request, Update};
 use crate::settings::SsoSession;
+use crate::sso::{Priority, Request, SsoError, Update};
 use crate::tui::{Action, LoginState};
 
 /// Whether `err` means the sign-in is gone and only a new one helps.
@@ -27,8 +27,8 @@ pub(super) fn needs_sign_in(err: &anyhow::Error) -> bool {
             e.downcast_ref::<IdentityError>(),
             Some(IdentityError::LoginRequired { .. })
         ) || matches!(
-            e.downcast_ref::<PortalError>(),
-            Some(PortalError::Unauthorized { .. })
+            e.downcast_ref::<SsoError>(),
+            Some(SsoError::Unauthorized { .. })
         )
     })
 }
@@ -40,7 +40,7 @@ pub(super) fn describe(err: &anyhow::Error) -> String {
         if let Some(IdentityError::LoginRequired { reason, .. }) = e.downcast_ref() {
             return format!("{reason}; press ⏎ to sign in");
         }
-        if let Some(PortalError::Unauthorized { .. }) = e.downcast_ref() {
+        if let Some(SsoError::Unauthorized { .. }) = e.downcast_ref() {
             return "Identity Center no longer accepts the sign-in; press ⏎ to sign in again"
                 .into();
         }
@@ -179,7 +179,7 @@ pub(super) async fn list_accounts(
             }
         }
         Err(e) => {
-            if let Some(PortalError::NoAssignments { .. }) = e.downcast_ref() {
+            if let Some(SsoError::NoAssignments { .. }) = e.downcast_ref() {
                 // An empty list is the truth; the message says what to do about it.
                 let _ = cache.store(session.cache_key(), &[], OffsetDateTime::now_utc());
                 courier.send(Action::AccountsLoaded {

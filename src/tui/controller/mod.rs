@@ -42,9 +42,9 @@ use crate::identity::{
 };
 use crate::model::RoleCredentials;
 use crate::output::{self, Format};
-use crate::portal::Priority;
 use crate::saml;
 use crate::settings::{Context, Environment, Selector, SsoSession};
+use crate::sso::Priority;
 use crate::tui::{
     self, check_terminal, Action, App, Choice, CrosstermEvents, Effect, LoginState, RecentUse,
     SessionInfo, Source, TerminalGuard,

@@ -28,7 +28,7 @@ pub use priority::{Priority, Tier};
 
 /// Why a portal call failed, in the cases callers treat differently.
 #[derive(Debug, thiserror::Error)]
-pub enum PortalError {
+pub enum SsoError {
     /// The access token expired or was revoked: sign in again.
     #[error("Identity Center no longer accepts the sign-in of {session} (it expired or was revoked); run `portico login {flags}` and try again")]
     Unauthorized { session: String, flags: String },
@@ -71,11 +71,11 @@ pub enum PortalError {
     },
 }
 
-impl PortalError {
+impl SsoError {
     /// What kind of failure this is, for the exit code and `serve`'s HTTP status.
     pub fn kind(&self) -> crate::failure::FailureKind {
         use crate::failure::FailureKind as K;
-        use PortalError as P;
+        use SsoError as P;
         match self {
             P::Unauthorized { .. } => K::LoginRequired,
             P::Forbidden { .. } | P::NotFound { .. } | P::NoAssignments { .. } => K::AccessDenied,
@@ -91,7 +91,7 @@ pub async fn list_assignments(
     session: &SsoSession,
     token: &Secret,
     progress: &mut dyn FnMut(Progress),
-) -> Result<Vec<Account>, PortalError> {
+) -> Result<Vec<Account>, SsoError> {
     list_assignments_with(session, token, &PacerConfig::default(), progress).await
 }
 
@@ -101,7 +101,7 @@ pub async fn list_assignments_with(
     token: &Secret,
     config: &PacerConfig,
     progress: &mut dyn FnMut(Progress),
-) -> Result<Vec<Account>, PortalError> {
+) -> Result<Vec<Account>, SsoError> {
     let request = Request {
         config: config.clone(),
         ..Request::full(OffsetDateTime::now_utc())
@@ -132,7 +132,7 @@ pub async fn role_credentials(
     token: &Secret,
     account_id: &str,
     role_name: &str,
-) -> Result<RoleCredentials, PortalError> {
+) -> Result<RoleCredentials, SsoError> {
     role_credentials_within(session, token, account_id, role_name, THROTTLE_BOUND).await
 }
 
@@ -144,7 +144,7 @@ pub async fn role_credentials_within(
     account_id: &str,
     role_name: &str,
     throttle_bound: Duration,
-) -> Result<RoleCredentials, PortalError> {
+) -> Result<RoleCredentials, SsoError> {
     const ATTEMPTS: u32 = 3;
     const OPERATION: &str = "GetRoleCredentials";
     let context = Context::new(session);
@@ -175,7 +175,7 @@ pub async fn role_credentials_within(
                 throttles += 1;
                 let wait = backoff.delay(throttles);
                 if started.elapsed() + wait > throttle_bound {
-                    return Err(PortalError::Throttled {
+                    return Err(SsoError::Throttled {
                         operation: OPERATION,
                         throttled: u64::from(throttles),
                         detail: format!(
@@ -212,7 +212,7 @@ pub async fn role_credentials_within(
         };
         tokio::time::sleep(wait).await;
     };
-    let incomplete = |what: &str| PortalError::Service {
+    let incomplete = |what: &str| SsoError::Service {
         operation: OPERATION,
         status: Some(200),
         detail: format!("the answer has no {what}"),
@@ -387,46 +387,46 @@ impl Context {
         failure: Failure,
         attempts: u32,
         role: Option<(&str, &str)>,
-    ) -> PortalError {
+    ) -> SsoError {
         match (failure, role) {
-            (Failure::Throttled, _) => PortalError::Throttled {
+            (Failure::Throttled, _) => SsoError::Throttled {
                 operation,
                 throttled: u64::from(attempts),
                 detail: format!("gave up after {attempts} attempts"),
             },
-            (Failure::Unauthorized, _) => PortalError::Unauthorized {
+            (Failure::Unauthorized, _) => SsoError::Unauthorized {
                 session: self.session.clone(),
                 flags: self.flags.clone(),
             },
-            (Failure::Forbidden, Some((account, role))) => PortalError::Forbidden {
+            (Failure::Forbidden, Some((account, role))) => SsoError::Forbidden {
                 account_id: for_terminal(account),
                 role_name: for_terminal(role),
             },
-            (Failure::NotFound, Some((account, role))) => PortalError::NotFound {
+            (Failure::NotFound, Some((account, role))) => SsoError::NotFound {
                 account_id: for_terminal(account),
                 role_name: for_terminal(role),
             },
-            (Failure::Forbidden, None) => PortalError::Service {
+            (Failure::Forbidden, None) => SsoError::Service {
                 operation,
                 status: Some(403),
                 detail: "access refused".to_string(),
                 attempts,
             },
-            (Failure::NotFound, None) => PortalError::Service {
+            (Failure::NotFound, None) => SsoError::Service {
                 operation,
                 status: Some(404),
                 detail: "not found".to_string(),
                 attempts,
             },
             (Failure::Server { status, detail } | Failure::Other { status, detail }, _) => {
-                PortalError::Service {
+                SsoError::Service {
                     operation,
                     status,
                     detail,
                     attempts,
                 }
             }
-            (Failure::Network { detail }, _) => PortalError::Network {
+            (Failure::Network { detail }, _) => SsoError::Network {
                 endpoint: self.endpoint.clone(),
                 region: self.region.clone(),
                 detail,
@@ -442,33 +442,33 @@ mod tests {
     #[test]
     fn messages_are_one_line_and_say_what_to_do() {
         let errors = [
-            PortalError::Unauthorized {
+            SsoError::Unauthorized {
                 session: "sso-session corp".into(),
                 flags: "--sso-session corp".into(),
             },
-            PortalError::Forbidden {
+            SsoError::Forbidden {
                 account_id: "111122223333".into(),
                 role_name: "AdministratorAccess".into(),
             },
-            PortalError::NotFound {
+            SsoError::NotFound {
                 account_id: "111122223333".into(),
                 role_name: "AdministratorAccess".into(),
             },
-            PortalError::NoAssignments {
+            SsoError::NoAssignments {
                 session: "sso-session corp".into(),
             },
-            PortalError::Throttled {
+            SsoError::Throttled {
                 operation: "ListAccountRoles",
                 throttled: 120,
                 detail: "no call succeeded for 60 s".into(),
             },
-            PortalError::Service {
+            SsoError::Service {
                 operation: "ListAccounts",
                 status: Some(500),
                 detail: "InternalServerException: boom".into(),
                 attempts: 6,
             },
-            PortalError::Network {
+            SsoError::Network {
                 endpoint: "https://portal.sso.eu-central-1.amazonaws.com".into(),
                 region: "eu-central-1".into(),
                 detail: Unreached::Plain("Connection refused (os error 111)".into()),
@@ -493,7 +493,7 @@ mod tests {
         assert!(errors[3].to_string().contains("SCIM"));
         assert!(errors[5].to_string().contains("HTTP 500"));
         assert!(errors[6].to_string().contains("sso_region eu-central-1"));
-        let one = PortalError::Service {
+        let one = SsoError::Service {
             operation: "GetRoleCredentials",
             status: None,
             detail: "x".into(),

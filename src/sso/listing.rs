@@ -26,7 +26,7 @@ use tokio::task::JoinSet;
 
 use super::pacing::{self, Pacer, PacerConfig, Slot};
 use super::priority::Priority;
-use super::{classify, Context, Failure, PortalError};
+use super::{classify, Context, Failure, SsoError};
 use crate::model::{Account, AccountList, Progress};
 use crate::sanitize::for_terminal;
 use crate::secret::Secret;
@@ -131,7 +131,7 @@ pub async fn list(
     token: &Secret,
     request: &Request<'_>,
     on_update: &mut dyn FnMut(Update),
-) -> Result<Listed, PortalError> {
+) -> Result<Listed, SsoError> {
     let config = &request.config;
     let started = Instant::now();
     let shared = Arc::new(Shared {
@@ -186,7 +186,7 @@ pub async fn list(
                 }
                 Event::PagesDone => {
                     if accounts.is_empty() {
-                        return Err(PortalError::NoAssignments {
+                        return Err(SsoError::NoAssignments {
                             session: shared.context.session.clone(),
                         });
                     }
@@ -469,16 +469,16 @@ struct Shared {
 
 impl Shared {
     /// The error for giving up on a listing that stopped making progress.
-    fn gave_up(&self, detail: String) -> PortalError {
+    fn gave_up(&self, detail: String) -> SsoError {
         let throttled = self.throttled.load(Ordering::Relaxed);
         if throttled > 0 {
-            PortalError::Throttled {
+            SsoError::Throttled {
                 operation: "ListAccountRoles",
                 throttled,
                 detail,
             }
         } else {
-            PortalError::Network {
+            SsoError::Network {
                 endpoint: self.context.endpoint.clone(),
                 region: self.context.region.clone(),
                 detail: crate::http::Unreached::Plain(detail),
@@ -499,7 +499,7 @@ enum Event {
     Page(Vec<Account>),
     PagesDone,
     Roles(String, Vec<String>),
-    Failed(PortalError),
+    Failed(SsoError),
 }
 
 /// Pages through ListAccounts, reporting each page as it arrives. Role listing waits until the
