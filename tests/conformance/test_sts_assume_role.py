@@ -379,6 +379,16 @@ def test_policy_is_packed_and_checked(emu, make_boto):
     assert message == "The policy is not in the valid JSON format."
 
 
+def test_region_disabled(start, make_boto):
+    emu = start("--auto-approve", "--accounts", "2", "--roles-per-account", "1", "--chain-roles", "1", "--sts-region-disabled")
+    keys, account, _ = identity_center_keys(emu, make_boto)
+    sts, _ = signed_sts(emu, keys)
+    message = refused(
+        lambda: sts.assume_role(RoleArn=chain_role(account), RoleSessionName="rr"), "RegionDisabledException", 403
+    )
+    assert message.startswith(f"STS is not activated in this region for account:{account}."), message
+
+
 def test_trust_route_refuses_malformed_bodies(emu):
     role = "arn:aws:iam::111122223333:role/Deploy"
     for body in (

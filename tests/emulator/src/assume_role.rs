@@ -8,8 +8,8 @@ use crate::app::App;
 use crate::saml::saml_time;
 use crate::state::{epoch_secs, random_token, RoleCredential};
 use crate::sts::{
-    packed_policy, required, upper_token, validation, xml_escape, Caller, Identity, StsError,
-    StsFailure, STS_NS,
+    packed_policy, region_disabled, required, upper_token, validation, xml_escape, Caller,
+    Identity, StsError, StsFailure, STS_NS,
 };
 use crate::trust::{is_role_arn, totp_step, Trust, CHAIN_ROLE_PREFIX, ONE_HOUR};
 use std::collections::HashMap;
@@ -186,6 +186,9 @@ pub(crate) fn answer(
     let session = required(p, "RoleSessionName")?;
     let duration = check_members(p)?;
     let packed = packed_policy(p)?;
+    if app.settings.saml.sts_region_disabled {
+        return Err(region_disabled(role_arn));
+    }
 
     let trust = trust_of(app, role_arn)
         .filter(|_| is_role_arn(role_arn))
