@@ -20,7 +20,8 @@ import re
 import struct
 import subprocess
 import time
-from datetime import datetime, timezone
+import urllib.parse
+from datetime import timezone
 
 import boto3
 import pytest
@@ -377,6 +378,28 @@ def test_policy_is_packed_and_checked(emu, make_boto):
         400,
     )
     assert message == "The policy is not in the valid JSON format."
+
+
+def test_console_federation_takes_chained_keys_for_their_own_hour_only(emu, make_boto):
+    """The federation endpoint signs chained keys in, but refuses a SessionDuration with them
+    (AWS: "Invalid credentials parameter"), while Identity Center's keys may ask for one."""
+    keys, account, _ = identity_center_keys(emu, make_boto)
+    out = signed_sts(emu, keys)[0].assume_role(RoleArn=chain_role(account), RoleSessionName="console")
+    chained = out["Credentials"]
+
+    def signin_token(creds, **extra):
+        session = json.dumps(
+            {"sessionId": creds["AccessKeyId"], "sessionKey": creds["SecretAccessKey"], "sessionToken": creds["SessionToken"]}
+        )
+        query = urllib.parse.urlencode({"Action": "getSigninToken", "Session": session, **extra})
+        return emu.request("GET", "/federation?" + query)
+
+    assert signin_token(chained).status == 200
+    refused = signin_token(chained, SessionDuration="3600")
+    assert (refused.status, refused.text.strip()) == (400, "Invalid credentials parameter")
+    assert signin_token(keys, SessionDuration="43200").status == 200
+    arns = [t["arn"] for t in emu.control("federation", method="GET")["signinTokens"]]
+    assert arns[0] == f"arn:aws:sts::{account}:assumed-role/ChainRole1/console"
 
 
 def test_region_disabled(start, make_boto):

@@ -220,6 +220,7 @@ pub(crate) fn answer(
         access_key_id.clone(),
         RoleCredential {
             role_arn: role_arn.to_string(),
+            chained: true,
             account_id: identity.account.clone(),
             role_name: role_arn.rsplit('/').next().unwrap_or_default().to_string(),
             identity: identity.clone(),

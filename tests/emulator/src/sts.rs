@@ -691,6 +691,7 @@ fn assume_role_with_saml(
         access_key_id.clone(),
         RoleCredential {
             role_arn: role_arn.to_string(),
+            chained: false,
             account_id: role.account_id().to_string(),
             role_name: role.role_name().to_string(),
             identity: identity.clone(),
