@@ -174,8 +174,9 @@ fn check_mfa(
     Ok(())
 }
 
-/// Answers an AssumeRole whose signature `sts::caller` verified: the checks in the order of
-/// docs/protocol.md §11, then new keys, remembered so that they sign later calls.
+/// Answers an AssumeRole whose signature `sts::caller` verified: the checks in the order
+/// tests/emulator/README.md lists them, then new keys, remembered so that they sign later
+/// calls.
 pub(crate) fn answer(
     app: &App,
     who: &Caller,
