@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use crate::awsconfig::{ConfigFile, LoadError, Section, SectionKind};
+use crate::awsconfig::{saml_session_name, ConfigFile, LoadError, Section, SectionKind};
 use crate::consts as keys;
 use crate::model::id::{is_account_id, is_region};
 pub use crate::model::SsoSession;
@@ -368,7 +368,7 @@ impl Context {
         let keep = |kind: SectionKind, name: &str| match kind {
             SectionKind::Profile => name == profile || name == "default",
             SectionKind::SsoSession => true,
-            SectionKind::Other => name.starts_with(SAML_SESSION_PREFIX),
+            SectionKind::Other => saml_session_name(name).is_some(),
             _ => false,
         };
         let config = ConfigFile::load_only(&path, &keep)?;
@@ -1476,9 +1476,7 @@ sso_account_id = 111122223333
     }
 }
 
-/// The header prefix of a `[saml-session NAME]` section. botocore and the Rust SDK skip
-/// sections of unknown kinds, so the AWS CLI reads the file as before.
-pub const SAML_SESSION_PREFIX: &str = "saml-session ";
+pub use crate::awsconfig::SAML_SESSION_PREFIX;
 
 /// The identifier (entity id) of Entra's "AWS Single-Account Access" application.
 pub const DEFAULT_SAML_ENTITY_ID: &str = "urn:amazon:webservices";
@@ -1654,15 +1652,6 @@ impl Context {
     }
 }
 
-/// `NAME` of a `saml-session NAME` header.
-fn saml_session_name(header: &str) -> Option<&str> {
-    let name = header.strip_prefix("saml-session")?;
-    if !name.starts_with(char::is_whitespace) {
-        return None;
-    }
-    Some(name.trim()).filter(|n| !n.is_empty())
-}
-
 /// An IdP URL is https with a host; plain http only to this machine (a local test IdP).
 pub fn check_idp_url(value: &str) -> Result<(), &'static str> {
     const WHY: &str = "is not an https URL; use the application's SAML endpoint, https://login.microsoftonline.com/TENANT/saml2";
@@ -1741,6 +1730,62 @@ mod saml_tests {
             ctx(TEXT, env).saml_session("aws").unwrap().sts_endpoint,
             "http://127.0.0.1:7"
         );
+    }
+
+    /// Settings and the config editor read a `[saml-session NAME]` header by one rule
+    /// (`awsconfig::saml_session_name`): however the header is spaced, the section
+    /// `--saml-session aws` reads is the one `configure --saml-session aws` changes (before,
+    /// the editor knew only one space and added a second section), and the warm path's loader
+    /// keeps it (before, it too knew only one space).
+    #[test]
+    fn settings_and_the_editor_read_a_saml_session_header_alike() {
+        use crate::awsconfig::edit::{Document, SectionId};
+        let dir = tempfile::tempdir().unwrap();
+        for header in [
+            "saml-session aws",
+            "saml-session  aws",
+            "saml-session\taws",
+            " saml-session aws\t",
+        ] {
+            let text = format!("[{header}]\nidp_url = https://login.microsoftonline.com/t/saml2\n");
+            assert_eq!(
+                ctx(&text, Environment::default()).saml_session_names(),
+                ["aws"],
+                "{header:?}"
+            );
+            let mut doc = Document::parse(Path::new("config"), &text);
+            let id = SectionId::saml_session("aws");
+            assert!(doc.section(&id).is_some(), "the editor finds [{header:?}]");
+            doc.upsert(&id, &[("sts_region", "eu-central-1")], &[])
+                .unwrap();
+            let edited = ctx(&doc.render(), Environment::default());
+            assert_eq!(edited.config.sections().len(), 1, "{}", doc.render());
+            assert_eq!(
+                edited.saml_session("aws").unwrap().sts_region,
+                "eu-central-1"
+            );
+            let path = dir.path().join("config");
+            std::fs::write(&path, &text).unwrap();
+            let env = Environment {
+                config_file: Some(path),
+                ..Environment::default()
+            };
+            let lazy = Context::load_lazy(env, Some("dev")).unwrap();
+            assert!(lazy.saml_session("aws").is_ok(), "{header:?}");
+        }
+        // Other headers are no saml-session to either.
+        for other in [
+            "saml-sessionaws",
+            "saml-session",
+            "Saml-Session aws",
+            "saml-sessions x",
+        ] {
+            assert_eq!(
+                crate::awsconfig::saml_session_name(other),
+                None,
+                "{other:?}"
+            );
+        }
     }
 
     #[test]

@@ -900,6 +900,22 @@ fn classify_str(header: &str) -> (SectionKind, &str) {
     (SectionKind::Other, header)
 }
 
+/// The header prefix of a `[saml-session NAME]` section, portico's own kind (botocore and the
+/// Rust SDK skip sections of unknown kinds, so the AWS CLI reads the file as before). The
+/// reader keeps such a section as [`SectionKind::Other`], named by its whole header.
+pub const SAML_SESSION_PREFIX: &str = "saml-session ";
+
+/// `NAME` of a `saml-session NAME` header (the text between `[` and `]`): `saml-session`, then
+/// whitespace, then the name, trimmed — the one rule settings (reading a session) and the
+/// editor (finding the section to change) both use. `None` for any other header.
+pub fn saml_session_name(header: &str) -> Option<&str> {
+    let name = header.trim().strip_prefix("saml-session")?;
+    if !name.starts_with(char::is_whitespace) {
+        return None;
+    }
+    Some(name.trim()).filter(|n| !n.is_empty())
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
