@@ -7,8 +7,10 @@
 //! `[sso-session NAME]`, `[services NAME]`; anything else is kept but is not a profile.
 //!
 //! This module only reads; writes go through [`edit`], which keeps every other byte. Beside
-//! them: [`sync`] plans `profiles sync`, [`configure`] resolves and applies `configure`'s
-//! answers, [`names`] and [`start_url`] hold the rules for profile names and start URLs.
+//! them: [`sync`] plans `profiles sync`, [`credential_process`] reads and writes the
+//! `credential_process = portico credentials …` line, [`names`] and [`start_url`] hold the rules
+//! for profile names and start URLs, and [`saml_session_name`] the rule for a
+//! `[saml-session NAME]` header.
 //! Parsing is by hand because what we need is botocore's exact reading rules plus line numbers
 //! for error messages, which no INI crate offers together.
 
@@ -19,6 +21,7 @@
 //! profile and its sso-session, costs one scan of the file and the reading of two sections,
 //! however many profiles a `profiles sync` wrote. Every other use is linear in the file too.
 
+pub mod credential_process;
 pub mod edit;
 pub mod names;
 pub mod start_url;
