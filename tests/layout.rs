@@ -336,6 +336,29 @@ fn the_module_graph_has_no_circles() {
     );
 }
 
+/// The file layer has an order of its own (docs/layout.md): the leaf types, then `cache`, then
+/// `awsconfig`, then `settings`; each imports only the ones before it.
+#[test]
+fn the_file_layer_keeps_its_order() {
+    let edges = module_graph();
+    assert!(edges.contains_key(&("settings".into(), "awsconfig".into())));
+    let order = ["cache", "awsconfig", "settings"];
+    let found: Vec<String> = edges
+        .iter()
+        .filter(|((from, to), _)| {
+            let at = |m: &str| order.iter().position(|o| *o == m);
+            matches!((at(from), at(to)), (Some(a), Some(b)) if b > a)
+        })
+        .map(|((from, to), places)| format!("{from} -> {to}: {}", places.join(", ")))
+        .collect();
+    assert!(
+        found.is_empty(),
+        "the file layer imports upwards (cache < awsconfig < settings; move the shared type \
+         down, e.g. to model):\n{}",
+        found.join("\n")
+    );
+}
+
 /// The circle finder finds a loop of two and one of three, names the lines of each edge in
 /// it, and leaves the edges out of any loop alone.
 #[test]
