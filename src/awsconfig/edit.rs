@@ -81,6 +81,14 @@ impl SectionId {
         }
     }
 
+    /// `[saml-session NAME]`, portico's own kind (an `Other` section to the reader).
+    pub fn saml_session(name: &str) -> SectionId {
+        SectionId {
+            kind: SectionKind::Other,
+            name: format!("{}{name}", super::SAML_SESSION_PREFIX),
+        }
+    }
+
     /// `[services NAME]`.
     pub fn services(name: impl Into<String>) -> SectionId {
         SectionId {
@@ -856,6 +864,13 @@ fn classify_lines(lines: &mut [Line]) {
                     Some(inner) => {
                         in_section = true;
                         let (kind, name) = classify(inner.trim());
+                        // One id per saml-session however its header is spaced, as settings
+                        // reads it: `[saml-session\taws]` is the section `saml-session aws`.
+                        let session = (kind == SectionKind::Other)
+                            .then(|| super::saml_session_name(&name))
+                            .flatten()
+                            .map(|n| SectionId::saml_session(n).name);
+                        let name = session.unwrap_or(name);
                         Kind::Header {
                             id: SectionId { kind, name },
                             raw: inner.to_string(),
@@ -890,10 +905,11 @@ fn leading_whitespace(text: &str) -> &str {
     &text[..text.len() - text.trim_start().len()]
 }
 
-/// `NAME` of an `Other` section `saml-session NAME`.
+/// `NAME` of an `Other` section `saml-session NAME` (the reader's rule,
+/// [`super::saml_session_name`]).
 fn saml_session_name(id: &SectionId) -> Option<&str> {
     (id.kind == SectionKind::Other)
-        .then(|| id.name.strip_prefix("saml-session "))
+        .then(|| super::saml_session_name(&id.name))
         .flatten()
 }
 

@@ -7,8 +7,10 @@
 //! `[sso-session NAME]`, `[services NAME]`; anything else is kept but is not a profile.
 //!
 //! This module only reads; writes go through [`edit`], which keeps every other byte. Beside
-//! them: [`sync`] plans `profiles sync`, [`configure`] resolves and applies `configure`'s
-//! answers, [`names`] and [`start_url`] hold the rules for profile names and start URLs.
+//! them: [`sync`] plans `profiles sync`, [`credential_process`] reads and writes the
+//! `credential_process = portico credentials …` line, [`names`] and [`start_url`] hold the rules
+//! for profile names and start URLs, and [`saml_session_name`] the rule for a
+//! `[saml-session NAME]` header.
 //! Parsing is by hand because what we need is botocore's exact reading rules plus line numbers
 //! for error messages, which no INI crate offers together.
 
@@ -19,6 +21,7 @@
 //! profile and its sso-session, costs one scan of the file and the reading of two sections,
 //! however many profiles a `profiles sync` wrote. Every other use is linear in the file too.
 
+pub mod credential_process;
 pub mod edit;
 pub mod names;
 pub mod start_url;
@@ -898,6 +901,22 @@ fn classify_str(header: &str) -> (SectionKind, &str) {
         }
     }
     (SectionKind::Other, header)
+}
+
+/// The header prefix of a `[saml-session NAME]` section, portico's own kind (botocore and the
+/// Rust SDK skip sections of unknown kinds, so the AWS CLI reads the file as before). The
+/// reader keeps such a section as [`SectionKind::Other`], named by its whole header.
+pub const SAML_SESSION_PREFIX: &str = "saml-session ";
+
+/// `NAME` of a `saml-session NAME` header (the text between `[` and `]`): `saml-session`, then
+/// whitespace, then the name, trimmed — the one rule settings (reading a session) and the
+/// editor (finding the section to change) both use. `None` for any other header.
+pub fn saml_session_name(header: &str) -> Option<&str> {
+    let name = header.trim().strip_prefix("saml-session")?;
+    if !name.starts_with(char::is_whitespace) {
+        return None;
+    }
+    Some(name.trim()).filter(|n| !n.is_empty())
 }
 
 #[cfg(test)]

@@ -10,8 +10,8 @@ use time::macros::format_description;
 use time::{Duration, OffsetDateTime, PrimitiveDateTime};
 
 use crate::cache::files::{remove_if_exists, sha1_hex, write_private};
+use crate::model::SsoSession;
 use crate::secret::Secret;
-use crate::settings::SsoSession;
 
 /// Refresh when less than this is left on the access token (botocore's window).
 pub const REFRESH_WINDOW: Duration = Duration::minutes(15);

@@ -7,9 +7,10 @@ use std::io::Write;
 
 use time::OffsetDateTime;
 
+use crate::awsconfig::credential_process::portico_program;
 use crate::awsconfig::edit::{EditableFile, Saved};
 use crate::awsconfig::sync::{
-    assignments, portico_program, sync, Assignment, Style, SyncOptions, Template,
+    assignments, role_assignments, sync, Assignment, Source, Style, SyncOptions, Template,
 };
 use crate::cache::accounts::{self, AccountsCache};
 use crate::cli::{ProfilesArgs, ProfilesCommand, SyncArgs};
@@ -85,9 +86,11 @@ fn run_sync(args: &SyncArgs) -> anyhow::Result<Exit> {
         Style::Native
     };
     let options = SyncOptions {
-        session: session_name.clone(),
+        source: Source::SsoSession {
+            name: session_name.clone(),
+            style,
+        },
         template,
-        style,
         region: args.region.clone(),
         prune: !args.no_prune,
     };
@@ -110,37 +113,17 @@ fn sync_saml(
     let store = Engine::new(&ctx.env)?.saml_store();
     let roles =
         engine::runtime()?.block_on(saml::roles(&store, &session, &on_missing, args.refresh))?;
-    let mut items: Vec<Assignment> = roles
-        .iter()
-        .map(|r| Assignment {
-            // IAM roles have no account name here: the id stands in for {account_name}.
-            account_name: r.account_id().to_string(),
-            account_id: r.account_id().to_string(),
-            role_name: r.role_name().to_string(),
-        })
-        .collect();
-    items.sort();
-    items.dedup();
-    let role_arns = roles
-        .iter()
-        .map(|r| {
-            (
-                (r.account_id().to_string(), r.role_name().to_string()),
-                r.role_arn.clone(),
-            )
-        })
-        .collect();
+    let items = role_assignments(roles.iter().map(|r| r.role_arn.as_str()));
     let file = EditableFile::open_parsed(&ctx.config.path)?;
     for warning in file.doc.warnings() {
         eprintln!("portico: warning: {warning}");
     }
     let options = SyncOptions {
-        session: name.to_string(),
-        template,
-        style: Style::Saml {
+        source: Source::SamlSession {
+            name: name.to_string(),
             program: portico_program(),
-            role_arns,
         },
+        template,
         region: args.region.clone(),
         prune: !args.no_prune,
     };

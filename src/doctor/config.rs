@@ -126,7 +126,7 @@ pub(super) fn check_profiles(ctx: &Context, report: &mut Report) {
 
 /// Profiles whose credential_process runs `portico credentials` name something that exists.
 pub(super) fn check_credential_processes(ctx: &Context, report: &mut Report) {
-    use crate::awsconfig::sync::parse_portico_command;
+    use crate::awsconfig::credential_process::parse_portico_command;
     let path = ctx.config.path.display();
     let mut users = 0;
     let mut problems = 0;

@@ -6,7 +6,7 @@
 //! is a new variant here, an arm in `resolve` and in the engine, and a route; no command has to
 //! learn about it.
 
-use crate::awsconfig::sync::{parse_portico_command, PorticoCommand};
+use crate::awsconfig::credential_process::{parse_portico_command, PorticoCommand};
 use crate::consts as keys;
 use crate::model::id::RoleArn;
 use crate::settings::{
