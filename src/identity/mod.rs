@@ -6,7 +6,6 @@
 mod browser;
 mod device;
 mod errors;
-mod page;
 mod pkce;
 mod refusal;
 mod register;
@@ -25,7 +24,6 @@ use crate::settings::{Environment, SettingsError, SsoSession};
 
 pub use browser::{browser_available, Browser, BrowserAvailability, BrowserError, Plan};
 pub use errors::{describe_portal_error, IdentityError};
-pub use page::respond as respond_page;
 pub use signout::{sign_out, SignedOut};
 
 // doctor still names the grant types through identity; they live in `crate::consts`.

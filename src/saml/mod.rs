@@ -194,16 +194,13 @@ async fn browser_trip(
         request_id: request.id.clone(),
         relay_state: Secret::new(request.relay_state.clone()),
     };
-    let posted = tokio::select! {
-        posted = listener::wait(&listener, &expect) => posted?,
-        _ = tokio::time::sleep(options.timeout) => {
-            return Err(SamlError::Timeout {
-                acs,
-                reply: reply_url(session),
-                seconds: options.timeout.as_secs(),
-            })
-        }
-    };
+    let posted = tokio::time::timeout(options.timeout, listener::wait(&listener, &expect))
+        .await
+        .map_err(|_| SamlError::Timeout {
+            acs,
+            reply: reply_url(session),
+            seconds: options.timeout.as_secs(),
+        })??;
     drop(listener);
     // The listener checked its expiry and roles before answering the browser.
     let kept = Assertion::new(session, posted);
