@@ -29,6 +29,7 @@ pub use response::{parse as parse_response, SamlRole};
 pub use store::{Assertion, AssertionStore, MARGIN};
 pub use sts::{assume, DEFAULT_DURATION};
 
+use crate::cache::lock;
 use crate::identity::{self, BrowserAvailability, LoginOptions, OnMissing};
 use crate::secret::Secret;
 use crate::settings::SamlSession;
@@ -120,27 +121,24 @@ async fn cancellable<T>(
 }
 
 /// Takes the saml-session's sign-in lock; the flag says whether another process held it (and
-/// so may have just signed in). The wait is a blocking `flock`, so it runs on a thread of its
-/// own: the caller stays cancellable by Ctrl-C, and a thread left waiting ends with the process
-/// (a `spawn_blocking` task would hold up the runtime's shutdown).
+/// so may have just signed in). On a thread of its own ([`lock::take_on_thread`]): the caller
+/// stays cancellable by Ctrl-C.
 async fn take_lock(
     store: &AssertionStore,
     session: &SamlSession,
-) -> Result<(crate::cache::lock::SessionLock, bool), SamlError> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
+) -> Result<(lock::SessionLock, bool), SamlError> {
     let (store, session) = (store.clone(), session.clone());
-    std::thread::spawn(move || {
-        let mut waited = false;
-        let lock = store.lock(&session, || {
-            waited = true;
+    lock::take_on_thread(move |waiting| {
+        store.lock(&session, || {
+            waiting();
             crate::notice!(
                 "another portico process is signing in to {}; waiting for it…",
                 crate::sanitize::for_terminal(&session.label())
             );
-        });
-        let _ = tx.send((lock, waited));
-    });
-    rx.await.map_err(|_| SamlError::Service {
+        })
+    })
+    .await
+    .ok_or_else(|| SamlError::Service {
         detail: "the thread waiting for the sign-in lock ended".into(),
     })
 }
