@@ -88,16 +88,7 @@ mod tests {
     use crate::saml::response::ParsedResponse;
     use crate::secret::Secret;
 
-    fn session() -> SamlSession {
-        SamlSession {
-            name: "corp".into(),
-            idp_url: "https://login.microsoftonline.com/t/saml2".into(),
-            entity_id: "urn:amazon:webservices".into(),
-            sts_region: "us-east-1".into(),
-            acs_port: None,
-            sts_endpoint: "https://sts.us-east-1.amazonaws.com".into(),
-        }
-    }
+    use crate::saml::test_session as session;
 
     fn assertion(response: &str) -> Assertion {
         Assertion::new(

@@ -103,14 +103,7 @@ mod tests {
     fn a_failure_is_kept_0600_without_secrets_and_forgotten() {
         let dir = tempfile::tempdir().unwrap();
         let store = AssertionStore::under(dir.path());
-        let session = SamlSession {
-            name: "corp".into(),
-            idp_url: "https://login.microsoftonline.com/t/saml2".into(),
-            entity_id: "urn:amazon:webservices".into(),
-            sts_region: "us-east-1".into(),
-            acs_port: None,
-            sts_endpoint: "https://sts.us-east-1.amazonaws.com".into(),
-        };
+        let session = crate::saml::test_session();
         assert_eq!(last(&store, &session), None);
         let error = SamlError::AccessDenied {
             role_arn: "arn:aws:iam::111122223333:role/Admin".into(),

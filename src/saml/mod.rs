@@ -34,6 +34,19 @@ use crate::identity::{self, BrowserAvailability, LoginOptions, OnMissing};
 use crate::secret::Secret;
 use crate::settings::SamlSession;
 
+/// For tests: saml-session `corp` on Entra's SAML endpoint, no fixed `acs_port`.
+#[cfg(test)]
+pub(crate) fn test_session() -> SamlSession {
+    SamlSession {
+        name: "corp".into(),
+        idp_url: "https://login.microsoftonline.com/t/saml2".into(),
+        entity_id: "urn:amazon:webservices".into(),
+        sts_region: "us-east-1".into(),
+        acs_port: None,
+        sts_endpoint: "https://sts.us-east-1.amazonaws.com".into(),
+    }
+}
+
 /// The ACS URL for a listener on `port`: what the reply URLs of the Entra application must
 /// admit (`http://localhost/saml` admits every port).
 pub fn acs_url(port: u16) -> String {

@@ -203,14 +203,7 @@ mod tests {
     use super::*;
     use time::macros::datetime;
 
-    fn account(id: &str, name: &str, roles: &[&str]) -> Account {
-        Account {
-            account_id: id.into(),
-            account_name: name.into(),
-            email_address: format!("{name}@example.com"),
-            roles: roles.iter().map(|r| r.to_string()).collect(),
-        }
-    }
+    use crate::model::test_account as account;
 
     #[test]
     fn one_row_per_role_recent_first_then_by_name() {
