@@ -63,6 +63,15 @@ impl Page {
             text: text.into(),
         }
     }
+
+    /// The page of an accepted answer, the same for every protocol.
+    pub fn signed_in() -> Page {
+        Page::new(
+            200,
+            "Signed in",
+            "portico has your sign-in. You can close this tab and return to the terminal.",
+        )
+    }
 }
 
 /// What a handler makes of one request.

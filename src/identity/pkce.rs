@@ -175,14 +175,7 @@ fn answer(request: Request, state: &str) -> Reply<Callback> {
         ));
     }
     if let Some(code) = get("code").filter(|c| !c.is_empty()) {
-        return Reply::Done(
-            Page::new(
-                200,
-                "Signed in",
-                "portico has your sign-in. You can close this tab and return to the terminal.",
-            ),
-            Callback::Code(code),
-        );
+        return Reply::Done(Page::signed_in(), Callback::Code(code));
     }
     let error = get("error").unwrap_or_else(|| "no code".to_string());
     crate::debug!(

@@ -82,11 +82,7 @@ fn answer(request: &Request, expect: &Expect) -> Reply<Result<Posted, SamlError>
     }
     let verdict = judge(request, expect, OffsetDateTime::now_utc());
     let page = match &verdict {
-        Ok(_) => Page::new(
-            200,
-            "Signed in",
-            "portico has your sign-in. You can close this tab and return to the terminal.",
-        ),
+        Ok(_) => Page::signed_in(),
         Err(e) => Page::new(
             400,
             "Sign-in not accepted",
