@@ -536,18 +536,17 @@ Examples:
 
 /// The shell formats of `credentials --format` (and json); not `process`, which sets nothing.
 fn serve_format() -> impl clap::builder::TypedValueParser<Value = crate::output::Format> {
-    use clap::builder::TypedValueParser;
+    use crate::output::Format;
+    use clap::builder::{Resettable, TypedValueParser};
     use clap::ValueEnum;
-    clap::builder::PossibleValuesParser::new([
-        "env",
-        "env-no-export",
-        "fish",
-        "powershell",
-        "windows-cmd",
-        "dotenv",
-        "json",
-    ])
-    .map(|name: String| crate::output::Format::from_str(&name, false).expect("listed above"))
+    // The names `--format` knows, so that a new format is served too; listed bare, as before.
+    let names = Format::value_variants()
+        .iter()
+        .filter(|format| **format != Format::Process)
+        .filter_map(|format| format.to_possible_value())
+        .map(|name| name.help(Resettable::Reset));
+    clap::builder::PossibleValuesParser::new(names)
+        .map(|name: String| Format::from_str(&name, false).expect("listed above"))
 }
 
 #[derive(Debug, Args)]

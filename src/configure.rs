@@ -194,6 +194,25 @@ fn ask_until(
     }
 }
 
+/// A flag's value (`check`ed), else the answer to `question` (offering `old`, what the file
+/// holds) when asking, else `old`.
+fn given_or_asked(
+    given: Option<&String>,
+    ask: Option<&mut (dyn Ask + '_)>,
+    question: &str,
+    old: Option<String>,
+    check: impl Fn(&str) -> Result<(), String>,
+) -> Result<Option<String>, ConfigureError> {
+    Ok(match (given, ask) {
+        (Some(value), _) => {
+            check(value).map_err(ConfigureError::Invalid)?;
+            Some(value.clone())
+        }
+        (None, Some(a)) => Some(ask_until(a, question, old.as_deref(), check)?),
+        (None, None) => old,
+    })
+}
+
 /// Resolves the flags against the file, asking for what is missing when `ask` is given.
 pub fn gather(
     args: &Given,
@@ -325,32 +344,20 @@ pub fn gather(
         Some(name) => {
             let existing = doc.section(&SectionId::profile(&name));
             let old = |key: &str| existing.as_ref().and_then(|s| s.get(key).map(String::from));
-            let account = match (&args.account, ask.as_deref_mut()) {
-                (Some(a), _) => {
-                    check_account(a).map_err(invalid)?;
-                    Some(a.clone())
-                }
-                (None, Some(a)) => Some(ask_until(
-                    a,
-                    "AWS account ID",
-                    old(keys::SSO_ACCOUNT_ID).as_deref(),
-                    check_account,
-                )?),
-                (None, None) => old(keys::SSO_ACCOUNT_ID),
-            };
-            let role = match (&args.role, ask.as_deref_mut()) {
-                (Some(r), _) => {
-                    check_role(r).map_err(invalid)?;
-                    Some(r.clone())
-                }
-                (None, Some(a)) => Some(ask_until(
-                    a,
-                    "Role (permission set) name",
-                    old(keys::SSO_ROLE_NAME).as_deref(),
-                    check_role,
-                )?),
-                (None, None) => old(keys::SSO_ROLE_NAME),
-            };
+            let account = given_or_asked(
+                args.account.as_ref(),
+                ask.as_deref_mut(),
+                "AWS account ID",
+                old(keys::SSO_ACCOUNT_ID),
+                check_account,
+            )?;
+            let role = given_or_asked(
+                args.role.as_ref(),
+                ask.as_deref_mut(),
+                "Role (permission set) name",
+                old(keys::SSO_ROLE_NAME),
+                check_role,
+            )?;
             let region = match (&args.profile_region, ask) {
                 (Some(r), _) => {
                     check_region_text("--profile-region", r).map_err(invalid)?;

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use common::session::{session_for, sign_in};
+use common::tmux::Tmux;
 use common::{assert_success, text, TestEnv};
 use idc_emulator::{Account, Config, Directory, Faults, FaultsUpdate, Running};
 use portico::sso::{self, pacing::PacerConfig, Priority, Request, SsoError, Update};
@@ -334,76 +335,9 @@ async fn credential_calls_go_first_while_a_listing_runs() {
     }
 }
 
-/// The portal in a tmux pane of its own server (killed on drop), polled every 50 ms.
-struct Pane {
-    socket: std::path::PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Pane {
-    fn start(script: &std::path::Path) -> Pane {
-        let dir = tempfile::Builder::new()
-            .prefix("portico-tmux-")
-            .tempdir()
-            .unwrap();
-        let pane = Pane {
-            socket: dir.path().join("tmux"),
-            _dir: dir,
-        };
-        let out = pane
-            .tmux()
-            .args(["new-session", "-d", "-s", "t", "-x", "100", "-y", "30"])
-            .arg(format!("sh '{}'", script.display()))
-            .output()
-            .expect("tmux runs (apt-get install -y tmux)");
-        assert!(out.status.success(), "tmux: {}", text(&out.stderr));
-        pane
-    }
-
-    fn tmux(&self) -> std::process::Command {
-        let mut cmd = std::process::Command::new("tmux");
-        cmd.arg("-S").arg(&self.socket).env_remove("TMUX");
-        cmd.stdin(std::process::Stdio::null());
-        cmd
-    }
-
-    fn send(&self, args: &[&str]) {
-        let out = self
-            .tmux()
-            .args(["send-keys", "-t", "t"])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "send-keys: {}", text(&out.stderr));
-    }
-
-    fn screen(&self) -> String {
-        let out = self
-            .tmux()
-            .args(["capture-pane", "-p", "-t", "t"])
-            .output()
-            .unwrap();
-        text(&out.stdout)
-    }
-
-    fn wait_for(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
-        let mut screen = String::new();
-        let shown = common::wait_until(Duration::from_secs(10), || {
-            screen = self.screen();
-            ready(&screen).then_some(())
-        });
-        assert!(
-            shown.is_some(),
-            "waited for {what}; the pane shows:\n{screen}"
-        );
-        screen
-    }
-}
-
-impl Drop for Pane {
-    fn drop(&mut self) {
-        let _ = self.tmux().arg("kill-server").output();
-    }
+/// The portal in a tmux pane of its own server (killed on drop), running `script`.
+fn portal_pane(script: &std::path::Path) -> Tmux {
+    Tmux::start(&format!("sh '{}'", script.display()))
 }
 
 #[test]
@@ -440,15 +374,15 @@ fn enter_on_an_account_whose_roles_are_loading_lists_them_then_acts() {
         ),
     )
     .unwrap();
-    let pane = Pane::start(&script);
+    let pane = portal_pane(&script);
     pane.wait_for("accounts with their roles loading", |s| {
         s.contains("roles loading")
     });
     // Every account is listed (one row each while roles load); its roles are not known yet.
     pane.wait_for("all 300 accounts", |s| s.contains("300 roles"));
     // Its id, then ⏎ at once: the keys arrive before any role listing can answer.
-    pane.send(&["-l", &target.account_id]);
-    pane.send(&["Enter"]);
+    pane.type_text(&target.account_id);
+    pane.keys(&["Enter"]);
     let exit = common::wait_until(Duration::from_secs(10), || {
         std::fs::read_to_string(&done).ok()
     });
@@ -505,11 +439,11 @@ fn a_refresh_in_the_portal_says_what_changed_on_the_status_line() {
         ),
     )
     .unwrap();
-    let pane = Pane::start(&script);
+    let pane = portal_pane(&script);
     // The cached list (fresh: no refresh on opening) still has the account.
     pane.wait_for("the cached list", |s| s.contains("40 roles"));
-    pane.send(&["Tab"]);
-    pane.send(&["r"]);
+    pane.keys(&["Tab"]);
+    pane.keys(&["r"]);
     let screen = pane.wait_for("the refresh's summary", |s| {
         s.contains("account list refreshed: −1 account")
     });

@@ -10,6 +10,7 @@ use std::io::{Read, Write};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+use common::serving::Serving;
 use common::{assert_success, support, text, wait_until, TestEnv};
 use idc_emulator::Config;
 
@@ -139,36 +140,10 @@ fn serve_get_with(
 ) -> (String, u16, String) {
     let mut cmd = world.portico();
     adjust(&mut cmd);
-    let mut child = cmd
-        .arg("serve")
-        .args(target)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // stdout closes once the variables are out.
-    let mut printed = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut printed)
-        .unwrap();
-    let var = |name: &str| {
-        printed
-            .lines()
-            .filter_map(|l| l.strip_prefix("export ").unwrap_or(l).split_once('='))
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.trim_matches('\'').to_string())
-    };
-    let (Some(uri), Some(token)) = (
-        var("AWS_CONTAINER_CREDENTIALS_FULL_URI"),
-        var("AWS_CONTAINER_AUTHORIZATION_TOKEN"),
-    ) else {
-        let _ = child.kill();
-        let out = child.wait_with_output().unwrap();
-        panic!("serve printed {printed:?}; stderr: {}", text(&out.stderr));
-    };
+    cmd.arg("serve").args(target);
+    let server = Serving::start(cmd);
+    let uri = server.var("AWS_CONTAINER_CREDENTIALS_FULL_URI").to_string();
+    let token = server.var("AWS_CONTAINER_AUTHORIZATION_TOKEN");
     let rest = uri.strip_prefix("http://").unwrap();
     let (addr, path) = rest.split_at(rest.find('/').unwrap());
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
@@ -182,8 +157,7 @@ fn serve_get_with(
     .unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(server);
     let (head, body) = response.split_once("\r\n\r\n").unwrap();
     let status = head
         .split(' ')

@@ -6,10 +6,11 @@ mod common;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
 
+use common::serving::Serving;
 use common::{assert_success, text, wait_until, TestEnv};
 use idc_emulator::Config;
 
@@ -24,83 +25,14 @@ fn json(bytes: &[u8]) -> serde_json::Value {
     serde_json::from_slice(bytes).unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(bytes)))
 }
 
-/// A running `portico serve` with what it printed.
-struct Serving {
-    child: Child,
-    /// The variables from stdout, in order.
-    vars: Vec<(String, String)>,
-    stderr: Arc<Mutex<Vec<u8>>>,
-    reader: Option<std::thread::JoinHandle<()>>,
-}
-
-/// Starts `portico serve ARGS` (format `env`) and reads the lines it prints; stdout closes
-/// once they are out, so this returns as soon as the server listens.
+/// Starts `portico serve ARGS` (format `env`); returns as soon as the server listens.
 fn serve(env: &TestEnv, args: &[&str]) -> Serving {
-    let mut child = env
-        .portico()
-        .arg("serve")
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
-    let stderr = Arc::new(Mutex::new(Vec::new()));
-    let sink = stderr.clone();
-    let mut pipe = child.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = pipe.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            sink.lock().unwrap().extend_from_slice(&buf[..n]);
-        }
-    });
-    let vars = stdout
-        .lines()
-        .map(|line| {
-            let line = line.strip_prefix("export ").unwrap_or(line);
-            let (k, v) = line
-                .split_once('=')
-                .unwrap_or_else(|| panic!("not a variable line: {line}"));
-            // `env` quotes only what needs it (the `?` of a query) in single quotes.
-            let v = v
-                .strip_prefix('\'')
-                .and_then(|v| v.strip_suffix('\''))
-                .unwrap_or(v);
-            (k.to_string(), v.to_string())
-        })
-        .collect();
-    Serving {
-        child,
-        vars,
-        stderr,
-        reader: Some(reader),
-    }
+    let mut cmd = env.portico();
+    cmd.arg("serve").args(args);
+    Serving::start(cmd)
 }
 
 impl Serving {
-    fn var(&self, name: &str) -> &str {
-        self.vars
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_else(|| {
-                panic!(
-                    "{name} not printed: {:?}; stderr: {}",
-                    self.vars,
-                    self.stderr()
-                )
-            })
-    }
-
     fn uri(&self) -> &str {
         self.var("AWS_CONTAINER_CREDENTIALS_FULL_URI")
     }
@@ -112,10 +44,6 @@ impl Serving {
     /// `127.0.0.1:PORT`.
     fn addr(&self) -> String {
         split_uri(self.uri()).0
-    }
-
-    fn stderr(&self) -> String {
-        text(&self.stderr.lock().unwrap())
     }
 
     /// GET the printed URI with the printed token.
@@ -130,20 +58,9 @@ impl Serving {
     }
 
     /// `signal`, then the exit status and everything it wrote on stderr.
-    fn stop_with(mut self, signal: rustix::process::Signal) -> (ExitStatus, String) {
-        let pid = rustix::process::Pid::from_child(&self.child);
-        rustix::process::kill_process(pid, signal).unwrap();
-        let status = wait_until(Duration::from_secs(10), || self.child.try_wait().unwrap())
-            .expect("portico serve ends on SIGTERM");
-        self.reader.take().unwrap().join().unwrap();
-        (status, self.stderr())
-    }
-}
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    fn stop_with(self, signal: rustix::process::Signal) -> (ExitStatus, String) {
+        self.signal(signal);
+        self.wait()
     }
 }
 

@@ -8,11 +8,11 @@ mod common;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{text, wait_until, TestEnv};
+use common::serving::Serving;
+use common::{text, TestEnv};
 use idc_emulator::Config;
 
 /// The server's idle timeout (src/serve/conn.rs `IDLE_TIMEOUT`, documented in the README).
@@ -47,69 +47,7 @@ fn with_open_files_limit(cmd: &Command, limit: u32) -> Command {
     bash
 }
 
-/// A running `portico serve`, its printed variables and its stderr.
-struct Serving {
-    child: Child,
-    vars: Vec<(String, String)>,
-    stderr: Arc<Mutex<Vec<u8>>>,
-    reader: Option<std::thread::JoinHandle<()>>,
-}
-
 impl Serving {
-    /// Starts `cmd` (a `portico serve`) and reads what it prints; stdout closes once the
-    /// server listens.
-    fn start(mut cmd: Command) -> Serving {
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdout = String::new();
-        child
-            .stdout
-            .take()
-            .unwrap()
-            .read_to_string(&mut stdout)
-            .unwrap();
-        let stderr = Arc::new(Mutex::new(Vec::new()));
-        let sink = stderr.clone();
-        let mut pipe = child.stderr.take().unwrap();
-        let reader = std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = pipe.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().extend_from_slice(&buf[..n]);
-            }
-        });
-        let vars = stdout
-            .lines()
-            .filter_map(|line| {
-                let (k, v) = line.strip_prefix("export ")?.split_once('=')?;
-                Some((k.to_string(), v.trim_matches('\'').to_string()))
-            })
-            .collect();
-        Serving {
-            child,
-            vars,
-            stderr,
-            reader: Some(reader),
-        }
-    }
-
-    fn var(&self, name: &str) -> &str {
-        self.vars
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_else(|| panic!("{name} not printed: {:?}; {}", self.vars, self.stderr()))
-    }
-
-    fn stderr(&self) -> String {
-        text(&self.stderr.lock().unwrap())
-    }
-
     /// (`127.0.0.1:PORT`, `/role/…`).
     fn endpoint(&self) -> (SocketAddr, String) {
         let uri = self.var("AWS_CONTAINER_CREDENTIALS_FULL_URI");
@@ -149,26 +87,6 @@ impl Serving {
             .nth(1)
             .and_then(|s| s.parse().ok())
             .ok_or_else(|| format!("no status line: {response:?}"))
-    }
-
-    fn signal(&self, signal: rustix::process::Signal) {
-        let pid = rustix::process::Pid::from_child(&self.child);
-        rustix::process::kill_process(pid, signal).unwrap();
-    }
-
-    /// Waits (bounded) for the process to end; its status and all it wrote on stderr.
-    fn wait(mut self) -> (ExitStatus, String) {
-        let status = wait_until(Duration::from_secs(20), || self.child.try_wait().unwrap())
-            .unwrap_or_else(|| panic!("portico serve did not end: {}", self.stderr()));
-        self.reader.take().unwrap().join().unwrap();
-        (status, self.stderr())
-    }
-}
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

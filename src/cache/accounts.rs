@@ -187,14 +187,7 @@ mod tests {
     use super::*;
     use time::macros::datetime;
 
-    fn account(id: &str, name: &str, roles: &[&str]) -> Account {
-        Account {
-            account_id: id.into(),
-            account_name: name.into(),
-            email_address: format!("{name}@example.com"),
-            roles: roles.iter().map(|r| r.to_string()).collect(),
-        }
-    }
+    use crate::model::test_account as account;
 
     #[test]
     fn refresh_replaces_the_list() {

@@ -62,6 +62,24 @@ pub fn acquire_or_skip(dir: &Path, key: &str, on_wait: impl FnOnce()) -> Session
     }
 }
 
+/// Runs `take` — [`acquire`], [`acquire_or_skip`] or a caller's use of them, handed the
+/// `on_wait` it gets — on a thread of its own, and says whether it had to wait (another
+/// process held the lock, and so may have just done the work). The wait is a blocking `flock`:
+/// on its own thread, the caller's future stays cancellable by Ctrl-C, and a thread left
+/// waiting ends with the process (a `spawn_blocking` task would hold up the runtime's
+/// shutdown). `None` if the thread ended without an answer.
+pub async fn take_on_thread<T: Send + 'static>(
+    take: impl FnOnce(&mut dyn FnMut()) -> T + Send + 'static,
+) -> Option<(T, bool)> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut waited = false;
+        let taken = take(&mut || waited = true);
+        let _ = tx.send((taken, waited));
+    });
+    rx.await.ok()
+}
+
 /// Opens (creating if needed) a lock file, mode 0600 whatever the umask; a lock file left
 /// 0644 by an older version is tightened.
 fn open_private(path: &Path) -> io::Result<File> {

@@ -10,6 +10,7 @@
 //! request is made: the warm credential path never builds a connector or reads a certificate.
 //! [`explain`] turns a connector failure into one line naming the cause and the fix.
 
+pub mod loopback;
 pub mod proxy;
 pub mod tls;
 

@@ -6,7 +6,6 @@
 mod browser;
 mod device;
 mod errors;
-mod page;
 mod pkce;
 mod refusal;
 mod register;
@@ -25,7 +24,6 @@ use crate::settings::{Environment, SettingsError, SsoSession};
 
 pub use browser::{browser_available, Browser, BrowserAvailability, BrowserError, Plan};
 pub use errors::{describe_portal_error, IdentityError};
-pub use page::respond as respond_page;
 pub use signout::{sign_out, SignedOut};
 
 // doctor still names the grant types through identity; they live in `crate::consts`.
@@ -622,20 +620,18 @@ enum Work {
 }
 
 /// Takes the session lock; the flag says whether another process held it (and so may have
-/// just signed in). The wait is a blocking `flock`, so it runs on a thread of its own: the
-/// caller's future stays cancellable by Ctrl-C, and a thread left waiting ends with the process.
+/// just signed in). On a thread of its own ([`lock::take_on_thread`]): the caller stays
+/// cancellable by Ctrl-C.
 async fn take_lock(
     store: &Store,
     session: &SsoSession,
     work: Work,
 ) -> Result<(lock::SessionLock, bool), IdentityError> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
     let dir = store.locks.clone();
     let (store, session) = (store.clone(), session.clone());
-    std::thread::spawn(move || {
-        let mut waited = false;
-        let result = take_lock_blocking(&store, &session, || {
-            waited = true;
+    let taken = lock::take_on_thread(move |waiting| {
+        take_lock_blocking(&store, &session, || {
+            waiting();
             match work {
                 Work::Refresh => crate::notice!(
                     "another portico process is refreshing the sign-in to {}; waiting for it…",
@@ -646,15 +642,16 @@ async fn take_lock(
                     session.label()
                 ),
             }
-        });
-        let _ = tx.send(result.map(|lock| (lock, waited)));
-    });
-    rx.await.unwrap_or_else(|_| {
-        Err(IdentityError::Lock {
-            dir,
-            error: std::io::Error::other("the thread waiting for it ended"),
         })
     })
+    .await;
+    match taken {
+        Some((result, waited)) => result.map(|lock| (lock, waited)),
+        None => Err(IdentityError::Lock {
+            dir,
+            error: std::io::Error::other("the thread waiting for it ended"),
+        }),
+    }
 }
 
 /// Ctrl-C, listened for from the moment the login starts (not only once the wait begins), so

@@ -1,25 +1,19 @@
 //! The browser flow: authorization code with PKCE (docs/protocol.md §1). The `oauth2` crate makes
-//! the verifier, challenge, state and authorize URL; the loopback listener is hand-written
-//! because it reads one GET per connection on 127.0.0.1 and a server framework would be
-//! overkill. It serves connections concurrently (a browser's idle preconnect sockets must not
-//! hold up the callback) and only a callback carrying this sign-in's state ends the wait:
-//! anything else — another local process, a stale tab — is answered and ignored.
-
-use std::time::Duration;
+//! the verifier, challenge, state and authorize URL; the loopback listener
+//! ([`crate::http::loopback`]) reads one GET per connection on 127.0.0.1, and only a callback
+//! carrying this sign-in's state ends the wait: anything else — another local process, a stale
+//! tab — is answered and ignored.
 
 use oauth2::basic::BasicClient;
 use oauth2::{AuthUrl, ClientId, CsrfToken, PkceCodeChallenge, RedirectUrl};
-use tokio::io::AsyncReadExt;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
-use tokio::task::JoinSet;
+use tokio::net::TcpListener;
 
 use super::errors::from_sdk;
-use super::page::respond;
 use super::register::{self, Flow};
 use super::{IdentityError, LoginEvent, LoginOptions, NewToken, Store};
 use crate::cache::token::Registration;
 use crate::consts::GRANT_AUTHORIZATION_CODE;
+use crate::http::loopback::{self, Page, Reply, Request};
 use crate::settings::SsoSession;
 
 /// What the loopback listener got from the browser.
@@ -36,9 +30,7 @@ pub(super) async fn run(
     options: &LoginOptions,
 ) -> Result<(NewToken, Registration), IdentityError> {
     let registration = register::client_for(client, store, session, Flow::Pkce).await?;
-    let listener = TcpListener::bind(("127.0.0.1", 0))
-        .await
-        .map_err(IdentityError::Listener)?;
+    let listener = loopback::bind(0).await.map_err(IdentityError::Listener)?;
     let port = listener
         .local_addr()
         .map_err(IdentityError::Listener)?
@@ -107,12 +99,14 @@ pub(super) async fn run(
         );
     }
 
-    let callback = tokio::select! {
-        callback = wait_for_callback(&listener, state.secret()) => callback,
-        _ = tokio::time::sleep(options.timeout) => {
-            return Err(IdentityError::Timeout { seconds: options.timeout.as_secs() })
-        }
-    };
+    let callback = tokio::time::timeout(
+        options.timeout,
+        wait_for_callback(&listener, state.secret()),
+    )
+    .await
+    .map_err(|_| IdentityError::Timeout {
+        seconds: options.timeout.as_secs(),
+    })?;
     drop(listener);
     let code = match callback {
         Callback::Code(code) => code,
@@ -137,46 +131,33 @@ pub(super) async fn run(
     Ok((NewToken::from_output(&output)?, registration))
 }
 
+/// How much of a request the callback listener reads: its request line.
+const LIMITS: loopback::Limits = loopback::Limits {
+    head: 16 * 1024,
+    body: None,
+};
+
 /// Serves the listener until a request arrives at `/oauth/callback` with this sign-in's
-/// `state` and a code (or an error). Each connection is served on its own task, so idle or slow
-/// connections never delay the callback; those still open are dropped when the wait ends.
+/// `state` and a code (or an error).
 async fn wait_for_callback(listener: &TcpListener, state: &str) -> Callback {
-    let (found, mut callbacks) = mpsc::channel(1);
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            Some(callback) = callbacks.recv() => return callback,
-            accepted = listener.accept() => {
-                // Finished connections need no more bookkeeping.
-                while connections.try_join_next().is_some() {}
-                let Ok((stream, _)) = accepted else { continue };
-                let (found, state) = (found.clone(), state.to_string());
-                connections.spawn(async move {
-                    if let Some(callback) = serve(stream, &state).await {
-                        let _ = found.send(callback).await;
-                    }
-                });
-            }
-        }
-    }
+    let state = state.to_string();
+    loopback::serve_until(listener, LIMITS, move |request| answer(request, &state)).await
 }
 
-/// Answers one connection; `Some` when it carried the callback of this sign-in.
-async fn serve(mut stream: TcpStream, state: &str) -> Option<Callback> {
-    let target = read_request_target(&mut stream).await?;
-    let Ok(url) = url::Url::parse(&format!("http://127.0.0.1{target}")) else {
-        respond(
-            &mut stream,
+/// What one request gets; `Done` when it carried the callback of this sign-in.
+fn answer(request: Request, state: &str) -> Reply<Callback> {
+    if request.method != "GET" || !request.target.starts_with('/') {
+        return Reply::Close;
+    }
+    let Ok(url) = url::Url::parse(&format!("http://127.0.0.1{}", request.target)) else {
+        return Reply::Ignore(Page::new(
             400,
             "Bad request",
             "portico could not read this request.",
-        )
-        .await;
-        return None;
+        ));
     };
     if url.path() != "/oauth/callback" {
-        respond(&mut stream, 404, "Not found", "Nothing here.").await;
-        return None;
+        return Reply::Ignore(Page::new(404, "Not found", "Nothing here."));
     }
     let get = |key: &str| {
         url.query_pairs()
@@ -184,72 +165,39 @@ async fn serve(mut stream: TcpStream, state: &str) -> Option<Callback> {
             .map(|(_, v)| v.into_owned())
     };
     if get("state").as_deref() != Some(state) {
-        respond(
-            &mut stream,
-            400,
-            "Not this sign-in",
-            "This answer did not come from the sign-in portico is waiting for, so portico ignored it. Return to the terminal.",
-        )
-        .await;
         crate::notice!(
             "ignored an answer on the sign-in listener without this sign-in's state; still waiting for the browser"
         );
-        return None;
+        return Reply::Ignore(Page::new(
+            400,
+            "Not this sign-in",
+            "This answer did not come from the sign-in portico is waiting for, so portico ignored it. Return to the terminal.",
+        ));
     }
     if let Some(code) = get("code").filter(|c| !c.is_empty()) {
-        respond(
-            &mut stream,
-            200,
-            "Signed in",
-            "portico has your sign-in. You can close this tab and return to the terminal.",
-        )
-        .await;
-        return Some(Callback::Code(code));
+        return Reply::Done(Page::signed_in(), Callback::Code(code));
     }
     let error = get("error").unwrap_or_else(|| "no code".to_string());
-    respond(
-        &mut stream,
-        200,
-        "Sign-in not completed",
-        "The sign-in was not approved. You can close this tab; the terminal says what to do next.",
-    )
-    .await;
     crate::debug!(
         "browser answered with error {}",
         crate::sanitize::for_terminal(&error)
     );
-    Some(Callback::Denied)
-}
-
-/// Reads an HTTP/1.x request head and returns the request target of a GET.
-async fn read_request_target(stream: &mut TcpStream) -> Option<String> {
-    let mut buf = Vec::with_capacity(1024);
-    let mut chunk = [0u8; 1024];
-    let read = async {
-        while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 16 * 1024 {
-            let n = stream.read(&mut chunk).await.ok()?;
-            if n == 0 {
-                break;
-            }
-            buf.extend_from_slice(&chunk[..n]);
-        }
-        Some(())
-    };
-    tokio::time::timeout(Duration::from_secs(10), read)
-        .await
-        .ok()??;
-    let head = String::from_utf8_lossy(&buf);
-    let mut parts = head.lines().next()?.split_whitespace();
-    match (parts.next(), parts.next()) {
-        (Some("GET"), Some(target)) if target.starts_with('/') => Some(target.to_string()),
-        _ => None,
-    }
+    Reply::Done(
+        Page::new(
+            200,
+            "Sign-in not completed",
+            "The sign-in was not approved. You can close this tab; the terminal says what to do next.",
+        ),
+        Callback::Denied,
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::io::AsyncWriteExt;
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
 
     async fn get(port: u16, target: &str) -> String {
         let mut s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();

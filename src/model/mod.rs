@@ -59,6 +59,17 @@ pub struct Account {
     pub roles: Vec<String>,
 }
 
+/// For tests: account `id` named `name` (`NAME@example.com`) with `roles`.
+#[cfg(test)]
+pub(crate) fn test_account(id: &str, name: &str, roles: &[&str]) -> Account {
+    Account {
+        account_id: id.into(),
+        account_name: name.into(),
+        email_address: format!("{name}@example.com"),
+        roles: roles.iter().map(|r| r.to_string()).collect(),
+    }
+}
+
 /// Accounts and roles with the time each account's roles were fetched.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AccountList {

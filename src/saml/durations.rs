@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::store::Assertion;
 use super::AssertionStore;
-use crate::cache::files::{sha1_hex, write_private};
+use crate::cache::files::sha1_hex;
 use crate::settings::SamlSession;
 
 const VERSION: u32 = 1;
@@ -52,10 +52,7 @@ pub fn refused(
     role_arn: &str,
     duration: i32,
 ) -> bool {
-    let Ok(bytes) = std::fs::read(path(store, session, role_arn)) else {
-        return false;
-    };
-    serde_json::from_slice::<Note>(&bytes).is_ok_and(|note| {
+    AssertionStore::read_note::<Note>(&path(store, session, role_arn)).is_some_and(|note| {
         note.version == VERSION
             && note.role_arn == role_arn
             && note.refused == duration
@@ -78,10 +75,11 @@ pub fn remember(
         assertion: fingerprint(assertion),
         refused: duration,
     };
-    let text = serde_json::to_vec_pretty(&note).expect("a duration note always serializes");
-    if let Err(e) = write_private(&path(store, session, role_arn), &text) {
-        crate::debug!("could not note the refused SessionDuration ({e})");
-    }
+    AssertionStore::write_note(
+        &path(store, session, role_arn),
+        &note,
+        "note the refused SessionDuration",
+    );
 }
 
 #[cfg(test)]
@@ -90,16 +88,7 @@ mod tests {
     use crate::saml::response::ParsedResponse;
     use crate::secret::Secret;
 
-    fn session() -> SamlSession {
-        SamlSession {
-            name: "corp".into(),
-            idp_url: "https://login.microsoftonline.com/t/saml2".into(),
-            entity_id: "urn:amazon:webservices".into(),
-            sts_region: "us-east-1".into(),
-            acs_port: None,
-            sts_endpoint: "https://sts.us-east-1.amazonaws.com".into(),
-        }
-    }
+    use crate::saml::test_session as session;
 
     fn assertion(response: &str) -> Assertion {
         Assertion::new(

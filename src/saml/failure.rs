@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::{AssertionStore, SamlError};
-use crate::cache::files::{remove_if_exists, write_private};
+use crate::cache::files::{remove_if_exists, sha1_hex};
 use crate::settings::SamlSession;
 use crate::timefmt::rfc3339;
 
@@ -32,14 +32,7 @@ pub struct Failure {
 /// `{cache}/saml-failures/SHA1.json`: beside the kept assertions' folder, not in it (a file
 /// there would pass for an assertion).
 fn path(store: &AssertionStore, session: &SamlSession) -> PathBuf {
-    let kept = store.path(session);
-    let name = kept.file_name().map(PathBuf::from).unwrap_or_default();
-    let root = kept
-        .parent()
-        .and_then(|dir| dir.parent())
-        .map(PathBuf::from)
-        .unwrap_or_default();
-    root.join("saml-failures").join(name)
+    store.beside("saml-failures", &sha1_hex(&session.cache_key()))
 }
 
 /// The kind a failure is filed under: the service's code where there is one, else a short name.
@@ -87,10 +80,7 @@ pub fn remember(
         message: error.to_string(),
         role_arn: role_arn.map(String::from),
     };
-    let text = serde_json::to_vec_pretty(&note).expect("a failure note always serializes");
-    if let Err(e) = write_private(&path(store, session), &text) {
-        crate::debug!("could not remember the SAML failure ({e})");
-    }
+    AssertionStore::write_note(&path(store, session), &note, "remember the SAML failure");
 }
 
 /// Forgets the last failure (keys were obtained since).
@@ -102,8 +92,7 @@ pub fn forget(store: &AssertionStore, session: &SamlSession) {
 
 /// The session's last failure, if one is remembered (a corrupt note is none).
 pub fn last(store: &AssertionStore, session: &SamlSession) -> Option<Failure> {
-    let bytes = std::fs::read(path(store, session)).ok()?;
-    serde_json::from_slice(&bytes).ok()
+    AssertionStore::read_note(&path(store, session))
 }
 
 #[cfg(test)]
@@ -114,14 +103,7 @@ mod tests {
     fn a_failure_is_kept_0600_without_secrets_and_forgotten() {
         let dir = tempfile::tempdir().unwrap();
         let store = AssertionStore::under(dir.path());
-        let session = SamlSession {
-            name: "corp".into(),
-            idp_url: "https://login.microsoftonline.com/t/saml2".into(),
-            entity_id: "urn:amazon:webservices".into(),
-            sts_region: "us-east-1".into(),
-            acs_port: None,
-            sts_endpoint: "https://sts.us-east-1.amazonaws.com".into(),
-        };
+        let session = crate::saml::test_session();
         assert_eq!(last(&store, &session), None);
         let error = SamlError::AccessDenied {
             role_arn: "arn:aws:iam::111122223333:role/Admin".into(),

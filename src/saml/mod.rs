@@ -29,9 +29,23 @@ pub use response::{parse as parse_response, SamlRole};
 pub use store::{Assertion, AssertionStore, MARGIN};
 pub use sts::{assume, DEFAULT_DURATION};
 
+use crate::cache::lock;
 use crate::identity::{self, BrowserAvailability, LoginOptions, OnMissing};
 use crate::secret::Secret;
 use crate::settings::SamlSession;
+
+/// For tests: saml-session `corp` on Entra's SAML endpoint, no fixed `acs_port`.
+#[cfg(test)]
+pub(crate) fn test_session() -> SamlSession {
+    SamlSession {
+        name: "corp".into(),
+        idp_url: "https://login.microsoftonline.com/t/saml2".into(),
+        entity_id: "urn:amazon:webservices".into(),
+        sts_region: "us-east-1".into(),
+        acs_port: None,
+        sts_endpoint: "https://sts.us-east-1.amazonaws.com".into(),
+    }
+}
 
 /// The ACS URL for a listener on `port`: what the reply URLs of the Entra application must
 /// admit (`http://localhost/saml` admits every port).
@@ -120,27 +134,24 @@ async fn cancellable<T>(
 }
 
 /// Takes the saml-session's sign-in lock; the flag says whether another process held it (and
-/// so may have just signed in). The wait is a blocking `flock`, so it runs on a thread of its
-/// own: the caller stays cancellable by Ctrl-C, and a thread left waiting ends with the process
-/// (a `spawn_blocking` task would hold up the runtime's shutdown).
+/// so may have just signed in). On a thread of its own ([`lock::take_on_thread`]): the caller
+/// stays cancellable by Ctrl-C.
 async fn take_lock(
     store: &AssertionStore,
     session: &SamlSession,
-) -> Result<(crate::cache::lock::SessionLock, bool), SamlError> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
+) -> Result<(lock::SessionLock, bool), SamlError> {
     let (store, session) = (store.clone(), session.clone());
-    std::thread::spawn(move || {
-        let mut waited = false;
-        let lock = store.lock(&session, || {
-            waited = true;
+    lock::take_on_thread(move |waiting| {
+        store.lock(&session, || {
+            waiting();
             crate::notice!(
                 "another portico process is signing in to {}; waiting for it…",
                 crate::sanitize::for_terminal(&session.label())
             );
-        });
-        let _ = tx.send((lock, waited));
-    });
-    rx.await.map_err(|_| SamlError::Service {
+        })
+    })
+    .await
+    .ok_or_else(|| SamlError::Service {
         detail: "the thread waiting for the sign-in lock ended".into(),
     })
 }
@@ -194,16 +205,13 @@ async fn browser_trip(
         request_id: request.id.clone(),
         relay_state: Secret::new(request.relay_state.clone()),
     };
-    let posted = tokio::select! {
-        posted = listener::wait(&listener, &expect) => posted?,
-        _ = tokio::time::sleep(options.timeout) => {
-            return Err(SamlError::Timeout {
-                acs,
-                reply: reply_url(session),
-                seconds: options.timeout.as_secs(),
-            })
-        }
-    };
+    let posted = tokio::time::timeout(options.timeout, listener::wait(&listener, &expect))
+        .await
+        .map_err(|_| SamlError::Timeout {
+            acs,
+            reply: reply_url(session),
+            seconds: options.timeout.as_secs(),
+        })??;
     drop(listener);
     // The listener checked its expiry and roles before answering the browser.
     let kept = Assertion::new(session, posted);

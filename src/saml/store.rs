@@ -93,6 +93,21 @@ impl AssertionStore {
             .join(format!("{stem}.json"))
     }
 
+    /// Writes `note` to `path` (one of [`Self::beside`]), 0600 and atomically. Best effort:
+    /// without a note portico only knows less, so a failure is a debug line, "could not
+    /// `what`".
+    pub(super) fn write_note(path: &Path, note: &impl Serialize, what: &str) {
+        let text = serde_json::to_vec_pretty(note).expect("a note always serializes");
+        if let Err(e) = write_private(path, &text) {
+            crate::debug!("could not {what} ({e})");
+        }
+    }
+
+    /// The note at `path`; a missing or corrupt one is none.
+    pub(super) fn read_note<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
+        serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+    }
+
     pub fn path(&self, session: &SamlSession) -> PathBuf {
         self.dir
             .join(format!("{}.json", sha1_hex(&session.cache_key())))

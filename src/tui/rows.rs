@@ -125,14 +125,7 @@ impl Rows {
             name_width: 0,
             role_width: 0,
         };
-        built.name_width = built
-            .rows
-            .iter()
-            .map(|r| r.account_name.width())
-            .max()
-            .unwrap_or(0);
-        built.role_width = built.rows.iter().map(|r| r.role.width()).max().unwrap_or(0);
-        built.apply_recent(recent);
+        built.settle(recent);
         built
     }
 
@@ -156,6 +149,11 @@ impl Rows {
             };
             self.rows.push(row);
         }
+        self.settle(recent);
+    }
+
+    /// After rows were added: the columns' widths, then the recent marks and default order.
+    fn settle(&mut self, recent: &[RecentUse]) {
         self.name_width = self
             .rows
             .iter()
@@ -205,14 +203,7 @@ mod tests {
     use super::*;
     use time::macros::datetime;
 
-    fn account(id: &str, name: &str, roles: &[&str]) -> Account {
-        Account {
-            account_id: id.into(),
-            account_name: name.into(),
-            email_address: format!("{name}@example.com"),
-            roles: roles.iter().map(|r| r.to_string()).collect(),
-        }
-    }
+    use crate::model::test_account as account;
 
     #[test]
     fn one_row_per_role_recent_first_then_by_name() {
