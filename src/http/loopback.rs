@@ -85,6 +85,9 @@ pub enum Reply<T> {
     Done(Page, T),
 }
 
+/// How long a failed accept waits before the next one.
+const ACCEPT_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// Serves `listener` until `handle` returns [`Reply::Done`] for a request; its value ends the
 /// wait. Connections still open then are dropped.
 pub async fn serve_until<T, H>(listener: &TcpListener, limits: Limits, handle: H) -> T
@@ -100,7 +103,16 @@ where
             accepted = listener.accept() => {
                 // Finished connections need no more bookkeeping.
                 while connections.try_join_next().is_some() {}
-                let Ok((stream, _)) = accepted else { continue };
+                let Ok((stream, _)) = accepted else {
+                    // Out of descriptors, or another failed accept: wait for a connection to
+                    // end (at most ACCEPT_PAUSE) rather than spin on accept.
+                    if connections.is_empty() {
+                        tokio::time::sleep(ACCEPT_PAUSE).await;
+                    } else {
+                        let _ = tokio::time::timeout(ACCEPT_PAUSE, connections.join_next()).await;
+                    }
+                    continue;
+                };
                 let (found, handle) = (found.clone(), handle.clone());
                 connections.spawn(async move {
                     if let Some(answer) = serve(stream, limits, handle).await {
