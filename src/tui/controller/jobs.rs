@@ -313,4 +313,50 @@ mod tests {
         assert_eq!(old.answer(), None);
         assert!(rx.try_recv().is_err(), "nothing stale arrived");
     }
+
+    /// All jobs share one thread: a job that waits for a session's lock must not hold up the
+    /// job that holds it (a sign-in waiting for the browser while the listing, told 401, makes
+    /// the token be refreshed), or neither ever ends.
+    #[test]
+    fn a_job_waiting_for_the_session_lock_lets_the_job_holding_it_run() {
+        let home = tempfile::tempdir().unwrap();
+        let env = crate::settings::Environment {
+            home: Some(home.path().to_path_buf()),
+            cache_home: Some(home.path().join("cache")),
+            ..crate::settings::Environment::default()
+        };
+        let store = crate::identity::Store::from_env(&env).unwrap();
+        let session = crate::settings::SsoSession {
+            name: Some("corp".into()),
+            start_url: "https://d-1234567890.awsapps.com/start".into(),
+            region: "eu-central-1".into(),
+            scopes: vec![],
+            configured_scopes: None,
+            oidc_endpoint: String::new(),
+            portal_endpoint: String::new(),
+        };
+        let runtime = Runtime::start().unwrap();
+        let epoch = Epoch::new();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (held, is_held) = std::sync::mpsc::channel();
+        let (release, released) = oneshot::channel::<()>();
+        let (dir, key) = (store.locks.clone(), session.cache_key().to_string());
+        let _holder = runtime.spawn(epoch.courier(tx.clone()), move |courier| async move {
+            let lock = crate::cache::lock::acquire(&dir, &key, || {}).unwrap();
+            held.send(()).unwrap();
+            let _ = released.await;
+            drop(lock);
+            courier.send(Action::Status("released".into()));
+        });
+        is_held.recv_timeout(Duration::from_secs(30)).unwrap();
+        // The waiter lets the holder go before it waits, so the holder can run only while
+        // the waiter waits: on the job thread, that would be never.
+        let _waiter = runtime.spawn(epoch.courier(tx), move |courier| async move {
+            release.send(()).unwrap();
+            let result = crate::identity::forget_access_token(&store, &session).await;
+            courier.send(Action::Status(format!("forgot: {}", result.is_ok())));
+        });
+        assert_eq!(next(&rx), Action::Status("released".into()));
+        assert_eq!(next(&rx), Action::Status("forgot: true".into()));
+    }
 }
