@@ -14,6 +14,7 @@ use crate::engine::{self, BrowserChoice, Target};
 use crate::model::RoleCredentials;
 use crate::tui::{Action, App, Choice, Effect, Source};
 
+use super::jobs::Job;
 use super::portal::Portal;
 use super::{apply, fetching, show_error};
 
@@ -43,12 +44,6 @@ impl Link {
     }
 }
 
-/// What the fetch job answers with.
-pub(super) enum Ready {
-    Credentials(Fetched),
-    Link(Link),
-}
-
 /// The row an effect that needs role credentials is about.
 fn credential_choice(effect: &Effect) -> Option<&Choice> {
     match effect {
@@ -58,6 +53,19 @@ fn credential_choice(effect: &Effect) -> Option<&Choice> {
         | Effect::OpenConsole(choice) => Some(choice),
         _ => None,
     }
+}
+
+/// The answer of the job in `slot` once it has given one or ended without (the slot is then
+/// emptied); `None` while it runs, and for a job of an epoch other than `epoch`.
+fn answer<T>(slot: &mut Option<Job<T>>, epoch: u64) -> Option<T> {
+    let job = slot.as_mut()?;
+    let answer = job.answer();
+    if answer.is_none() && job.is_running() {
+        return None;
+    }
+    let current = job.epoch() == epoch;
+    *slot = None;
+    answer.filter(|_| current)
 }
 
 impl Portal {
@@ -76,7 +84,8 @@ impl Portal {
             // The console link is made by a job too: the keys go into it.
             Ok(true) if console => {
                 apply(app, Action::Status(fetching(&choice)));
-                if !self.fetch_running() {
+                // One link at a time; the key can be pressed again after it.
+                if !self.linking.as_ref().is_some_and(|job| job.is_running()) {
                     match self.credentials(&choice) {
                         Ok((creds, region)) => self.fetch_link(effect, creds, region),
                         Err(e) => show_error(app, &e),
@@ -95,30 +104,15 @@ impl Portal {
         ControlFlow::Continue(())
     }
 
-    fn fetch_running(&self) -> bool {
-        self.fetch.as_ref().is_some_and(|job| job.is_running())
-    }
-
-    /// Takes what the fetch job answered, once it has (its action brought the effect here);
-    /// an answer of an ended epoch, or a link made for another press, is dropped.
+    /// Takes what the fetch and link jobs answered, once they have (their action brought the
+    /// effect here); an answer of an ended epoch, or a link made for another press, is dropped.
     fn collect(&mut self) {
-        self.link = None;
-        let Some(job) = self.fetch.as_mut() else {
-            return;
-        };
-        let ready = job.answer();
-        if ready.is_none() && job.is_running() {
-            return;
+        let epoch = self.epoch.current();
+        if let Some(fetched) = answer(&mut self.fetch, epoch) {
+            self.fetched = Some(fetched);
         }
-        let current = job.epoch() == self.epoch.current();
-        self.fetch = None;
-        match ready {
-            Some(Ready::Credentials(fetched)) if current => self.fetched = Some(fetched),
-            Some(Ready::Link(link)) if current && link.made.elapsed() < Link::FOR_ITS_PRESS => {
-                self.link = Some(link)
-            }
-            _ => {}
-        }
+        self.link = answer(&mut self.linking, epoch)
+            .filter(|link| link.made.elapsed() < Link::FOR_ITS_PRESS);
     }
 
     /// Whether the credentials for `choice` can be had without the network: fetched in the
@@ -179,7 +173,7 @@ impl Portal {
                 return;
             }
         };
-        if self.fetch_running() {
+        if self.fetch.as_ref().is_some_and(|job| job.is_running()) {
             // The fetch under way reports first; the key can be pressed again after it.
             return;
         }
@@ -192,11 +186,11 @@ impl Portal {
                     .await
                 {
                     Ok(creds) => Some((
-                        Ready::Credentials(Fetched {
+                        Fetched {
                             session: key,
                             choice,
                             creds,
-                        }),
+                        },
                         Action::CredentialsReady(effect),
                     )),
                     Err(e) => {
@@ -219,11 +213,11 @@ impl Portal {
             .spawn_answer(self.courier(), move |courier| async move {
                 match console::link(&creds, region.as_deref(), None, None).await {
                     Ok(url) => Some((
-                        Ready::Link(Link {
+                        Link {
                             choice,
                             url,
                             made: Instant::now(),
-                        }),
+                        },
                         Action::CredentialsReady(effect),
                     )),
                     Err(e) => {
@@ -232,7 +226,7 @@ impl Portal {
                     }
                 }
             });
-        self.fetch = Some(job);
+        self.linking = Some(job);
     }
 
     /// Role credentials for the chosen row (fetched in the background a moment ago, or

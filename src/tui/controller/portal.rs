@@ -12,7 +12,7 @@ use crate::settings::{Context, Selector, SsoSession};
 use crate::sso::Priority;
 use crate::tui::{Action, App, Effect, RecentUse};
 
-use super::credentials::{Fetched, Link, Ready};
+use super::credentials::{Fetched, Link};
 use super::jobs::{Courier, Epoch, Job, Runtime};
 use super::memory::Memory;
 use super::session::Slot;
@@ -44,10 +44,12 @@ pub(super) struct Portal {
     pub(super) refresh: Option<Slot>,
     /// Listing each saml-session's roles (a browser sign-in where none is kept).
     pub(super) saml_jobs: Vec<Job>,
-    /// The one credential fetch or console link under way; one at a time.
-    pub(super) fetch: Option<Job<Ready>>,
+    /// The credential fetch under way; one at a time.
+    pub(super) fetch: Option<Job<Fetched>>,
     /// Credentials the fetch job left for the effect that is asked for again.
     pub(super) fetched: Option<Fetched>,
+    /// Making a console link; one at a time.
+    pub(super) linking: Option<Job<Link>>,
     /// The console link the link job left, for `run` to open.
     pub(super) link: Option<Link>,
 }
@@ -79,6 +81,7 @@ impl Portal {
             saml_jobs: Vec::new(),
             fetch: None,
             fetched: None,
+            linking: None,
             link: None,
         })
     }
