@@ -3,14 +3,16 @@
 //! sign-in, the account list and its cache, role credentials, the clipboard, the browser and
 //! the shell.
 //!
-//! Network work runs as jobs (gitui's pattern, [`jobs`]): tasks on the controller's one
+//! Network work runs as jobs (gitui's pattern, `jobs.rs`): tasks on the controller's one
 //! runtime, each reporting [`Action`]s through the channel the event loop reads, each cancelled
 //! by dropping its handle. The jobs: the sign-in (a token, silently or by a sign-in, then the
-//! list: [`session`]), the listing ([`listing`]), each saml-session's roles, the sign-out, and
-//! for an effect that needs role credentials the credential fetch (the engine's `obtain`) and
-//! the console link, which answer through their handle and ask for the effect again
-//! ([`credentials`]). Effects that need the terminal itself (print and leave, a subshell, the
-//! clipboard, the console) leave the event loop, run, and re-enter it ([`effects`]).
+//! list; `session.rs`), the listing (`listing.rs`), each saml-session's roles, the sign-out,
+//! and, for an effect that needs role credentials, the credential fetch (the engine's `obtain`)
+//! and the console link, which answer through their handle and ask for the effect again
+//! (`credentials.rs`). A row becomes an engine target in `target.rs`. Effects that need the
+//! terminal itself (print and leave, a subshell, the clipboard, the console) leave the event
+//! loop, run, and re-enter it (`effects.rs`). Signals are watched on a thread of their own
+//! (`signals.rs`).
 //!
 //! While the TUI is up nothing may write to stdout (it belongs to `eval "$(portico)"`) or
 //! stderr (it would draw over the screen): sign-in reports through a [`LoginReporter`],
