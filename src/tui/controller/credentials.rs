@@ -374,4 +374,25 @@ mod tests {
         });
         assert!(portal.credentials(&choice).is_err(), "not handed out");
     }
+
+    /// Keys fetched for a row of the session open before are not handed out once another
+    /// session (or the same one, afresh) is opened: a new epoch begins.
+    #[test]
+    fn opening_a_session_drops_the_keys_fetched_before() {
+        let home = tempfile::tempdir().unwrap();
+        let (mut portal, session, choice) = portal_in(home.path());
+        write_token(&portal, &session);
+        portal.fetched = Some(Fetched {
+            session: session.cache_key().to_string(),
+            choice: choice.clone(),
+            creds: keys(),
+        });
+        assert!(portal.at_hand(&choice).unwrap(), "fetched a moment ago");
+        let epoch = portal.epoch.current();
+        let mut app = App::new(OffsetDateTime::now_utc());
+        portal.open(session, &mut app);
+        assert_ne!(portal.epoch.current(), epoch, "a new epoch");
+        assert!(portal.fetched.is_none());
+        assert!(!portal.at_hand(&choice).unwrap(), "nothing at hand");
+    }
 }

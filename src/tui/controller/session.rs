@@ -50,6 +50,7 @@ impl Portal {
     /// Works on `session` from now on: the cached list and the recent roles at once, then
     /// the token (refreshed silently, or a sign-in when there is none) and a fresh list.
     pub(super) fn open(&mut self, session: SsoSession, app: &mut App) {
+        self.new_epoch();
         let key = session.cache_key().to_string();
         self.current = Some(session);
         let recent = self.memory.recent_for(&key);
