@@ -831,3 +831,61 @@ fn with_saml_sessions_only_the_portal_lists_their_roles() {
     assert_eq!(env.stat("SamlSignIn"), 1);
     assert_eq!(env.stat("AssumeRoleWithSAML"), 1);
 }
+
+/// A signal that finds the portal's loop stuck on a lock it cannot stop waiting for (here the
+/// config file's, held by another portico writing it, while `p` saves a profile) still ends
+/// the portal: its signal thread restores the terminal and the edge exits 130.
+#[cfg(unix)]
+#[test]
+fn a_signal_while_the_loop_waits_for_a_lock_restores_the_terminal_and_exits_130() {
+    let env = test_env();
+    env.login();
+    let tmux = bash_pane(&env);
+    tmux.run(r#"portico; echo "EXIT=$?""#);
+    tmux.wait_for_text(ROLES);
+    let locks = env.home.path().join(".cache/portico/locks");
+    let config = env.config_path();
+    let _lock = portico::cache::lock::acquire(&locks, &config.to_string_lossy(), || {
+        panic!("nobody holds it")
+    })
+    .unwrap();
+    tmux.type_text("platform");
+    tmux.wait_for("platform-dev selected", |s| {
+        selected_line(s).is_some_and(|l| l.contains("platform-dev"))
+    });
+    tmux.keys(&["Tab", "p"]);
+    tmux.wait_for_text("platform-dev-PowerUserAccess");
+    tmux.keys(&["Enter"]);
+    // The portal (the shell's child) waits for the lock: /proc/locks lists its blocked flock.
+    let shell = tmux.display("#{pane_pid}");
+    let portico = common::wait_until(LIMIT, || {
+        let out = Command::new("pgrep")
+            .args(["-P", &shell, "-x", "portico"])
+            .output()
+            .ok()?;
+        text(&out.stdout)
+            .split_whitespace()
+            .next()
+            .map(String::from)
+    })
+    .expect("the portal runs in the pane");
+    common::wait_until(LIMIT, || {
+        let locks = std::fs::read_to_string("/proc/locks").ok()?;
+        locks
+            .lines()
+            .any(|l| l.contains("->") && l.split_whitespace().any(|w| w == portico.as_str()))
+            .then_some(())
+    })
+    .expect("the portal waits for the config file's lock");
+    let killed = Command::new("kill")
+        .args(["-TERM", &portico])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    tmux.wait_for_text("EXIT=130");
+    assert_eq!(
+        tmux.display("#{alternate_on}"),
+        "0",
+        "the screen is restored"
+    );
+}

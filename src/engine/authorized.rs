@@ -30,7 +30,7 @@ where
                 "Identity Center refused the token of {}; getting a new one and retrying once",
                 session.label()
             );
-            identity::forget_access_token(store, session)?;
+            identity::forget_access_token(store, session).await?;
             let token = identity::access_token(store, session, on_missing).await?;
             Ok(call(token).await?)
         }

@@ -515,9 +515,11 @@ pub fn refresh_problem(
     token.refresh_blocker(now)
 }
 
-/// Forces the next `access_token` to refresh or sign in (after the portal said 401).
-pub fn forget_access_token(store: &Store, session: &SsoSession) -> Result<(), IdentityError> {
-    let _lock = take_lock_blocking(store, session, || {})?;
+/// Forces the next `access_token` to refresh or sign in (after the portal said 401). The lock
+/// is waited for off the runtime's thread: a sign-in on the same runtime (the portal's jobs)
+/// may hold it, and would never get to let go of it.
+pub async fn forget_access_token(store: &Store, session: &SsoSession) -> Result<(), IdentityError> {
+    let (_lock, _) = take_lock(store, session, None).await?;
     if let Some(mut token) = store.tokens.load_token(session)? {
         token.expires_at = format_time(OffsetDateTime::now_utc() - Duration::seconds(1));
         store.tokens.store_token(session, &token)?;
@@ -621,23 +623,26 @@ enum Work {
 
 /// Takes the session lock; the flag says whether another process held it (and so may have
 /// just signed in). On a thread of its own ([`lock::take_on_thread`]): the caller stays
-/// cancellable by Ctrl-C.
+/// cancellable by Ctrl-C, and the runtime's thread stays free for the job holding the lock.
+/// `work` names what a waiter says it waits for; with `None` it waits without a word.
 async fn take_lock(
     store: &Store,
     session: &SsoSession,
-    work: Work,
+    work: impl Into<Option<Work>>,
 ) -> Result<(lock::SessionLock, bool), IdentityError> {
+    let work = work.into();
     let dir = store.locks.clone();
     let (store, session) = (store.clone(), session.clone());
     let taken = lock::take_on_thread(move |waiting| {
         take_lock_blocking(&store, &session, || {
             waiting();
             match work {
-                Work::Refresh => crate::notice!(
+                None => {}
+                Some(Work::Refresh) => crate::notice!(
                     "another portico process is refreshing the sign-in to {}; waiting for it…",
                     session.label()
                 ),
-                Work::SignIn => crate::notice!(
+                Some(Work::SignIn) => crate::notice!(
                     "another portico process is signing in to {}; waiting for it…",
                     session.label()
                 ),
