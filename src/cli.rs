@@ -451,6 +451,22 @@ pub struct TargetArgs {
     /// The IAM role to assume with the saml-session's assertion: arn:aws:iam::ACCOUNT:role/NAME
     #[arg(long, value_name = "ARN", requires = "saml_session")]
     pub role_arn: Option<String>,
+    /// Then assume this IAM role (STS AssumeRole) with the keys of the role before it;
+    /// repeatable, in order: arn:aws:iam::ACCOUNT:role/NAME. The session lasts one hour.
+    #[arg(long, value_name = "ROLE_ARN", value_parser = parse_chain_arn)]
+    pub chain: Vec<String>,
+    /// The MFA code for a chained role's mfa_serial, instead of a prompt on the terminal
+    /// [env: PORTICO_MFA_CODE]
+    #[arg(long, value_name = "CODE")]
+    pub mfa_code: Option<String>,
+}
+
+/// A `--chain` value: an IAM role ARN.
+fn parse_chain_arn(value: &str) -> Result<String, String> {
+    match crate::model::id::RoleArn::parse(value) {
+        Some(_) => Ok(value.to_string()),
+        None => Err("not an IAM role ARN; use arn:aws:iam::ACCOUNT:role/NAME".to_string()),
+    }
 }
 
 impl TargetArgs {
@@ -458,6 +474,20 @@ impl TargetArgs {
     /// role, else the profile (`--profile`, `AWS_PROFILE`, `AWS_DEFAULT_PROFILE` or `default`,
     /// remembering which, for the error when the file has no such profile).
     pub fn wanted(&self, env: &crate::settings::Environment) -> crate::engine::Wanted {
+        use crate::engine::Wanted;
+        let source = self.source(env);
+        if self.chain.is_empty() && self.mfa_code.is_none() {
+            return source;
+        }
+        Wanted::Chain {
+            source: Box::new(source),
+            role_arns: self.chain.clone(),
+            mfa_code: self.mfa_code.clone(),
+        }
+    }
+
+    /// What the flags before `--chain` name.
+    fn source(&self, env: &crate::settings::Environment) -> crate::engine::Wanted {
         use crate::engine::Wanted;
         if let (Some(session), Some(role_arn)) = (&self.saml_session, &self.role_arn) {
             return Wanted::Saml {
