@@ -114,6 +114,13 @@ impl Target {
         }
     }
 
+    /// Whether the keys come from role chaining (AssumeRole with another role's keys): STS
+    /// gives them at most one hour, and the console federation endpoint takes no
+    /// `SessionDuration` with them (the console session lasts as long as the keys' hour).
+    pub fn role_chained(&self) -> bool {
+        matches!(self, Target::Chained(role) if role.source_is_role())
+    }
+
     /// `ROLE in ACCOUNT`, for messages.
     pub fn describe(&self) -> String {
         format!("{} in {}", self.role_name(), self.account_id())
