@@ -44,6 +44,7 @@ STATS_KEYS = (
     "SamlSignIn",
     "AssumeRoleWithSAML",
     "GetCallerIdentity",
+    "AssumeRole",
     "throttled",
     "failed",
 )
@@ -162,6 +163,11 @@ class Emulator:
     def saml_clock(self, offset_secs: int):
         """The SAML IdP and STS clock runs offset_secs ahead (negative: behind)."""
         return self.control("saml-clock", {"offsetSecs": offset_secs})
+
+    def trust(self, role_arn: str, **fields):
+        """One IAM role's whole trust for AssumeRole: trusted=[ARN…], externalId=, mfaSerial=,
+        mfaSeed=, maxSessionDuration= (left out: the defaults)."""
+        return self.control("trust", {"roleArn": role_arn, **fields})
 
     # -- lifecycle ----------------------------------------------------------
     def stderr_text(self) -> str:

@@ -8,6 +8,7 @@ use crate::faults::{Faults, FaultsUpdate};
 use crate::gate::GateState;
 use crate::state::ControlError;
 use crate::sts::Identity;
+use crate::trust::TrustUpdate;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -168,6 +169,20 @@ impl Control {
     /// they arrived. Returns how many went.
     pub fn release_refreshes(&self, count: Option<usize>) -> usize {
         self.app.refresh_gate().release(count)
+    }
+
+    /// Gives one IAM role a new trust for STS AssumeRole (the whole of it: fields left out
+    /// take their defaults), making the role if it did not exist. Refused, changing nothing,
+    /// when a field is malformed. See src/trust.rs.
+    pub fn set_trust(&self, update: TrustUpdate) -> Result<(), String> {
+        let (role_arn, trust) = update.into_trust()?;
+        self.app.store().trust.insert(role_arn, trust);
+        Ok(())
+    }
+
+    /// How many chain roles (`ChainRole1`…) every account has (`--chain-roles`).
+    pub fn chain_roles(&self) -> usize {
+        self.app.settings.chain_roles
     }
 
     /// Serves `directory` from now on: the accounts and roles assigned to the user change,
@@ -394,5 +409,28 @@ pub async fn release_refreshes(State(app): State<Arc<App>>, bytes: Bytes) -> Res
     match body::<ReleaseBody>(&bytes) {
         Ok(req) => count("released", Control::new(app).release_refreshes(req.count)),
         Err(e) => *e,
+    }
+}
+
+/// `POST /_emulator/trust {"roleArn","trusted":[…],"externalId","mfaSerial","mfaSeed",
+/// "maxSessionDuration"}` → the same object back (without the seed); 400 and no change when a
+/// field is malformed.
+pub async fn set_trust(State(app): State<Arc<App>>, bytes: Bytes) -> Response {
+    let update: TrustUpdate = match body(&bytes) {
+        Ok(u) => u,
+        Err(e) => return *e,
+    };
+    let answer = TrustUpdate {
+        mfa_seed: None,
+        max_session_duration: Some(
+            update
+                .max_session_duration
+                .unwrap_or(crate::trust::ONE_HOUR),
+        ),
+        ..update.clone()
+    };
+    match Control::new(app).set_trust(update) {
+        Ok(()) => Json(answer).into_response(),
+        Err(message) => error(StatusCode::BAD_REQUEST, "invalid_request", message),
     }
 }

@@ -9,6 +9,7 @@
 //! Either derefs to [`Control`]: `emu.url()`, `emu.approve(code)`, `emu.stats()`, …
 
 mod app;
+mod assume_role;
 mod browser;
 mod control;
 mod directory;
@@ -24,6 +25,7 @@ mod state;
 mod stats;
 mod sts;
 mod tls;
+mod trust;
 mod wire;
 mod xml;
 
@@ -41,3 +43,4 @@ pub use server::{
 pub use state::ControlError;
 pub use sts::Identity;
 pub use tls::CA_FILE;
+pub use trust::{totp_code, TrustUpdate, CHAIN_ROLE_PREFIX};

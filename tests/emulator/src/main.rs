@@ -43,6 +43,11 @@ Control routes (JSON in and out; never delayed, throttled, garbled or counted):
                                                  (negative: behind); 0 is real time
   GET  /_emulator/federation                     whose keys each console getSigninToken was given:
                                                  {\"signinTokens\":[{\"arn\",\"account\",\"userId\"}]}
+  POST /_emulator/trust {\"roleArn\",…}            give one IAM role a new trust for AssumeRole (made
+                                                 if new): \"trusted\":[ARN…] (left out: every
+                                                 role session the emulator issued), \"externalId\",
+                                                 \"mfaSerial\"+\"mfaSeed\" (base32 TOTP seed),
+                                                 \"maxSessionDuration\" (3600–43200, default 3600)
   POST /_emulator/hold-refreshes {\"count\":N}      hold the next N refresh-token CreateToken calls
                                                  until released (test-only: stages refresh races)
   GET  /_emulator/hold-refreshes                 {\"armed\":N,\"held\":K}: still to hold, waiting now
@@ -62,11 +67,15 @@ SAML and STS routes (the first stdout line's samlIdpUrl is {url}/{tenant}/saml2)
                                                  [&DurationSeconds] (AWS_ENDPOINT_URL_STS = url)
   POST /                                         STS: Action=GetCallerIdentity&Version=2011-06-15,
                                                  SigV4-signed with keys the emulator issued
+  POST /                                         STS: Action=AssumeRole&Version=2011-06-15&RoleArn
+                                                 &RoleSessionName[&ExternalId][&SerialNumber
+                                                 &TokenCode][&DurationSeconds], SigV4-signed
+                                                 with keys the emulator issued (--chain-roles)
 
 The wire protocol it speaks is described in docs/protocol.md of the portico repository.";
 
 /// An IAM Identity Center emulator (SSO OIDC + portal + console federation) with an Entra-like
-/// SAML IdP and STS (AssumeRoleWithSAML, GetCallerIdentity), on 127.0.0.1.
+/// SAML IdP and STS (AssumeRoleWithSAML, GetCallerIdentity, AssumeRole), on 127.0.0.1.
 ///
 /// One base URL serves as AWS_ENDPOINT_URL_SSO, AWS_ENDPOINT_URL_SSO_OIDC and
 /// AWS_ENDPOINT_URL_STS; its /federation path is the console federation endpoint
@@ -141,6 +150,11 @@ struct Cli {
     /// The SessionDuration attribute of assertions; 0 leaves it out.
     #[arg(long, value_name = "SECS", default_value_t = 28_800)]
     saml_session_duration: u64,
+    /// Every account has N IAM roles ChainRole1…ChainRoleN for STS AssumeRole, each trusting
+    /// every role session the emulator hands out (Identity Center, SAML and AssumeRole keys),
+    /// MaxSessionDuration 3600; POST /_emulator/trust changes one.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    chain_roles: usize,
     /// STS answers every AssumeRoleWithSAML with RegionDisabledException.
     #[arg(long)]
     sts_region_disabled: bool,
@@ -224,6 +238,7 @@ fn config(cli: Cli) -> Result<Config, Box<dyn Error>> {
         faults,
         access_token_ttl: cli.access_token_ttl,
         role_credential_ttl: cli.role_credential_ttl,
+        chain_roles: cli.chain_roles,
         auto_approve: cli.auto_approve,
         log_requests: true,
         saml,

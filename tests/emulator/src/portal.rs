@@ -197,6 +197,7 @@ pub async fn get_role_credentials(
         app.store().role_credentials.insert(
             access_key_id.clone(),
             RoleCredential {
+                role_arn: Identity::identity_center_role_arn(account_id, role_name),
                 account_id: account_id.to_string(),
                 role_name: role_name.to_string(),
                 identity: Identity::identity_center(account_id, role_name, &app.settings.saml.user),

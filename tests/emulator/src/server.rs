@@ -41,6 +41,9 @@ pub struct Config {
     pub access_token_ttl: Option<u64>,
     /// Lifetime of role credentials from GetRoleCredentials, seconds.
     pub role_credential_ttl: u64,
+    /// Every account has the IAM roles ChainRole1…ChainRoleN for STS AssumeRole, trusting
+    /// every role session the emulator hands out (`--chain-roles`).
+    pub chain_roles: usize,
     pub auto_approve: bool,
     /// One line per request on stderr (method, path without query, status).
     pub log_requests: bool,
@@ -61,6 +64,7 @@ impl Default for Config {
             faults: Faults::default(),
             access_token_ttl: None,
             role_credential_ttl: 3600,
+            chain_roles: 0,
             auto_approve: false,
             log_requests: false,
             saml: SamlSettings::default(),
@@ -127,6 +131,7 @@ fn router(app: Arc<App>) -> Router {
             get(control::get_directory).post(control::set_directory),
         )
         .route("/_emulator/saml-clock", post(control::saml_clock))
+        .route("/_emulator/trust", post(control::set_trust))
         .route(
             "/_emulator/hold-refreshes",
             get(control::get_refresh_gate).post(control::hold_refreshes),
@@ -263,6 +268,7 @@ pub async fn spawn(config: Config) -> io::Result<Running> {
         region: config.region,
         access_token_ttl: config.access_token_ttl,
         role_credential_ttl: config.role_credential_ttl,
+        chain_roles: config.chain_roles,
         directory: crate::directory::LiveDirectory::new(config.directory),
         saml: config.saml,
     };

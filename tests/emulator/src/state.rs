@@ -35,6 +35,8 @@ pub struct Settings {
     pub region: String,
     pub access_token_ttl: Option<u64>,
     pub role_credential_ttl: u64,
+    /// `--chain-roles N`: every account has the IAM roles ChainRole1…ChainRoleN.
+    pub chain_roles: usize,
     pub directory: LiveDirectory,
     pub saml: SamlSettings,
 }
@@ -192,6 +194,8 @@ pub struct RefreshToken {
 
 #[derive(Debug)]
 pub struct RoleCredential {
+    /// The IAM role these keys are a session of: `arn:aws:iam::ACCOUNT:role/[PATH/]NAME`.
+    pub role_arn: String,
     pub account_id: String,
     pub role_name: String,
     /// Whose keys these are, as GetCallerIdentity names them.
@@ -266,6 +270,11 @@ pub struct Store {
     pub saml_sign_ins: HashMap<String, PendingSignIn>,
     /// Seconds added to the clock of the SAML IdP and STS (negative: the past).
     pub saml_clock_offset: i64,
+    /// Trust policies set by `POST /_emulator/trust`, by role ARN; they replace a chain role's
+    /// default trust, or make a role that did not exist.
+    pub trust: HashMap<String, crate::trust::Trust>,
+    /// (MFA serial, TOTP step) of every MFA code AssumeRole accepted: IAM takes a code once.
+    pub mfa_used: std::collections::HashSet<(String, u64)>,
 }
 
 impl Store {
@@ -508,6 +517,7 @@ mod tests {
             region: "us-east-1".into(),
             access_token_ttl: None,
             role_credential_ttl: 3600,
+            chain_roles: 0,
             directory: LiveDirectory::new(crate::directory::Directory::default()),
             saml: SamlSettings::default(),
         }

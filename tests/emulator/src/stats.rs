@@ -20,12 +20,13 @@ pub enum Counter {
     SamlSignIn,
     AssumeRoleWithSaml,
     GetCallerIdentity,
+    AssumeRole,
     Throttled,
     Failed,
 }
 
 impl Counter {
-    pub const ALL: [Counter; 15] = [
+    pub const ALL: [Counter; 16] = [
         Counter::RegisterClient,
         Counter::StartDeviceAuthorization,
         Counter::CreateTokenDeviceCode,
@@ -39,6 +40,7 @@ impl Counter {
         Counter::SamlSignIn,
         Counter::AssumeRoleWithSaml,
         Counter::GetCallerIdentity,
+        Counter::AssumeRole,
         Counter::Throttled,
         Counter::Failed,
     ];
@@ -59,6 +61,7 @@ impl Counter {
             Counter::SamlSignIn => "SamlSignIn",
             Counter::AssumeRoleWithSaml => "AssumeRoleWithSAML",
             Counter::GetCallerIdentity => "GetCallerIdentity",
+            Counter::AssumeRole => "AssumeRole",
             Counter::Throttled => "throttled",
             Counter::Failed => "failed",
         }
@@ -74,6 +77,7 @@ impl Counter {
                 | Counter::Logout
                 | Counter::AssumeRoleWithSaml
                 | Counter::GetCallerIdentity
+                | Counter::AssumeRole
         )
     }
 }
@@ -117,7 +121,7 @@ mod tests {
         let stats = Stats::default();
         stats.bump(Counter::CreateTokenRefreshToken);
         let snap = stats.snapshot();
-        assert_eq!(snap.len(), 15);
+        assert_eq!(snap.len(), 16);
         assert_eq!(snap["CreateToken:refresh_token"], 1);
         assert_eq!(snap["failed"], 0);
         stats.reset();

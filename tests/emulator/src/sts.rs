@@ -4,7 +4,8 @@
 //! `SAML:aud`, the role/provider pair, DurationSeconds against the role's maximum — and answers
 //! XML credentials or an `ErrorResponse`. GetCallerIdentity takes a request SigV4-signed with
 //! keys the emulator issued (GetRoleCredentials or AssumeRoleWithSAML), checks the signature
-//! with the secret it issued, and names whose keys they are.
+//! with the secret it issued, and names whose keys they are. AssumeRole (src/assume_role.rs)
+//! takes such a request too.
 
 use crate::app::{App, Service};
 use crate::directory::SamlRole;
@@ -141,14 +142,14 @@ impl IntoResponse for StsFailure {
     }
 }
 
-fn xml_escape(text: &str) -> String {
+pub(crate) fn xml_escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
 }
 
-fn xml_response(status: StatusCode, body: Vec<u8>, id: &str) -> Response {
+pub(crate) fn xml_response(status: StatusCode, body: Vec<u8>, id: &str) -> Response {
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
@@ -172,6 +173,7 @@ pub async fn query(
     let counter = match action {
         "AssumeRoleWithSAML" => Counter::AssumeRoleWithSaml,
         "GetCallerIdentity" => Counter::GetCallerIdentity,
+        "AssumeRole" => Counter::AssumeRole,
         _ => {
             return StsFailure::new(
                 StsError::InvalidAction,
@@ -196,16 +198,17 @@ pub async fn query(
         .into_response();
     }
     let id = request_id();
+    let request = sigv4::Request {
+        method: method.as_str(),
+        path: uri.path(),
+        query: uri.query().unwrap_or_default(),
+        headers: &headers,
+        body: &body,
+    };
     let answer = match counter {
-        Counter::GetCallerIdentity => {
-            let request = sigv4::Request {
-                method: method.as_str(),
-                path: uri.path(),
-                query: uri.query().unwrap_or_default(),
-                headers: &headers,
-                body: &body,
-            };
-            get_caller_identity(&app, &request, &id)
+        Counter::GetCallerIdentity => get_caller_identity(&app, &request, &id),
+        Counter::AssumeRole => {
+            caller(&app, &request).and_then(|who| crate::assume_role::answer(&app, &who, &p, &id))
         }
         _ => assume_role_with_saml(&app, &p, &id),
     };
@@ -218,7 +221,7 @@ pub async fn query(
 /// Whose keys signed `request`, checked as STS checks a signed call: the Authorization header
 /// complete, the access key one the emulator issued, the session token the key's, the keys
 /// not expired, the date within 15 minutes, the signature made with the key's secret.
-fn caller(app: &App, request: &sigv4::Request<'_>) -> Result<Identity, StsFailure> {
+fn caller(app: &App, request: &sigv4::Request<'_>) -> Result<Caller, StsFailure> {
     let auth = sigv4::authorization(request.headers).map_err(refusal)?;
     let invalid = || {
         StsFailure::new(
@@ -252,7 +255,18 @@ fn caller(app: &App, request: &sigv4::Request<'_>) -> Result<Identity, StsFailur
         OffsetDateTime::now_utc(),
     )
     .map_err(refusal)?;
-    Ok(keys.identity.clone())
+    Ok(Caller {
+        identity: keys.identity.clone(),
+        role_arn: keys.role_arn.clone(),
+    })
+}
+
+/// Who signed a request: the session, and the IAM role it is a session of.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller {
+    pub identity: Identity,
+    /// `arn:aws:iam::ACCOUNT:role/[PATH/]NAME`
+    pub role_arn: String,
 }
 
 fn refusal(refusal: Refusal) -> StsFailure {
@@ -271,7 +285,7 @@ fn get_caller_identity(
     request: &sigv4::Request<'_>,
     request_id: &str,
 ) -> Result<String, StsFailure> {
-    let who = caller(app, request)?;
+    let who = caller(app, request)?.identity;
     let e = xml_escape;
     Ok(format!(
         "<GetCallerIdentityResponse xmlns=\"{STS_NS}\">\n  <GetCallerIdentityResult>\n    \
@@ -312,19 +326,28 @@ impl Identity {
     /// the account is `aws-reserved/sso.amazonaws.com/AWSReservedSSO_{permission set}_{16 hex
     /// digits}`, the session is the user's name.
     pub fn identity_center(account: &str, permission_set: &str, user: &str) -> Identity {
+        Identity::of_role(
+            &Identity::identity_center_role_arn(account, permission_set),
+            user,
+        )
+    }
+
+    /// The ARN of the IAM role Identity Center made in `account` for `permission_set`, path
+    /// and all (what a trust policy names to trust it).
+    pub fn identity_center_role_arn(account: &str, permission_set: &str) -> String {
         use sha2::{Digest, Sha256};
         let suffix = sigv4::hex(&Sha256::digest(permission_set.as_bytes())[..8]);
-        Identity::of_role(
-            &format!(
-                "arn:aws:iam::{account}:role/aws-reserved/sso.amazonaws.com/\
-                 AWSReservedSSO_{permission_set}_{suffix}"
-            ),
-            user,
+        format!(
+            "arn:aws:iam::{account}:role/aws-reserved/sso.amazonaws.com/\
+             AWSReservedSSO_{permission_set}_{suffix}"
         )
     }
 }
 
-fn required<'a>(p: &'a HashMap<String, String>, name: &str) -> Result<&'a str, StsFailure> {
+pub(crate) fn required<'a>(
+    p: &'a HashMap<String, String>,
+    name: &str,
+) -> Result<&'a str, StsFailure> {
     p.get(name).map(String::as_str).ok_or_else(|| {
         StsFailure::new(
             StsError::MissingParameter,
@@ -333,7 +356,7 @@ fn required<'a>(p: &'a HashMap<String, String>, name: &str) -> Result<&'a str, S
     })
 }
 
-fn validation(message: impl Into<String>) -> StsFailure {
+pub(crate) fn validation(message: impl Into<String>) -> StsFailure {
     StsFailure::new(StsError::Validation, message)
 }
 
@@ -369,7 +392,7 @@ fn duration_param(p: &HashMap<String, String>) -> Result<u64, StsFailure> {
 
 /// Policy and PolicyArns: JSON checked, and the packed size against the budget. Returns the
 /// packed size in percent when a policy was given.
-fn packed_policy(p: &HashMap<String, String>) -> Result<Option<u64>, StsFailure> {
+pub(crate) fn packed_policy(p: &HashMap<String, String>) -> Result<Option<u64>, StsFailure> {
     let arns: Vec<&String> = (1..=10)
         .filter_map(|i| p.get(&format!("PolicyArns.member.{i}.arn")))
         .collect();
@@ -589,7 +612,7 @@ fn role_id(role_arn: &str) -> String {
     format!("AROA{tail}")
 }
 
-fn upper_token(prefix: &str, len: usize) -> String {
+pub(crate) fn upper_token(prefix: &str, len: usize) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     let mut rng = rand::rng();
     let tail: String = (0..len)
@@ -661,6 +684,7 @@ fn assume_role_with_saml(
     app.store().role_credentials.insert(
         access_key_id.clone(),
         RoleCredential {
+            role_arn: role_arn.to_string(),
             account_id: role.account_id().to_string(),
             role_name: role.role_name().to_string(),
             identity: identity.clone(),

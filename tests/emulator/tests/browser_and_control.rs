@@ -466,6 +466,7 @@ async fn control_api_over_http() {
         "SamlSignIn",
         "AssumeRoleWithSAML",
         "GetCallerIdentity",
+        "AssumeRole",
         "throttled",
         "failed",
     ];
