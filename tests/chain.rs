@@ -342,7 +342,31 @@ credential_process = portico credentials --profile mfa
         &["AccessDenied", "external_id = not-the-one", "trust policy"],
     );
     let out = world.run(&["credentials", "--profile", "untrusted"]);
-    one_line(&out, 6, &["AccessDenied", "trust policy must allow"]);
+    one_line(
+        &out,
+        6,
+        &[
+            "AccessDenied",
+            "trust policy must allow the source's role AWSReservedSSO_Admin_",
+        ],
+    );
+    // doctor explains the last failure of each chained profile.
+    let out = world.run(&["doctor"]);
+    let report = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(8), "{report}");
+    let line = |profile: &str| {
+        report
+            .lines()
+            .find(|l| l.contains("chained-roles") && l.contains(&format!("profile {profile}:")))
+            .unwrap_or_else(|| panic!("no chained-roles line for {profile}:\n{report}"))
+            .to_string()
+    };
+    assert!(
+        line("wrong-id").contains("the last AssumeRole failed"),
+        "{report}"
+    );
+    assert!(line("untrusted").contains("AccessDenied"), "{report}");
+    assert!(line("mfa").contains("STS at"), "{report}");
     // No code and no terminal: at once, with the fix; no AssumeRole was tried.
     let before = world.assume_roles();
     let out = world.run_without_terminal(&["credentials", "--profile", "mfa"], &[]);

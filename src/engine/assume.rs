@@ -281,7 +281,7 @@ where
             ChainError::AccessDenied {
                 role: t(&role.role_arn),
                 from: role.source_label(),
-                caller: t(source_arn),
+                caller: caller_role(&message).unwrap_or_else(|| t(source_arn)),
                 message,
                 extra,
             }
@@ -321,5 +321,32 @@ where
             role: role.label(),
             detail: format!("{}: {message}", t(&code)),
         },
+    }
+}
+
+/// The role of the caller an AccessDenied names ("User: arn:aws:sts::ACCT:assumed-role/ROLE/
+/// SESSION is not authorized …"), as a trust policy names it: `role ROLE of account ACCT
+/// (arn:aws:iam::ACCT:role/…/ROLE)`.
+fn caller_role(message: &str) -> Option<String> {
+    let user = message.split("User: ").nth(1)?.split_whitespace().next()?;
+    let rest = user.strip_prefix("arn:")?;
+    let parts: Vec<&str> = rest.splitn(5, ':').collect();
+    let [partition, "sts", "", account, resource] = parts.as_slice() else {
+        return Some(user.to_string());
+    };
+    let role = resource.strip_prefix("assumed-role/")?.split('/').next()?;
+    Some(format!(
+        "the source's role {role} (arn:{partition}:iam::{account}:role/…/{role}, whose session is {user})"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_caller_of_an_access_denied_is_named_as_a_trust_policy_names_it() {
+        let m = "User: arn:aws:sts::111111111111:assumed-role/AWSReservedSSO_Admin_0123/alice is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::222222222222:role/ChainRole1";
+        let got = super::caller_role(m).unwrap();
+        assert!(got.starts_with("the source's role AWSReservedSSO_Admin_0123 (arn:aws:iam::111111111111:role/…/AWSReservedSSO_Admin_0123"), "{got}");
+        assert_eq!(super::caller_role("no user here"), None);
     }
 }

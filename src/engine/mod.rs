@@ -77,6 +77,17 @@ pub fn obtain_wanted(
     Ok((resolved, creds))
 }
 
+/// The last AssumeRole failure of chained role `role` that portico met (its one-line message
+/// with the fix), kept until a later AssumeRole of it succeeds; for `portico doctor`.
+pub fn last_chain_failure(env: &Environment, role: &ChainedRole) -> Option<String> {
+    let dir = env.portico_cache_dir().ok()?;
+    let path = DerivedIndex::under(&dir)
+        .dir()
+        .join(format!("{}.failure", role.key));
+    let text = std::fs::read_to_string(path).ok()?;
+    Some(crate::sanitize::for_terminal(text.trim()))
+}
+
 /// The engine over portico's files: the role-credential cache and the sign-in store.
 #[derive(Debug)]
 pub struct Engine {
