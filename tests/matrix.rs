@@ -213,7 +213,9 @@ impl World {
             Seen::SignedInAs(arn) => (arn, None),
             Seen::NotApplicable(_) => return Ok(()),
         };
-        if arn == source.expected.arn {
+        // An expected ARN ending in `/` is any session of that role.
+        let expected = &source.expected.arn;
+        if arn == *expected || (expected.ends_with('/') && arn.starts_with(expected.as_str())) {
             return match claimed {
                 Some(account) if account != source.expected.account => Err(format!(
                     "the keys are {arn}'s, but the answer says AccountId {account}"
@@ -402,6 +404,18 @@ fn world() -> (World, Vec<Source>) {
             args: strings(&["--profile", "chained"]),
             expected: Identity::of_role("arn:aws:iam::222222222222:role/ChainRole1", "matrix"),
             portal: PortalRow::NotListed("the portal does not list chained roles yet"),
+        },
+        Source {
+            name: "--profile --chain ROLE_ARN",
+            args: strings(&[
+                "--profile",
+                "dev",
+                "--chain",
+                "arn:aws:iam::333333333333:role/ChainRole1",
+            ]),
+            // The session is named portico-session-{time}: any session of the role.
+            expected: Identity::of_role("arn:aws:iam::333333333333:role/ChainRole1", ""),
+            portal: PortalRow::NotListed("the portal does not chain roles ad hoc"),
         },
     ];
     world.known = sources
