@@ -732,3 +732,68 @@ fn the_aws_cli_and_boto3_share_the_cache_with_portico_both_ways() {
         assert_eq!(mode, 0o600, "{}", f.display());
     }
 }
+
+/// `mfa_serial` with a terminal: the prompt is on the terminal (botocore's words), never on
+/// stdout, and the code typed there assumes the role.
+#[test]
+fn the_mfa_code_is_asked_on_the_terminal_never_on_stdout() {
+    let world = World::new(
+        false,
+        "
+[profile mfa]
+role_arn = arn:aws:iam::333333333333:role/ChainRole2
+source_profile = dev
+mfa_serial = arn:aws:iam::111111111111:mfa/alice
+",
+    );
+    let seed = "JBSWY3DPEHPK3PXP";
+    trust(
+        &world,
+        TrustUpdate {
+            role_arn: chain_role(PROD, 2),
+            mfa_serial: Some("arn:aws:iam::111111111111:mfa/alice".into()),
+            mfa_seed: Some(seed.into()),
+            ..TrustUpdate::default()
+        },
+    );
+    let home = world.env.home.path();
+    let out = home.join("keys.json");
+    // The pane's shell gets the world's environment from a script (tmux's server has the test's).
+    let base = world.portico();
+    let mut script = String::from("#!/bin/sh\nunset PORTICO_MFA_CODE AWS_PROFILE\n");
+    for (k, v) in base.get_envs() {
+        if let Some(v) = v {
+            script.push_str(&format!(
+                "export {}='{}'\n",
+                k.to_string_lossy(),
+                v.to_string_lossy()
+            ));
+        }
+    }
+    script.push_str(&format!(
+        "'{}' credentials --profile mfa --format json > '{out}.part' && mv '{out}.part' '{out}'\nsleep 30\n",
+        base.get_program().to_string_lossy(),
+        out = out.display()
+    ));
+    let script_path = home.join("mfa.sh");
+    std::fs::write(&script_path, script).unwrap();
+    let tmux = common::tmux::Tmux::start(&format!("sh '{}'", script_path.display()));
+    tmux.wait_for_text("Enter MFA code for arn:aws:iam::111111111111:mfa/alice:");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let code = idc_emulator::totp_code(seed, now).unwrap();
+    tmux.type_text(&code);
+    tmux.keys(&["Enter"]);
+    let printed = common::wait_until(LIMIT, || std::fs::read_to_string(&out).ok())
+        .unwrap_or_else(|| panic!("no keys; the pane shows:\n{}", tmux.screen()));
+    assert!(
+        !printed.contains("MFA"),
+        "the prompt reached stdout: {printed}"
+    );
+    let keys: serde_json::Value = serde_json::from_str(&printed).unwrap();
+    assert!(world
+        .caller(&keys)
+        .starts_with(&format!("arn:aws:sts::{PROD}:assumed-role/ChainRole2/")));
+}
