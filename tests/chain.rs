@@ -227,6 +227,18 @@ fn chains_of_depth_one_to_three_from_identity_center_and_saml() {
             "{profile}"
         );
     }
+    // `list` of a chained profile lists its source's sign-in: the accounts of Identity
+    // Center, the roles of the saml-session.
+    let out = world.run(&["list", "--profile", "idc3"]);
+    assert_success(&out);
+    assert!(text(&out.stdout).contains(HUB), "{}", text(&out.stdout));
+    let out = world.run(&["list", "--profile", "saml2"]);
+    assert_success(&out);
+    assert!(
+        text(&out.stdout).contains(&world.saml_admin),
+        "{}",
+        text(&out.stdout)
+    );
     // Each chained role assumed once: the depth-3 chains reused depth 1 and 2 from the cache.
     assert_eq!(world.assume_roles(), 6);
     // Asked again: every key from the AWS CLI's cache, no AssumeRole.
