@@ -809,3 +809,37 @@ mfa_serial = arn:aws:iam::111111111111:mfa/alice
         .caller(&keys)
         .starts_with(&format!("arn:aws:sts::{PROD}:assumed-role/ChainRole2/")));
 }
+
+/// Keys in the AWS CLI's file with under 15 minutes left are assumed again, as botocore does,
+/// and the file is replaced with the new ones.
+#[test]
+fn keys_with_under_fifteen_minutes_left_are_assumed_again() {
+    let world = World::new(false, CHAINS);
+    let first = world.keys(&["--profile", "idc1"]);
+    assert_eq!(world.assume_roles(), 1);
+    let files = world.cli_cache_files();
+    let [file] = files.as_slice() else {
+        panic!("{files:?}")
+    };
+    let mut doc: serde_json::Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+    let soon = time::OffsetDateTime::now_utc() + time::Duration::minutes(14);
+    let soon = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}UTC",
+        soon.year(),
+        u8::from(soon.month()),
+        soon.day(),
+        soon.hour(),
+        soon.minute(),
+        soon.second()
+    );
+    doc["Credentials"]["Expiration"] = serde_json::Value::String(soon);
+    std::fs::write(file, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let second = world.keys(&["--profile", "idc1"]);
+    assert_eq!(world.assume_roles(), 2);
+    assert_ne!(first["AccessKeyId"], second["AccessKeyId"]);
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+    assert_eq!(doc["Credentials"]["AccessKeyId"], second["AccessKeyId"]);
+    // With more than 15 minutes left, the file is used.
+    world.keys(&["--profile", "idc1"]);
+    assert_eq!(world.assume_roles(), 2);
+}
