@@ -20,7 +20,8 @@ import re
 import struct
 import subprocess
 import time
-from datetime import datetime, timezone
+import urllib.parse
+from datetime import timezone
 
 import boto3
 import pytest
@@ -379,6 +380,38 @@ def test_policy_is_packed_and_checked(emu, make_boto):
     assert message == "The policy is not in the valid JSON format."
 
 
+def test_console_federation_takes_chained_keys_for_their_own_hour_only(emu, make_boto):
+    """The federation endpoint signs chained keys in, but refuses a SessionDuration with them
+    (AWS: "Invalid credentials parameter"), while Identity Center's keys may ask for one."""
+    keys, account, _ = identity_center_keys(emu, make_boto)
+    out = signed_sts(emu, keys)[0].assume_role(RoleArn=chain_role(account), RoleSessionName="console")
+    chained = out["Credentials"]
+
+    def signin_token(creds, **extra):
+        session = json.dumps(
+            {"sessionId": creds["AccessKeyId"], "sessionKey": creds["SecretAccessKey"], "sessionToken": creds["SessionToken"]}
+        )
+        query = urllib.parse.urlencode({"Action": "getSigninToken", "Session": session, **extra})
+        return emu.request("GET", "/federation?" + query)
+
+    assert signin_token(chained).status == 200
+    refused = signin_token(chained, SessionDuration="3600")
+    assert (refused.status, refused.text.strip()) == (400, "Invalid credentials parameter")
+    assert signin_token(keys, SessionDuration="43200").status == 200
+    arns = [t["arn"] for t in emu.control("federation", method="GET")["signinTokens"]]
+    assert arns[0] == f"arn:aws:sts::{account}:assumed-role/ChainRole1/console"
+
+
+def test_region_disabled(start, make_boto):
+    emu = start("--auto-approve", "--accounts", "2", "--roles-per-account", "1", "--chain-roles", "1", "--sts-region-disabled")
+    keys, account, _ = identity_center_keys(emu, make_boto)
+    sts, _ = signed_sts(emu, keys)
+    message = refused(
+        lambda: sts.assume_role(RoleArn=chain_role(account), RoleSessionName="rr"), "RegionDisabledException", 403
+    )
+    assert message.startswith(f"STS is not activated in this region for account:{account}."), message
+
+
 def test_trust_route_refuses_malformed_bodies(emu):
     role = "arn:aws:iam::111122223333:role/Deploy"
     for body in (
@@ -472,3 +505,64 @@ def test_the_aws_cli_assumes_a_chain_role(emu, make_boto, tmp_path):
     proc = aws_json("sts", "assume-role", "--role-arn", role_arn, "--role-session-name", "cli", "--duration-seconds", "7200")
     assert proc.returncode == 254, (proc.returncode, proc.stderr)
     assert f"(ValidationError) when calling the AssumeRole operation: {MAX_SESSION}" in proc.stderr
+
+
+def test_the_aws_clis_own_chained_profile(emu, make_boto, tmp_path):
+    """A profile with role_arn and source_profile, resolved by the AWS CLI's own AssumeRole
+    provider (not a command that calls AssumeRole): the emulator's answer is one botocore
+    accepts, caches in ~/.aws/cli/cache and uses again without asking (one AssumeRole for two
+    runs). Debian's AWS CLI (2.9) predates AWS_ENDPOINT_URL_STS; it reads endpoint rule sets
+    from ~/.aws/models before its own, which is how its STS client is sent to the emulator."""
+    aws = "/usr/bin/aws"
+    if not os.access(aws, os.X_OK):
+        pytest.skip("Debian's awscli is not installed (tests/run.sh installs it)")
+    keys, _, _ = identity_center_keys(emu, make_boto)
+    target = accounts(emu)[1]
+    home = tmp_path / "cli-home"
+    models = home / ".aws" / "models" / "sts" / "2011-06-15"
+    models.mkdir(parents=True)
+    builtin = lambda name, kind, **extra: {"builtIn": name, "type": kind, "required": False, **extra}  # noqa: E731
+    rules = {
+        "version": "1.0",
+        "parameters": {
+            "Region": builtin("AWS::Region", "String"),
+            "UseDualStack": builtin("AWS::UseDualStack", "Boolean", required=True, default=False),
+            "UseFIPS": builtin("AWS::UseFIPS", "Boolean", required=True, default=False),
+            "Endpoint": builtin("SDK::Endpoint", "String"),
+            "UseGlobalEndpoint": builtin("AWS::STS::UseGlobalEndpoint", "Boolean", required=True, default=False),
+        },
+        "rules": [{"conditions": [], "type": "endpoint", "endpoint": {"url": emu.url, "properties": {}, "headers": {}}}],
+    }
+    (models / "endpoint-rule-set-1.json").write_text(json.dumps(rules))
+    (home / ".aws" / "config").write_text(
+        "[profile src]\n"
+        f"aws_access_key_id = {keys['AccessKeyId']}\n"
+        f"aws_secret_access_key = {keys['SecretAccessKey']}\n"
+        f"aws_session_token = {keys['SessionToken']}\n"
+        "region = eu-west-1\n"
+        "[profile chained]\n"
+        f"role_arn = {chain_role(target)}\n"
+        "source_profile = src\n"
+        "role_session_name = cli-chain\n"
+        "region = eu-west-1\n"
+    )
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "AWS_PAGER": "",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
+    for _ in range(2):
+        proc = subprocess.run(
+            [aws, "sts", "get-caller-identity", "--profile", "chained", "--output", "json"],
+            env=env, capture_output=True, text=True, timeout=60,
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["Arn"] == f"arn:aws:sts::{target}:assumed-role/ChainRole1/cli-chain"
+    cached = list((home / ".aws" / "cli" / "cache").iterdir())
+    assert len(cached) == 1, cached
+    entry = json.loads(cached[0].read_text())
+    assert entry["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{target}:assumed-role/ChainRole1/cli-chain"
+    stats = emu.stats()
+    assert (stats["AssumeRole"], stats["GetCallerIdentity"]) == (1, 2)

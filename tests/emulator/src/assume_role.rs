@@ -8,8 +8,8 @@ use crate::app::App;
 use crate::saml::saml_time;
 use crate::state::{epoch_secs, random_token, RoleCredential};
 use crate::sts::{
-    packed_policy, required, upper_token, validation, xml_escape, Caller, Identity, StsError,
-    StsFailure, STS_NS,
+    packed_policy, region_disabled, required, upper_token, validation, xml_escape, Caller,
+    Identity, StsError, StsFailure, STS_NS,
 };
 use crate::trust::{is_role_arn, totp_step, Trust, CHAIN_ROLE_PREFIX, ONE_HOUR};
 use std::collections::HashMap;
@@ -174,8 +174,9 @@ fn check_mfa(
     Ok(())
 }
 
-/// Answers an AssumeRole whose signature `sts::caller` verified: the checks in the order of
-/// docs/protocol.md §11, then new keys, remembered so that they sign later calls.
+/// Answers an AssumeRole whose signature `sts::caller` verified: the checks in the order
+/// tests/emulator/README.md lists them, then new keys, remembered so that they sign later
+/// calls.
 pub(crate) fn answer(
     app: &App,
     who: &Caller,
@@ -186,6 +187,9 @@ pub(crate) fn answer(
     let session = required(p, "RoleSessionName")?;
     let duration = check_members(p)?;
     let packed = packed_policy(p)?;
+    if app.settings.saml.sts_region_disabled {
+        return Err(region_disabled(role_arn));
+    }
 
     let trust = trust_of(app, role_arn)
         .filter(|_| is_role_arn(role_arn))
@@ -217,6 +221,7 @@ pub(crate) fn answer(
         access_key_id.clone(),
         RoleCredential {
             role_arn: role_arn.to_string(),
+            chained: true,
             account_id: identity.account.clone(),
             role_name: role_arn.rsplit('/').next().unwrap_or_default().to_string(),
             identity: identity.clone(),

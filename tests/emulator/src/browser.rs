@@ -394,6 +394,12 @@ fn get_signin_token(app: &App, p: &HashMap<String, String>) -> Response {
         }
         _ => return bad_federation("The session credentials are invalid or expired"),
     };
+    // As the federation endpoint answers a console session length asked for with keys of a
+    // role assumed by a role (AWS knowledge center, "Invalid credentials parameter"): role
+    // chaining keeps the console to the keys' own hour.
+    if creds.chained && p.contains_key("SessionDuration") {
+        return bad_federation("Invalid credentials parameter");
+    }
     let (account_id, role_name) = (creds.account_id.clone(), creds.role_name.clone());
     let identity = creds.identity.clone();
     store.federated.push(identity.clone());

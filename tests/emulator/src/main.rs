@@ -155,7 +155,7 @@ struct Cli {
     /// MaxSessionDuration 3600; POST /_emulator/trust changes one.
     #[arg(long, value_name = "N", default_value_t = 0)]
     chain_roles: usize,
-    /// STS answers every AssumeRoleWithSAML with RegionDisabledException.
+    /// STS answers every AssumeRoleWithSAML and AssumeRole with RegionDisabledException.
     #[arg(long)]
     sts_region_disabled: bool,
     /// Also serve https (the same routes) on another free port of 127.0.0.1, with a

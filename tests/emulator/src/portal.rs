@@ -198,6 +198,7 @@ pub async fn get_role_credentials(
             access_key_id.clone(),
             RoleCredential {
                 role_arn: Identity::identity_center_role_arn(account_id, role_name),
+                chained: false,
                 account_id: account_id.to_string(),
                 role_name: role_name.to_string(),
                 identity: Identity::identity_center(account_id, role_name, &app.settings.saml.user),

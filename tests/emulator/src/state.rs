@@ -196,6 +196,9 @@ pub struct RefreshToken {
 pub struct RoleCredential {
     /// The IAM role these keys are a session of: `arn:aws:iam::ACCOUNT:role/[PATH/]NAME`.
     pub role_arn: String,
+    /// Keys AssumeRole gave a role session (role chaining): the console federation endpoint
+    /// refuses a `SessionDuration` with them.
+    pub chained: bool,
     pub account_id: String,
     pub role_name: String,
     /// Whose keys these are, as GetCallerIdentity names them.

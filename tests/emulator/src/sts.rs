@@ -599,6 +599,19 @@ fn verify_assertion(app: &App, encoded: &str, now: OffsetDateTime) -> Result<Cla
     })
 }
 
+/// `--sts-region-disabled`: STS is not activated in this region for the account of the role
+/// asked for (AssumeRoleWithSAML, AssumeRole).
+pub(crate) fn region_disabled(role_arn: &str) -> StsFailure {
+    let account = role_arn.split(':').nth(4).unwrap_or_default();
+    StsFailure::new(
+        StsError::RegionDisabled,
+        format!(
+            "STS is not activated in this region for account:{account}. Your account \
+             administrator can activate STS in this region using the IAM Console."
+        ),
+    )
+}
+
 /// The AROA… id of a role: fixed for its ARN.
 fn role_id(role_arn: &str) -> String {
     use sha2::{Digest, Sha256};
@@ -633,14 +646,7 @@ fn assume_role_with_saml(
     let packed = packed_policy(p)?;
     let s = &app.settings.saml;
     if s.sts_region_disabled {
-        let account = role_arn.split(':').nth(4).unwrap_or_default();
-        return Err(StsFailure::new(
-            StsError::RegionDisabled,
-            format!(
-                "STS is not activated in this region for account:{account}. Your account \
-                 administrator can activate STS in this region using the IAM Console."
-            ),
-        ));
+        return Err(region_disabled(role_arn));
     }
     let offset = app.store().saml_clock_offset;
     let now = OffsetDateTime::now_utc() + time::Duration::seconds(offset);
@@ -685,6 +691,7 @@ fn assume_role_with_saml(
         access_key_id.clone(),
         RoleCredential {
             role_arn: role_arn.to_string(),
+            chained: false,
             account_id: role.account_id().to_string(),
             role_name: role.role_name().to_string(),
             identity: identity.clone(),
