@@ -490,6 +490,35 @@ duration_seconds = 7200
         err.contains("duration_seconds = 7200 is cut to 3600") && err.contains("role chaining"),
         "{err}"
     );
+    // The console link of a chained role: no SessionDuration (the federation endpoint refuses
+    // it with role-chained keys), said on stderr.
+    let out = world
+        .portico()
+        .env(
+            "PORTICO_FEDERATION_ENDPOINT",
+            format!("{}/federation", world.env.emu.url()),
+        )
+        .args([
+            "console",
+            "--profile",
+            "long",
+            "--print",
+            "--duration",
+            "7200",
+        ])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    assert!(
+        text(&out.stdout).contains("SigninToken="),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        text(&out.stderr).contains("its console session lasts one hour (--duration is not taken"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
