@@ -833,6 +833,9 @@ mfa_serial = arn:aws:iam::111111111111:mfa/alice
         !printed.contains("MFA"),
         "the prompt reached stdout: {printed}"
     );
+    // Not echoed (as botocore's getpass prompt).
+    let screen = tmux.screen();
+    assert!(!screen.contains(&code), "the code was echoed:\n{screen}");
     let keys: serde_json::Value = serde_json::from_str(&printed).unwrap();
     assert!(world
         .caller(&keys)

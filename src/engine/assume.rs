@@ -117,9 +117,13 @@ pub fn mfa_code(role: &ChainedRole) -> Result<Option<Secret>, ChainError> {
     write!(writer, "Enter MFA code for {}: ", t(serial)).map_err(|_| no_terminal())?;
     let _ = writer.flush();
     let mut line = String::new();
-    let read = std::io::BufReader::new(&tty)
-        .read_line(&mut line)
-        .map_err(|_| no_terminal())?;
+    // Not echoed, as botocore's getpass prompt; echo comes back however the read ends.
+    let read = {
+        let _quiet = Quiet::on(&tty);
+        std::io::BufReader::new(&tty).read_line(&mut line)
+    }
+    .map_err(|_| no_terminal())?;
+    let _ = writeln!(writer);
     if read == 0 {
         return Err(ChainError::Cancelled);
     }
@@ -128,6 +132,34 @@ pub fn mfa_code(role: &ChainedRole) -> Result<Option<Secret>, ChainError> {
         return Err(no_terminal());
     }
     Ok(Some(Secret::new(code)))
+}
+
+/// The terminal's echo turned off while it lives (rustix's termios).
+struct Quiet<'a> {
+    tty: &'a std::fs::File,
+    saved: Option<rustix::termios::Termios>,
+}
+
+impl<'a> Quiet<'a> {
+    fn on(tty: &'a std::fs::File) -> Quiet<'a> {
+        use rustix::termios::{tcgetattr, tcsetattr, LocalModes, OptionalActions};
+        let saved = tcgetattr(tty).ok();
+        if let Some(saved) = &saved {
+            let mut quiet = saved.clone();
+            quiet.local_modes.remove(LocalModes::ECHO);
+            let _ = tcsetattr(tty, OptionalActions::Now, &quiet);
+        }
+        Quiet { tty, saved }
+    }
+}
+
+impl Drop for Quiet<'_> {
+    fn drop(&mut self) {
+        if let Some(saved) = &self.saved {
+            let _ =
+                rustix::termios::tcsetattr(self.tty, rustix::termios::OptionalActions::Now, saved);
+        }
+    }
 }
 
 fn client(role: &ChainedRole, keys: &StaticKeys) -> aws_sdk_sts::Client {

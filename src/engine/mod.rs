@@ -311,7 +311,9 @@ impl Engine {
                 "the user whose keys the environment holds".to_string(),
             ),
         };
-        let mfa = assume::mfa_code(role)?;
+        // The prompt blocks on the terminal: off the runtime, so a Ctrl-C still cancels.
+        let asked = role.clone();
+        let mfa = tokio::task::spawn_blocking(move || assume::mfa_code(&asked)).await??;
         crate::info!(
             "assuming {} with the keys of {}",
             role.role_arn,
