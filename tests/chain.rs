@@ -875,3 +875,71 @@ fn keys_with_under_fifteen_minutes_left_are_assumed_again() {
     world.keys(&["--profile", "idc1"]);
     assert_eq!(world.assume_roles(), 2);
 }
+
+/// `credential_source = Environment`: the environment's keys assume the role; without them,
+/// one line naming the variables (exit 3); the EC2 source is refused plainly.
+#[test]
+fn the_environment_as_the_source() {
+    let world = World::new(
+        false,
+        "
+[profile from-env]
+role_arn = arn:aws:iam::222222222222:role/ChainRole1
+credential_source = Environment
+role_session_name = env
+
+[profile from-ec2]
+role_arn = arn:aws:iam::222222222222:role/ChainRole1
+credential_source = Ec2InstanceMetadata
+",
+    );
+    let source = world.keys(&["--profile", "dev"]);
+    let field = |k: &str| source[k].as_str().unwrap().to_string();
+    let out = world
+        .portico()
+        .env("AWS_ACCESS_KEY_ID", field("AccessKeyId"))
+        .env("AWS_SECRET_ACCESS_KEY", field("SecretAccessKey"))
+        .env("AWS_SESSION_TOKEN", field("SessionToken"))
+        .args(["credentials", "--profile", "from-env", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let keys: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        world.caller(&keys),
+        Identity::of_role(&chain_role(WORK, 1), "env").arn
+    );
+    let out = world
+        .portico()
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .args(["credentials", "--profile", "from-env", "--no-login"])
+        .output()
+        .unwrap();
+    // The keys assumed a moment ago are in the AWS CLI's cache: handed out (no sign-in to end).
+    assert_success(&out);
+    for f in world.cli_cache_files() {
+        std::fs::remove_file(f).unwrap();
+    }
+    let out = world
+        .portico()
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .args(["credentials", "--profile", "from-env"])
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    let out = world.run(&["credentials", "--profile", "from-ec2"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("portico does not fetch instance or container keys"),
+        "{err}"
+    );
+}
