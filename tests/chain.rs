@@ -943,3 +943,29 @@ credential_source = Ec2InstanceMetadata
         "{err}"
     );
 }
+
+/// STS that does not answer: one line naming the endpoint and what to check (exit 7), in
+/// bounded time; the source's keys were fetched (from Identity Center) all the same.
+#[test]
+fn an_unreachable_sts_is_one_line() {
+    let world = World::new(false, CHAINS);
+    let closed = common::closed_port_url();
+    let (out, took) = common::output_within(
+        world.portico().env("AWS_ENDPOINT_URL_STS", &closed).args([
+            "credentials",
+            "--profile",
+            "idc1",
+        ]),
+        LIMIT,
+    );
+    let out = out.unwrap_or_else(|| panic!("did not end within {took:?}"));
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(7), "{err}");
+    assert!(
+        err.contains(&format!("cannot reach STS at {closed}")),
+        "{err}"
+    );
+    assert!(err.contains("AWS_ENDPOINT_URL_STS"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(out.stdout.is_empty());
+}

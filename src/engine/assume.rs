@@ -42,7 +42,7 @@ pub enum ChainError {
     NoMfaCode { role: String, serial: String },
     #[error("{role} assumes its role with the environment's keys (credential_source = Environment), but AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set; set them or use source_profile")]
     NoEnvironmentKeys { role: String },
-    #[error("{}", detail.line(&format!("cannot reach STS at {endpoint}"), "check your network, the profile's region, or AWS_ENDPOINT_URL_STS"))]
+    #[error("{}", detail.line(&format!("cannot reach STS at {}", t(endpoint)), "check your network, the profile's region, or AWS_ENDPOINT_URL_STS"))]
     Network {
         endpoint: String,
         detail: crate::http::Unreached,
@@ -79,8 +79,8 @@ impl ChainError {
 pub fn duration(role: &ChainedRole) -> i32 {
     let wanted = role.duration_seconds.unwrap_or(i64::from(CHAINED_MAX));
     if role.source_is_role() && wanted > i64::from(CHAINED_MAX) {
-        eprintln!(
-            "portico: {}: duration_seconds = {wanted} is cut to {CHAINED_MAX}: STS gives a role assumed with another role's keys (role chaining) at most one hour",
+        crate::notice!(
+            "{}: duration_seconds = {wanted} is cut to {CHAINED_MAX}: STS gives a role assumed with another role's keys (role chaining) at most one hour",
             role.label()
         );
         return CHAINED_MAX;
