@@ -276,7 +276,7 @@ pub enum Command {
                       was not found (as shells do); or portico's code (see `portico --help`) if the \
                       credentials could not be had. With --serve, a command killed by a signal ends portico \
                       by the same signal; SIGTERM and SIGHUP sent to portico are passed on to it.\n\n\
-                      Examples:\n  portico exec --profile dev-admin -- aws s3 ls\n  portico exec --account 111122223333 --role ReadOnlyAccess -- terraform plan\n  portico exec --serve --profile dev-admin -- terraform apply"
+                      Examples:\n  portico exec --profile dev-admin -- aws s3 ls\n  portico exec --account 111122223333 --role ReadOnlyAccess -- terraform plan\n  portico exec --serve --profile dev-admin -- terraform apply\n  portico exec --profile hub --chain arn:aws:iam::444455556666:role/Deploy -- aws s3 ls"
     )]
     Exec(ExecArgs),
     /// Serve role credentials to long-running programs over the container-credentials endpoint
@@ -284,7 +284,7 @@ pub enum Command {
     Serve(ServeArgs),
     /// Open the AWS console signed in as the role (or print the sign-in link)
     #[command(
-        after_help = "The browser is chosen as for portico login (see portico login --help). With firefox-container,\nor {container} in a command, each role opens in its own container, named after the profile (or\nACCOUNT-ROLE), so several roles' consoles stay open side by side. Where no browser can open\n(no display), it says so: use --print.\n\nExamples:\n  portico console --profile dev-admin\n  portico console --profile dev-admin --browser firefox-container\n  portico console --profile dev-admin --service s3 --print"
+        after_help = "The browser is chosen as for portico login (see portico login --help). With firefox-container,\nor {container} in a command, each role opens in its own container, named after the profile (or\nACCOUNT-ROLE), so several roles' consoles stay open side by side. Where no browser can open\n(no display), it says so: use --print.\n\nExamples:\n  portico console --profile dev-admin\n  portico console --profile dev-admin --browser firefox-container\n  portico console --profile dev-admin --service s3 --print\n\nA chained role's console session lasts one hour: the federation endpoint takes no\nSessionDuration (--duration) with role-chained keys."
     )]
     Console(ConsoleArgs),
     /// List the accounts and roles assigned to you
@@ -416,6 +416,8 @@ Examples:
   eval \"$(portico credentials --profile dev-admin --format env)\"
   portico credentials --account 111122223333 --role ReadOnlyAccess --sso-session corp --format fish | source
   portico credentials --saml-session aws --role-arn arn:aws:iam::111122223333:role/Admin
+  portico credentials --profile prod-deploy     # role_arn + source_profile (a chained role)
+  portico credentials --profile hub --chain arn:aws:iam::444455556666:role/Deploy
 
 Credentials are cached (0600) until 15 minutes before they expire; concurrent callers make one
 request. With no usable sign-in, a browser login starts where a browser can open — always
@@ -427,13 +429,18 @@ a display is found (--no-login turns that off); elsewhere it fails at once and n
 On failure stdout stays empty and the exit status says why (see portico --help).
 With --saml-session, the saml-session's kept assertion serves every role for five minutes;
 after that a browser sign-in starts (there is no refresh token) in the saml-session's
-portico_browser, and where no browser can open it fails at once.";
+portico_browser, and where no browser can open it fails at once.
+A profile with role_arn and source_profile (or credential_source = Environment), or --chain
+ROLE_ARN after any target, assumes that role (STS AssumeRole) with the source's keys, for at
+most one hour; its keys are kept in the AWS CLI's cache (~/.aws/cli/cache), shared with the AWS
+CLI and botocore. With mfa_serial the code is asked on the terminal (never stdout), or taken
+from --mfa-code or PORTICO_MFA_CODE; with neither and no terminal it fails at once (exit 4).";
 
 /// Which account and role: a profile, or an account and role in a session.
 #[derive(Debug, Args, Default, Clone)]
 pub struct TargetArgs {
-    /// A profile with sso_account_id and sso_role_name, or one whose credential_process runs
-    /// `portico credentials` [env: AWS_PROFILE]
+    /// A profile with sso_account_id and sso_role_name, one with role_arn and source_profile, or
+    /// one whose credential_process runs `portico credentials` [env: AWS_PROFILE]
     #[arg(long, value_name = "PROFILE")]
     pub profile: Option<String>,
     /// The 12-digit account ID (with --role), instead of a profile's
@@ -451,6 +458,22 @@ pub struct TargetArgs {
     /// The IAM role to assume with the saml-session's assertion: arn:aws:iam::ACCOUNT:role/NAME
     #[arg(long, value_name = "ARN", requires = "saml_session")]
     pub role_arn: Option<String>,
+    /// Then assume this IAM role (STS AssumeRole) with the keys of the role before it;
+    /// repeatable, in order: arn:aws:iam::ACCOUNT:role/NAME. The session lasts one hour.
+    #[arg(long, value_name = "ROLE_ARN", value_parser = parse_chain_arn)]
+    pub chain: Vec<String>,
+    /// The MFA code for a chained role's mfa_serial, instead of a prompt on the terminal
+    /// [env: PORTICO_MFA_CODE]
+    #[arg(long, value_name = "CODE")]
+    pub mfa_code: Option<String>,
+}
+
+/// A `--chain` value: an IAM role ARN.
+fn parse_chain_arn(value: &str) -> Result<String, String> {
+    match crate::model::id::RoleArn::parse(value) {
+        Some(_) => Ok(value.to_string()),
+        None => Err("not an IAM role ARN; use arn:aws:iam::ACCOUNT:role/NAME".to_string()),
+    }
 }
 
 impl TargetArgs {
@@ -458,6 +481,20 @@ impl TargetArgs {
     /// role, else the profile (`--profile`, `AWS_PROFILE`, `AWS_DEFAULT_PROFILE` or `default`,
     /// remembering which, for the error when the file has no such profile).
     pub fn wanted(&self, env: &crate::settings::Environment) -> crate::engine::Wanted {
+        use crate::engine::Wanted;
+        let source = self.source(env);
+        if self.chain.is_empty() && self.mfa_code.is_none() {
+            return source;
+        }
+        Wanted::Chain {
+            source: Box::new(source),
+            role_arns: self.chain.clone(),
+            mfa_code: self.mfa_code.clone(),
+        }
+    }
+
+    /// What the flags before `--chain` name.
+    fn source(&self, env: &crate::settings::Environment) -> crate::engine::Wanted {
         use crate::engine::Wanted;
         if let (Some(session), Some(role_arn)) = (&self.saml_session, &self.role_arn) {
             return Wanted::Saml {
@@ -514,6 +551,7 @@ and answers, for each request that carries its token in the Authorization header
   GET /role/PROFILE                                   a profile's role
   GET /role/ACCOUNT_ID/ROLE_NAME?sso-session=NAME     any account and role of a session
   GET /role/saml/SESSION/ROLE_ARN                     an IAM role of a saml-session
+  GET /role/chain/ROLE_ARN[/ROLE_ARN…]?from=PATH      roles chained from the route PATH (--chain)
 (each path segment percent-encoded)
 with {\"AccessKeyId\", \"SecretAccessKey\", \"Token\", \"Expiration\", \"AccountId\"}, the JSON the
 AWS SDKs and CLI read from AWS_CONTAINER_CREDENTIALS_FULL_URI. Keys are cached and fetched again
@@ -532,7 +570,8 @@ Examples:
   portico serve --profile dev-admin
   eval \"$(portico serve --profile dev-admin 2>>~/serve.log &)\"
   portico serve --profile dev-admin --port 9911 --token-file ~/.cache/portico/serve.token
-  portico exec --serve --profile dev-admin -- terraform apply";
+  portico exec --serve --profile dev-admin -- terraform apply
+  portico serve --profile hub --chain arn:aws:iam::444455556666:role/Deploy";
 
 /// The shell formats of `credentials --format` (and json); not `process`, which sets nothing.
 fn serve_format() -> impl clap::builder::TypedValueParser<Value = crate::output::Format> {

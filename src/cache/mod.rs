@@ -3,6 +3,7 @@
 //! and the locks that make concurrent processes cooperate.
 
 pub mod accounts;
+pub mod assumerole;
 pub mod awscli;
 pub mod files;
 pub mod lock;

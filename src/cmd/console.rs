@@ -35,11 +35,26 @@ pub fn run(args: &ConsoleArgs) -> anyhow::Result<Exit> {
     let on_missing =
         engine::sign_in_policy(&ctx, args.no_login, BrowserChoice::Given(browser.clone()));
     let creds = Engine::new(&ctx.env)?.obtain_blocking(target, &on_missing)?;
+    // The federation endpoint refuses SessionDuration with role-chained keys.
+    let duration = if target.role_chained() {
+        eprintln!(
+            "portico: {} is a chained role: its console session lasts one hour{}",
+            target.describe(),
+            if args.duration.is_some() {
+                " (--duration is not taken with role-chained keys)"
+            } else {
+                ""
+            }
+        );
+        None
+    } else {
+        args.duration
+    };
     let url = console::link_blocking(
         &creds,
         resolved.region.as_deref(),
         args.service.as_deref(),
-        args.duration,
+        duration,
     )?;
     if print {
         println!("{url}");

@@ -19,6 +19,7 @@
 
 mod assignments;
 mod browser;
+mod chain;
 mod clock;
 mod config;
 mod files;
@@ -47,6 +48,7 @@ pub enum Check {
     Sessions,
     Profiles,
     CredentialProcess,
+    ChainedRoles,
     CachePermissions,
     CredentialServer,
     Browser,
@@ -78,11 +80,12 @@ impl Check {
     /// Every check, in the order a report shows them: those of the whole set-up, then (from
     /// [`Check::Browser`] on) those run once per sso-session, then (from [`Check::SamlIdpUrl`]
     /// on) those run once per saml-session, which reports [`Check::Clock`] too.
-    pub const ALL: [Check; 21] = [
+    pub const ALL: [Check; 22] = [
         Check::Config,
         Check::Sessions,
         Check::Profiles,
         Check::CredentialProcess,
+        Check::ChainedRoles,
         Check::CachePermissions,
         Check::CredentialServer,
         Check::Browser,
@@ -109,6 +112,7 @@ impl Check {
             Check::Sessions => "sessions",
             Check::Profiles => "profiles",
             Check::CredentialProcess => "credential-process",
+            Check::ChainedRoles => "chained-roles",
             Check::CachePermissions => "cache-permissions",
             Check::CredentialServer => "credential-server",
             Check::Browser => "browser",
@@ -138,6 +142,7 @@ impl Check {
             Check::CredentialProcess => {
                 "each credential_process running portico names a profile that exists"
             }
+            Check::ChainedRoles => "each role_arn profile's source, STS, last AssumeRole failure",
             Check::CachePermissions => "token and credential caches are open to you only",
             Check::CredentialServer => {
                 "the container-credentials URI, where set, answers and takes the token"
@@ -174,6 +179,7 @@ impl Check {
             | Check::Sessions
             | Check::Profiles
             | Check::CredentialProcess
+            | Check::ChainedRoles
             | Check::CachePermissions
             | Check::CredentialServer => Group::Whole,
             Check::SamlIdpUrl
@@ -302,6 +308,7 @@ pub fn run(env: &Environment, scope: &Scope) -> anyhow::Result<Report> {
     if let Some(ctx) = &ctx {
         config::check_profiles(ctx, &mut report);
         config::check_credential_processes(ctx, &mut report);
+        chain::check_chained_roles(ctx, &mut report);
     }
     files::check_cache_permissions(env, &mut report);
     server::check_credential_server(&server::ServerVars::from_process(), &mut report);

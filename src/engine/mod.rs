@@ -12,7 +12,9 @@
 //! above the engine changes.
 
 mod accounts;
+mod assume;
 mod authorized;
+mod chain;
 pub mod failure;
 mod policy;
 mod signout;
@@ -23,6 +25,7 @@ use std::sync::{Arc, Mutex};
 
 use time::OffsetDateTime;
 
+use crate::cache::assumerole::{AssumeRoleCache, DerivedIndex};
 use crate::cache::files::note_unwritable;
 use crate::cache::rolecreds::{self, RoleCredsCache};
 use crate::identity::{OnMissing, Store};
@@ -35,7 +38,9 @@ pub use accounts::{
     cached_accounts, fetch_accounts, previous_accounts, refresh_accounts, store_account_list,
     store_accounts, CachedAccounts,
 };
+pub use assume::ChainError;
 pub use authorized::with_token;
+pub use chain::{chained_profiles, ChainSource, ChainedRole, StaticKeys};
 pub use policy::{sign_in_policy, BrowserChoice};
 pub use rolecreds::MIN_REMAINING;
 pub use signout::{sign_out, sweep_aws_cli, SignOutReport};
@@ -72,11 +77,24 @@ pub fn obtain_wanted(
     Ok((resolved, creds))
 }
 
+/// The last AssumeRole failure of chained role `role` that portico met (its one-line message
+/// with the fix), kept until a later AssumeRole of it succeeds; for `portico doctor`.
+pub fn last_chain_failure(env: &Environment, role: &ChainedRole) -> Option<String> {
+    let dir = env.portico_cache_dir().ok()?;
+    let path = DerivedIndex::under(&dir)
+        .dir()
+        .join(format!("{}.failure", role.key));
+    let text = std::fs::read_to_string(path).ok()?;
+    Some(crate::sanitize::for_terminal(text.trim()))
+}
+
 /// The engine over portico's files: the role-credential cache and the sign-in store.
 #[derive(Debug)]
 pub struct Engine {
     cache: RoleCredsCache,
     store: Store,
+    /// The AWS CLI's assume-role cache (`~/.aws/cli/cache`), where chained roles' keys live.
+    assumed: AssumeRoleCache,
     /// One async lock per role being fetched in this process, so concurrent callers wait for
     /// the first one's answer instead of each taking the lock file in turn.
     flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -88,13 +106,15 @@ impl Engine {
         Ok(Engine::with_files(
             RoleCredsCache::under(&env.portico_cache_dir()?),
             Store::from_env(env)?,
+            AssumeRoleCache::new(crate::cache::awscli::cli_cache_dir(&env.aws_dir()?)),
         ))
     }
 
-    pub fn with_files(cache: RoleCredsCache, store: Store) -> Engine {
+    pub fn with_files(cache: RoleCredsCache, store: Store, assumed: AssumeRoleCache) -> Engine {
         Engine {
             cache,
             store,
+            assumed,
             flights: Mutex::new(HashMap::new()),
         }
     }
@@ -111,6 +131,20 @@ impl Engine {
     pub fn cached(&self, target: &Target, fresh_for: time::Duration) -> Option<RoleCredentials> {
         if !self.still_signed_in(target) {
             return None;
+        }
+        if let Target::Chained(role) = target {
+            let creds = self.assumed.load(
+                &role.key,
+                &role.account_id,
+                OffsetDateTime::now_utc(),
+                fresh_for,
+            )?;
+            crate::debug!(
+                "using the AWS CLI's cached keys for {} ({})",
+                role.label(),
+                self.assumed.path(&role.key).display()
+            );
+            return Some(creds);
         }
         let creds = self.cache.load_with_margin(
             target.cache_key(),
@@ -184,6 +218,9 @@ impl Engine {
 
     /// Forgets the cached keys of one role (after the service refused them, say).
     pub fn forget(&self, target: &Target) -> std::io::Result<bool> {
+        if let Target::Chained(role) = target {
+            return self.assumed.remove(&role.key);
+        }
         self.cache
             .remove(target.cache_key(), target.account_id(), target.role_name())
     }
@@ -225,7 +262,92 @@ impl Engine {
                 }
                 result
             }
+            Target::Chained(role) => {
+                let result = self.fetch_chained(role, on_missing).await;
+                // Remembered for `portico doctor`, which explains it.
+                let note = self.derived().dir().join(format!("{}.failure", role.key));
+                match &result {
+                    Ok(_) => {
+                        let _ = crate::cache::files::remove_if_exists(&note);
+                    }
+                    Err(e) => {
+                        if let Some(e) = e.downcast_ref::<ChainError>() {
+                            let _ =
+                                crate::cache::files::write_private(&note, e.to_string().as_bytes());
+                        }
+                    }
+                }
+                result
+            }
         }
+    }
+
+    /// A chained role: the source's keys (through the engine, so cached and single flight, or
+    /// from a file or the environment), then AssumeRole with them. The answer is filed in the
+    /// AWS CLI's cache under botocore's key (the AWS CLI and boto3 use it too), and recorded as
+    /// derived from the sign-in at the bottom of the chain, so that signing out deletes it.
+    async fn fetch_chained(
+        &self,
+        role: &ChainedRole,
+        on_missing: &OnMissing,
+    ) -> anyhow::Result<RoleCredentials> {
+        let (keys, source_arn) = match &role.source {
+            ChainSource::Role(source) => {
+                let creds = self.obtain_boxed(source, on_missing, MIN_REMAINING).await?;
+                let keys = StaticKeys {
+                    access_key_id: creds.access_key_id,
+                    secret_access_key: creds.secret_access_key,
+                    session_token: Some(creds.session_token),
+                };
+                (keys, source.describe())
+            }
+            ChainSource::Keys { profile, keys } => (
+                keys.clone(),
+                format!("the user whose keys profile {profile} holds"),
+            ),
+            ChainSource::Environment => (
+                StaticKeys::from_environment()
+                    .ok_or_else(|| ChainError::NoEnvironmentKeys { role: role.label() })?,
+                "the user whose keys the environment holds".to_string(),
+            ),
+        };
+        // The prompt blocks on the terminal: off the runtime, so a Ctrl-C still cancels.
+        let asked = role.clone();
+        let mfa = tokio::task::spawn_blocking(move || assume::mfa_code(&asked)).await??;
+        crate::info!(
+            "assuming {} with the keys of {}",
+            role.role_arn,
+            role.source_label()
+        );
+        let assumed = assume::assume(role, &keys, &source_arn, mfa).await?;
+        match self.assumed.store(&role.key, &assumed) {
+            Ok(path) => {
+                if let Some(source) = role.signed_in_source() {
+                    if let Err(e) = self.derived().record(&role.key, source.cache_key(), &path) {
+                        note_unwritable(self.cache.dir(), &e);
+                    }
+                }
+            }
+            Err(e) => note_unwritable(self.assumed.dir(), &e),
+        }
+        Ok(assumed.creds)
+    }
+
+    /// [`obtain`](Self::obtain) boxed, for a chained role's source (a chain is a recursion).
+    fn obtain_boxed<'a>(
+        &'a self,
+        target: &'a Target,
+        on_missing: &'a OnMissing,
+        fresh_for: time::Duration,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = anyhow::Result<RoleCredentials>> + Send + 'a>,
+    > {
+        Box::pin(self.obtain(target, on_missing, fresh_for))
+    }
+
+    /// portico's index of the chained keys it filed, by the sign-in they came from.
+    fn derived(&self) -> DerivedIndex {
+        DerivedIndex::under(self.cache.dir().parent().unwrap_or(self.cache.dir()))
     }
 
     /// A SAML role: the kept assertion (or one browser trip), then AssumeRoleWithSAML. A kept
@@ -294,6 +416,8 @@ impl Engine {
                     creds,
                 )
                 .map(drop),
+            // Filed by fetch_chained with the whole AssumeRole answer, as the AWS CLI keeps it.
+            Target::Chained(_) => Ok(()),
         }
     }
 
@@ -305,15 +429,36 @@ impl Engine {
             }
             // Keys from STS stand on their own until they expire: there is no sign-in to end.
             Target::Saml(_) => true,
+            // A chained role's keys stand while the sign-in at the bottom of its chain does.
+            Target::Chained(role) => role
+                .signed_in_source()
+                .is_none_or(|source| self.signed_in(source)),
         }
     }
 
     /// The sign-in is gone: its cached role credentials are deleted, so that a later sign-in
     /// by another tool does not bring them back.
     fn forget_signed_out(&self, target: &Target) {
+        if let Target::Chained(role) = target {
+            if let Some(source) = role.signed_in_source() {
+                self.forget_signed_out(source);
+            }
+            return;
+        }
         let Target::IdentityCenter(role) = target else {
             return;
         };
+        // The chained keys derived from the session go with it (the AWS CLI would hand them
+        // out otherwise).
+        match self.derived().remove_derived(role.session.cache_key()) {
+            Ok(gone) if !gone.is_empty() => crate::info!(
+                "deleted {} chained role key file(s) derived from the signed-out {}",
+                gone.len(),
+                role.session.label()
+            ),
+            Ok(_) => {}
+            Err(e) => note_unwritable(self.cache.dir(), &e),
+        }
         crate::debug!(
             "{} is gone (signed out of {}); not using cached role credentials",
             self.store.tokens.token_path(&role.session).display(),

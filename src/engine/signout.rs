@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::cache::assumerole::DerivedIndex;
 use crate::cache::awscli;
 use crate::cache::rolecreds::RoleCredsCache;
 use crate::identity::{self, Store};
@@ -39,11 +40,13 @@ pub async fn sign_out(
 ) -> anyhow::Result<SignOutReport> {
     let out = identity::sign_out(store, session).await?;
     let creds = RoleCredsCache::under(cache_root).remove_session(session.cache_key())?;
+    // The chained roles' keys portico assumed from this session's roles (AWS CLI cache files).
+    let chained = DerivedIndex::under(cache_root).remove_derived(session.cache_key())?;
     Ok(SignOutReport {
         revoked: out.revoked,
         refused: out.refused,
         token_file: out.deleted,
-        role_credentials: creds.len(),
+        role_credentials: creds.len() + chained.len(),
     })
 }
 

@@ -6,6 +6,7 @@
 //! is a new variant here, an arm in `resolve` and in the engine, and a route; no command has to
 //! learn about it.
 
+use super::chain::{self, ChainedRole};
 use crate::awsconfig::credential_process::{parse_portico_command, PorticoCommand};
 use crate::consts as keys;
 use crate::model::id::RoleArn;
@@ -20,6 +21,8 @@ pub enum Target {
     IdentityCenter(IdcRole),
     /// An IAM role assumed with a SAML assertion from a saml-session's sign-in.
     Saml(SamlRole),
+    /// An IAM role assumed (STS AssumeRole) with the keys of another source.
+    Chained(ChainedRole),
 }
 
 /// An IAM role of a saml-session, named by its ARN.
@@ -68,6 +71,7 @@ impl Target {
         match self {
             Target::IdentityCenter(role) => &role.account_id,
             Target::Saml(role) => &role.account_id,
+            Target::Chained(role) => &role.account_id,
         }
     }
 
@@ -75,6 +79,7 @@ impl Target {
         match self {
             Target::IdentityCenter(role) => &role.role_name,
             Target::Saml(role) => &role.role_name,
+            Target::Chained(role) => &role.role_name,
         }
     }
 
@@ -92,6 +97,11 @@ impl Target {
                 ctx.browser_setting(flag, profile, role.session.name.as_deref())
             }
             Target::Saml(role) => ctx.saml_browser_setting_for(flag, profile, &role.session.name),
+            // The sign-in at the bottom of the chain opens the browser, and the console.
+            Target::Chained(role) => match role.signed_in_source() {
+                Some(source) => source.browser_setting(ctx, flag, profile),
+                None => ctx.browser_setting(flag, profile, None),
+            },
         }
     }
 
@@ -100,7 +110,15 @@ impl Target {
         match self {
             Target::IdentityCenter(role) => role.session.cache_key(),
             Target::Saml(role) => &role.cache_key,
+            Target::Chained(role) => &role.cache_key,
         }
+    }
+
+    /// Whether the keys come from role chaining (AssumeRole with another role's keys): STS
+    /// gives them at most one hour, and the console federation endpoint takes no
+    /// `SessionDuration` with them (the console session lasts as long as the keys' hour).
+    pub fn role_chained(&self) -> bool {
+        matches!(self, Target::Chained(role) if role.source_is_role())
     }
 
     /// `ROLE in ACCOUNT`, for messages.
@@ -131,6 +149,13 @@ pub enum Wanted {
         role_arn: String,
         profile: Option<String>,
     },
+    /// Roles assumed one after the other from `source` (`--chain ROLE_ARN`, repeatable; none
+    /// with only `--mfa-code`), and the MFA code for the chained roles that ask for one.
+    Chain {
+        source: Box<Wanted>,
+        role_arns: Vec<String>,
+        mfa_code: Option<String>,
+    },
 }
 
 impl Wanted {
@@ -139,6 +164,7 @@ impl Wanted {
         match self {
             Wanted::Profile { name, .. } => Some(name),
             Wanted::Role { profile, .. } | Wanted::Saml { profile, .. } => profile.as_deref(),
+            Wanted::Chain { source, .. } => source.profile(),
         }
     }
 }
@@ -163,13 +189,26 @@ pub fn resolve(ctx: &Context, wanted: &Wanted) -> Result<Resolved, SettingsError
     resolve_from(ctx, wanted, &mut Vec::new())
 }
 
-/// [`resolve`], with the profiles whose credential_process led here (to refuse a loop).
-fn resolve_from(
+/// [`resolve`], with the profiles whose credential_process or source_profile led here (to
+/// refuse a loop).
+pub(super) fn resolve_from(
     ctx: &Context,
     wanted: &Wanted,
     seen: &mut Vec<String>,
 ) -> Result<Resolved, SettingsError> {
     match wanted {
+        Wanted::Chain {
+            source,
+            role_arns,
+            mfa_code,
+        } => {
+            let source = resolve_from(ctx, source, seen)?;
+            let mut resolved = chain::resolve_adhoc(ctx, source, role_arns)?;
+            if let Some(code) = mfa_code {
+                chain::give_mfa_code(&mut resolved.target, code);
+            }
+            Ok(resolved)
+        }
         Wanted::Saml {
             session,
             role_arn,
@@ -212,6 +251,15 @@ fn resolve_from(
             })
         }
         Wanted::Profile { name, origin } => {
+            if chain::is_chained(ctx, name) {
+                ctx.note_ca_bundle(name);
+                // The warm path read only this profile's section; its source needs the file.
+                if ctx.config.is_partial() {
+                    let full = Context::load(ctx.env.clone())?;
+                    return chain::resolve_profile(&full, name, seen);
+                }
+                return chain::resolve_profile(ctx, name, seen);
+            }
             if let Some(inner) = process_target(ctx, name) {
                 // The profile named (not only the one its line leads to) lends its `ca_bundle`.
                 ctx.note_ca_bundle(name);
@@ -241,12 +289,26 @@ pub enum SignIn {
 pub fn sign_in_for(ctx: &Context, selector: &Selector) -> Result<SignIn, SettingsError> {
     if selector.sso_session.is_none() && selector.start_url.is_none() {
         let (name, origin) = ctx.env.pick_profile(selector.profile.as_deref());
-        if process_target(ctx, &name).is_some() {
-            let wanted = Wanted::Profile { name, origin };
-            return Ok(match resolve(ctx, &wanted)?.target {
-                Target::IdentityCenter(role) => SignIn::IdentityCenter(role.session),
-                Target::Saml(role) => SignIn::Saml(role.session),
-            });
+        if process_target(ctx, &name).is_some() || chain::is_chained(ctx, &name) {
+            let wanted = Wanted::Profile {
+                name: name.clone(),
+                origin,
+            };
+            let target = resolve(ctx, &wanted)?.target;
+            // A chained role signs in with the source at the bottom of its chain.
+            let signed_in = match &target {
+                Target::Chained(role) => role.signed_in_source().cloned(),
+                other => Some(other.clone()),
+            };
+            return match signed_in {
+                Some(Target::IdentityCenter(role)) => Ok(SignIn::IdentityCenter(role.session)),
+                Some(Target::Saml(role)) => Ok(SignIn::Saml(role.session)),
+                _ => Err(SettingsError::Chain {
+                    profile: name,
+                    path: ctx.config.path.display().to_string(),
+                    problem: "assumes its role with static or environment keys, so there is nothing to sign in to".into(),
+                }),
+            };
         }
     }
     ctx.session(selector).map(SignIn::IdentityCenter)

@@ -24,7 +24,16 @@ pub enum Route {
     /// An IAM role of a saml-session. Three segments after `/role/`, so it never meets the
     /// account/role route (an account ID is 12 digits, never `saml`).
     Saml { session: String, role_arn: String },
+    /// Roles assumed one after the other from `source`'s keys (`--chain`):
+    /// `/role/chain/ROLE_ARN…?from=SOURCE_PATH`. Its first segment is never an account ID.
+    Chain {
+        source: Box<Route>,
+        role_arns: Vec<String>,
+    },
 }
+
+/// The first segment after `/role/` of a chain of roles.
+const CHAIN: &str = "chain";
 
 /// Everything but RFC 3986's unreserved characters is encoded in a path segment.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -60,6 +69,27 @@ impl Route {
                 session: session.clone(),
                 role_arn: role_arn.clone(),
             },
+            // A chain's route carries no MFA code: a request asks on the server's terminal.
+            Wanted::Chain {
+                source, role_arns, ..
+            } => {
+                let mut inner = target;
+                for _ in role_arns {
+                    if let Target::Chained(role) = inner {
+                        if let crate::engine::ChainSource::Role(source) = &role.source {
+                            inner = source;
+                        }
+                    }
+                }
+                let source = Route::for_wanted(source, inner);
+                if role_arns.is_empty() {
+                    return source;
+                }
+                Route::Chain {
+                    source: Box::new(source),
+                    role_arns: role_arns.clone(),
+                }
+            }
         }
     }
 
@@ -85,6 +115,11 @@ impl Route {
                 role_arn,
                 profile: None,
             },
+            Route::Chain { source, role_arns } => Wanted::Chain {
+                source: Box::new(source.wanted()),
+                role_arns,
+                mfa_code: None,
+            },
         }
     }
 
@@ -108,6 +143,14 @@ impl Route {
             Route::Saml { session, role_arn } => {
                 format!("/role/{SAML}/{}/{}", seg(session), seg(role_arn))
             }
+            Route::Chain { source, role_arns } => {
+                let arns: Vec<String> = role_arns.iter().map(|a| seg(a)).collect();
+                format!(
+                    "/role/{CHAIN}/{}?from={}",
+                    arns.join("/"),
+                    seg(&source.path())
+                )
+            }
         }
     }
 
@@ -123,6 +166,22 @@ impl Route {
             return None;
         }
         match segments.as_slice() {
+            [chain, role_arns @ ..] if chain == CHAIN && !role_arns.is_empty() => {
+                let from = query.and_then(|q| {
+                    url::form_urlencoded::parse(q.as_bytes())
+                        .find(|(k, _)| k == "from")
+                        .map(|(_, v)| v.into_owned())
+                })?;
+                let (path, query) = match from.split_once('?') {
+                    Some((p, q)) => (p.to_string(), Some(q.to_string())),
+                    None => (from, None),
+                };
+                let source = Route::parse(&path, query.as_deref())?;
+                Some(Route::Chain {
+                    source: Box::new(source),
+                    role_arns: role_arns.to_vec(),
+                })
+            }
             [profile] => Some(Route::Profile(profile.clone())),
             [account_id, role_name] => {
                 let sso_session = query.and_then(|q| {
@@ -163,6 +222,11 @@ impl Route {
                 crate::sanitize::quoted(role_arn),
                 crate::sanitize::quoted(session)
             ),
+            Route::Chain { source, role_arns } => format!(
+                "role {} assumed from {}",
+                crate::sanitize::quoted(role_arns.last().map(String::as_str).unwrap_or_default()),
+                source.describe()
+            ),
         }
     }
 }
@@ -196,6 +260,17 @@ mod tests {
             Route::Saml {
                 session: "aws".into(),
                 role_arn: "arn:aws:iam::111122223333:role/team/Admin".into(),
+            },
+            Route::Chain {
+                source: Box::new(Route::Role {
+                    account_id: "111122223333".into(),
+                    role_name: "Admin".into(),
+                    sso_session: Some("corp eu".into()),
+                }),
+                role_arns: vec![
+                    "arn:aws:iam::444455556666:role/Deploy".into(),
+                    "arn:aws:iam::777788889999:role/team/Ops".into(),
+                ],
             },
             Route::Saml {
                 session: "odd/name?".into(),

@@ -58,6 +58,14 @@ pub enum SettingsError {
         /// The profiles in the order their credential_process lines named them.
         chain: Vec<String>,
     },
+    /// A chained role's profile (role_arn, source_profile, …) that cannot be used; `problem`
+    /// says why and the fix.
+    #[error("profile \"{}\" in {path} {problem}", t(profile))]
+    Chain {
+        profile: String,
+        path: String,
+        problem: String,
+    },
     #[error("profile \"{}\" in {path} has no Identity Center settings; give it `sso_session = NAME` (or run `portico configure`)", t(profile))]
     NotSso { profile: String, path: String },
     #[error(
