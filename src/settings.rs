@@ -729,12 +729,12 @@ impl Context {
             oidc_endpoint: endpoint(
                 &self.env.endpoint_url_sso_oidc,
                 "AWS_ENDPOINT_URL_SSO_OIDC",
-                format!("https://oidc.{region}.amazonaws.com"),
+                crate::model::partition::oidc_endpoint(region),
             )?,
             portal_endpoint: endpoint(
                 &self.env.endpoint_url_sso,
                 "AWS_ENDPOINT_URL_SSO",
-                format!("https://portal.sso.{region}.amazonaws.com"),
+                crate::model::partition::portal_endpoint(region),
             )?,
         })
     }
@@ -745,9 +745,9 @@ fn names(list: Vec<&str>) -> Vec<String> {
 }
 
 /// A start URL must be an https URL with a host (`https://d-1234567890.awsapps.com/start`), or
-/// http to this machine for a local emulator; the rule is [`crate::awsconfig::start_url::check`].
+/// http to this machine for a local emulator; the rule is [`crate::model::start_url::check`].
 pub fn check_start_url(what: &str, value: &str) -> Result<(), SettingsError> {
-    match crate::awsconfig::start_url::check(value) {
+    match crate::model::start_url::check(value) {
         Ok(_) => Ok(()),
         Err(_) => Err(SettingsError::BadStartUrl {
             what: what.to_string(),
@@ -1645,7 +1645,7 @@ impl Context {
                     return Err(SettingsError::BadEndpoint(format!("{var}={url}")));
                 }
             }
-            None => format!("https://sts.{sts_region}.amazonaws.com"),
+            None => crate::model::partition::sts_endpoint(sts_region),
         };
         Ok(SamlSession {
             name: name.to_string(),

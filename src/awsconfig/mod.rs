@@ -8,7 +8,7 @@
 //!
 //! This module only reads; writes go through [`edit`], which keeps every other byte. Beside
 //! them: [`sync`] plans `profiles sync`, [`configure`] resolves and applies `configure`'s
-//! answers, [`names`] and [`start_url`] hold the rules for profile names and start URLs.
+//! answers, [`names`] holds the rules for profile names (start URLs: [`crate::model::start_url`]).
 //! Parsing is by hand because what we need is botocore's exact reading rules plus line numbers
 //! for error messages, which no INI crate offers together.
 
@@ -21,7 +21,6 @@
 
 pub mod edit;
 pub mod names;
-pub mod start_url;
 pub mod sync;
 
 use std::collections::{BTreeMap, HashMap, HashSet};

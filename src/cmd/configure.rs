@@ -7,12 +7,12 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use crate::awsconfig::edit::{EditableFile, Saved, SectionId, Upserted};
-use crate::awsconfig::start_url;
 use crate::cli::ConfigureArgs;
 use crate::configure::{
     apply, gather, something_missing, Answers, Ask, ConfigureError, Given, DEFAULT_SCOPE,
 };
 use crate::exit::Exit;
+use crate::model::start_url;
 use crate::settings::{check_idp_url, check_region, Environment};
 
 fn given(args: &ConfigureArgs) -> Given {

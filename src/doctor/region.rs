@@ -19,7 +19,7 @@ pub(super) async fn check_start_url_region(
     report: &mut Report,
 ) {
     let check = Check::StartUrlRegion;
-    if let Some(url_region) = crate::awsconfig::start_url::region_of(&session.start_url) {
+    if let Some(url_region) = crate::model::start_url::region_of(&session.start_url) {
         if url_region != session.region {
             report.add(
                 check,

@@ -1,11 +1,14 @@
 //! The plain types every layer shares, at the bottom of the module graph: role keys
 //! ([`RoleCredentials`]), the accounts and roles assigned to a user ([`Account`],
 //! [`AccountList`]), how far a listing has got ([`Progress`]), and the rules for AWS identifiers
-//! ([`id`]). Nothing here imports the rest of portico beyond the other leaves (`secret`,
+//! ([`id`]), start URLs and the hosts AWS owns ([`start_url`]), and the partitions' endpoint
+//! hosts ([`partition`]). Nothing here imports the rest of portico beyond the other leaves (`secret`,
 //! `timefmt`), so files, services, the engine and its consumers can all name these types
 //! without importing each other.
 
 pub mod id;
+pub mod partition;
+pub mod start_url;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
