@@ -126,7 +126,9 @@ pub fn check_role(role: &str) -> Result<(), String> {
 
 /// `what` names the value as the user gave it: the flag, or "start URL" for an answer to a
 /// prompt (a message must not name a flag the user never typed).
+/// The start URL rule (settings' own), worded with the reason ([`start_url::check`]'s).
 fn check_url(what: &str, url: &str) -> Result<(), String> {
+    start_url::check(url).map_err(|e| format!("{what} {e}"))?;
     check_start_url(what, url).map_err(|e| e.to_string())
 }
 

@@ -17,10 +17,10 @@ use tokio::task::JoinSet;
 use super::errors::from_sdk;
 use super::page::respond;
 use super::register::{self, Flow};
+use super::vanity::Wire;
 use super::{IdentityError, LoginEvent, LoginOptions, NewToken, Store};
 use crate::cache::token::Registration;
 use crate::consts::GRANT_AUTHORIZATION_CODE;
-use crate::settings::SsoSession;
 
 /// What the loopback listener got from the browser.
 #[derive(Debug, PartialEq, Eq)]
@@ -32,10 +32,11 @@ pub(super) enum Callback {
 pub(super) async fn run(
     client: &aws_sdk_ssooidc::Client,
     store: &Store,
-    session: &SsoSession,
+    wire: &Wire,
     options: &LoginOptions,
 ) -> Result<(NewToken, Registration), IdentityError> {
-    let registration = register::client_for(client, store, session, Flow::Pkce).await?;
+    let session = &wire.session;
+    let registration = register::client_for(client, store, wire, Flow::Pkce).await?;
     let listener = TcpListener::bind(("127.0.0.1", 0))
         .await
         .map_err(IdentityError::Listener)?;
