@@ -128,10 +128,9 @@ impl fmt::Display for BadStartUrl {
 impl std::error::Error for BadStartUrl {}
 
 /// The shapes, worded for messages.
-pub const SHAPES: &str = "a start URL looks like https://d-1234567890.awsapps.com/start, \
-                          https://ssoins-….portal.REGION.app.aws, \
-                          https://ssoins-….REGION.portal.amazonaws.com, or your company's own \
-                          https address that redirects to one of them";
+pub const SHAPES: &str = "a start URL looks like https://d-1234567890.awsapps.com/start or \
+                          https://ssoins-….portal.REGION.app.aws, or is your company's https \
+                          address that redirects there";
 
 /// What kind of start URL a valid one is.
 #[derive(Debug, Clone, PartialEq, Eq)]
