@@ -546,6 +546,59 @@ fn doctor_flags_an_sso_region_the_host_disagrees_with() {
     assert_eq!(region[0]["fix"], "set sso_region = eu-west-1");
 }
 
+/// doctor resolves a vanity URL as a sign-in does: RegisterClient names the target (which the
+/// emulator knows), a target in another Region than sso_region fails with the fix, and a
+/// target that is not AWS-owned fails with the sign-in's line.
+#[test]
+fn doctor_checks_a_vanity_url_by_its_target() {
+    let Some(redirector) = Redirector::start(&json!({
+        "/here": {"HEAD": [302, RESOLVED]},
+        "/evil": {"HEAD": [302, "https://evil-app.aws.example.com/start"]},
+    })) else {
+        return;
+    };
+    for (path, region, status, says) in [
+        ("/here", RESOLVED_REGION, "pass", "knows the start URL"),
+        (
+            "/here",
+            CONFIGURED_REGION,
+            "fail",
+            "in region eu-west-1, but sso_region is us-east-1",
+        ),
+        (
+            "/evil",
+            RESOLVED_REGION,
+            "fail",
+            "which is not an Identity Center host of AWS",
+        ),
+    ] {
+        let (env, config) = vanity_world(&format!("{}{path}", redirector.url));
+        env.write_config(&config.replace(
+            &format!("sso_region = {CONFIGURED_REGION}"),
+            &format!("sso_region = {region}"),
+        ));
+        let out = portico(&env, &redirector)
+            .args(["doctor", "--json", "--sso-session", "corp"])
+            .output()
+            .unwrap();
+        let findings: Vec<Value> = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(&out.stdout)));
+        let check = findings
+            .iter()
+            .find(|f| f["check"] == "start-url-region")
+            .unwrap_or_else(|| panic!("{findings:?}"));
+        assert_eq!(check["status"], status, "{path} {region}: {check}");
+        assert!(
+            check["message"].as_str().unwrap().contains(says),
+            "{path} {region}: {check}"
+        );
+        if status == "fail" {
+            assert!(check["fix"].is_string(), "{check}");
+        }
+        assert_eq!(env.stat("RegisterClient"), u64::from(status == "pass"));
+    }
+}
+
 /// An IDE toolkit's token (`scopes` without sso:account:access) in the sso-session's file: not
 /// used, the message names the clash and the way out, the file untouched — by `credentials`,
 /// by `login` (which would otherwise write over it) — and doctor reports it. `login --force`

@@ -28,6 +28,7 @@ pub use browser::{browser_available, Browser, BrowserAvailability, BrowserError,
 pub use errors::{describe_portal_error, IdentityError};
 pub use page::respond as respond_page;
 pub use signout::{sign_out, SignedOut};
+pub use vanity::{resolve as resolve_start_url, Wire};
 
 // doctor still names the grant types through identity; they live in `crate::consts`.
 use crate::consts::GRANT_REFRESH_TOKEN;
