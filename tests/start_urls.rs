@@ -636,6 +636,19 @@ fn a_token_another_tool_wrote_with_other_scopes_is_neither_used_nor_overwritten(
             "{args:?}: untouched"
         );
     }
+    // logout does not end another tool's sign-in either.
+    let out = env.portico().args(["logout"]).output().unwrap();
+    assert!(
+        text(&out.stderr).contains("holds another tool's token, not a sign-in of portico's"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read(env.token_path()).unwrap(),
+        ide,
+        "logout: untouched"
+    );
+    assert_eq!(env.stat("Logout"), 0);
     assert_eq!(
         env.stat("GetRoleCredentials"),
         calls,
