@@ -713,3 +713,62 @@ fn a_token_another_tool_wrote_with_other_scopes_is_neither_used_nor_overwritten(
     let now = env.token().unwrap();
     assert!(now.get("scopes").is_none(), "portico's own token: {now}");
 }
+
+/// Multi-Region Identity Center: the primary Region's portal URL and a replica's are two
+/// sso-sessions, configured without warnings (the Region from each host), each signed in on
+/// its own (an emulator per Region: sign-ins are not replicated) into a token file of its own.
+#[test]
+fn a_replica_region_is_an_sso_session_of_its_own() {
+    const PRIMARY: &str = "https://ssoins-111111h2222j33pp.portal.us-east-1.app.aws";
+    const REPLICA: &str = "https://ssoins-111111h2222j33pp.eu-west-1.portal.amazonaws.com";
+    let primary = TestEnv::new(Config {
+        start_url: PRIMARY.to_string(),
+        region: "us-east-1".to_string(),
+        auto_approve: true,
+        ..Config::default()
+    });
+    let replica = idc_emulator::start_blocking(Config {
+        start_url: REPLICA.to_string(),
+        region: "eu-west-1".to_string(),
+        auto_approve: true,
+        ..Config::default()
+    })
+    .unwrap();
+    primary.write_config("");
+    for (name, url) in [("corp", PRIMARY), ("corp-eu", REPLICA)] {
+        let out = primary
+            .portico()
+            .args(["configure", "--sso-session", name, "--start-url", url])
+            .output()
+            .unwrap();
+        assert_success(&out);
+        assert!(
+            !text(&out.stderr).contains("warning"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    let login = |name: &str, emulator: &str| {
+        let out = primary
+            .portico()
+            .args(["login", "--device-code", "--sso-session", name])
+            .env("AWS_ENDPOINT_URL_SSO_OIDC", emulator)
+            .env("AWS_ENDPOINT_URL_SSO", emulator)
+            .output()
+            .unwrap();
+        assert_success(&out);
+    };
+    login("corp", &primary.emu.url());
+    login("corp-eu", &replica.url());
+    for (name, url, region) in [
+        ("corp", PRIMARY, "us-east-1"),
+        ("corp-eu", REPLICA, "eu-west-1"),
+    ] {
+        let token: Value =
+            serde_json::from_slice(&std::fs::read(token_path(&primary, name)).unwrap()).unwrap();
+        assert_eq!(token["startUrl"], url, "{name}");
+        assert_eq!(token["region"], region, "{name}");
+    }
+    assert_eq!(primary.stat("StartDeviceAuthorization"), 1);
+    assert_eq!(replica.stats()["StartDeviceAuthorization"], 1);
+}
