@@ -772,3 +772,60 @@ fn a_replica_region_is_an_sso_session_of_its_own() {
     assert_eq!(primary.stat("StartDeviceAuthorization"), 1);
     assert_eq!(replica.stats()["StartDeviceAuthorization"], 1);
 }
+
+/// The European Sovereign Cloud's console link: for a profile in `eusc-de-east-1` the link
+/// lands on `https://eusc-de-east-1.console.amazonaws-eusc.eu/…` (the emulator's federation
+/// endpoint standing in), and without the stand-in the sign-in token is asked of
+/// `https://eusc-de-east-1.signin.amazonaws-eusc.eu/federation` — here through a proxy on a
+/// closed loopback port, so that nothing leaves the machine and the error names the endpoint.
+#[test]
+fn the_eusc_console_link_uses_the_eusc_hosts() {
+    let env = TestEnv::new(Config::default());
+    env.login();
+    let config = std::fs::read_to_string(env.config_path()).unwrap();
+    env.write_config(&config.replace("region = eu-west-1", "region = eusc-de-east-1"));
+    let out = env
+        .portico()
+        .args(["console", "--profile", "dev", "--print"])
+        .env(
+            "PORTICO_FEDERATION_ENDPOINT",
+            format!("{}/federation", env.emu.url()),
+        )
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let link = url::Url::parse(text(&out.stdout).trim()).unwrap();
+    let destination = link
+        .query_pairs()
+        .find(|(k, _)| k == "Destination")
+        .map(|(_, v)| v.into_owned());
+    assert_eq!(
+        destination.as_deref(),
+        Some("https://eusc-de-east-1.console.amazonaws-eusc.eu/console/home?region=eusc-de-east-1")
+    );
+
+    let mut cmd = env.portico();
+    for var in [
+        "NO_PROXY",
+        "no_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
+        cmd.env_remove(var);
+    }
+    let out = cmd
+        .args(["console", "--profile", "dev", "--print"])
+        .env("HTTPS_PROXY", common::closed_port_url())
+        .env("PORTICO_HTTP_TIMEOUT", "10")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    assert!(
+        text(&out.stderr).contains("https://eusc-de-east-1.signin.amazonaws-eusc.eu/federation"),
+        "{}",
+        text(&out.stderr)
+    );
+}
