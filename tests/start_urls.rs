@@ -490,6 +490,27 @@ fn configure_takes_the_region_from_every_regional_host() {
         text(&out.stderr)
     );
 
+    // A company's own address is a vanity URL: written, with a note of what happens with it.
+    let out = env
+        .portico()
+        .args([
+            "configure",
+            "--sso-session",
+            "vanity",
+            "--start-url",
+            "https://sso.example.com/aws",
+            "--region",
+            "us-east-1",
+        ])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    assert!(
+        text(&out.stderr).contains("https://sso.example.com/aws is not one of Identity Center's own hosts: it is taken as a vanity URL"),
+        "{}",
+        text(&out.stderr)
+    );
+
     let before = std::fs::read_to_string(env.config_path()).unwrap();
     let out = env
         .portico()

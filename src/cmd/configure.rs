@@ -85,6 +85,13 @@ pub fn run(args: &ConfigureArgs) -> anyhow::Result<Exit> {
     for warning in start_url::warnings(&answers.start_url, &answers.region, region_asked) {
         eprintln!("portico: warning: {warning}");
     }
+    if start_url::check(&answers.start_url) == Ok(start_url::Shape::Vanity) {
+        // Not wrong, but a mistyped AWS host lands here too: say what will happen with it.
+        eprintln!(
+            "portico: note: {} is not one of Identity Center's own hosts: it is taken as a vanity URL, and each sign-in asks it once where it redirects (which must be an Identity Center URL)",
+            crate::sanitize::for_terminal(&answers.start_url)
+        );
+    }
     if answers
         .scopes
         .as_ref()
