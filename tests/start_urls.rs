@@ -850,3 +850,58 @@ fn the_eusc_console_link_uses_the_eusc_hosts() {
         text(&out.stderr)
     );
 }
+
+/// The lookup is a request like the others (src/http): without the redirector's CA in
+/// `AWS_CA_BUNDLE` it fails in one line naming the TLS problem and its fix; through a proxy
+/// (`HTTPS_PROXY`, loopback proxied on request) that is not there, in one line naming the proxy.
+#[test]
+fn the_vanity_lookup_goes_through_the_proxy_and_certificate_set_up() {
+    let Some(redirector) = Redirector::start(&json!({
+        "/start": {"HEAD": [302, RESOLVED]}
+    })) else {
+        return;
+    };
+    let (env, _) = vanity_world(&format!("{}/start", redirector.url));
+    let out = env
+        .portico()
+        .args(["login", "--device-code"])
+        .env_remove("AWS_CA_BUNDLE")
+        .env("PORTICO_HTTP_TIMEOUT", "10")
+        .output()
+        .unwrap();
+    let said = lines(&out);
+    assert!(!out.status.success());
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(
+        said[0].contains("failed to resolve the start URL") && said[0].contains("AWS_CA_BUNDLE"),
+        "{said:?}"
+    );
+
+    let proxy = common::closed_port_url();
+    let mut cmd = portico(&env, &redirector);
+    for var in [
+        "NO_PROXY",
+        "no_proxy",
+        "https_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
+        cmd.env_remove(var);
+    }
+    let out = cmd
+        .args(["login", "--device-code"])
+        .env("HTTPS_PROXY", &proxy)
+        .env("PORTICO_PROXY_LOOPBACK", "1")
+        .output()
+        .unwrap();
+    let said = lines(&out);
+    assert!(!out.status.success());
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(
+        said[0].contains("failed to resolve the start URL")
+            && said[0].contains(&proxy["http://".len()..]),
+        "{said:?}"
+    );
+    assert!(redirector.requests().is_empty(), "nothing reached it");
+    assert_eq!(env.stat("RegisterClient"), 0);
+}
