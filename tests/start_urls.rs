@@ -640,6 +640,7 @@ fn a_token_another_tool_wrote_with_other_scopes_is_neither_used_nor_overwritten(
     ] {
         let out = env.portico().args(args).output().unwrap();
         assert!(!out.status.success(), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}: stdout stays empty");
         let said = lines(&out);
         assert_eq!(said.len(), 1, "{args:?}: {said:?}");
         for part in [
@@ -904,4 +905,47 @@ fn the_vanity_lookup_goes_through_the_proxy_and_certificate_set_up() {
     );
     assert!(redirector.requests().is_empty(), "nothing reached it");
     assert_eq!(env.stat("RegisterClient"), 0);
+}
+
+/// The AWS Toolkit keeps its own connections under `sha1(startUrl)`: a legacy profile's token
+/// file. A token there with only `codewhisperer:*` scopes is not used for the legacy profile
+/// (which registers no scopes, yet needs sso:account:access); without `scopes` it is.
+#[test]
+fn a_legacy_profiles_file_holding_an_ide_connection_is_not_used() {
+    let env = TestEnv::new(Config::default());
+    env.login();
+    let mut token = env.token().unwrap();
+    let first = env.emu.directory().accounts()[0].clone();
+    env.write_config(&format!(
+        "[profile legacy]\nsso_start_url = {}\nsso_region = {}\nsso_account_id = {}\nsso_role_name = {}\n",
+        env.emu.start_url(),
+        env.emu.region(),
+        first.account_id,
+        first.roles[0]
+    ));
+    let path = token_path(&env, &env.emu.start_url());
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    token["scopes"] = json!(["codewhisperer:completions"]);
+    let ide = serde_json::to_vec(&token).unwrap();
+    std::fs::write(&path, &ide).unwrap();
+    let credentials = || {
+        env.portico()
+            .args(["credentials", "--profile", "legacy"])
+            .output()
+            .unwrap()
+    };
+    let out = credentials();
+    assert!(!out.status.success());
+    let said = lines(&out);
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(
+        said[0].contains("holds another tool's token for start URL")
+            && said[0].contains("without sso:account:access"),
+        "{said:?}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), ide);
+
+    token.as_object_mut().unwrap().remove("scopes");
+    std::fs::write(&path, serde_json::to_vec(&token).unwrap()).unwrap();
+    assert_success(&credentials());
 }
