@@ -111,7 +111,8 @@ async fn target_of(url: &str) -> Result<String, IdentityError> {
         unreached: false,
     };
     if target == url.trim_end_matches('/') {
-        return Err(not_owned(if (300..400).contains(&answer.status) {
+        let redirected = matches!(answer.status, 301 | 302 | 303 | 307 | 308);
+        return Err(not_owned(if redirected {
             "it redirects to itself".to_string()
         } else {
             format!(
