@@ -235,7 +235,11 @@ fn a_vanity_url_signs_in_with_its_target_and_keeps_the_files_of_the_configured_u
         vec!["HEAD /start"],
         "one HEAD, no GET"
     );
-    assert_eq!(env.stat("StartDeviceAuthorization"), 1);
+    assert_eq!(
+        env.emu.start_urls_sent(),
+        vec![("StartDeviceAuthorization", RESOLVED.to_string())],
+        "the normalised target went on the wire"
+    );
     let said = text(&out.stderr);
     assert!(
         said.contains(&format!(
@@ -312,7 +316,10 @@ fn the_browser_flow_registers_with_the_target_as_issuer_and_get_follows_a_405() 
         .unwrap();
     assert_success(&out);
     assert_eq!(redirector.requests(), vec!["HEAD /sso", "GET /sso"]);
-    assert_eq!(env.stat("RegisterClient"), 1);
+    assert_eq!(
+        env.emu.start_urls_sent(),
+        vec![("RegisterClient", target.to_string())]
+    );
     assert!(
         !text(&out.stderr).contains("sso_region of"),
         "same Region: nothing to write"
@@ -383,6 +390,7 @@ fn a_vanity_url_that_does_not_lead_to_identity_center_is_one_line() {
         assert!(said[0].contains(&says), "{path}: {said:?}");
         assert!(said[0].contains("set sso_start_url to"), "{path}: the fix: {said:?}");
         assert_eq!(env.stat("RegisterClient"), 0, "{path}: nothing sent");
+        assert!(env.emu.start_urls_sent().is_empty(), "{path}");
         assert!(!token_path(&env, "corp").exists(), "{path}");
         assert_eq!(std::fs::read_to_string(env.config_path()).unwrap(), config);
     }
@@ -403,7 +411,13 @@ fn a_vanity_url_that_does_not_lead_to_identity_center_is_one_line() {
         "{}",
         text(&out.stderr)
     );
-    assert_eq!(env.stat("StartDeviceAuthorization"), 1);
+    assert_eq!(
+        env.emu.start_urls_sent(),
+        vec![(
+            "StartDeviceAuthorization",
+            "https://d-9999999999.awsapps.com/start".to_string()
+        )]
+    );
 }
 
 /// `configure` reads the Region from every host pattern that carries one, replica Regions
@@ -616,7 +630,12 @@ fn doctor_checks_a_vanity_url_by_its_target() {
         if status == "fail" {
             assert!(check["fix"].is_string(), "{check}");
         }
-        assert_eq!(env.stat("RegisterClient"), u64::from(status == "pass"));
+        let sent = if status == "pass" {
+            vec![("RegisterClient", RESOLVED.to_string())]
+        } else {
+            Vec::new()
+        };
+        assert_eq!(env.emu.start_urls_sent(), sent, "{path} {region}");
     }
 }
 
