@@ -360,7 +360,7 @@ pub struct LoginArgs {
     /// The browser to sign in with: a preset or a command (see below) [env: PORTICO_BROWSER]
     #[arg(long, value_name = "BROWSER", conflicts_with = "no_browser")]
     pub browser: Option<String>,
-    /// Sign the session out first (Logout, token deleted), then sign in again: to switch Entra accounts
+    /// Sign the session out first (Logout, token deleted), then sign in again: to switch Entra accounts, or to replace a token another tool (an IDE) wrote under the session's name
     #[arg(long)]
     pub force: bool,
     /// Give up waiting for the browser after this many seconds (at most 86400, a day)
@@ -397,6 +397,15 @@ then in its [sso-session], then $BROWSER, then the system default. Presets:
 Anything else is a command: its words are split as a shell splits them (quotes allowed) and it
 runs without a shell; {url} is replaced by the URL (appended when absent), {container} by the
 container name.
+
+A start URL that is not Identity Center's own (a company's vanity address) is asked once where
+it redirects (HEAD, GET on 405/501; the redirect is not followed); its target must be an https
+URL of an AWS-owned Identity Center host. The target is sent to Identity Center; the token file
+stays named after the configured session. When the target names another Region, sso_region of
+the sso-session is updated to it, and the line says so.
+
+A token in the session's file that another tool (an IDE toolkit) wrote with scopes lacking the
+session's is neither used nor replaced: give the session another name, or use --force.
 
 Examples:
   portico login
@@ -663,10 +672,17 @@ Without the flags it needs, and with a terminal on stdin, portico asks for the m
 It shows the change as a diff before writing; every other line of the file stays as it was,
 and the previous file is kept as config.portico-backup beside it.
 
+Without --region, a start URL whose host names a Region (https://ssoins-….portal.REGION.app.aws,
+https://ssoins-….REGION.portal.amazonaws.com, their China and European Sovereign Cloud forms)
+gives sso_region. For multi-Region Identity Center, configure one sso-session per Region (each
+Region's portal URL): tokens are per Region, so the other session is the fail-over.
+
 Examples:
   portico configure
   portico configure --sso-session corp --region eu-central-1 \\
       --start-url https://d-1234567890.awsapps.com/start
+  portico configure --sso-session corp-eu \\
+      --start-url https://ssoins-111111h2222j33pp.eu-west-1.portal.amazonaws.com
   portico configure --sso-session corp --profile dev-admin \\
       --account 111122223333 --role AdministratorAccess --dry-run
   portico configure --saml-session aws-entra \\
@@ -677,10 +693,10 @@ pub struct ConfigureArgs {
     /// The [sso-session NAME] to create or update
     #[arg(long, value_name = "NAME")]
     pub sso_session: Option<String>,
-    /// The AWS access portal URL (https://d-xxxxxxxxxx.awsapps.com/start)
+    /// The AWS access portal URL (https://d-xxxxxxxxxx.awsapps.com/start, a regional portal URL, or a company's vanity URL)
     #[arg(long, value_name = "URL")]
     pub start_url: Option<String>,
-    /// The region your Identity Center instance lives in (sso_region)
+    /// The region your Identity Center instance lives in (sso_region) [default: the one the start URL's host names]
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
     /// Registration scopes, comma-separated or repeated [default for a new session: sso:account:access]

@@ -6,8 +6,8 @@
 
 use crate::awsconfig::edit::{Document, EditError, SectionId, Upserted};
 use crate::awsconfig::names::check_name;
-use crate::awsconfig::start_url;
 use crate::consts as keys;
+use crate::model::start_url;
 use crate::settings::{check_region, check_start_url};
 
 /// What the user gave up front (`configure`'s flags); `None` (or no scopes) means not given.
@@ -126,7 +126,9 @@ pub fn check_role(role: &str) -> Result<(), String> {
 
 /// `what` names the value as the user gave it: the flag, or "start URL" for an answer to a
 /// prompt (a message must not name a flag the user never typed).
+/// The start URL rule (settings' own), worded with the reason ([`start_url::check`]'s).
 fn check_url(what: &str, url: &str) -> Result<(), String> {
+    start_url::check(url).map_err(|e| format!("{what} {e}"))?;
     check_start_url(what, url).map_err(|e| e.to_string())
 }
 
@@ -287,7 +289,17 @@ pub fn gather(
                 |r| check_region_text("region", r),
             )?)
         }
-        (None, None) => old(keys::SSO_REGION),
+        // Without --region, the Region the start URL's host names (a regional portal URL, a
+        // replica's): a start URL given now wins over the old sso_region, which was the old
+        // URL's.
+        (None, None) => {
+            let named = start_url.as_deref().and_then(start_url::region_of);
+            if args.start_url.is_some() {
+                named.or_else(|| old(keys::SSO_REGION))
+            } else {
+                old(keys::SSO_REGION).or(named)
+            }
+        }
     };
     let scopes = if !args.scopes.is_empty() {
         check_scopes(&args.scopes).map_err(invalid)?;

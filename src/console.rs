@@ -46,7 +46,10 @@ impl ConsoleError {
 }
 
 /// The federation endpoint for `region`: `override_url` (from [`FEDERATION_ENDPOINT_ENV`]) if
-/// given; the GovCloud and China partitions' own hosts; the regional host
+/// given; the GovCloud and China partitions' own hosts; the European Sovereign Cloud's
+/// regional sign-in host (`https://eusc-de-east-1.signin.amazonaws-eusc.eu/federation`: the
+/// Sign-In service's host is in AWS's endpoint rules, its `/federation` path only in other
+/// clients, docs/protocol.md §11); the regional host
 /// `https://{region}.signin.aws.amazon.com/federation` elsewhere; the global one for
 /// us-east-1 or no region.
 pub fn federation_endpoint(region: Option<&str>, override_url: Option<&str>) -> String {
@@ -59,6 +62,9 @@ pub fn federation_endpoint(region: Option<&str>, override_url: Option<&str>) -> 
             "https://signin.amazonaws-us-gov.com/federation".to_string()
         }
         Some(r) if r.starts_with("cn-") => "https://signin.amazonaws.cn/federation".to_string(),
+        Some(r) if r.starts_with("eusc-") && crate::model::id::is_region(r) => {
+            format!("https://{r}.signin.amazonaws-eusc.eu/federation")
+        }
         Some(r) => format!("https://{r}.signin.aws.amazon.com/federation"),
     }
 }
@@ -70,15 +76,20 @@ pub fn console_destination(service: Option<&str>, region: Option<&str>) -> Strin
         return url.to_string();
     }
     let host = match region {
-        Some(r) if r.starts_with("us-gov-") => "https://console.amazonaws-us-gov.com",
-        Some(r) if r.starts_with("cn-") => "https://console.amazonaws.cn",
-        _ => "https://console.aws.amazon.com",
+        Some(r) if r.starts_with("us-gov-") => "https://console.amazonaws-us-gov.com".to_string(),
+        Some(r) if r.starts_with("cn-") => "https://console.amazonaws.cn".to_string(),
+        // The European Sovereign Cloud's console is per Region (as other clients have it; no
+        // AWS document reachable here confirms it, docs/protocol.md §11).
+        Some(r) if r.starts_with("eusc-") && crate::model::id::is_region(r) => {
+            format!("https://{r}.console.amazonaws-eusc.eu")
+        }
+        _ => "https://console.aws.amazon.com".to_string(),
     };
     let service = service
         .map(|s| s.trim_matches('/'))
         .filter(|s| !s.is_empty())
         .unwrap_or("console");
-    let mut url = url::Url::parse(host).expect("constant URL");
+    let mut url = url::Url::parse(&host).expect("a console host with a region name is a URL");
     if let Ok(mut path) = url.path_segments_mut() {
         path.clear();
         path.extend(service.split('/'));
@@ -263,6 +274,19 @@ mod tests {
         assert_eq!(
             federation_endpoint(Some("cn-north-1"), None),
             "https://signin.amazonaws.cn/federation"
+        );
+        assert_eq!(
+            federation_endpoint(Some("eusc-de-east-1"), None),
+            "https://eusc-de-east-1.signin.amazonaws-eusc.eu/federation"
+        );
+        assert_eq!(
+            console_destination(Some("s3"), Some("eusc-de-east-1")),
+            "https://eusc-de-east-1.console.amazonaws-eusc.eu/s3/home?region=eusc-de-east-1"
+        );
+        // Not a region: the global host, never a host made of the text.
+        assert_eq!(
+            console_destination(None, Some("eusc-x/evil")),
+            "https://console.aws.amazon.com/console/home?region=eusc-x%2Fevil"
         );
         assert_eq!(
             federation_endpoint(Some("eu-central-1"), Some("http://127.0.0.1:9/federation")),

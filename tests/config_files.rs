@@ -463,7 +463,10 @@ fn interactive_configure_names_no_flag_the_user_did_not_type() {
         .unwrap();
     let out = child.wait_with_output().unwrap();
     let screen = text(&out.stdout);
-    assert!(screen.contains("is not a valid start URL"), "{screen}");
+    assert!(
+        screen.contains("\"http://nope\" is not an https URL"),
+        "{screen}"
+    );
     assert!(screen.contains("answer eu-west-2 when asked"), "{screen}");
     assert!(
         !screen.contains("--start-url") && !screen.contains("--region"),

@@ -226,7 +226,7 @@ fn bad_values_are_usage_errors() {
         (
             "--start-url",
             "http://d-1234567890.awsapps.com/start",
-            "not a valid start URL",
+            "is not an https URL",
         ),
         ("--sso-session", "my corp", "can only use letters"),
     ] {

@@ -199,6 +199,38 @@ fn choose_session() {
     insta::assert_snapshot!("choose_session", screen(&app, 80, 12));
 }
 
+/// Multi-Region Identity Center: one sso-session per Region (README), the primary's and a
+/// replica's portal URLs side by side, each with its Region, for failing over by choice.
+#[test]
+fn choose_session_replica_regions() {
+    let mut app = App::new(NOW);
+    let session = |name: &str, url: &str, region: &str| SessionInfo {
+        name: name.into(),
+        start_url: url.into(),
+        region: region.into(),
+    };
+    update(
+        &mut app,
+        Action::Sessions {
+            sessions: vec![
+                session(
+                    "corp",
+                    "https://ssoins-111111h2222j33pp.portal.us-east-1.app.aws",
+                    "us-east-1",
+                ),
+                session(
+                    "corp-eu",
+                    "https://ssoins-111111h2222j33pp.eu-west-1.portal.amazonaws.com",
+                    "eu-west-1",
+                ),
+            ],
+            last: Some("corp".into()),
+            config_path: "~/.aws/config".into(),
+        },
+    );
+    insta::assert_snapshot!("choose_session_replica_regions", screen(&app, 100, 10));
+}
+
 #[test]
 fn signing_in_pkce() {
     let mut app = App::new(NOW);

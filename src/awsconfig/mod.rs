@@ -8,8 +8,8 @@
 //!
 //! This module only reads; writes go through [`edit`], which keeps every other byte. Beside
 //! them: [`sync`] plans `profiles sync`, [`credential_process`] reads and writes the
-//! `credential_process = portico credentials …` line, [`names`] and [`start_url`] hold the rules
-//! for profile names and start URLs, and [`saml_session_name`] the rule for a
+//! `credential_process = portico credentials …` line, [`names`] holds the rules for profile
+//! names (start URLs: [`crate::model::start_url`]), and [`saml_session_name`] the rule for a
 //! `[saml-session NAME]` header.
 //! Parsing is by hand because what we need is botocore's exact reading rules plus line numbers
 //! for error messages, which no INI crate offers together.
@@ -24,7 +24,6 @@
 pub mod credential_process;
 pub mod edit;
 pub mod names;
-pub mod start_url;
 pub mod sync;
 
 use std::collections::{BTreeMap, HashMap, HashSet};

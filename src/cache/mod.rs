@@ -8,4 +8,5 @@ pub mod awscli;
 pub mod files;
 pub mod lock;
 pub mod rolecreds;
+pub mod scopes;
 pub mod token;

@@ -136,6 +136,15 @@ pub enum CacheError {
     /// until it is moved away.
     #[error("{} is a directory, not a token file; move it away or delete it, then run `portico login`", path.display())]
     NotAFile { path: PathBuf },
+    /// The file holds a token another tool (an IDE toolkit) wrote, whose `scopes` do not cover
+    /// the session's: not used, not overwritten ([`crate::cache::scopes`]).
+    #[error("{} holds another tool's token for {label} (scopes {}, without {}: an IDE toolkit such as the AWS Toolkit signed in under the same name); portico neither uses nor replaces it: give this session its own name in the AWS config (another [sso-session NAME]), or run `portico login --force` to replace that token", path.display(), crate::sanitize::for_terminal(&have.join(" ")), needed.join(" "))]
+    ForeignScopes {
+        path: PathBuf,
+        label: String,
+        have: Vec<String>,
+        needed: Vec<String>,
+    },
     #[error("cannot write {}: {error}", path.display())]
     Write {
         path: PathBuf,
@@ -185,9 +194,22 @@ impl TokenCache {
         self.dir.join(format!("{}.json", sha1_hex(&key)))
     }
 
-    /// The session's token, `None` when there is no file.
+    /// The session's token, `None` when there is no file; another tool's token that is not for
+    /// this session is [`CacheError::ForeignScopes`].
     pub fn load_token(&self, session: &SsoSession) -> Result<Option<TokenFile>, CacheError> {
-        load_json(&self.token_path(session))
+        let token: Option<TokenFile> = load_json(&self.token_path(session))?;
+        match token
+            .as_ref()
+            .and_then(|t| super::scopes::clash(t, &session.scopes))
+        {
+            None => Ok(token),
+            Some(have) => Err(CacheError::ForeignScopes {
+                path: self.token_path(session),
+                label: session.label(),
+                have,
+                needed: super::scopes::needed(&session.scopes),
+            }),
+        }
     }
 
     /// Writes the token atomically (0600, in a 0700 directory).

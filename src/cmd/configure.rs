@@ -7,12 +7,12 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use crate::awsconfig::edit::{EditableFile, Saved, SectionId, Upserted};
-use crate::awsconfig::start_url;
 use crate::cli::ConfigureArgs;
 use crate::configure::{
     apply, gather, something_missing, Answers, Ask, ConfigureError, Given, DEFAULT_SCOPE,
 };
 use crate::exit::Exit;
+use crate::model::start_url;
 use crate::settings::{check_idp_url, check_region, Environment};
 
 fn given(args: &ConfigureArgs) -> Given {
@@ -84,6 +84,13 @@ pub fn run(args: &ConfigureArgs) -> anyhow::Result<Exit> {
     let region_asked = interactive && args.region.is_none();
     for warning in start_url::warnings(&answers.start_url, &answers.region, region_asked) {
         eprintln!("portico: warning: {warning}");
+    }
+    if start_url::check(&answers.start_url) == Ok(start_url::Shape::Vanity) {
+        // Not wrong, but a mistyped AWS host lands here too: say what will happen with it.
+        eprintln!(
+            "portico: note: {} is not one of Identity Center's own hosts: it is taken as a vanity URL, and each sign-in asks it once where it redirects (which must be an Identity Center URL)",
+            crate::sanitize::for_terminal(&answers.start_url)
+        );
     }
     if answers
         .scopes

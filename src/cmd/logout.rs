@@ -64,6 +64,14 @@ async fn logout_one(
     match store.tokens.load_token(session) {
         // Nothing portico would delete: the sign-out below fails with the same words.
         Err(crate::cache::token::CacheError::NotAFile { .. }) | Ok(_) => {}
+        // Another tool's sign-in (an IDE's) is not portico's to end (docs/protocol.md §6).
+        Err(crate::cache::token::CacheError::ForeignScopes { path, .. }) => {
+            eprintln!(
+                "portico: {} holds another tool's token, not a sign-in of portico's: left as it is (`portico login --force` replaces it)",
+                path.display()
+            );
+            return Ok(false);
+        }
         Err(e) => eprintln!("portico: {e}; deleting it"),
     }
     let out = engine::sign_out(store, cache_root, session).await?;

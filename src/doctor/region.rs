@@ -1,6 +1,7 @@
 //! The `start-url-region` check: whether the Identity Center of `sso_region` knows the start
 //! URL (a wrong `sso_region` is the most common set-up mistake), asked with one RegisterClient
-//! naming the start URL as issuer, as `portico login` sends it.
+//! naming the start URL as issuer, as `portico login` sends it — for a vanity URL, what it
+//! resolves to (one request, as at sign-in; docs/protocol.md §6).
 
 use std::time::Duration as StdDuration;
 
@@ -19,7 +20,46 @@ pub(super) async fn check_start_url_region(
     report: &mut Report,
 ) {
     let check = Check::StartUrlRegion;
-    if let Some(url_region) = crate::awsconfig::start_url::region_of(&session.start_url) {
+    let wire = match tokio::time::timeout(limit, crate::identity::resolve_start_url(session)).await
+    {
+        Ok(Ok(wire)) => wire,
+        Ok(Err(e)) => {
+            let (message, fix) = super::split_fix(&e.to_string());
+            report.add(check, Status::Fail, message, fix);
+            return;
+        }
+        Err(_) => {
+            report.add(
+                check,
+                Status::Warn,
+                format!(
+                    "could not check: the start URL {} gave no answer within {}",
+                    for_terminal(&session.start_url),
+                    seconds(limit)
+                ),
+                Some("run `portico doctor` again later; if it stays slow, check the network (proxy, VPN)".to_string()),
+            );
+            return;
+        }
+    };
+    if let Some(old) = &wire.moved_from {
+        report.add(
+            check,
+            Status::Fail,
+            format!(
+                "the start URL {} redirects to {}, in region {}, but sso_region is {old}",
+                for_terminal(&session.start_url),
+                for_terminal(&wire.start_url),
+                wire.session.region
+            ),
+            Some(format!(
+                "set sso_region = {} (`portico login` does it when it signs in)",
+                wire.session.region
+            )),
+        );
+        return;
+    }
+    if let Some(url_region) = crate::model::start_url::region_of(&session.start_url) {
         if url_region != session.region {
             report.add(
                 check,
@@ -41,7 +81,7 @@ pub(super) async fn check_start_url_region(
         .grant_types(crate::consts::GRANT_AUTHORIZATION_CODE)
         .grant_types(crate::consts::GRANT_REFRESH_TOKEN)
         .redirect_uris(REDIRECT_URI)
-        .issuer_url(&session.start_url);
+        .issuer_url(&wire.start_url);
     if !session.scopes.is_empty() {
         request = request.set_scopes(Some(session.scopes.clone()));
     }
@@ -62,8 +102,14 @@ pub(super) async fn check_start_url_region(
         Ok(_) => report.pass(
             check,
             format!(
-                "Identity Center in {} knows the start URL {}",
-                session.region, session.start_url
+                "Identity Center in {} knows the start URL {}{}",
+                session.region,
+                for_terminal(&session.start_url),
+                if wire.start_url == session.start_url {
+                    String::new()
+                } else {
+                    format!(" (it redirects to {})", for_terminal(&wire.start_url))
+                }
             ),
         ),
         Err(err) => {

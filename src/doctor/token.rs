@@ -35,13 +35,13 @@ pub(super) fn check_token(
             return false;
         }
         Err(e) => {
-            let (message, _) = split_fix(&e.to_string());
-            report.add(
-                Check::Token,
-                Status::Fail,
-                message,
-                Some(format!("run `{login}` to replace it")),
-            );
+            let (message, fix) = split_fix(&e.to_string());
+            // Another tool's token is replaced only on request: its own fix says how.
+            let fix = match e {
+                crate::cache::token::CacheError::ForeignScopes { .. } => fix,
+                _ => Some(format!("run `{login}` to replace it")),
+            };
+            report.add(Check::Token, Status::Fail, message, fix);
             return false;
         }
     };

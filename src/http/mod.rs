@@ -175,6 +175,8 @@ pub struct Answer {
     pub status: u16,
     /// The `Date` header, as sent.
     pub date: Option<String>,
+    /// The `Location` header, as sent (a redirect is never followed here).
+    pub location: Option<String>,
     /// The body, up to the limit asked for.
     pub body: Vec<u8>,
 }
@@ -191,13 +193,27 @@ impl std::fmt::Debug for Answer {
 
 /// One GET to `url` within `limit` (connection, proxy tunnel, TLS and body included), over the
 /// same connector setup as the SDK clients; at most `body_limit` bytes of body are read (none
-/// with 0). The
+/// with 0). Redirects are not followed. The
 /// error is one line for a person: [`explain`]'s words, or the innermost cause.
 pub async fn get(url: &str, limit: Duration, body_limit: usize) -> Result<Answer, Unreached> {
+    send(hyper::Method::GET, url, limit, body_limit).await
+}
+
+/// One HEAD to `url`, as [`get`] (a vanity start URL's lookup, `identity::vanity`).
+pub async fn head(url: &str, limit: Duration) -> Result<Answer, Unreached> {
+    send(hyper::Method::HEAD, url, limit, 0).await
+}
+
+async fn send(
+    method: hyper::Method,
+    url: &str,
+    limit: Duration,
+    body_limit: usize,
+) -> Result<Answer, Unreached> {
     let route = proxy::route(url);
     // Never the query: the console's carries the role's keys.
     crate::info!(
-        "GET {} goes {}",
+        "{method} {} goes {}",
         for_terminal(&without_query(url)),
         route.describe()
     );
@@ -208,7 +224,9 @@ pub async fn get(url: &str, limit: Duration, body_limit: usize) -> Result<Answer
     let connector = connector(&route, Some(&settings), None)
         .map_err(|e| Unreached::Explained(e.to_string()))?;
     let not_a_url = || Unreached::Plain("not a URL".to_string());
-    let request = hyper::Request::get(url)
+    let request = hyper::Request::builder()
+        .method(method)
+        .uri(url)
         .body(SdkBody::empty())
         .map_err(|_| not_a_url())
         .and_then(|r| HttpRequest::try_from(r).map_err(|_| not_a_url()))?;
@@ -219,10 +237,12 @@ pub async fn get(url: &str, limit: Duration, body_limit: usize) -> Result<Answer
             .map_err(|e| Unreached::from(explain(&e, url), || describe(&e, url)))?;
         let status = response.status().as_u16();
         let date = response.headers().get("date").map(String::from);
+        let location = response.headers().get("location").map(String::from);
         if body_limit == 0 {
             return Ok(Answer {
                 status,
                 date,
+                location,
                 body: Vec::new(),
             });
         }
@@ -236,7 +256,12 @@ pub async fn get(url: &str, limit: Duration, body_limit: usize) -> Result<Answer
                 )))
             }
         };
-        Ok(Answer { status, date, body })
+        Ok(Answer {
+            status,
+            date,
+            location,
+            body,
+        })
     };
     tokio::time::timeout(limit, work).await.map_err(|_| {
         let through = route

@@ -11,6 +11,7 @@ use qrcode::QrCode;
 
 use super::errors::from_sdk;
 use super::register::{self, Flow};
+use super::vanity::Wire;
 use super::{IdentityError, LoginEvent, LoginReporter, NewToken, Store};
 use crate::cache::token::Registration;
 use crate::consts::GRANT_DEVICE_CODE;
@@ -20,16 +21,18 @@ use crate::settings::SsoSession;
 pub(super) async fn run(
     client: &aws_sdk_ssooidc::Client,
     store: &Store,
-    session: &SsoSession,
+    wire: &Wire,
     reporter: Option<&LoginReporter>,
 ) -> Result<(NewToken, Registration), IdentityError> {
-    let mut registration = register::client_for(client, store, session, Flow::Device).await?;
+    let session = &wire.session;
+    let mut registration = register::client_for(client, store, wire, Flow::Device).await?;
     let start = |registration: &Registration| {
         client
             .start_device_authorization()
             .client_id(&registration.client_id)
             .client_secret(registration.client_secret.expose())
-            .start_url(&session.start_url)
+            // A vanity start URL's target (the files keep the configured URL).
+            .start_url(&wire.start_url)
             .send()
     };
     let mut result = start(&registration).await;
@@ -42,7 +45,7 @@ pub(super) async fn run(
         // The cached registration is unknown to the service (revoked, or another instance):
         // register afresh once.
         crate::info!("the cached client registration was refused; registering again");
-        registration = register::register_new(client, store, session, Flow::Device).await?;
+        registration = register::register_new(client, store, wire, Flow::Device).await?;
         result = start(&registration).await;
     }
     let auth = result.map_err(|err| {

@@ -29,6 +29,10 @@ pub enum IdentityError {
         region: String,
         detail: String,
     },
+    /// A vanity start URL that does not lead to Identity Center (`identity::vanity`); the line
+    /// names what it pointed at and the fix. `unreached`: no answer came (a network failure).
+    #[error("{line}")]
+    StartUrl { line: String, unreached: bool },
     #[error("{}", detail.line(&format!("cannot reach {endpoint}"), "check your network and that the region is right"))]
     Network {
         endpoint: String,
@@ -57,7 +61,14 @@ impl IdentityError {
             I::LoginRequired { .. } => K::LoginRequired,
             I::Denied { .. } | I::CodeExpired { .. } | I::Timeout { .. } => K::LoginFailed,
             I::Cancelled => K::Cancelled,
-            I::WrongRegion { .. } => K::Config,
+            I::WrongRegion { .. }
+            | I::StartUrl {
+                unreached: false, ..
+            }
+            | I::Cache(CacheError::ForeignScopes { .. }) => K::Config,
+            I::StartUrl {
+                unreached: true, ..
+            } => K::Service,
             // Their messages say "run `portico login`" (after moving a directory away), so they
             // count as every other such message.
             I::Cache(CacheError::Corrupt { .. } | CacheError::NotAFile { .. }) => K::LoginRequired,

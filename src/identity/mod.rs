@@ -10,6 +10,7 @@ mod pkce;
 mod refusal;
 mod register;
 mod signout;
+mod vanity;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use crate::settings::{Environment, SettingsError, SsoSession};
 pub use browser::{browser_available, Browser, BrowserAvailability, BrowserError, Plan};
 pub use errors::{describe_portal_error, IdentityError};
 pub use signout::{sign_out, SignedOut};
+pub use vanity::{resolve as resolve_start_url, Wire};
 
 // doctor still names the grant types through identity; they live in `crate::consts`.
 use crate::consts::GRANT_REFRESH_TOKEN;
@@ -43,6 +45,9 @@ pub struct Store {
     /// when the shared file holds one the AWS CLI still uses but portico's flow cannot (see
     /// `register`): both tools then keep working without taking the file from each other.
     pub own_registrations: TokenCache,
+    /// The AWS config file, where a sign-in through a vanity URL that resolved to another
+    /// Region writes that Region back (`vanity`); `None`: nowhere (tests).
+    pub config: Option<PathBuf>,
 }
 
 impl Store {
@@ -55,6 +60,7 @@ impl Store {
             locks: own.join("locks"),
             refusals: own.join("refresh-refused"),
             own_registrations: TokenCache::new(own.join("registrations")),
+            config: env.config_path().ok(),
         })
     }
 }
@@ -237,9 +243,18 @@ async fn login_after_others(
 
 async fn login_locked(
     store: &Store,
-    session: &SsoSession,
+    configured: &SsoSession,
     options: &LoginOptions,
 ) -> Result<TokenFile, IdentityError> {
+    // Another tool's token in the session's file is never written over (`login --force` signs
+    // out first, which deletes it).
+    if let Err(e @ CacheError::ForeignScopes { .. }) = store.tokens.load_token(configured) {
+        return Err(e.into());
+    }
+    // A vanity start URL is looked up here, at sign-in only: the sign-in runs with what it
+    // resolves to, and every file stays keyed by the configured URL.
+    let wire = vanity::resolve(configured).await?;
+    let session = &wire.session;
     let client = crate::aws::oidc_client(session);
     let use_device = match options.method {
         Method::DeviceCode => true,
@@ -268,9 +283,9 @@ async fn login_locked(
         }
     }
     let (token, registration) = if use_device {
-        device::run(&client, store, session, options.reporter.as_ref()).await?
+        device::run(&client, store, &wire, options.reporter.as_ref()).await?
     } else {
-        pkce::run(&client, store, session, options).await?
+        pkce::run(&client, store, &wire, options).await?
     };
     let now = OffsetDateTime::now_utc();
     let file = TokenFile {
@@ -291,6 +306,7 @@ async fn login_locked(
         session.label(),
         store.tokens.token_path(session).display()
     );
+    vanity::write_back_region(store, &wire);
     Ok(file)
 }
 

@@ -10,11 +10,11 @@ use tokio::net::TcpListener;
 
 use super::errors::from_sdk;
 use super::register::{self, Flow};
+use super::vanity::Wire;
 use super::{IdentityError, LoginEvent, LoginOptions, NewToken, Store};
 use crate::cache::token::Registration;
 use crate::consts::GRANT_AUTHORIZATION_CODE;
 use crate::http::loopback::{self, Page, Reply, Request};
-use crate::settings::SsoSession;
 
 /// What the loopback listener got from the browser.
 #[derive(Debug, PartialEq, Eq)]
@@ -26,10 +26,11 @@ pub(super) enum Callback {
 pub(super) async fn run(
     client: &aws_sdk_ssooidc::Client,
     store: &Store,
-    session: &SsoSession,
+    wire: &Wire,
     options: &LoginOptions,
 ) -> Result<(NewToken, Registration), IdentityError> {
-    let registration = register::client_for(client, store, session, Flow::Pkce).await?;
+    let session = &wire.session;
+    let registration = register::client_for(client, store, wire, Flow::Pkce).await?;
     let listener = loopback::bind(0).await.map_err(IdentityError::Listener)?;
     let port = listener
         .local_addr()

@@ -132,6 +132,7 @@ mod tests {
             locks: dir.join("locks"),
             refusals: dir.join("refused"),
             own_registrations: TokenCache::new(dir.join("registrations")),
+            config: None,
         }
     }
 

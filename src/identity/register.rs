@@ -13,6 +13,7 @@
 use time::OffsetDateTime;
 
 use super::errors::from_sdk;
+use super::vanity::Wire;
 use super::{IdentityError, Store};
 use crate::cache::token::{format_time, Registration};
 use crate::consts::{GRANT_AUTHORIZATION_CODE, GRANT_DEVICE_CODE, GRANT_REFRESH_TOKEN};
@@ -42,9 +43,10 @@ impl Flow {
 pub async fn client_for(
     client: &aws_sdk_ssooidc::Client,
     store: &Store,
-    session: &SsoSession,
+    wire: &Wire,
     flow: Flow,
 ) -> Result<Registration, IdentityError> {
+    let session = &wire.session;
     let grants = flow.grants();
     let now = OffsetDateTime::now_utc();
     if let Some(cached) = store.tokens.load_registration(session) {
@@ -61,7 +63,7 @@ pub async fn client_for(
             return Ok(own);
         }
     }
-    register_new(client, store, session, flow).await
+    register_new(client, store, wire, flow).await
 }
 
 /// Registers a new client and caches it, replacing any cached one (used when the service no
@@ -69,9 +71,10 @@ pub async fn client_for(
 pub async fn register_new(
     client: &aws_sdk_ssooidc::Client,
     store: &Store,
-    session: &SsoSession,
+    wire: &Wire,
     flow: Flow,
 ) -> Result<Registration, IdentityError> {
+    let session = &wire.session;
     let grants = flow.grants();
     crate::info!(
         "registering a client with Identity Center ({} flow)",
@@ -94,7 +97,8 @@ pub async fn register_new(
     if flow == Flow::Pkce {
         request = request
             .redirect_uris(REDIRECT_URI)
-            .issuer_url(&session.start_url);
+            // A vanity start URL's target (the files keep the configured URL).
+            .issuer_url(&wire.start_url);
     }
     let output = request.send().await.map_err(|err| {
         if err

@@ -9,12 +9,12 @@ pub fn is_account_id(text: &str) -> bool {
 }
 
 /// Whether `text` has the shape of a region name: `eu-central-1`, `us-gov-west-1`,
-/// `cn-north-1`, `us-isob-east-1` (two lowercase letters, one or more lowercase words, a
-/// number).
+/// `cn-north-1`, `us-isob-east-1`, `eusc-de-east-1` (two lowercase letters or the European
+/// Sovereign Cloud's `eusc`, one or more lowercase words, a number).
 pub fn is_region(text: &str) -> bool {
     let parts: Vec<&str> = text.split('-').collect();
     parts.len() >= 3
-        && parts[0].len() == 2
+        && (parts[0].len() == 2 || parts[0] == "eusc")
         && parts[0].chars().all(|c| c.is_ascii_lowercase())
         && parts[1..parts.len() - 1]
             .iter()
@@ -87,6 +87,7 @@ mod tests {
             "cn-north-1",
             "us-isob-east-1",
             "ap-southeast-12",
+            "eusc-de-east-1",
         ] {
             assert!(is_region(good), "{good}");
         }
@@ -100,6 +101,7 @@ mod tests {
             "eu-central-1 ",
             "eu-central-256",
             "e1-central-1",
+            "eusd-de-east-1",
         ] {
             assert!(!is_region(bad), "{bad:?}");
         }

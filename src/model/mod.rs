@@ -1,13 +1,16 @@
 //! The plain types every layer shares, at the bottom of the module graph: role keys
 //! ([`RoleCredentials`]), the accounts and roles assigned to a user ([`Account`],
 //! [`AccountList`]), how far a listing has got ([`Progress`]), an Identity Center instance as
-//! resolved from the config ([`SsoSession`]), and the rules for AWS identifiers ([`id`]).
-//! Nothing here imports the rest of portico beyond the other leaves (`secret`, `timefmt`,
-//! `sanitize`), so files, services, the engine and its consumers can all name these types
-//! without importing each other.
+//! resolved from the config ([`SsoSession`]), and the rules for AWS identifiers ([`id`]), start
+//! URLs and the hosts AWS owns ([`start_url`]), and the partitions' endpoint hosts
+//! ([`partition`]). Nothing here imports the rest of portico beyond the other leaves (`secret`,
+//! `timefmt`, `sanitize`), so files, services, the engine and its consumers can all name these
+//! types without importing each other.
 
 pub mod id;
+pub mod partition;
 mod sso_session;
+pub mod start_url;
 
 pub use sso_session::SsoSession;
 

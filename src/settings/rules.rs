@@ -6,9 +6,9 @@ use super::SettingsError;
 use crate::model::id::{is_account_id, is_region};
 
 /// A start URL must be an https URL with a host (`https://d-1234567890.awsapps.com/start`), or
-/// http to this machine for a local emulator; the rule is [`crate::awsconfig::start_url::check`].
+/// http to this machine for a local emulator; the rule is [`crate::model::start_url::check`].
 pub fn check_start_url(what: &str, value: &str) -> Result<(), SettingsError> {
-    match crate::awsconfig::start_url::check(value) {
+    match crate::model::start_url::check(value) {
         Ok(_) => Ok(()),
         Err(_) => Err(SettingsError::BadStartUrl {
             what: what.to_string(),

@@ -129,7 +129,7 @@ impl Context {
                     return Err(SettingsError::BadEndpoint(format!("{var}={url}")));
                 }
             }
-            None => format!("https://sts.{sts_region}.amazonaws.com"),
+            None => crate::model::partition::sts_endpoint(sts_region),
         };
         Ok(SamlSession {
             name: name.to_string(),

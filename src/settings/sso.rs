@@ -156,12 +156,12 @@ impl Context {
             oidc_endpoint: endpoint(
                 &self.env.endpoint_url_sso_oidc,
                 "AWS_ENDPOINT_URL_SSO_OIDC",
-                format!("https://oidc.{region}.amazonaws.com"),
+                crate::model::partition::oidc_endpoint(region),
             )?,
             portal_endpoint: endpoint(
                 &self.env.endpoint_url_sso,
                 "AWS_ENDPOINT_URL_SSO",
-                format!("https://portal.sso.{region}.amazonaws.com"),
+                crate::model::partition::portal_endpoint(region),
             )?,
         })
     }

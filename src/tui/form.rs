@@ -142,22 +142,17 @@ pub fn config_lines(session: &SessionInfo) -> Vec<String> {
     ]
 }
 
-/// The start URL rule of [`crate::awsconfig::start_url`], as the form needs it: a URL of a
-/// shape IAM Identity Center hands out (or `http://localhost`, for the emulator), and the region
-/// an `ssoins` URL names. The form refuses unknown shapes (`configure` only warns about them):
-/// a first-run user typing a URL by hand is better stopped at a typo.
+/// The start URL rule of [`crate::model::start_url`], as the form needs it: an https URL (an
+/// AWS-owned one, or a company's vanity URL that login looks up), or `http://localhost` for the
+/// emulator; and the region the URL's host names.
 pub fn check_start_url(url: &str) -> Result<Option<String>, String> {
-    use crate::awsconfig::start_url::{check, Shape, SHAPES};
+    use crate::model::start_url::{check, Shape, SHAPES};
     if url.is_empty() {
         return Err(format!("enter the AWS access portal URL; {SHAPES}"));
     }
     match check(url) {
-        Ok(Shape::Instance { region }) => Ok(Some(region)),
-        Ok(Shape::AwsApps | Shape::Loopback) => Ok(None),
-        Ok(Shape::Unknown) => Err(format!(
-            "{} is not a start URL; {SHAPES}",
-            crate::sanitize::quoted(url)
-        )),
+        Ok(Shape::AwsOwned { region }) => Ok(region),
+        Ok(Shape::Loopback | Shape::Vanity) => Ok(None),
         Err(e) => Err(e.to_string()),
     }
 }
@@ -199,14 +194,17 @@ mod tests {
             "",
             "d-1234567890.awsapps.com/start",
             "http://d-1234567890.awsapps.com/start",
-            "https://d-1234567890.awsapps.com/",
-            "https://-corp.awsapps.com/start",
-            "https://example.com/start",
-            "https://ssoins-0123.portal.eu-west-1.app.aws",
-            "https://ssoins-0123456789abcdef.portal.europe.app.aws",
+            "https://alice@d-1234567890.awsapps.com/start",
         ] {
             assert!(check_start_url(bad).is_err(), "{bad}");
         }
+        // A company's own address is a vanity URL, looked up at login; a regional portal URL
+        // names its region.
+        assert_eq!(check_start_url("https://sso.example.com/start"), Ok(None));
+        assert_eq!(
+            check_start_url("https://ssoins-111111h2222j33pp.eu-west-1.portal.amazonaws.com"),
+            Ok(Some("eu-west-1".into()))
+        );
     }
 
     #[test]

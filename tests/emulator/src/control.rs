@@ -142,6 +142,13 @@ impl Control {
         self.app.store().federated.clone()
     }
 
+    /// Every start URL a client named, oldest first: `("RegisterClient", issuerUrl)` and
+    /// `("StartDeviceAuthorization", startUrl)`, refused ones included — what a test asks to
+    /// tell which URL went on the wire (a vanity URL's target, not the URL configured).
+    pub fn start_urls_sent(&self) -> Vec<(&'static str, String)> {
+        self.app.store().start_urls_sent.clone()
+    }
+
     pub fn stats(&self) -> BTreeMap<String, u64> {
         self.app.stats.snapshot()
     }

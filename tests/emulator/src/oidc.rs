@@ -172,6 +172,9 @@ fn register(app: &App, body: &[u8]) -> Outcome {
         ));
     }
     if let Some(issuer) = req.issuer_url.as_deref() {
+        app.store()
+            .start_urls_sent
+            .push(("RegisterClient", issuer.to_string()));
         if !same_start_url(issuer, &app.settings.start_url) {
             return Err(wrong_instance(app));
         }
@@ -229,6 +232,9 @@ fn device_authorization(app: &App, body: &[u8]) -> Outcome {
     let start_url = required(&req.start_url, "startUrl")?;
     let now = Instant::now();
     let mut store = app.store();
+    store
+        .start_urls_sent
+        .push(("StartDeviceAuthorization", start_url.to_string()));
     let client = authenticate(&store, client_id, client_secret, now)?;
     if !client.grants.contains(&Grant::DeviceCode) {
         return Err(OidcFailure::new(

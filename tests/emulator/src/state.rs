@@ -268,6 +268,9 @@ pub struct Store {
     pub signin_tokens: HashMap<String, SigninToken>,
     /// Whose keys each getSigninToken that succeeded was given, oldest first.
     pub federated: Vec<crate::sts::Identity>,
+    /// Every start URL a client named, oldest first, with the operation: RegisterClient's
+    /// `issuerUrl`, StartDeviceAuthorization's `startUrl` (refused ones too).
+    pub start_urls_sent: Vec<(&'static str, String)>,
     pub auto_approve: bool,
     /// SAML sign-ins waiting on the sign-in page, by request id (its hidden field).
     pub saml_sign_ins: HashMap<String, PendingSignIn>,
