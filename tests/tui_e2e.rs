@@ -889,3 +889,68 @@ fn a_signal_while_the_loop_waits_for_a_lock_restores_the_terminal_and_exits_130(
         "the screen is restored"
     );
 }
+
+/// Chained profiles (issue 21) are rows of the list beside their source's row, marked
+/// `PROFILE via SOURCE`; the filter finds them by the `via` name; ⏎ exports keys of the
+/// chained role (one AssumeRole); and a row whose source's sign-in is missing names that
+/// sign-in and how to make it, starting none.
+#[test]
+fn chained_profiles_are_rows_via_their_source_and_a_signed_out_source_is_named() {
+    let env = TestEnv::new(Config {
+        directory: directory(),
+        chain_roles: 1,
+        ..Config::default()
+    });
+    env.login();
+    let config = std::fs::read_to_string(env.config_path()).unwrap();
+    env.write_config(&format!(
+        "{config}\n[profile hub]\nsso_session = emu\nsso_account_id = 222233334444\nsso_role_name = PowerUserAccess\n\
+         \n[profile deploy]\nrole_arn = arn:aws:iam::444455556666:role/ChainRole1\nsource_profile = hub\n\
+         \n[sso-session other]\nsso_start_url = https://d-9999999999.awsapps.com/start\nsso_region = eu-west-1\n\
+         \n[profile elsewhere]\nsso_session = other\nsso_account_id = 333344445555\nsso_role_name = Billing\n\
+         \n[profile offside]\nrole_arn = arn:aws:iam::333344445555:role/ChainRole1\nsource_profile = elsewhere\n"
+    ));
+    let tmux = bash_pane_with(&env, vec![("AWS_ENDPOINT_URL_STS", env.emu.url())]);
+    tmux.run(r#"eval "$(portico --sso-session emu)"; echo "KEY=$AWS_ACCESS_KEY_ID""#);
+    // Six Identity Center roles and two chained profiles.
+    let screen = tmux.wait_for_text("8 roles");
+    let lines: Vec<&str> = screen.lines().collect();
+    let at = |needle: &str| {
+        lines
+            .iter()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no row {needle:?}:\n{screen}"))
+    };
+    // Beside its source: right after platform-dev's PowerUserAccess row.
+    assert_eq!(
+        at("deploy via hub"),
+        at("PowerUserAccess") + 1,
+        "the chained row follows its source's row:\n{screen}"
+    );
+    assert!(lines[at("deploy via hub")].contains("444455556666"));
+    assert!(lines[at("deploy via hub")].contains("ChainRole1"));
+
+    // The source of `offside` is sso-session other, never signed in: ⏎ names that sign-in.
+    tmux.type_text("via elsewhere");
+    tmux.wait_for("offside selected", |s| {
+        selected_line(s).is_some_and(|l| l.contains("offside via elsewhere"))
+    });
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for_text("needs the sign-in of sso-session other");
+    assert!(
+        selected_line(&screen).is_some_and(|l| l.contains("offside via elsewhere")),
+        "the list stays, no sign-in screen:\n{screen}"
+    );
+    assert_eq!(env.stat("AssumeRole"), 0, "no keys without the sign-in");
+
+    // The filter finds the chained row by its source's name; ⏎ exports its keys.
+    tmux.keys(&["C-u"]);
+    tmux.type_text("via hub");
+    tmux.wait_for("deploy selected", |s| {
+        selected_line(s).is_some_and(|l| l.contains("deploy via hub")) && s.contains("1 of 8 roles")
+    });
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for_text("KEY=ASIA");
+    assert!(!screen.contains("export AWS_"), "{screen}");
+    assert_eq!(env.stat("AssumeRole"), 1);
+}
