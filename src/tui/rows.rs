@@ -225,43 +225,44 @@ impl Rows {
                 .get(&(row.account_id.as_str(), row.role.as_str()))
                 .copied();
         }
-        // A chained row sorts as its source's row (when listed, and not itself chained), just
-        // after it: "beside its source".
-        let sources: HashMap<(&str, &str), (&str, Option<OffsetDateTime>)> = self
-            .rows
-            .iter()
-            .filter(|r| !matches!(r.source, Source::Chained { .. }))
-            .map(|r| {
-                (
-                    (r.account_id.as_str(), r.role.as_str()),
-                    (r.account_name.as_str(), r.last_used),
-                )
-            })
-            .collect();
-        let keys: Vec<SortKey> = self
-            .rows
-            .iter()
-            .map(|row| {
-                let anchor = row.anchor.as_ref().and_then(|(id, role)| {
-                    sources
-                        .get(&(id.as_str(), role.as_str()))
-                        .map(|(name, used)| (*name, id.as_str(), role.as_str(), *used))
-                });
-                match anchor {
-                    Some((name, id, role, used)) => SortKey {
-                        used: used.max(row.last_used),
-                        name: name.to_string(),
-                        id: id.to_string(),
-                        role: role.to_string(),
-                        after: Some(row.account_name.clone()),
-                    },
-                    None => SortKey {
-                        used: row.last_used,
-                        name: row.account_name.clone(),
-                        id: row.account_id.clone(),
-                        role: row.role.clone(),
-                        after: None,
-                    },
+        // A chained row sorts as its source's row (when listed), just after it: "beside its
+        // source"; a chain of them follows its first link.
+        let mut by_role: HashMap<(&str, &str), usize> = HashMap::new();
+        for (i, r) in self.rows.iter().enumerate() {
+            let key = (r.account_id.as_str(), r.role.as_str());
+            let chained = matches!(r.source, Source::Chained { .. });
+            // A role's own row rather than a chained row of the same role.
+            if !chained || !by_role.contains_key(&key) {
+                by_role.insert(key, i);
+            }
+        }
+        let keys: Vec<SortKey> = (0..self.rows.len())
+            .map(|i| {
+                let mut at = i;
+                let mut after = Vec::new();
+                let mut used = self.rows[i].last_used;
+                // Up the chain to a row that is not chained (bounded: a loop never resolves,
+                // but rows are the caller's).
+                for _ in 0..self.rows.len() {
+                    let row = &self.rows[at];
+                    let source = row
+                        .anchor
+                        .as_ref()
+                        .and_then(|(id, role)| by_role.get(&(id.as_str(), role.as_str())))
+                        .filter(|&&s| s != at && !after.contains(&self.rows[s].account_name));
+                    let Some(&source) = source else { break };
+                    after.push(row.account_name.clone());
+                    at = source;
+                    used = used.max(self.rows[at].last_used);
+                }
+                after.reverse();
+                let root = &self.rows[at];
+                SortKey {
+                    used,
+                    name: root.account_name.clone(),
+                    id: root.account_id.clone(),
+                    role: root.role.clone(),
+                    after,
                 }
             })
             .collect();
@@ -277,8 +278,9 @@ struct SortKey {
     name: String,
     id: String,
     role: String,
-    /// A chained row's own name, after its source's row.
-    after: Option<String>,
+    /// A chained row's name and those of the chained rows between it and the row it sorts
+    /// after (outermost first); empty for a row that sorts by itself.
+    after: Vec<String>,
 }
 
 /// Recently used first (latest first), then account name (ignoring ASCII case), id, role; a
@@ -289,11 +291,13 @@ fn default_order(a: &SortKey, b: &SortKey) -> Ordering {
         .then_with(|| caseless(&a.name, &b.name))
         .then_with(|| a.id.cmp(&b.id))
         .then_with(|| caseless(&a.role, &b.role))
-        .then_with(|| match (&a.after, &b.after) {
-            (None, None) => Ordering::Equal,
-            (None, Some(_)) => Ordering::Less,
-            (Some(_), None) => Ordering::Greater,
-            (Some(x), Some(y)) => caseless(x, y),
+        .then_with(|| {
+            a.after
+                .iter()
+                .zip(&b.after)
+                .map(|(x, y)| caseless(x, y))
+                .find(|o| o.is_ne())
+                .unwrap_or_else(|| a.after.len().cmp(&b.after.len()))
         })
 }
 

@@ -166,3 +166,128 @@ pub(super) fn sign_in_needed(target: &Target, open: Option<&SsoSession>) -> (Str
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::{Context, Environment};
+
+    const CONFIG: &str = "\
+[sso-session corp]
+sso_start_url = https://d-1234567890.awsapps.com/start
+sso_region = eu-central-1
+
+[sso-session other]
+sso_start_url = https://d-9999999999.awsapps.com/start
+sso_region = eu-west-1
+
+[profile hub]
+sso_session = corp
+sso_account_id = 111122223333
+sso_role_name = PlatformEngineer
+
+[profile far]
+sso_session = other
+sso_account_id = 111122223333
+sso_role_name = Reader
+
+[profile deploy]
+role_arn = arn:aws:iam::444455556666:role/Deploy
+source_profile = hub
+
+[profile guarded]
+role_arn = arn:aws:iam::444455556666:role/Guarded
+source_profile = deploy
+mfa_serial = arn:aws:iam::111122223333:mfa/alice
+
+[profile remote]
+role_arn = arn:aws:iam::444455556666:role/Remote
+source_profile = far
+
+[profile looped]
+role_arn = arn:aws:iam::444455556666:role/A
+source_profile = looped2
+
+[profile looped2]
+role_arn = arn:aws:iam::444455556666:role/B
+source_profile = looped
+";
+
+    fn portal(home: &std::path::Path) -> Portal {
+        let config = home.join("config");
+        std::fs::write(&config, CONFIG).unwrap();
+        let env = Environment {
+            home: Some(home.to_path_buf()),
+            cache_home: Some(home.join("cache")),
+            config_file: Some(config),
+            endpoint_url: Some("http://127.0.0.1:9".into()),
+            ..Environment::default()
+        };
+        let (tx, _rx) = std::sync::mpsc::channel();
+        Portal::new(Context::load(env).unwrap(), tx).unwrap()
+    }
+
+    #[test]
+    fn rows_name_their_source_and_a_loop_is_left_out_with_its_reason() {
+        let home = tempfile::tempdir().unwrap();
+        let (rows, skipped) = portal(home.path()).chained_rows();
+        let got: Vec<_> = rows
+            .iter()
+            .map(|r| (r.profile.as_str(), r.via.as_str(), r.source_role.clone()))
+            .collect();
+        let role = |a: &str, r: &str| Some((a.to_string(), r.to_string()));
+        assert_eq!(
+            got,
+            [
+                ("deploy", "hub", role("111122223333", "PlatformEngineer")),
+                ("guarded", "deploy", role("444455556666", "Deploy")),
+                ("remote", "far", role("111122223333", "Reader")),
+            ]
+        );
+        assert_eq!(skipped.len(), 2, "{skipped:?}");
+        assert!(
+            skipped[0].contains("looped → looped2 → looped"),
+            "{skipped:?}"
+        );
+    }
+
+    #[test]
+    fn a_role_that_wants_an_mfa_code_is_refused_with_the_way_to_give_one() {
+        let home = tempfile::tempdir().unwrap();
+        let portal = portal(home.path());
+        let guarded = Target::Chained(portal.chained_role("guarded").unwrap());
+        if std::env::var_os(MFA_CODE_VAR).is_none() {
+            let why = mfa_refusal(&guarded).expect("refused");
+            assert!(why.contains("--profile guarded --mfa-code CODE"), "{why}");
+            assert!(why.contains(MFA_CODE_VAR), "{why}");
+        }
+        let deploy = Target::Chained(portal.chained_role("deploy").unwrap());
+        assert_eq!(mfa_refusal(&deploy), None);
+        // A code given (as `--mfa-code` gives it) is used instead.
+        let Target::Chained(mut role) = guarded else {
+            unreachable!()
+        };
+        role.mfa_code = Some(crate::secret::Secret::new("123456"));
+        assert_eq!(mfa_refusal(&Target::Chained(role)), None);
+    }
+
+    #[test]
+    fn the_sign_in_needed_is_named_and_only_the_open_one_is_pressed_for() {
+        let home = tempfile::tempdir().unwrap();
+        let portal = portal(home.path());
+        let corp = portal.ctx.named_session("corp").unwrap();
+        let deploy = Target::Chained(portal.chained_role("deploy").unwrap());
+        let (why, open) = sign_in_needed(&deploy, Some(&corp));
+        assert!(open);
+        assert!(
+            why.contains("profile deploy needs the sign-in of sso-session corp"),
+            "{why}"
+        );
+        assert!(why.contains("press ⏎"), "{why}");
+        let remote = Target::Chained(portal.chained_role("remote").unwrap());
+        let (why, open) = sign_in_needed(&remote, Some(&corp));
+        assert!(!open);
+        assert!(why.contains("sso-session other"), "{why}");
+        assert!(why.contains("portico login --profile remote"), "{why}");
+    }
+}
