@@ -912,23 +912,21 @@ fn chained_profiles_are_rows_via_their_source_and_a_signed_out_source_is_named()
     ));
     let tmux = bash_pane_with(&env, vec![("AWS_ENDPOINT_URL_STS", env.emu.url())]);
     tmux.run(r#"eval "$(portico --sso-session emu)"; echo "KEY=$AWS_ACCESS_KEY_ID""#);
-    // Six Identity Center roles and two chained profiles.
-    let screen = tmux.wait_for_text("8 roles");
-    let lines: Vec<&str> = screen.lines().collect();
-    let at = |needle: &str| {
-        lines
-            .iter()
-            .position(|l| l.contains(needle))
-            .unwrap_or_else(|| panic!("no row {needle:?}:\n{screen}"))
+    // Six Identity Center roles and two chained profiles, every account's roles listed; the
+    // chained row beside its source: right after platform-dev's PowerUserAccess row.
+    let beside = |s: &str| {
+        let lines: Vec<&str> = s.lines().collect();
+        lines.windows(2).any(|w| {
+            w[0].contains("platform-dev")
+                && w[0].contains("PowerUserAccess")
+                && w[1].contains("deploy via hub")
+                && w[1].contains("444455556666")
+                && w[1].contains("ChainRole1")
+        })
     };
-    // Beside its source: right after platform-dev's PowerUserAccess row.
-    assert_eq!(
-        at("deploy via hub"),
-        at("PowerUserAccess") + 1,
-        "the chained row follows its source's row:\n{screen}"
-    );
-    assert!(lines[at("deploy via hub")].contains("444455556666"));
-    assert!(lines[at("deploy via hub")].contains("ChainRole1"));
+    tmux.wait_for("the chained row after its source's row", |s| {
+        s.contains("8 roles") && !s.contains("roles loading") && beside(s)
+    });
 
     // The source of `offside` is sso-session other, never signed in: ⏎ names that sign-in.
     tmux.type_text("via elsewhere");
@@ -953,4 +951,55 @@ fn chained_profiles_are_rows_via_their_source_and_a_signed_out_source_is_named()
     let screen = tmux.wait_for_text("KEY=ASIA");
     assert!(!screen.contains("export AWS_"), "{screen}");
     assert_eq!(env.stat("AssumeRole"), 1);
+}
+
+/// A chained row whose source is the open sso-session, signed out by another process while
+/// the portal is up: ⏎ names that sign-in and turns to the signed-out screen, where ⏎ signs
+/// in (and nothing else does). A chained row with `mfa_serial` is not fetched under the TUI
+/// (no prompt on /dev/tty under raw mode): the status line says how to give the code.
+#[test]
+fn a_chained_row_names_the_open_sessions_sign_in_and_an_mfa_row_says_how_to_give_a_code() {
+    let env = TestEnv::new(Config {
+        directory: directory(),
+        chain_roles: 1,
+        ..Config::default()
+    });
+    env.login();
+    let config = std::fs::read_to_string(env.config_path()).unwrap();
+    env.write_config(&format!(
+        "{config}\n[profile hub]\nsso_session = emu\nsso_account_id = 222233334444\nsso_role_name = PowerUserAccess\n\
+         \n[profile deploy]\nrole_arn = arn:aws:iam::444455556666:role/ChainRole1\nsource_profile = hub\n\
+         \n[profile guarded]\nrole_arn = arn:aws:iam::333344445555:role/ChainRole1\nsource_profile = hub\n\
+         mfa_serial = arn:aws:iam::222233334444:mfa/alice\n"
+    ));
+    let tmux = bash_pane_with(&env, vec![("AWS_ENDPOINT_URL_STS", env.emu.url())]);
+    tmux.run(r#"portico --sso-session emu; echo "EXIT=$?""#);
+    tmux.wait_for_text("8 roles");
+
+    tmux.type_text("guarded");
+    tmux.wait_for("guarded selected", |s| {
+        selected_line(s).is_some_and(|l| l.contains("guarded via hub"))
+    });
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for_text("asks for an MFA code");
+    assert!(!screen.contains("Enter MFA code"), "no prompt:\n{screen}");
+    assert_eq!(env.stat("AssumeRole"), 0);
+
+    tmux.keys(&["C-u"]);
+    tmux.type_text("deploy via hub");
+    tmux.wait_for("deploy selected", |s| {
+        selected_line(s).is_some_and(|l| l.contains("deploy via hub"))
+    });
+    let out = env
+        .portico()
+        .args(["logout", "--sso-session", "emu"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for_text("needs the sign-in of sso-session emu");
+    assert!(screen.contains("Signed out"), "{screen}");
+    assert_eq!(env.stat("AssumeRole"), 0);
+    tmux.keys(&["q"]);
+    tmux.wait_for_text("EXIT=0");
 }
