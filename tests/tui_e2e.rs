@@ -941,12 +941,26 @@ fn chained_profiles_are_rows_via_their_source_and_a_signed_out_source_is_named()
     );
     assert_eq!(env.stat("AssumeRole"), 0, "no keys without the sign-in");
 
-    // The filter finds the chained row by its source's name; ⏎ exports its keys.
+    // The filter finds the chained row by its source's name; c, o and p work on it, then
+    // ⏎ exports its keys: one AssumeRole for them all (the AWS CLI's cache).
     tmux.keys(&["C-u"]);
     tmux.type_text("via hub");
+    let deploy = |s: &str| selected_line(s).is_some_and(|l| l.contains("deploy via hub"));
     tmux.wait_for("deploy selected", |s| {
-        selected_line(s).is_some_and(|l| l.contains("deploy via hub")) && s.contains("1 of 8 roles")
+        deploy(s) && s.contains("1 of 8 roles")
     });
+    tmux.keys(&["Tab", "c"]);
+    tmux.wait_for_text("export AWS_ACCESS_KEY_ID=ASIA");
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the list again", deploy);
+    tmux.keys(&["o"]);
+    let screen = tmux.wait_for_text("console link");
+    let start = format!("{}/federation?Action=login", env.emu.url());
+    assert!(screen.contains(&start), "the link is shown:\n{screen}");
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the list again", deploy);
+    tmux.keys(&["p"]);
+    tmux.wait_for_text("this row is [profile deploy]");
     tmux.keys(&["Enter"]);
     let screen = tmux.wait_for_text("KEY=ASIA");
     assert!(!screen.contains("export AWS_"), "{screen}");
@@ -985,11 +999,22 @@ fn a_chained_row_names_the_open_sessions_sign_in_and_an_mfa_row_says_how_to_give
     assert!(!screen.contains("Enter MFA code"), "no prompt:\n{screen}");
     assert_eq!(env.stat("AssumeRole"), 0);
 
+    // `s`: a subshell with the chained role's keys.
     tmux.keys(&["C-u"]);
     tmux.type_text("deploy via hub");
-    tmux.wait_for("deploy selected", |s| {
-        selected_line(s).is_some_and(|l| l.contains("deploy via hub"))
+    let deploy = |s: &str| selected_line(s).is_some_and(|l| l.contains("deploy via hub"));
+    tmux.wait_for("deploy selected", deploy);
+    tmux.keys(&["Tab", "s"]);
+    tmux.wait_for_text("Type `exit` to return to the portal");
+    tmux.wait_for("the subshell's prompt", |s| {
+        s.trim_end().ends_with(['$', '#'])
     });
+    tmux.run(r#"echo "SUB=$PORTICO_SUBSHELL KEY=${AWS_ACCESS_KEY_ID:0:4}"; exit"#);
+    tmux.wait_for_text("back from the shell");
+    tmux.wait_for("the list again", deploy);
+    assert_eq!(env.stat("AssumeRole"), 1);
+
+    // Signed out by another process: ⏎ names the sign-in.
     let out = env
         .portico()
         .args(["logout", "--sso-session", "emu"])
@@ -999,7 +1024,15 @@ fn a_chained_row_names_the_open_sessions_sign_in_and_an_mfa_row_says_how_to_give
     tmux.keys(&["Enter"]);
     let screen = tmux.wait_for_text("needs the sign-in of sso-session emu");
     assert!(screen.contains("Signed out"), "{screen}");
-    assert_eq!(env.stat("AssumeRole"), 0);
+    assert_eq!(
+        env.stat("AssumeRole"),
+        1,
+        "the cached keys were not handed out"
+    );
     tmux.keys(&["q"]);
-    tmux.wait_for_text("EXIT=0");
+    let screen = tmux.wait_for_text("EXIT=0");
+    assert!(
+        screen.contains("SUB=deploy via hub/ChainRole1 KEY=ASIA"),
+        "the subshell had the chained role's keys:\n{screen}"
+    );
 }
