@@ -271,6 +271,13 @@ impl Portal {
             // engine's warm path, with no runtime), or an error naming the fix (`portico
             // login` where the row's browser can open).
             _ => {
+                // Keys that ran out since they were found at hand would be assumed again here:
+                // never with a prompt on the terminal the screen holds.
+                if self.engine.cached(&target, engine::MIN_REMAINING).is_none() {
+                    if let Some(why) = chained::mfa_refusal(&target) {
+                        anyhow::bail!(why);
+                    }
+                }
                 let setting = target.browser_setting(&self.ctx, self.browser_flag.as_deref(), None);
                 let fail = engine::sign_in_policy(&self.ctx, true, BrowserChoice::Setting(setting));
                 self.engine.obtain_blocking(&target, &fail)?
