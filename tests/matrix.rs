@@ -56,9 +56,8 @@ enum PortalRow {
         filter: String,
         line: Vec<String>,
     },
-    /// Why this source has no row of its own in the portal: a chained profile (issue 21's
-    /// "via" rows are not in the portal yet); a synced profile opens the portal on the session
-    /// its line names.
+    /// Why this source has no row of its own in the portal: an ad hoc `--chain` names no
+    /// profile to list.
     NotListed(&'static str),
 }
 
@@ -403,7 +402,13 @@ fn world() -> (World, Vec<Source>) {
             name: "chained profile (role_arn, source_profile)",
             args: strings(&["--profile", "chained"]),
             expected: Identity::of_role("arn:aws:iam::222222222222:role/ChainRole1", "matrix"),
-            portal: PortalRow::NotListed("the portal does not list chained roles yet"),
+            // The portal opens on the sso-session at the bottom of the chain and lists the
+            // chained profile beside its source's row.
+            portal: PortalRow::Row {
+                args: strings(&["--profile", "chained"]),
+                filter: "chained via dev".into(),
+                line: strings(&["chained via dev", "222222222222", "ChainRole1"]),
+            },
         },
         Source {
             name: "--profile --chain ROLE_ARN",

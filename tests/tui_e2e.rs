@@ -889,3 +889,150 @@ fn a_signal_while_the_loop_waits_for_a_lock_restores_the_terminal_and_exits_130(
         "the screen is restored"
     );
 }
+
+/// Chained profiles (issue 21) are rows of the list beside their source's row, marked
+/// `PROFILE via SOURCE`; the filter finds them by the `via` name; ⏎ exports keys of the
+/// chained role (one AssumeRole); and a row whose source's sign-in is missing names that
+/// sign-in and how to make it, starting none.
+#[test]
+fn chained_profiles_are_rows_via_their_source_and_a_signed_out_source_is_named() {
+    let env = TestEnv::new(Config {
+        directory: directory(),
+        chain_roles: 1,
+        ..Config::default()
+    });
+    env.login();
+    let config = std::fs::read_to_string(env.config_path()).unwrap();
+    env.write_config(&format!(
+        "{config}\n[profile hub]\nsso_session = emu\nsso_account_id = 222233334444\nsso_role_name = PowerUserAccess\n\
+         \n[profile deploy]\nrole_arn = arn:aws:iam::444455556666:role/ChainRole1\nsource_profile = hub\n\
+         \n[sso-session other]\nsso_start_url = https://d-9999999999.awsapps.com/start\nsso_region = eu-west-1\n\
+         \n[profile elsewhere]\nsso_session = other\nsso_account_id = 333344445555\nsso_role_name = Billing\n\
+         \n[profile offside]\nrole_arn = arn:aws:iam::333344445555:role/ChainRole1\nsource_profile = elsewhere\n"
+    ));
+    let tmux = bash_pane_with(&env, vec![("AWS_ENDPOINT_URL_STS", env.emu.url())]);
+    tmux.run(r#"eval "$(portico --sso-session emu)"; echo "KEY=$AWS_ACCESS_KEY_ID""#);
+    // Six Identity Center roles and two chained profiles, every account's roles listed; the
+    // chained row beside its source: right after platform-dev's PowerUserAccess row.
+    let beside = |s: &str| {
+        let lines: Vec<&str> = s.lines().collect();
+        lines.windows(2).any(|w| {
+            w[0].contains("platform-dev")
+                && w[0].contains("PowerUserAccess")
+                && w[1].contains("deploy via hub")
+                && w[1].contains("444455556666")
+                && w[1].contains("ChainRole1")
+        })
+    };
+    tmux.wait_for("the chained row after its source's row", |s| {
+        s.contains("8 roles") && !s.contains("roles loading") && beside(s)
+    });
+
+    // The source of `offside` is sso-session other, never signed in: ⏎ names that sign-in.
+    tmux.type_text("via elsewhere");
+    tmux.wait_for("offside selected", |s| {
+        selected_line(s).is_some_and(|l| l.contains("offside via elsewhere"))
+    });
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for_text("needs the sign-in of sso-session other");
+    assert!(
+        selected_line(&screen).is_some_and(|l| l.contains("offside via elsewhere")),
+        "the list stays, no sign-in screen:\n{screen}"
+    );
+    assert_eq!(env.stat("AssumeRole"), 0, "no keys without the sign-in");
+
+    // The filter finds the chained row by its source's name; c, o and p work on it, then
+    // ⏎ exports its keys: one AssumeRole for them all (the AWS CLI's cache).
+    tmux.keys(&["C-u"]);
+    tmux.type_text("via hub");
+    let deploy = |s: &str| selected_line(s).is_some_and(|l| l.contains("deploy via hub"));
+    tmux.wait_for("deploy selected", |s| {
+        deploy(s) && s.contains("1 of 8 roles")
+    });
+    tmux.keys(&["Tab", "c"]);
+    tmux.wait_for_text("export AWS_ACCESS_KEY_ID=ASIA");
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the list again", deploy);
+    tmux.keys(&["o"]);
+    let screen = tmux.wait_for_text("console link");
+    let start = format!("{}/federation?Action=login", env.emu.url());
+    assert!(screen.contains(&start), "the link is shown:\n{screen}");
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the list again", deploy);
+    tmux.keys(&["p"]);
+    tmux.wait_for_text("this row is [profile deploy]");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for_text("KEY=ASIA");
+    assert!(!screen.contains("export AWS_"), "{screen}");
+    assert_eq!(env.stat("AssumeRole"), 1);
+}
+
+/// A chained row whose source is the open sso-session, signed out by another process while
+/// the portal is up: ⏎ names that sign-in and turns to the signed-out screen, where ⏎ signs
+/// in (and nothing else does). A chained row with `mfa_serial` is not fetched under the TUI
+/// (no prompt on /dev/tty under raw mode): the status line says how to give the code.
+#[test]
+fn a_chained_row_names_the_open_sessions_sign_in_and_an_mfa_row_says_how_to_give_a_code() {
+    let env = TestEnv::new(Config {
+        directory: directory(),
+        chain_roles: 1,
+        ..Config::default()
+    });
+    env.login();
+    let config = std::fs::read_to_string(env.config_path()).unwrap();
+    env.write_config(&format!(
+        "{config}\n[profile hub]\nsso_session = emu\nsso_account_id = 222233334444\nsso_role_name = PowerUserAccess\n\
+         \n[profile deploy]\nrole_arn = arn:aws:iam::444455556666:role/ChainRole1\nsource_profile = hub\n\
+         \n[profile guarded]\nrole_arn = arn:aws:iam::333344445555:role/ChainRole1\nsource_profile = hub\n\
+         mfa_serial = arn:aws:iam::222233334444:mfa/alice\n"
+    ));
+    let tmux = bash_pane_with(&env, vec![("AWS_ENDPOINT_URL_STS", env.emu.url())]);
+    tmux.run(r#"portico --sso-session emu; echo "EXIT=$?""#);
+    tmux.wait_for_text("8 roles");
+
+    tmux.type_text("guarded");
+    tmux.wait_for("guarded selected", |s| {
+        selected_line(s).is_some_and(|l| l.contains("guarded via hub"))
+    });
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for_text("asks for an MFA code");
+    assert!(!screen.contains("Enter MFA code"), "no prompt:\n{screen}");
+    assert_eq!(env.stat("AssumeRole"), 0);
+
+    // `s`: a subshell with the chained role's keys.
+    tmux.keys(&["C-u"]);
+    tmux.type_text("deploy via hub");
+    let deploy = |s: &str| selected_line(s).is_some_and(|l| l.contains("deploy via hub"));
+    tmux.wait_for("deploy selected", deploy);
+    tmux.keys(&["Tab", "s"]);
+    tmux.wait_for_text("Type `exit` to return to the portal");
+    tmux.wait_for("the subshell's prompt", |s| {
+        s.trim_end().ends_with(['$', '#'])
+    });
+    tmux.run(r#"echo "SUB=$PORTICO_SUBSHELL KEY=${AWS_ACCESS_KEY_ID:0:4}"; exit"#);
+    tmux.wait_for_text("back from the shell");
+    tmux.wait_for("the list again", deploy);
+    assert_eq!(env.stat("AssumeRole"), 1);
+
+    // Signed out by another process: ⏎ names the sign-in.
+    let out = env
+        .portico()
+        .args(["logout", "--sso-session", "emu"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for_text("needs the sign-in of sso-session emu");
+    assert!(screen.contains("Signed out"), "{screen}");
+    assert_eq!(
+        env.stat("AssumeRole"),
+        1,
+        "the cached keys were not handed out"
+    );
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for_text("EXIT=0");
+    assert!(
+        screen.contains("SUB=deploy via hub/ChainRole1 KEY=ASIA"),
+        "the subshell had the chained role's keys:\n{screen}"
+    );
+}

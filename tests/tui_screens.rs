@@ -536,3 +536,49 @@ fn mixed_list_with_saml_roles() {
     update(&mut app, Action::Help);
     insta::assert_snapshot!("help_mixed", screen(&app, 100, 28));
 }
+
+/// Chained profiles (issue 21) beside the sso-session's roles: `PROFILE via SOURCE` in the
+/// account column, listed right after their source's row (a source that is not listed, or is
+/// chained itself, leaves the row in name order); the filter finds them by the `via` name;
+/// `p` on one says it is a profile already.
+#[test]
+fn chained_rows_beside_their_source() {
+    let chained = |profile: &str, via: &str, arn: &str, source: Option<(&str, &str)>| {
+        portico::tui::ChainedProfile {
+            profile: profile.into(),
+            via: via.into(),
+            role_arn: arn.into(),
+            source_role: source.map(|(a, r)| (a.to_string(), r.to_string())),
+        }
+    };
+    let mut app = list_app(100, 16);
+    update(
+        &mut app,
+        Action::ChainedRoles(vec![
+            chained(
+                "prod-deploy",
+                "platform",
+                "arn:aws:iam::123456789012:role/Deploy",
+                Some(("333344445555", "PowerUserAccess")),
+            ),
+            chained(
+                "ops",
+                "prod-deploy",
+                "arn:aws:iam::210987654321:role/team/Ops",
+                Some(("123456789012", "Deploy")),
+            ),
+            chained(
+                "from-env",
+                "environment",
+                "arn:aws:iam::999999999999:role/Env",
+                None,
+            ),
+        ]),
+    );
+    insta::assert_snapshot!("list_chained", screen(&app, 100, 16));
+    type_str(&mut app, "via platform");
+    insta::assert_snapshot!("list_chained_filtered", screen(&app, 100, 8));
+    update(&mut app, Action::SaveProfile);
+    assert!(app.prompt().is_none(), "no name to ask for");
+    insta::assert_snapshot!("list_chained_save_profile", screen(&app, 100, 8));
+}

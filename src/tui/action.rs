@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use crate::model::Account;
 
-use super::rows::{RecentUse, Source};
+use super::rows::{ChainedProfile, RecentUse, Source};
 use crate::identity::LoginEvent;
 use crate::saml::SamlRole;
 
@@ -29,7 +29,7 @@ pub struct Choice {
     pub account_id: String,
     pub account_name: String,
     pub role: String,
-    /// The open sso-session's, or a saml-session's role.
+    /// The open sso-session's, a saml-session's role, or a chained profile's.
     pub source: Source,
 }
 
@@ -89,6 +89,9 @@ pub enum Action {
         session: String,
         roles: Vec<SamlRole>,
     },
+    /// The chained profiles of the config file (read through the engine's chain reading):
+    /// listed beside their sources' roles, marked `PROFILE via SOURCE`.
+    ChainedRoles(Vec<ChainedProfile>),
     /// A listing under way: every account listed so far, those in `loading` with their roles
     /// not known yet (shown as one row marked loading).
     AccountsListed {
@@ -187,6 +190,7 @@ impl Action {
                 | Action::AccountsListed { .. }
                 | Action::RecentUses(_)
                 | Action::SamlRoles { .. }
+                | Action::ChainedRoles(_)
                 | Action::RefreshStarted
                 | Action::CredentialsReady(_)
                 | Action::Status(_)

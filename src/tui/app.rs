@@ -6,7 +6,7 @@ use super::action::{Choice, Popup, SessionInfo};
 use super::filter::Filter;
 use super::form::FirstRunForm;
 use super::qr::QrModules;
-use super::rows::{RecentUse, Row, Rows};
+use super::rows::{ChainedProfile, RecentUse, Row, Rows};
 use crate::identity::LoginEvent;
 use crate::model::Account;
 use crate::saml::SamlRole;
@@ -104,6 +104,8 @@ pub struct App {
     pub(crate) accounts: Vec<Account>,
     /// Each saml-session's roles, in the order they arrived.
     pub(crate) saml: Vec<(String, Vec<SamlRole>)>,
+    /// The chained profiles of the config file, listed in the view of every source.
+    pub(crate) chained: Vec<ChainedProfile>,
     pub(crate) view: SourceView,
     pub(crate) recent: Vec<RecentUse>,
     pub(crate) filter: Filter,
@@ -148,6 +150,7 @@ impl App {
             accounts: Vec::new(),
             loading: std::collections::HashSet::new(),
             saml: Vec::new(),
+            chained: Vec::new(),
             view: SourceView::All,
             recent: Vec::new(),
             filter: Filter::default(),
@@ -251,8 +254,8 @@ impl App {
         !self.saml.is_empty()
     }
 
-    /// The rows of the sources in view: the sso-session's accounts and each saml-session's
-    /// roles, or one of them.
+    /// The rows of the sources in view: the sso-session's accounts, each saml-session's
+    /// roles and the chained profiles, or the roles of one session.
     pub(crate) fn build_rows(&self) -> Rows {
         let all = self.view == SourceView::All;
         let accounts: &[Account] = if all || self.view == SourceView::IdentityCenter {
@@ -265,6 +268,9 @@ impl App {
             if all || self.view == SourceView::Saml(session.clone()) {
                 rows.add_saml(session, roles, &self.recent);
             }
+        }
+        if all {
+            rows.add_chained(&self.chained, &self.recent);
         }
         rows
     }

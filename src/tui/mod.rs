@@ -25,7 +25,7 @@ pub use clipboard::{copy as copy_to_clipboard, on_path, Delivery};
 pub use filter::Filter;
 pub use keys::action_for;
 pub use qr::QrModules;
-pub use rows::{RecentUse, Row, Rows, Source};
+pub use rows::{ChainedProfile, RecentUse, Row, Rows, Source};
 pub use terminal::{
     check_terminal, restore, run_loop, CrosstermEvents, EventSource, Input, TerminalGuard,
     TtyWriter, TuiTerminal, TICK,

@@ -33,6 +33,27 @@ pub enum Source {
         session: String,
         role_arn: String,
     },
+    /// A chained profile of the config file (`role_arn` with `source_profile` or
+    /// `credential_source`): its role assumed with its source's keys.
+    Chained {
+        /// The profile's name.
+        profile: String,
+    },
+}
+
+/// A chained profile as the list shows it: read from the config by the engine's chain reading
+/// (the controller resolves each profile), handed to the app in [`Action::ChainedRoles`].
+///
+/// [`Action::ChainedRoles`]: super::Action::ChainedRoles
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainedProfile {
+    pub profile: String,
+    /// What `source_profile` names (`environment` for `credential_source = Environment`).
+    pub via: String,
+    pub role_arn: String,
+    /// The account and role of the source's own role, when the source is a role: the row is
+    /// listed right after that role's row.
+    pub source_role: Option<(String, String)>,
 }
 
 /// One line of the list.
@@ -46,6 +67,8 @@ pub struct Row {
     /// The account's roles are still being listed: the row stands for the account, `role` is
     /// empty.
     pub loading: bool,
+    /// A chained row's source role (account id, role): the row sorts right after its row.
+    pub(crate) anchor: Option<(String, String)>,
     /// `name id role`, separated by spaces so that each field starts a word for the matcher.
     pub(crate) haystack: Utf32String,
     name_chars: u32,
@@ -64,6 +87,7 @@ impl Row {
             source: Source::IdentityCenter,
             last_used: None,
             loading: false,
+            anchor: None,
             haystack,
         }
     }
@@ -152,6 +176,29 @@ impl Rows {
         self.settle(recent);
     }
 
+    /// Adds a row per chained profile: the account column reads `PROFILE via SOURCE` (so the
+    /// filter finds it by either name, or by the word `via`), then the account id and role
+    /// from the role ARN; then restores the default order, which lists each right after its
+    /// source's row when that is listed.
+    pub fn add_chained(&mut self, chained: &[ChainedProfile], recent: &[RecentUse]) {
+        for c in chained {
+            let Some(arn) = RoleArn::split(&c.role_arn) else {
+                continue;
+            };
+            let mut row = Row::new(
+                for_terminal(&format!("{} via {}", c.profile, c.via)),
+                for_terminal(arn.account_id),
+                for_terminal(arn.name),
+            );
+            row.source = Source::Chained {
+                profile: c.profile.clone(),
+            };
+            row.anchor = c.source_role.clone();
+            self.rows.push(row);
+        }
+        self.settle(recent);
+    }
+
     /// After rows were added: the columns' widths, then the recent marks and default order.
     fn settle(&mut self, recent: &[RecentUse]) {
         self.name_width = self
@@ -178,17 +225,80 @@ impl Rows {
                 .get(&(row.account_id.as_str(), row.role.as_str()))
                 .copied();
         }
-        self.rows.sort_by(default_order);
+        // A chained row sorts as its source's row (when listed), just after it: "beside its
+        // source"; a chain of them follows its first link.
+        let mut by_role: HashMap<(&str, &str), usize> = HashMap::new();
+        for (i, r) in self.rows.iter().enumerate() {
+            let key = (r.account_id.as_str(), r.role.as_str());
+            let chained = matches!(r.source, Source::Chained { .. });
+            // A role's own row rather than a chained row of the same role.
+            if !chained || !by_role.contains_key(&key) {
+                by_role.insert(key, i);
+            }
+        }
+        let keys: Vec<SortKey> = (0..self.rows.len())
+            .map(|i| {
+                let mut at = i;
+                let mut after = Vec::new();
+                let mut used = self.rows[i].last_used;
+                // Up the chain to a row that is not chained (bounded: a loop never resolves,
+                // but rows are the caller's).
+                for _ in 0..self.rows.len() {
+                    let row = &self.rows[at];
+                    let source = row
+                        .anchor
+                        .as_ref()
+                        .and_then(|(id, role)| by_role.get(&(id.as_str(), role.as_str())))
+                        .filter(|&&s| s != at && !after.contains(&self.rows[s].account_name));
+                    let Some(&source) = source else { break };
+                    after.push(row.account_name.clone());
+                    at = source;
+                    used = used.max(self.rows[at].last_used);
+                }
+                after.reverse();
+                let root = &self.rows[at];
+                SortKey {
+                    used,
+                    name: root.account_name.clone(),
+                    id: root.account_id.clone(),
+                    role: root.role.clone(),
+                    after,
+                }
+            })
+            .collect();
+        let mut order: Vec<(SortKey, Row)> = keys.into_iter().zip(self.rows.drain(..)).collect();
+        order.sort_by(|(a, _), (b, _)| default_order(a, b));
+        self.rows = order.into_iter().map(|(_, row)| row).collect();
     }
 }
 
-/// Recently used first (latest first), then account name (ignoring ASCII case), id, role.
-fn default_order(a: &Row, b: &Row) -> Ordering {
-    b.last_used
-        .cmp(&a.last_used)
-        .then_with(|| caseless(&a.account_name, &b.account_name))
-        .then_with(|| a.account_id.cmp(&b.account_id))
+/// Where a row goes in the default order.
+struct SortKey {
+    used: Option<OffsetDateTime>,
+    name: String,
+    id: String,
+    role: String,
+    /// A chained row's name and those of the chained rows between it and the row it sorts
+    /// after (outermost first); empty for a row that sorts by itself.
+    after: Vec<String>,
+}
+
+/// Recently used first (latest first), then account name (ignoring ASCII case), id, role; a
+/// chained row right after its source's row.
+fn default_order(a: &SortKey, b: &SortKey) -> Ordering {
+    b.used
+        .cmp(&a.used)
+        .then_with(|| caseless(&a.name, &b.name))
+        .then_with(|| a.id.cmp(&b.id))
         .then_with(|| caseless(&a.role, &b.role))
+        .then_with(|| {
+            a.after
+                .iter()
+                .zip(&b.after)
+                .map(|(x, y)| caseless(x, y))
+                .find(|o| o.is_ne())
+                .unwrap_or_else(|| a.after.len().cmp(&b.after.len()))
+        })
 }
 
 fn caseless(a: &str, b: &str) -> Ordering {

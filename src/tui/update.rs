@@ -120,6 +120,14 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
             restore_selection(app, keep);
             None
         }
+        Action::ChainedRoles(chained) => {
+            let keep = keep_selection(app);
+            app.chained = chained;
+            app.rows = app.build_rows();
+            app.filter.set_rows(&app.rows.rows);
+            restore_selection(app, keep);
+            None
+        }
         Action::SwitchSource => {
             if app.screen != Screen::List || !app.has_sources() || overlay_open(app) {
                 return None;
@@ -279,6 +287,15 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
                         app,
                         StatusKind::Error,
                         &format!("profiles for SAML roles are written by `portico profiles sync --saml-session {session}`"),
+                    ),
+                    // The row is a profile already: `p` says which, and how to use it.
+                    Some(Choice {
+                        source: Source::Chained { profile },
+                        ..
+                    }) => set_status(
+                        app,
+                        StatusKind::Info,
+                        &format!("this row is [profile {profile}] of the config file already; use it with --profile {profile} (or AWS_PROFILE={profile})"),
                     ),
                     Some(choice) => {
                         let name = default_profile_name(

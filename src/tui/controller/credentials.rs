@@ -12,8 +12,9 @@ use time::OffsetDateTime;
 use crate::console;
 use crate::engine::{self, BrowserChoice, Target};
 use crate::model::RoleCredentials;
-use crate::tui::{Action, App, Choice, Effect, Source};
+use crate::tui::{Action, App, Choice, Effect, LoginState, Source};
 
+use super::chained;
 use super::jobs::Job;
 use super::portal::Portal;
 use super::{apply, fetching, show_error};
@@ -177,6 +178,13 @@ impl Portal {
             // The fetch under way reports first; the key can be pressed again after it.
             return;
         }
+        // No prompt on /dev/tty under the TUI: a chained role that wants an MFA code says how
+        // to give one instead.
+        if let Some(why) = chained::mfa_refusal(&target) {
+            let _ = self.tx.send(Action::Error(why));
+            return;
+        }
+        let open = self.current.clone();
         let engine = self.engine.clone();
         let job = self
             .runtime
@@ -193,6 +201,18 @@ impl Portal {
                         },
                         Action::CredentialsReady(effect),
                     )),
+                    // A chained row's source is signed out: name the sign-in it needs (only
+                    // the open session's is the signed-out screen's to start).
+                    Err(e)
+                        if matches!(target, Target::Chained(_)) && chained::sign_in_missing(&e) =>
+                    {
+                        let (why, open_session) = chained::sign_in_needed(&target, open.as_ref());
+                        if open_session {
+                            courier.send(Action::LoginState(LoginState::SignedOut));
+                        }
+                        courier.send(Action::Error(why));
+                        None
+                    }
                     Err(e) => {
                         courier.fail(&e);
                         None
@@ -251,6 +271,13 @@ impl Portal {
             // engine's warm path, with no runtime), or an error naming the fix (`portico
             // login` where the row's browser can open).
             _ => {
+                // Keys that ran out since they were found at hand would be assumed again here:
+                // never with a prompt on the terminal the screen holds.
+                if self.engine.cached(&target, engine::MIN_REMAINING).is_none() {
+                    if let Some(why) = chained::mfa_refusal(&target) {
+                        anyhow::bail!(why);
+                    }
+                }
                 let setting = target.browser_setting(&self.ctx, self.browser_flag.as_deref(), None);
                 let fail = engine::sign_in_policy(&self.ctx, true, BrowserChoice::Setting(setting));
                 self.engine.obtain_blocking(&target, &fail)?

@@ -149,6 +149,11 @@ impl Portal {
         ))?;
         match browser.availability() {
             BrowserAvailability::Yes => match browser.open(&url, &container) {
+                // The federation endpoint takes no SessionDuration with role-chained keys: the
+                // console session ends with them.
+                Ok(Some(opener)) if target.role_chained() => Ok(format!(
+                    "asked {opener} to open the console as {who} (a chained role: the console session lasts as long as its keys, at most one hour)"
+                )),
                 Ok(Some(opener)) => Ok(format!("asked {opener} to open the console as {who}")),
                 Ok(None) => copy(guard, "the browser setting is none".to_string()),
                 Err(e) => copy(guard, format!("could not open a browser ({e})")),

@@ -21,6 +21,7 @@
 //!
 //! [`LoginReporter`]: crate::identity::LoginReporter
 
+mod chained;
 mod config;
 mod credentials;
 mod effects;
@@ -121,6 +122,16 @@ pub fn run(args: &Options) -> anyhow::Result<Ended> {
             report_skipped(&mut app, &skipped);
         }
     }
+    // The chained profiles, beside their sources' rows (read once: `p` writes no chained
+    // profiles).
+    let (chained, unusable) = portal.chained_rows();
+    apply(&mut app, Action::ChainedRoles(chained));
+    if let Some(first) = unusable.first() {
+        apply(
+            &mut app,
+            Action::Error(format!("left out a chained profile: {first}")),
+        );
+    }
 
     loop {
         let effect = tui::run_loop(
@@ -197,6 +208,12 @@ pub fn shell_format(shell: Option<&str>, windows: bool) -> Format {
 
 /// The status line while the row's credentials are got.
 fn fetching(choice: &Choice) -> String {
+    if let Source::Chained { profile } = &choice.source {
+        return format!(
+            "getting credentials for {} in {} (profile {profile}, assuming the role with its source's keys)…",
+            choice.role, choice.account_id
+        );
+    }
     if let Source::Saml { session, .. } = &choice.source {
         return format!(
             "getting credentials for {} in {} from saml-session {session} (signing in through the browser if its sign-in is gone)…",

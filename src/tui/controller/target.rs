@@ -1,6 +1,7 @@
 //! Where a row of the portal turns into what the engine works with: its [`Target`], its cache
 //! key, how it may sign in, and the region its exports name. A new kind of row (a new
-//! [`Source`]) gets its arm here and nowhere else in the controller.
+//! [`Source`]) gets its arm here and nowhere else in the controller (a chained profile's rows,
+//! and what the portal refuses to do for them, are in `chained.rs`).
 
 use anyhow::Context as _;
 
@@ -60,6 +61,16 @@ impl Portal {
                     .context("the SAML role's ARN is not an IAM role ARN")?;
                 Ok((key, target, self.saml_on_missing(session)))
             }
+            // A chained profile, resolved through the engine's chain reading; its source's
+            // sign-in is never started from here (see `chained.rs`).
+            Source::Chained { profile } => {
+                let target = Target::Chained(self.chained_role(profile)?);
+                Ok((
+                    target.cache_key().to_string(),
+                    target,
+                    OnMissing::fail_by_environment(),
+                ))
+            }
         }
     }
 
@@ -69,6 +80,12 @@ impl Portal {
             (Source::IdentityCenter, Some(session)) => {
                 profile_region(&self.ctx.config, session, &choice.account_id, &choice.role)
             }
+            (Source::Chained { profile }, _) => self
+                .ctx
+                .config
+                .profile(profile)
+                .and_then(|p| p.get("region"))
+                .map(String::from),
             _ => None,
         }
     }
@@ -83,6 +100,8 @@ impl Portal {
                     .profile_for_role(session.as_deref(), &choice.account_id, &choice.role)
             }
             Source::Saml { .. } => None,
+            // The row is the profile: its portico_browser and console container.
+            Source::Chained { profile } => Some(profile.clone()),
         }
     }
 
