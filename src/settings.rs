@@ -10,6 +10,8 @@ use crate::consts as keys;
 use crate::model::id::{is_account_id, is_region};
 use crate::sanitize::for_terminal;
 
+pub mod storage;
+
 /// The environment variables portico reads, captured once so that resolution is a pure function.
 #[derive(Debug, Clone, Default)]
 pub struct Environment {
@@ -144,6 +146,8 @@ pub struct SsoSession {
     pub configured_scopes: Option<Vec<String>>,
     pub oidc_endpoint: String,
     pub portal_endpoint: String,
+    /// `portico_storage` (or `PORTICO_STORAGE`): where the session's secrets are kept.
+    pub storage: crate::vault::Storage,
 }
 
 impl SsoSession {
@@ -193,6 +197,8 @@ pub enum SettingsError {
     NoHome,
     #[error(transparent)]
     Config(#[from] LoadError),
+    #[error(transparent)]
+    Storage(#[from] storage::BadStorage),
     #[error("{}", profile_not_found(profile, *origin, path, suggestions, *count))]
     ProfileNotFound {
         profile: String,
@@ -541,6 +547,8 @@ impl Context {
             .unwrap_or_else(|| vec![keys::SCOPE_ACCOUNT_ACCESS.to_string()]);
         let mut session = self.build_session(Some(name.to_string()), start_url, region, scopes)?;
         session.configured_scopes = configured;
+        let stored = section.get(keys::PORTICO_STORAGE);
+        session.storage = storage::resolve(stored, &header, &self.path())?;
         Ok(session)
     }
 
@@ -726,6 +734,9 @@ impl Context {
             region: region.to_string(),
             scopes,
             configured_scopes: None,
+            // Legacy profiles and a bare --start-url have no section to say it: the variable,
+            // else files.
+            storage: storage::resolve(None, "", &self.path())?,
             oidc_endpoint: endpoint(
                 &self.env.endpoint_url_sso_oidc,
                 "AWS_ENDPOINT_URL_SSO_OIDC",
@@ -1545,6 +1556,8 @@ pub struct SamlSession {
     pub acs_port: Option<u16>,
     /// `AWS_ENDPOINT_URL_STS`, else `AWS_ENDPOINT_URL`, else `https://sts.{sts_region}.amazonaws.com`.
     pub sts_endpoint: String,
+    /// `portico_storage` (or `PORTICO_STORAGE`): where the kept assertion and keys are kept.
+    pub storage: crate::vault::Storage,
 }
 
 impl SamlSession {
@@ -1654,6 +1667,7 @@ impl Context {
             sts_region: sts_region.to_string(),
             acs_port,
             sts_endpoint,
+            storage: storage::resolve(section.get(keys::PORTICO_STORAGE), &header, &self.path())?,
         })
     }
 

@@ -7,4 +7,5 @@ pub mod awscli;
 pub mod files;
 pub mod lock;
 pub mod rolecreds;
+pub mod secrets;
 pub mod token;

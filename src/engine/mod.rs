@@ -112,7 +112,7 @@ impl Engine {
         if !self.still_signed_in(target) {
             return None;
         }
-        let creds = self.cache.load_with_margin(
+        let creds = self.cache.for_storage(target.storage()).load_with_margin(
             target.cache_key(),
             target.account_id(),
             target.role_name(),
@@ -275,9 +275,9 @@ impl Engine {
     }
 
     fn store_creds(&self, target: &Target, creds: &RoleCredentials) -> std::io::Result<()> {
+        let cache = self.cache.for_storage(target.storage());
         match target {
-            Target::IdentityCenter(role) => self
-                .cache
+            Target::IdentityCenter(role) => cache
                 .store(
                     role.session.cache_key(),
                     &role.session.start_url,
@@ -285,8 +285,7 @@ impl Engine {
                     creds,
                 )
                 .map(drop),
-            Target::Saml(role) => self
-                .cache
+            Target::Saml(role) => cache
                 .store(
                     &role.session.cache_key(),
                     &role.session.idp_url,

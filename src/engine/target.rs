@@ -103,6 +103,14 @@ impl Target {
         }
     }
 
+    /// Where the session's secrets are kept (`portico_storage`).
+    pub fn storage(&self) -> crate::vault::Storage {
+        match self {
+            Target::IdentityCenter(role) => role.session.storage,
+            Target::Saml(role) => role.session.storage,
+        }
+    }
+
     /// `ROLE in ACCOUNT`, for messages.
     pub fn describe(&self) -> String {
         format!("{} in {}", self.role_name(), self.account_id())

@@ -109,6 +109,7 @@ mod tests {
             configured_scopes: None,
             oidc_endpoint: "http://x".into(),
             portal_endpoint: "http://x".into(),
+            storage: Default::default(),
         }
     }
 

@@ -98,6 +98,7 @@ mod tests {
             sts_region: "us-east-1".into(),
             acs_port: None,
             sts_endpoint: "https://sts.us-east-1.amazonaws.com".into(),
+            storage: Default::default(),
         }
     }
 

@@ -67,6 +67,7 @@ pub fn kind(error: &SamlError) -> Option<&'static str> {
         SamlError::Service { detail } if detail.starts_with("ValidationError") => "ValidationError",
         SamlError::Service { .. } => "service",
         SamlError::Store { .. } => "store",
+        SamlError::Keyring(_) => "keyring",
     })
 }
 
@@ -121,6 +122,7 @@ mod tests {
             sts_region: "us-east-1".into(),
             acs_port: None,
             sts_endpoint: "https://sts.us-east-1.amazonaws.com".into(),
+            storage: Default::default(),
         };
         assert_eq!(last(&store, &session), None);
         let error = SamlError::AccessDenied {
