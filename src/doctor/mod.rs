@@ -26,6 +26,7 @@ mod network;
 mod region;
 mod saml;
 mod server;
+mod storage;
 mod token;
 
 use std::fmt;
@@ -51,6 +52,7 @@ pub enum Check {
     CredentialServer,
     Browser,
     Token,
+    Storage,
     Refresh,
     OidcEndpoint,
     PortalEndpoint,
@@ -78,7 +80,7 @@ impl Check {
     /// Every check, in the order a report shows them: those of the whole set-up, then (from
     /// [`Check::Browser`] on) those run once per sso-session, then (from [`Check::SamlIdpUrl`]
     /// on) those run once per saml-session, which reports [`Check::Clock`] too.
-    pub const ALL: [Check; 21] = [
+    pub const ALL: [Check; 22] = [
         Check::Config,
         Check::Sessions,
         Check::Profiles,
@@ -87,6 +89,7 @@ impl Check {
         Check::CredentialServer,
         Check::Browser,
         Check::Token,
+        Check::Storage,
         Check::Refresh,
         Check::OidcEndpoint,
         Check::PortalEndpoint,
@@ -113,6 +116,7 @@ impl Check {
             Check::CredentialServer => "credential-server",
             Check::Browser => "browser",
             Check::Token => "token",
+            Check::Storage => "storage",
             Check::Refresh => "refresh",
             Check::OidcEndpoint => "oidc-endpoint",
             Check::PortalEndpoint => "portal-endpoint",
@@ -144,6 +148,9 @@ impl Check {
             }
             Check::Browser => "the command a sign-in would run, and whether its program exists",
             Check::Token => "signed in, and until when",
+            Check::Storage => {
+                "portico_storage: the keyring answers, unlocked, with its item count; profiles the AWS CLI cannot serve"
+            }
             Check::Refresh => "the sign-in can be refreshed without a browser",
             Check::OidcEndpoint => "the OIDC endpoint answers",
             Check::PortalEndpoint => "the portal endpoint answers",
@@ -320,6 +327,7 @@ pub fn run(env: &Environment, scope: &Scope) -> anyhow::Result<Report> {
             for session in &sessions {
                 report.session = Some(session.label());
                 browser::check_browser(ctx, session, &mut report);
+                storage::check_storage(ctx, session, &env.portico_cache_dir()?, &mut report);
                 runtime.block_on(network::check_session(
                     &store,
                     session,
@@ -331,12 +339,19 @@ pub fn run(env: &Environment, scope: &Scope) -> anyhow::Result<Report> {
             for name in &saml_sessions {
                 report.session = Some(format!("saml-session {name}"));
                 match ctx.saml_session(name) {
-                    Ok(session) => runtime.block_on(saml::check_saml_session(
-                        &assertions,
-                        &session,
-                        &budget,
-                        &mut report,
-                    )),
+                    Ok(session) => {
+                        storage::check_saml_storage(
+                            session.storage,
+                            &env.portico_cache_dir()?,
+                            &mut report,
+                        );
+                        runtime.block_on(saml::check_saml_session(
+                            &assertions,
+                            &session,
+                            &budget,
+                            &mut report,
+                        ))
+                    }
                     Err(e) => {
                         let (message, fix) = split_fix(&e.to_string());
                         report.add(Check::SamlIdpUrl, Status::Fail, message, fix);

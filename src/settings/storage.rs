@@ -51,6 +51,24 @@ fn resolve_with(
     }
 }
 
+/// The profiles of `ctx`'s config that name the sso-session `session` with `sso_session` and
+/// have no `credential_process`: the AWS CLI reads such a profile's token from its own file,
+/// which a session whose secrets are in a keyring never writes. `portico profiles sync
+/// --credential-process` makes them go through portico instead.
+pub fn profiles_reading_the_token_file(ctx: &super::Context, session: &str) -> Vec<String> {
+    ctx.config
+        .profile_names()
+        .into_iter()
+        .filter(|name| {
+            ctx.config.profile(name).is_some_and(|section| {
+                section.get(crate::consts::SSO_SESSION) == Some(session)
+                    && section.get(crate::consts::CREDENTIAL_PROCESS).is_none()
+            })
+        })
+        .map(String::from)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
