@@ -675,6 +675,13 @@ pub struct ConfigureArgs {
     /// A fixed port for the sign-in listener, for an exact reply URL http://localhost:PORT/saml
     #[arg(long, value_name = "PORT", requires = "saml_session", value_parser = clap::value_parser!(u16).range(1..))]
     pub acs_port: Option<u16>,
+    /// Where the session's secrets are kept (its `portico_storage`): file (0600 files, shared
+    /// with the AWS CLI), keyring (the Secret Service: GNOME Keyring, KWallet) or kernel-keyring
+    /// (Linux's per-user kernel keyring: no daemon, nothing on disk, gone at reboot). With a
+    /// keyring the AWS CLI reaches the session through `credential_process` profiles only
+    /// (`portico profiles sync --credential-process`). PORTICO_STORAGE overrides it.
+    #[arg(long, value_name = "STORAGE", value_parser = ["file", "keyring", "kernel-keyring"])]
+    pub storage: Option<String>,
     /// Write without asking for confirmation
     #[arg(short, long)]
     pub yes: bool,

@@ -622,3 +622,86 @@ fn the_aws_cli_runs_synced_profiles_of_a_kernel_keyring_session() {
     ));
     world.hunt(&seen);
 }
+
+/// `portico configure --storage` writes `portico_storage` into the session's section (and a
+/// saml-session's); botocore reads the file as before and ignores the key.
+#[test]
+fn configure_writes_portico_storage_and_botocore_ignores_it() {
+    let world = World::new("file", None);
+    let out = world.run(&[
+        "configure",
+        "--sso-session",
+        "emu",
+        "--start-url",
+        &world.env.emu.start_url(),
+        "--region",
+        &world.env.emu.region(),
+        "--storage",
+        "kernel-keyring",
+        "--yes",
+    ]);
+    assert_success(&out);
+    let config = std::fs::read_to_string(world.env.config_path()).unwrap();
+    assert_eq!(
+        config.matches("portico_storage = kernel-keyring").count(),
+        1,
+        "{config}"
+    );
+    assert!(!config.contains("portico_storage = file"), "{config}");
+    let out = world.run(&[
+        "configure",
+        "--saml-session",
+        "corp",
+        "--idp-url",
+        "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000/saml2",
+        "--storage",
+        "keyring",
+        "--yes",
+    ]);
+    assert_success(&out);
+    let config = std::fs::read_to_string(world.env.config_path()).unwrap();
+    assert!(
+        config.contains("[saml-session corp]") && config.contains("portico_storage = keyring"),
+        "{config}"
+    );
+    let bad = world.run(&["configure", "--sso-session", "emu", "--storage", "disk"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad.stderr));
+    // A value no store has is a config error naming the key and the choices.
+    world.env.write_config(&config.replace(
+        "portico_storage = kernel-keyring",
+        "portico_storage = vault",
+    ));
+    let out = world.run(&["credentials", "--profile", "dev"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("portico_storage in [sso-session emu]")
+            && text(&out.stderr).contains("file, keyring, kernel-keyring"),
+        "{}",
+        text(&out.stderr)
+    );
+    world.env.write_config(&config);
+
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pyenv/bin/python");
+    if !python.exists() {
+        common::tool_missing("target/pyenv", "tests/python-env.sh makes it");
+        return;
+    }
+    const SCRIPT: &str = r#"
+import json, sys, botocore.session
+s = botocore.session.Session(profile="dev")
+print(json.dumps({"profile": s.get_scoped_config(), "sessions": s.full_config.get("sso_sessions", {})}))
+"#;
+    let out = Command::new(python)
+        .env("AWS_CONFIG_FILE", world.env.config_path())
+        .env("HOME", world.home())
+        .args(["-c", SCRIPT])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let read = json(&out);
+    assert_eq!(read["profile"]["sso_session"], "emu");
+    assert_eq!(
+        read["sessions"]["emu"]["sso_start_url"],
+        world.env.emu.start_url()
+    );
+}
