@@ -51,8 +51,8 @@ pub enum Check {
     CachePermissions,
     CredentialServer,
     Browser,
-    Token,
     Storage,
+    Token,
     Refresh,
     OidcEndpoint,
     PortalEndpoint,
@@ -88,8 +88,8 @@ impl Check {
         Check::CachePermissions,
         Check::CredentialServer,
         Check::Browser,
-        Check::Token,
         Check::Storage,
+        Check::Token,
         Check::Refresh,
         Check::OidcEndpoint,
         Check::PortalEndpoint,
@@ -148,9 +148,7 @@ impl Check {
             }
             Check::Browser => "the command a sign-in would run, and whether its program exists",
             Check::Token => "signed in, and until when",
-            Check::Storage => {
-                "portico_storage: the keyring answers, unlocked, with its item count; profiles the AWS CLI cannot serve"
-            }
+            Check::Storage => "where secrets are kept; a keyring: unlocked, item count",
             Check::Refresh => "the sign-in can be refreshed without a browser",
             Check::OidcEndpoint => "the OIDC endpoint answers",
             Check::PortalEndpoint => "the portal endpoint answers",
