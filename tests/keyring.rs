@@ -73,9 +73,14 @@ impl World {
     }
 
     fn device_login(&self) -> Output {
+        self.device_login_with(&[])
+    }
+
+    fn device_login_with(&self, more: &[&str]) -> Output {
         let child = self
             .portico()
             .args(["login", "--device-code"])
+            .args(more)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -219,6 +224,19 @@ fn the_whole_life_of_a_session(world: &World, storage: Storage) {
         said.contains(&format!("{}:", storage.as_str())) && said.contains("unlocked"),
         "{said}"
     );
+    world.hunt(&seen);
+
+    // login --force replaces the items: the old sign-in and its cached keys go, a new token
+    // is kept.
+    let out = world.device_login_with(&["--force"]);
+    assert_success(&out);
+    let replaced = world.item(storage, &world.facts()).unwrap();
+    assert_ne!(replaced["accessToken"], refreshed["accessToken"]);
+    assert!(
+        world.item(storage, &cached[0]).is_none(),
+        "old keys' item deleted"
+    );
+    seen.extend(values(&replaced));
     world.hunt(&seen);
 
     let out = world.run(&["logout"]);
