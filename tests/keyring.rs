@@ -467,6 +467,18 @@ fn a_locked_secret_service_fails_with_one_line_and_exit_9() {
     );
     assert!(!world.env.token_path().exists());
     assert!(world.json_files("credentials").is_empty(), "no keys kept");
+    // status reads the facts only: a locked keyring does not stop it.
+    let status = world.run(&["status", "--json"]);
+    assert_success(&status);
+    let rows = json(&status);
+    let row = rows.as_array().and_then(|r| r.first()).unwrap_or(&rows);
+    assert_eq!(row["signedIn"], true, "{rows}");
+    assert_eq!(row["canRefresh"], true, "{rows}");
+    assert!(
+        !text(&status.stderr).contains("locked"),
+        "{}",
+        text(&status.stderr)
+    );
     let doctor = world.run(&["doctor", "--sso-session", "emu"]);
     assert_eq!(doctor.status.code(), Some(8));
     assert!(

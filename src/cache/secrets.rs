@@ -18,6 +18,10 @@ use crate::vault::{self, ItemName, Storage, VaultError};
 /// The key of the mark in a file whose secrets are in a keyring.
 pub const MARK: &str = "porticoStorage";
 
+/// The key listing (by dotted path) the fields a marked file's item holds, so that a reader of
+/// the facts alone knows which secrets exist.
+pub const KEPT: &str = "porticoKept";
+
 /// The secret fields of the token cache's files (token and client registration).
 pub const TOKEN_SECRETS: &[&[&str]] = &[&["accessToken"], &["refreshToken"], &["clientSecret"]];
 
@@ -64,6 +68,7 @@ pub fn read_kept(path: &Path) -> Result<Option<(Vec<u8>, Storage)>, SplitError> 
         .map_err(|e| io::Error::other(format!("its keyring item is not JSON: {e}")))?;
     if let Some(object) = value.as_object_mut() {
         object.remove(MARK);
+        object.remove(KEPT);
         for (path, secret) in secrets {
             put_at(object, &path, secret);
         }
@@ -72,6 +77,31 @@ pub fn read_kept(path: &Path) -> Result<Option<(Vec<u8>, Storage)>, SplitError> 
         serde_json::to_vec(&value).map_err(io::Error::other)?,
         storage,
     )))
+}
+
+/// The file at `path` without opening its keyring item: a marked file's secret fields are empty
+/// strings (the mark stays, so the value is known for facts only); an unmarked file as it is.
+/// For what needs no secret — expiry, whether a refresh token exists — as `status` shows it.
+pub fn read_facts(path: &Path) -> Result<Option<Vec<u8>>, SplitError> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    if marked(&bytes).is_none() {
+        return Ok(Some(bytes));
+    }
+    let mut value: Value = serde_json::from_slice(&bytes).map_err(io::Error::other)?;
+    if let Some(object) = value.as_object_mut() {
+        let kept: Vec<String> = object
+            .remove(KEPT)
+            .and_then(|k| serde_json::from_value(k).ok())
+            .unwrap_or_default();
+        for path in kept {
+            put_at(object, &path, Value::String(String::new()));
+        }
+    }
+    Ok(Some(serde_json::to_vec(&value).map_err(io::Error::other)?))
 }
 
 /// Writes `value` to `path` with the fields at `secret_paths` in the `storage` keyring: the
@@ -92,6 +122,8 @@ pub fn write(
             }
         }
         object.insert(MARK.into(), Value::String(storage.as_str().into()));
+        let kept = secrets.keys().cloned().map(Value::String).collect();
+        object.insert(KEPT.into(), Value::Array(kept));
     }
     let secrets = serde_json::to_vec(&secrets).map_err(io::Error::other)?;
     vault::put(storage, &ItemName::for_file(path), &secrets)?;
@@ -178,6 +210,10 @@ mod tests {
         assert!(on_disk.contains("AKIA1") && on_disk.contains(MARK));
         let back: Value = serde_json::from_slice(&read(&path).unwrap().unwrap()).unwrap();
         assert_eq!(back, value);
+        let facts: Value = serde_json::from_slice(&read_facts(&path).unwrap().unwrap()).unwrap();
+        assert_eq!(facts["credentials"]["secretAccessKey"], "", "a placeholder");
+        assert_eq!(facts["credentials"]["accessKeyId"], "AKIA1");
+        assert_eq!(facts[MARK], "kernel-keyring");
         assert!(remove(&path).unwrap());
         assert!(!path.exists());
         assert_eq!(

@@ -54,6 +54,12 @@ impl TokenFile {
         self.expires_at().is_some_and(|t| t > now)
     }
 
+    /// Whether this is a keyring session's token read without its keyring item
+    /// ([`TokenCache::load_token_facts`]): its secrets are empty placeholders.
+    pub fn facts_only(&self) -> bool {
+        self.extra.contains_key(secrets::MARK)
+    }
+
     /// Whether the token is valid with more than the refresh window left.
     pub fn is_fresh(&self, now: OffsetDateTime) -> bool {
         self.expires_at().is_some_and(|t| t - now > REFRESH_WINDOW)
@@ -248,9 +254,37 @@ impl TokenCache {
         Ok(Some(moved))
     }
 
+    /// What `status` and the portal show of the session's token — expiry, whether a refresh
+    /// token and a client registration exist — without opening the keyring of a keyring
+    /// session: its secrets are empty placeholders ([`TokenFile::facts_only`]); never store it.
+    pub fn load_token_facts(&self, session: &SsoSession) -> Result<Option<TokenFile>, CacheError> {
+        if session.storage.is_file() {
+            return self.load_token(session);
+        }
+        let path = self.token_path(session);
+        let bytes = match secrets::read_facts(&path) {
+            Ok(Some(bytes)) => bytes,
+            // A token the previous storage kept is moved by a full load.
+            Ok(None) => return self.load_token(session),
+            Err(SplitError::Io(error)) => return Err(CacheError::Io { path, error }),
+            Err(SplitError::Vault(e)) => return Err(CacheError::Keyring(e)),
+            Err(SplitError::ItemGone(_)) => return Ok(None),
+        };
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| CacheError::Corrupt {
+                path,
+                problem: e.to_string(),
+            })
+    }
+
     /// Writes the token atomically (0600, in a 0700 directory), its secrets into the keyring
     /// when the session's storage is one.
     pub fn store_token(&self, session: &SsoSession, token: &TokenFile) -> Result<(), CacheError> {
+        debug_assert!(
+            !token.facts_only(),
+            "a token read for its facts is never stored"
+        );
         store_json(&self.token_path(session), token, session.storage)
     }
 

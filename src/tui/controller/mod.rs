@@ -784,7 +784,7 @@ impl Portal {
         if let (Source::IdentityCenter, Some(session)) = (&choice.source, &self.current) {
             let signing_in = self.sign_in.as_ref().is_some_and(Job::is_running);
             let token_fresh = matches!(
-                self.store.tokens.load_token(session),
+                self.store.tokens.load_token_facts(session),
                 Ok(Some(t)) if t.is_fresh(OffsetDateTime::now_utc())
             );
             if signing_in && !token_fresh {
