@@ -290,10 +290,11 @@ fn pkce_login_puts_the_token_in_the_kernel_keyring() {
     assert_success(&world.run(&["logout"]));
 }
 
-/// `file` → kernel keyring moves the token into the keyring and deletes the AWS CLI's file;
-/// back to `file` writes the file again and deletes the item.
+/// `file` → kernel keyring moves the token and the cached keys into the keyring and deletes
+/// the AWS CLI's file; back to `file` writes the file again and deletes the items. The keys are
+/// moved, not fetched again, and the token is not refreshed.
 #[test]
-fn switching_storage_moves_the_token_both_ways() {
+fn switching_storage_moves_the_token_and_keys_both_ways() {
     let world = World::new("file", None);
     assert_success(&world.device_login());
     let before = world
@@ -301,6 +302,8 @@ fn switching_storage_moves_the_token_both_ways() {
         .token()
         .expect("a file session writes the AWS CLI's file");
     let access = before["accessToken"].as_str().unwrap().to_string();
+    let keys = world.run(&["credentials", "--profile", "dev"]);
+    assert_success(&keys);
 
     let out = world
         .portico()
@@ -309,9 +312,21 @@ fn switching_storage_moves_the_token_both_ways() {
         .output()
         .unwrap();
     assert_success(&out);
+    assert_eq!(
+        json(&out),
+        json(&keys),
+        "the cached keys moved, not fetched again"
+    );
+    assert_eq!(world.env.stat("GetRoleCredentials"), 1);
     assert!(!world.env.token_path().exists(), "the file was deleted");
     let moved = world.item(Storage::KernelKeyring, &world.facts()).unwrap();
     assert_eq!(moved["accessToken"], access.as_str());
+    let cached = world.json_files("credentials");
+    assert_eq!(cached.len(), 1, "{cached:?}");
+    assert!(std::fs::read_to_string(&cached[0])
+        .unwrap()
+        .contains("porticoStorage"));
+    assert!(world.item(Storage::KernelKeyring, &cached[0]).is_some());
     let mut seen = values(&moved);
     seen.extend(key_secrets(&out));
     // The registration file of the `file` days is the AWS CLI's and stays; the hunt is for
@@ -326,10 +341,19 @@ fn switching_storage_moves_the_token_both_ways() {
 
     let out = world.run(&["credentials", "--profile", "dev"]);
     assert_success(&out);
+    assert_eq!(json(&out), json(&keys), "the same keys, moved back");
+    assert_eq!(world.env.stat("GetRoleCredentials"), 1);
     let back = world.env.token().expect("back in the AWS CLI's file");
     assert_eq!(back["accessToken"], access.as_str());
     assert!(!world.facts().exists());
     assert!(world.item(Storage::KernelKeyring, &world.facts()).is_none());
+    assert!(
+        world.item(Storage::KernelKeyring, &cached[0]).is_none(),
+        "the keys' item is gone"
+    );
+    assert!(!std::fs::read_to_string(&cached[0])
+        .unwrap()
+        .contains("porticoStorage"));
 }
 
 /// A saml-session in the kernel keyring: the kept assertion's SAMLResponse and the keys are

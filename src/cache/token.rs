@@ -189,6 +189,29 @@ impl TokenCache {
             .join(format!("{}.json", sha1_hex(session.cache_key())))
     }
 
+    /// Whether the session has a token file (one `stat`; the warm path's sign-in check): where
+    /// its storage keeps it, or where the previous storage left it (moved here and now), so
+    /// that changing `portico_storage` does not count as a sign-out.
+    pub fn has_token(&self, session: &SsoSession) -> bool {
+        use crate::cache::rolecreds::signed_in;
+        if signed_in(&self.token_path(session)) {
+            return true;
+        }
+        if self.dir == self.facts || !signed_in(&self.other_token_path(session)) {
+            return false;
+        }
+        // Left where the previous storage kept it: moved now, so that the keys handed out
+        // next stand on a token where the session's storage says.
+        match self.load_token(session) {
+            Ok(token) => token.is_some(),
+            Err(e) => {
+                crate::debug!("moving the token of {}: {e}", session.label());
+                // Reading it again will say what is wrong.
+                true
+            }
+        }
+    }
+
     /// Where the token would be with the other kind of storage (file ↔ keyring), for moving it
     /// when `portico_storage` changed.
     fn other_token_path(&self, session: &SsoSession) -> PathBuf {

@@ -299,9 +299,7 @@ impl Engine {
     /// Whether the sign-in behind `target` still exists (one `stat`).
     fn signed_in(&self, target: &Target) -> bool {
         match target {
-            Target::IdentityCenter(role) => {
-                rolecreds::signed_in(&self.store.tokens.token_path(&role.session))
-            }
+            Target::IdentityCenter(role) => self.store.tokens.has_token(&role.session),
             // Keys from STS stand on their own until they expire: there is no sign-in to end.
             Target::Saml(_) => true,
         }
