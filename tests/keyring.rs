@@ -216,6 +216,17 @@ fn the_whole_life_of_a_session(world: &World, storage: Storage) {
     assert_ne!(refreshed["accessToken"], token["accessToken"]);
     seen.extend(values(&refreshed));
 
+    // Nothing read from the keyring reaches stderr, even at the highest verbosity.
+    let loud = world.run(&["credentials", "--profile", "dev", "-vvv"]);
+    assert_success(&loud);
+    let said = text(&loud.stderr);
+    for (i, secret) in seen.iter().enumerate() {
+        assert!(
+            !said.contains(secret.as_str()),
+            "secret #{i} in -vvv stderr"
+        );
+    }
+
     // status reads the facts; doctor checks the backend and counts the items.
     assert_success(&world.run(&["status"]));
     let doctor = world.run(&["doctor", "--sso-session", "emu"]);
