@@ -770,3 +770,24 @@ print(json.dumps({"profile": s.get_scoped_config(), "sessions": s.full_config.ge
         world.env.emu.start_url()
     );
 }
+
+/// A reboot empties the kernel keyring; the files that stay are no sign-in: status says signed
+/// out, and credentials asks for a login (exit 4) in one line, without a browser.
+#[test]
+fn a_token_whose_kernel_key_is_gone_is_signed_out() {
+    let world = World::new("kernel-keyring", None);
+    assert_success(&world.device_login());
+    assert!(portico::vault::delete(
+        Storage::KernelKeyring,
+        &portico::vault::ItemName::for_file(&world.facts())
+    )
+    .unwrap());
+    let status = world.run(&["status", "--json"]);
+    assert_success(&status);
+    let rows = json(&status);
+    let row = rows.as_array().and_then(|r| r.first()).unwrap_or(&rows);
+    assert_eq!(row["signedIn"], false, "{rows}");
+    let out = world.run(&["credentials", "--profile", "dev", "--no-login"]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty());
+}

@@ -278,10 +278,13 @@ impl TokenCache {
     }
 
     /// What `status` and the portal show of the session's token — expiry, whether a refresh
-    /// token and a client registration exist — without opening the keyring of a keyring
-    /// session: its secrets are empty placeholders ([`TokenFile::facts_only`]); never store it.
+    /// token and a client registration exist — without opening the Secret Service (which may
+    /// be locked, or prompt): its secrets are empty placeholders ([`TokenFile::facts_only`]);
+    /// never store it.
     pub fn load_token_facts(&self, session: &SsoSession) -> Result<Option<TokenFile>, CacheError> {
-        if session.storage.is_file() {
+        // The kernel keyring answers at once and never prompts: its item is read, so that a
+        // token whose item a reboot took shows as signed out.
+        if session.storage != Storage::Keyring {
             return self.load_token(session);
         }
         let path = self.token_path(session);
