@@ -366,6 +366,30 @@ def report(work):
     (work / "verdict").write_text("ok\n" if (med_ok and rss_ok and list_ok and all_present) else "missed\n")
 
 
+def storage_report(work):
+    """Warm `portico credentials` per portico_storage, medians side by side with `portico
+    --version` (issue 22: the kernel keyring within 1.3x; the Secret Service's ratio shown)."""
+    work = Path(work)
+    version = work / "hf-version.json"
+    if not version.exists():
+        return
+    base = statistics.median(hyperfine_times(version))
+    print("")
+    print("warm `portico credentials --profile dev` by portico_storage (median; x `portico --version`):")
+    for storage, target in (("file", None), ("kernel-keyring", 1.3), ("keyring", None)):
+        path = work / f"hf-storage-{storage}.json"
+        if not path.exists():
+            print(f"  {storage:<15} not timed here (no Secret Service to start)")
+            continue
+        median = statistics.median(hyperfine_times(path))
+        ratio = median / base
+        verdict = ""
+        if target is not None:
+            verdict = f"   target <= {target}x: {'met' if ratio <= target else 'MISSED'}"
+        print(f"  {storage:<15} {median * 1000:7.2f} ms  {ratio:5.2f}x{verdict}")
+    print(f"  {'--version':<15} {base * 1000:7.2f} ms  1.00x")
+
+
 def main():
     if len(sys.argv) < 2:
         die(__doc__)
@@ -388,6 +412,8 @@ def main():
         scale_config(*argv)
     elif cmd == "report":
         report(*argv)
+    elif cmd == "storage-report":
+        storage_report(*argv)
     else:
         die(f"unknown command {cmd}\n{__doc__}")
 

@@ -10,7 +10,8 @@
 # skips), BENCH_LIST_RUNS (3), BENCH_LIST_ACCOUNTS (500),
 # BENCH_LIST_ROLES_PER_ACCOUNT (3), BENCH_THROTTLE_RPS (20), BENCH_KEEP=1 keeps the work
 # directory, BENCH_STRICT=1 exits 3 when a target is missed, BENCH_AWSCLI_STATIC=1 times the AWS
-# CLI's static-key path even when the seeded cache works.
+# CLI's static-key path even when the seeded cache works, BENCH_STORAGE_RUNS (as many as
+# BENCH_RUNS_PORTICO) times warm credentials per portico_storage.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -64,6 +65,7 @@ cleanup() {
         wait "$child_pid" 2>/dev/null || true
     fi
     stop_emulator
+    stop_secret_service
     if ((rc != 0)); then
         for f in "$work"/step.log "$work"/emu.log; do
             [[ -s "$f" ]] && { say "last lines of $(basename "$f"):"; tail -n 15 "$f" >&2; }
@@ -79,6 +81,50 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# A private D-Bus bus with gnome-keyring-daemon (its login collection created unlocked) for the
+# storage timings; both ended by PID.
+keyring_bus_pid="" keyring_daemon_pid=""
+start_secret_service() {
+    command -v gnome-keyring-daemon >/dev/null && command -v dbus-daemon >/dev/null || return 1
+    mkdir -p "$work/bus/data" "$work/bus/run"
+    chmod 700 "$work/bus/run"
+    printf '%s\n' \
+        '<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"' \
+        ' "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">' \
+        "<busconfig><type>session</type><listen>unix:dir=$work/bus</listen><auth>EXTERNAL</auth>" \
+        '<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy>' \
+        '</busconfig>' >"$work/bus/bus.conf"
+    dbus-daemon --config-file="$work/bus/bus.conf" --nofork --print-address=1 >"$work/bus/address" &
+    keyring_bus_pid=$!
+    local i
+    for ((i = 0; i < 50; i++)); do
+        [[ -s "$work/bus/address" ]] && break
+        sleep 0.1
+    done
+    DBUS_SESSION_BUS_ADDRESS="$(head -n 1 "$work/bus/address")"
+    export DBUS_SESSION_BUS_ADDRESS
+    printf 'portico-bench' | HOME="$work/bus" XDG_DATA_HOME="$work/bus/data" XDG_RUNTIME_DIR="$work/bus/run" \
+        gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null 2>&1 &
+    keyring_daemon_pid=$!
+    for ((i = 0; i < 100; i++)); do
+        dbus-send --session --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.NameHasOwner \
+            string:org.freedesktop.secrets 2>/dev/null | grep -q 'boolean true' && return 0
+        sleep 0.1
+    done
+    return 1
+}
+stop_secret_service() {
+    local pid
+    for pid in "$keyring_daemon_pid" "$keyring_bus_pid"; do
+        if [[ -n "$pid" ]]; then
+            kill -TERM "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+        fi
+    done
+    keyring_bus_pid="" keyring_daemon_pid=""
+    unset DBUS_SESSION_BUS_ADDRESS
+}
 
 # Runs a step with its output in $work/step.log (shown if the benchmark fails).
 step() { "$@" >>"$work/step.log" 2>&1; }
@@ -248,6 +294,30 @@ for n in $scale_profiles; do
     measure "scale-$n" "$scale_runs" "$portico" credentials --profile dev
 done
 export AWS_CONFIG_FILE="$own_config"
+
+# Storage (issue 22): the same warm call with the session's secrets in each `portico_storage`,
+# side by side with `portico --version`. The first call with a new PORTICO_STORAGE moves the
+# token and the cached keys there; every timed call after it is warm. The Secret Service is
+# gnome-keyring-daemon on a private D-Bus bus (skipped, saying so, where it is not installed).
+storage_runs="${BENCH_STORAGE_RUNS:-$runs_portico}"
+for storage in file kernel-keyring keyring; do
+    if [[ "$storage" == keyring ]] && ! start_secret_service; then
+        say "no gnome-keyring-daemon or dbus-daemon here: the Secret Service is not timed"
+        stop_secret_service
+        continue
+    fi
+    export PORTICO_STORAGE="$storage"
+    "$portico" credentials --profile dev >"$work/storage-$storage.json" 2>>"$work/step.log" ||
+        die "portico credentials with PORTICO_STORAGE=$storage failed"
+    lib check-process "$key_id" <"$work/storage-$storage.json" >/dev/null
+    measure "storage-$storage" "$storage_runs" "$portico" credentials --profile dev
+    # Back to files (the token and keys move back), so the next storage starts from there.
+    export PORTICO_STORAGE=file
+    "$portico" credentials --profile dev >/dev/null 2>>"$work/step.log"
+    unset PORTICO_STORAGE
+    if [[ "$storage" == keyring ]]; then stop_secret_service; fi
+done
+
 lib ctl "$emu_url" GET /_emulator/stats >"$work/stats-after.json"
 meta grc_during_timing "$(($(lib stat "$work/stats-after.json" GetRoleCredentials) - $(lib stat "$work/stats-before.json" GetRoleCredentials)))"
 stop_emulator
@@ -274,6 +344,7 @@ fi
 
 # ------------------------------------------------------------------ report
 lib report "$work"
+lib storage-report "$work"
 elapsed=$((SECONDS - t_start))
 printf 'benchmark wall time: %dm%02ds (build included)\n' $((elapsed / 60)) $((elapsed % 60))
 if [[ "${BENCH_STRICT:-}" == 1 && "$(cat "$work/verdict")" != ok ]]; then

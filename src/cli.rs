@@ -97,6 +97,15 @@ A PEM file of CA certificates trusted in addition to the system's (so does ca_bu
 
 XDG_CACHE_HOME
 Where portico's own cache is (default ~/.cache): $XDG_CACHE_HOME/portico.
+
+PORTICO_STORAGE
+Where every session keeps its secrets, over portico_storage in its [sso-session] or [saml-session]: file (0600 files, the token shared with the AWS CLI; the default), keyring (the Secret Service: GNOME Keyring, KWallet) or kernel-keyring (Linux's per-user kernel keyring: no daemon, nothing on disk, gone at reboot). With a keyring every token, client secret, secret key, session token and SAML assertion of the session is kept there, never in a file; the AWS CLI reaches the session only through credential_process profiles (portico profiles sync --credential-process). A keyring that is locked, missing or does not answer is exit status 9, never a file instead.
+
+PORTICO_KEYRING_TIMEOUT
+Seconds one Secret Service call may take (fractions allowed; default 10): a keyring daemon that does not answer, or waits on a prompt nobody sees, ends the command with exit status 9.
+
+DBUS_SESSION_BUS_ADDRESS
+The D-Bus session bus where portico_storage = keyring looks for the Secret Service.
 ";
 
 /// Choosing the browser, and the usual set-ups for several Entra accounts: the man page's
@@ -161,6 +170,9 @@ Lock files that make concurrent portico processes sign in, refresh, fetch creden
 
 ~/.cache/portico/refresh-refused/SHA1.json
 A note that Identity Center refused a session's refresh token (when, and the token's SHA-1 fingerprint, never the token), so that status and doctor say so until the next sign-in (mode 0600).
+
+~/.cache/portico/tokens/SHA1.json
+A keyring session's token and client registrations without their secrets (expiry, client ID, a porticoStorage mark); the secrets are the file's item in the keyring portico_storage names (mode 0600). The credentials/ and saml/ files of such a session likewise hold no secret key, session token or assertion.
 
 ~/.cache/portico/portal.json
 The portal's memory: the sso-session used last and the roles picked recently (marked with a star).
@@ -729,6 +741,13 @@ pub struct ConfigureArgs {
     /// A fixed port for the sign-in listener, for an exact reply URL http://localhost:PORT/saml
     #[arg(long, value_name = "PORT", requires = "saml_session", value_parser = clap::value_parser!(u16).range(1..))]
     pub acs_port: Option<u16>,
+    /// Where the session's secrets are kept (its `portico_storage`): file (0600 files, shared
+    /// with the AWS CLI), keyring (the Secret Service: GNOME Keyring, KWallet) or kernel-keyring
+    /// (Linux's per-user kernel keyring: no daemon, nothing on disk, gone at reboot). With a
+    /// keyring the AWS CLI reaches the session through `credential_process` profiles only
+    /// (`portico profiles sync --credential-process`). PORTICO_STORAGE overrides it.
+    #[arg(long, value_name = "STORAGE", value_parser = ["file", "keyring", "kernel-keyring"])]
+    pub storage: Option<String>,
     /// Write without asking for confirmation
     #[arg(short, long)]
     pub yes: bool,

@@ -25,6 +25,9 @@ pub const CA_BUNDLE: &str = "ca_bundle";
 /// Config key (portico's own; botocore and the SDKs ignore keys they do not know): the
 /// browser to open for a profile or an sso-session.
 pub const PORTICO_BROWSER: &str = "portico_browser";
+/// Config key (portico's own) of an sso-session or saml-session: where its secrets are kept
+/// (`file`, `keyring`, `kernel-keyring`; see `crate::vault`).
+pub const PORTICO_STORAGE: &str = "portico_storage";
 
 /// The scope that makes Identity Center issue refresh tokens; the default registration scope.
 pub const SCOPE_ACCOUNT_ACCESS: &str = "sso:account:access";

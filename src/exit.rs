@@ -22,6 +22,8 @@ pub enum Exit {
     Service = 7,
     /// `portico doctor` found at least one check that failed.
     ChecksFailed = 8,
+    /// The keyring `portico_storage` names is locked, missing or did not answer in time.
+    Keyring = 9,
     /// `portico exec`: the command was found but could not be run (as shells do).
     NotExecutable = 126,
     /// `portico exec`: no such command (as shells do).
@@ -32,7 +34,7 @@ pub enum Exit {
 
 impl Exit {
     /// All codes with the one-line meaning printed in `--help` and the man page.
-    pub const ALL: [(Exit, &'static str); 12] = [
+    pub const ALL: [(Exit, &'static str); 13] = [
         (Exit::Ok, "success"),
         (
             Exit::Failure,
@@ -62,6 +64,10 @@ impl Exit {
         (
             Exit::ChecksFailed,
             "portico doctor found a check that failed",
+        ),
+        (
+            Exit::Keyring,
+            "the keyring portico_storage names is locked, missing or did not answer in time (nothing is written to a file instead)",
         ),
         (
             Exit::NotExecutable,
@@ -104,6 +110,7 @@ pub fn classify(err: &anyhow::Error) -> Exit {
         K::AccessDenied => Exit::AccessDenied,
         K::Config => Exit::Config,
         K::Service => Exit::Service,
+        K::Keyring => Exit::Keyring,
         K::Cancelled => Exit::Cancelled,
         K::Other => Exit::Failure,
     }

@@ -16,6 +16,8 @@ pub enum FailureKind {
     Config,
     /// The service could not be reached, kept throttling or answered with errors.
     Service,
+    /// The keyring `portico_storage` names is locked, missing or did not answer in time.
+    Keyring,
     /// The user pressed Ctrl-C.
     Cancelled,
     /// Anything else (I/O, a lock, an unexpected answer).

@@ -26,3 +26,4 @@ pub mod settings;
 pub mod sso;
 pub mod timefmt;
 pub mod tui;
+pub mod vault;

@@ -347,7 +347,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "notice", "model",
         ],
     ),
-    ("plumbing", &["http", "output"]),
+    ("plumbing", &["http", "output", "vault"]),
     ("files", &["cache", "awsconfig", "settings"]),
     ("services", &["aws", "identity", "sso", "saml"]),
     ("engine", &["engine"]),

@@ -263,6 +263,7 @@ async fn unreachable_endpoint_is_a_network_error_naming_it() {
         configured_scopes: None,
         oidc_endpoint: endpoint.clone(),
         portal_endpoint: endpoint.clone(),
+        storage: Default::default(),
     };
     let token = Secret::new("not-a-real-token");
     let error = sso::list_assignments(&session, &token, &mut |_| {})

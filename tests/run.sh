@@ -18,6 +18,9 @@ done
 [ -x /usr/bin/aws ] || missing+=(awscli)
 [ -x /usr/bin/tinyproxy ] || [ -x /usr/sbin/tinyproxy ] || missing+=(tinyproxy)
 [ -x /usr/sbin/squid ] || missing+=(squid)
+# tests/keyring.rs: a real Secret Service (gnome-keyring-daemon) on a private D-Bus bus.
+[ -x /usr/bin/gnome-keyring-daemon ] || missing+=(gnome-keyring)
+[ -x /usr/bin/dbus-daemon ] && [ -x /usr/bin/dbus-send ] || missing+=(dbus)
 if [ "${#missing[@]}" -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         step "installing ${missing[*]} (Debian packages the tests use)"

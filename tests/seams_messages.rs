@@ -304,6 +304,7 @@ fn refresh_as_another_program(env: &TestEnv, token: &serde_json::Value) -> serde
         configured_scopes: None,
         oidc_endpoint: env.emu.url(),
         portal_endpoint: env.emu.url(),
+        storage: Default::default(),
     };
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let out = runtime

@@ -9,4 +9,5 @@ pub mod files;
 pub mod lock;
 pub mod rolecreds;
 pub mod scopes;
+pub mod secrets;
 pub mod token;

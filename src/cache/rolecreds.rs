@@ -14,7 +14,15 @@ use time::OffsetDateTime;
 
 use crate::cache::files::{remove_if_exists, remove_where, sha1_hex, write_private};
 use crate::cache::lock::{self, SessionLock};
+use crate::cache::secrets::{self, SplitError};
 use crate::model::RoleCredentials;
+use crate::vault::Storage;
+
+/// The fields of a file that a keyring keeps when the session's storage is one.
+const SECRETS: &[&[&str]] = &[
+    &["credentials", "secretAccessKey"],
+    &["credentials", "sessionToken"],
+];
 
 /// Cached credentials are handed out only with more than this much life left, as the AWS CLI
 /// does (botocore refreshes 15 minutes before expiry, so a shorter margin would make it call
@@ -28,6 +36,9 @@ const VERSION: u32 = 1;
 #[derive(Debug, Clone)]
 pub struct RoleCredsCache {
     dir: PathBuf,
+    /// Where the secret keys of the session asked about are kept (`file` unless
+    /// [`for_storage`](Self::for_storage) says otherwise).
+    storage: Storage,
 }
 
 /// A file as stored: the credentials plus what they are for, so that logout can find every file
@@ -52,7 +63,10 @@ pub struct LockGuard {
 impl RoleCredsCache {
     /// A cache whose files live directly in `dir` (created 0700 on first store).
     pub fn new(dir: impl Into<PathBuf>) -> RoleCredsCache {
-        RoleCredsCache { dir: dir.into() }
+        RoleCredsCache {
+            dir: dir.into(),
+            storage: Storage::File,
+        }
     }
 
     /// The cache in `root/credentials`, `root` being portico's cache directory.
@@ -62,6 +76,15 @@ impl RoleCredsCache {
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The same cache for a session whose secrets are kept in `storage`: stores put the secret
+    /// key and session token there, and a load moves keys a previous storage kept.
+    pub fn for_storage(&self, storage: Storage) -> RoleCredsCache {
+        RoleCredsCache {
+            dir: self.dir.clone(),
+            storage,
+        }
     }
 
     /// The file for a role. The name hashes a JSON array of the three parts, so no two
@@ -93,15 +116,14 @@ impl RoleCredsCache {
         margin: time::Duration,
     ) -> Option<RoleCredentials> {
         let path = self.path(session_key, account_id, role_name);
-        let bytes = match fs::read(&path) {
-            Ok(bytes) => bytes,
+        let (bytes, kept) = match secrets::read_kept(&path) {
+            Ok(Some(read)) => read,
+            Ok(None) => return None,
             Err(e) => {
-                if e.kind() != io::ErrorKind::NotFound {
-                    crate::debug!(
-                        "role credentials cache: cannot read {}: {e}",
-                        path.display()
-                    );
-                }
+                crate::debug!(
+                    "role credentials cache: cannot read {}: {e}",
+                    path.display()
+                );
                 return None;
             }
         };
@@ -134,7 +156,27 @@ impl RoleCredsCache {
             );
             return None;
         }
+        if kept != self.storage {
+            self.move_to_storage(&path, &entry);
+        }
         Some(entry.credentials)
+    }
+
+    /// Keys kept where the session's storage no longer says (a file for a keyring session, a
+    /// keyring for a file session) are written where it says now; the old item goes.
+    fn move_to_storage(&self, path: &Path, entry: &Entry) {
+        let moved = match self.storage.is_file() {
+            true => {
+                secrets::forget_item(path).and_then(|_| write_entry(path, entry, Storage::File))
+            }
+            false => write_entry(path, entry, self.storage),
+        };
+        if let Err(e) = moved {
+            crate::debug!(
+                "role credentials cache: cannot move {}: {e}",
+                path.display()
+            );
+        }
     }
 
     /// Stores credentials for the role (0600, atomically replacing any older file).
@@ -154,25 +196,43 @@ impl RoleCredsCache {
             credentials: creds.clone(),
         };
         let path = self.path(session_key, &creds.account_id, role_name);
-        let json = serde_json::to_vec_pretty(&entry).map_err(io::Error::other)?;
-        write_private(&path, &json)?;
+        write_entry(&path, &entry, self.storage).map_err(|e| match e {
+            SplitError::Io(e) => e,
+            other => io::Error::other(other),
+        })?;
         Ok(path)
     }
 
     /// Forgets one role's credentials (for example after the service refused them).
     pub fn remove(&self, session_key: &str, account_id: &str, role_name: &str) -> io::Result<bool> {
-        remove_if_exists(&self.path(session_key, account_id, role_name))
+        let path = self.path(session_key, account_id, role_name);
+        if let Err(e) = secrets::forget_item(&path) {
+            crate::debug!("role credentials cache: {}: {e}", path.display());
+        }
+        remove_if_exists(&path)
     }
 
     /// Deletes every cached credential of a session (logout). Returns the files removed.
     /// Corrupt files cannot be attributed and are left alone.
     pub fn remove_session(&self, session_key: &str) -> io::Result<Vec<PathBuf>> {
         remove_where(&self.dir, |path| {
-            path.extension().is_some_and(|ext| ext == "json")
-                && fs::read(path)
-                    .ok()
-                    .and_then(|bytes| serde_json::from_slice::<Entry>(&bytes).ok())
-                    .is_some_and(|stored| stored.session_key == session_key)
+            if path.extension().is_none_or(|ext| ext != "json") {
+                return false;
+            }
+            let Ok(bytes) = fs::read(path) else {
+                return false;
+            };
+            let ours = serde_json::from_slice::<serde_json::Value>(&bytes)
+                .ok()
+                .is_some_and(|stored| stored["sessionKey"] == session_key);
+            if ours {
+                // The keyring item goes with its file; one the keyring cannot delete now is
+                // only the keys' secret half, useless without the file.
+                if let Err(e) = secrets::forget_item_of(path, &bytes) {
+                    crate::debug!("role credentials cache: {}: {e}", path.display());
+                }
+            }
+            ours
         })
     }
 
@@ -210,6 +270,16 @@ pub fn signed_in(token_path: &Path) -> bool {
         Ok(_) => true,
         Err(e) => e.kind() != io::ErrorKind::NotFound,
     }
+}
+
+/// Writes a file as the cache always has (`file`), or split with its secrets in a keyring.
+fn write_entry(path: &Path, entry: &Entry, storage: Storage) -> Result<(), SplitError> {
+    if storage.is_file() {
+        let json = serde_json::to_vec_pretty(entry).map_err(io::Error::other)?;
+        return Ok(write_private(path, &json)?);
+    }
+    let value = serde_json::to_value(entry).map_err(io::Error::other)?;
+    secrets::write(path, &value, SECRETS, storage)
 }
 
 fn stable_key(session_key: &str, account_id: &str, role_name: &str) -> String {

@@ -10,8 +10,10 @@ use time::macros::format_description;
 use time::{Duration, OffsetDateTime, PrimitiveDateTime};
 
 use crate::cache::files::{remove_if_exists, sha1_hex, write_private};
-use crate::model::SsoSession;
+use crate::cache::secrets::{self, SplitError, TOKEN_SECRETS};
+use crate::model::{SsoSession, Storage};
 use crate::secret::Secret;
+use crate::vault::VaultError;
 
 /// Refresh when less than this is left on the access token (botocore's window).
 pub const REFRESH_WINDOW: Duration = Duration::minutes(15);
@@ -50,6 +52,12 @@ impl TokenFile {
     /// Whether the access token is still usable at `now`.
     pub fn is_valid(&self, now: OffsetDateTime) -> bool {
         self.expires_at().is_some_and(|t| t > now)
+    }
+
+    /// Whether this is a keyring session's token read without its keyring item
+    /// ([`TokenCache::load_token_facts`]): its secrets are empty placeholders.
+    pub fn facts_only(&self) -> bool {
+        self.extra.contains_key(secrets::MARK)
     }
 
     /// Whether the token is valid with more than the refresh window left.
@@ -113,10 +121,14 @@ impl Registration {
     }
 }
 
-/// Where the token and registration files of one session live.
+/// Where the token and registration files of one session live: the AWS CLI's folder for a
+/// session with `file` storage; for one whose secrets are in a keyring, `facts` (in portico's
+/// own cache), holding the files without their secrets — nothing of such a session is written
+/// under `~/.aws/sso/cache`.
 #[derive(Debug, Clone)]
 pub struct TokenCache {
     dir: PathBuf,
+    facts: PathBuf,
 }
 
 /// A cache file that exists but cannot be read as a token.
@@ -150,11 +162,30 @@ pub enum CacheError {
         path: PathBuf,
         error: std::io::Error,
     },
+    /// The keyring that `portico_storage` names cannot be used (locked, missing, silent).
+    #[error(transparent)]
+    Keyring(#[from] VaultError),
 }
 
 impl TokenCache {
     pub fn new(dir: PathBuf) -> TokenCache {
-        TokenCache { dir }
+        TokenCache {
+            facts: dir.clone(),
+            dir,
+        }
+    }
+
+    /// The cache with the files of keyring sessions in `facts` instead of `dir`.
+    pub fn with_facts_dir(self, facts: PathBuf) -> TokenCache {
+        TokenCache { facts, ..self }
+    }
+
+    /// The folder of `session`'s files.
+    fn dir_for(&self, storage: Storage) -> &Path {
+        match storage {
+            Storage::File => &self.dir,
+            _ => &self.facts,
+        }
     }
 
     pub fn dir(&self) -> &Path {
@@ -163,8 +194,41 @@ impl TokenCache {
 
     /// `{dir}/{sha1(cache_key)}.json`.
     pub fn token_path(&self, session: &SsoSession) -> PathBuf {
-        self.dir
+        self.dir_for(session.storage)
             .join(format!("{}.json", sha1_hex(session.cache_key())))
+    }
+
+    /// Whether the session has a token file (one `stat`; the warm path's sign-in check): where
+    /// its storage keeps it, or where the previous storage left it (moved here and now), so
+    /// that changing `portico_storage` does not count as a sign-out.
+    pub fn has_token(&self, session: &SsoSession) -> bool {
+        use crate::cache::rolecreds::signed_in;
+        if signed_in(&self.token_path(session)) {
+            return true;
+        }
+        if self.dir == self.facts || !signed_in(&self.other_token_path(session)) {
+            return false;
+        }
+        // Left where the previous storage kept it: moved now, so that the keys handed out
+        // next stand on a token where the session's storage says.
+        match self.load_token(session) {
+            Ok(token) => token.is_some(),
+            Err(e) => {
+                crate::debug!("moving the token of {}: {e}", session.label());
+                // Reading it again will say what is wrong.
+                true
+            }
+        }
+    }
+
+    /// Where the token would be with the other kind of storage (file ↔ keyring), for moving it
+    /// when `portico_storage` changed.
+    fn other_token_path(&self, session: &SsoSession) -> PathBuf {
+        let other = match session.storage {
+            Storage::File => &self.facts,
+            _ => &self.dir,
+        };
+        other.join(format!("{}.json", sha1_hex(session.cache_key())))
     }
 
     /// The registration file, named as the AWS CLI names it (`BaseSSOTokenFetcher.
@@ -191,13 +255,16 @@ impl TokenCache {
             python_json_str(&session.region),
             python_json_str(&session.start_url),
         );
-        self.dir.join(format!("{}.json", sha1_hex(&key)))
+        self.dir_for(session.storage)
+            .join(format!("{}.json", sha1_hex(&key)))
     }
 
-    /// The session's token, `None` when there is no file; another tool's token that is not for
-    /// this session is [`CacheError::ForeignScopes`].
+    /// The session's token, `None` when there is none. A token left where the session's
+    /// previous `portico_storage` kept it is moved first (into the keyring, or back to the
+    /// AWS CLI's file), and its old file and item deleted. Another tool's token that is not
+    /// for this session is [`CacheError::ForeignScopes`].
     pub fn load_token(&self, session: &SsoSession) -> Result<Option<TokenFile>, CacheError> {
-        let token: Option<TokenFile> = load_json(&self.token_path(session))?;
+        let token = self.load_or_move_token(session)?;
         match token
             .as_ref()
             .and_then(|t| super::scopes::clash(t, &session.scopes))
@@ -212,15 +279,76 @@ impl TokenCache {
         }
     }
 
-    /// Writes the token atomically (0600, in a 0700 directory).
-    pub fn store_token(&self, session: &SsoSession, token: &TokenFile) -> Result<(), CacheError> {
-        store_json(&self.token_path(session), token)
+    fn load_or_move_token(&self, session: &SsoSession) -> Result<Option<TokenFile>, CacheError> {
+        let path = self.token_path(session);
+        let token = load_json(&path)?;
+        if token.is_some() || self.dir == self.facts {
+            return Ok(token);
+        }
+        let old = self.other_token_path(session);
+        let Some(moved) = load_json::<TokenFile>(&old)? else {
+            return Ok(None);
+        };
+        self.store_token(session, &moved)?;
+        remove_split(&old).map_err(|error| CacheError::Write {
+            path: old.clone(),
+            error,
+        })?;
+        crate::debug!(
+            "moved the token of {} from {} to {}",
+            session.label(),
+            old.display(),
+            session.storage.backend()
+        );
+        Ok(Some(moved))
     }
 
-    /// Deletes the token file; returns its path if there was one.
+    /// What `status` and the portal show of the session's token — expiry, whether a refresh
+    /// token and a client registration exist — without opening the Secret Service (which may
+    /// be locked, or prompt): its secrets are empty placeholders ([`TokenFile::facts_only`]);
+    /// never store it.
+    pub fn load_token_facts(&self, session: &SsoSession) -> Result<Option<TokenFile>, CacheError> {
+        // The kernel keyring answers at once and never prompts: its item is read, so that a
+        // token whose item a reboot took shows as signed out.
+        if session.storage != Storage::Keyring {
+            return self.load_token(session);
+        }
+        let path = self.token_path(session);
+        let bytes = match secrets::read_facts(&path) {
+            Ok(Some(bytes)) => bytes,
+            // A token the previous storage kept is moved by a full load.
+            Ok(None) => return self.load_token(session),
+            Err(SplitError::Io(error)) => return Err(CacheError::Io { path, error }),
+            Err(SplitError::Vault(e)) => return Err(CacheError::Keyring(e)),
+            Err(SplitError::ItemGone(_)) => return Ok(None),
+        };
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| CacheError::Corrupt {
+                path,
+                problem: e.to_string(),
+            })
+    }
+
+    /// Writes the token atomically (0600, in a 0700 directory), its secrets into the keyring
+    /// when the session's storage is one.
+    pub fn store_token(&self, session: &SsoSession, token: &TokenFile) -> Result<(), CacheError> {
+        debug_assert!(
+            !token.facts_only(),
+            "a token read for its facts is never stored"
+        );
+        store_json(&self.token_path(session), token, session.storage)
+    }
+
+    /// Deletes the token file (and its keyring item); returns its path if there was one.
     pub fn remove_token(&self, session: &SsoSession) -> Result<Option<PathBuf>, CacheError> {
         let path = self.token_path(session);
-        match remove_if_exists(&path) {
+        if self.dir != self.facts {
+            // A token the previous storage kept goes too: signing out means out of both.
+            let old = self.other_token_path(session);
+            remove_split(&old).map_err(|error| CacheError::Write { path: old, error })?;
+        }
+        match remove_split(&path) {
             Ok(true) => Ok(Some(path)),
             Ok(false) => Ok(None),
             Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => {
@@ -240,24 +368,52 @@ impl TokenCache {
         session: &SsoSession,
         registration: &Registration,
     ) -> Result<(), CacheError> {
-        store_json(&self.registration_path(session), registration)
+        store_json(
+            &self.registration_path(session),
+            registration,
+            session.storage,
+        )
+    }
+}
+
+/// Deletes a token or registration file and its keyring item, if it had one.
+fn remove_split(path: &Path) -> Result<bool, std::io::Error> {
+    match secrets::remove(path) {
+        Ok(existed) => Ok(existed),
+        Err(SplitError::Io(error)) => Err(error),
+        // The item is gone or the keyring refuses: the file still goes (a sign-out must not
+        // be held up by a keyring that lost the secret anyway).
+        Err(e) => {
+            crate::debug!("{}: {e}", path.display());
+            remove_if_exists(path)
+        }
     }
 }
 
 fn load_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>, CacheError> {
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => {
+    let bytes = match secrets::read(path) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return Ok(None),
+        Err(SplitError::Io(e)) if e.kind() == std::io::ErrorKind::IsADirectory => {
             return Err(CacheError::NotAFile {
                 path: path.to_path_buf(),
             })
         }
-        Err(error) => {
+        Err(SplitError::Io(error)) => {
             return Err(CacheError::Io {
                 path: path.to_path_buf(),
                 error,
             })
+        }
+        Err(SplitError::Vault(e)) => return Err(CacheError::Keyring(e)),
+        // The keyring lost the secrets (a reboot empties the kernel keyring): no sign-in.
+        Err(SplitError::ItemGone(storage)) => {
+            crate::debug!(
+                "{}: its secrets are no longer in {}; treating it as signed out",
+                path.display(),
+                storage.backend()
+            );
+            return Ok(None);
         }
     };
     serde_json::from_slice(&bytes)
@@ -269,7 +425,18 @@ fn load_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>, Cac
         })
 }
 
-fn store_json<T: Serialize>(path: &Path, value: &T) -> Result<(), CacheError> {
+fn store_json<T: Serialize>(path: &Path, value: &T, storage: Storage) -> Result<(), CacheError> {
+    if !storage.is_file() {
+        let value = serde_json::to_value(value).expect("cache types always serialize");
+        return secrets::write(path, &value, TOKEN_SECRETS, storage).map_err(|e| match e {
+            SplitError::Vault(e) => CacheError::Keyring(e),
+            SplitError::Io(error) => CacheError::Write {
+                path: path.to_path_buf(),
+                error,
+            },
+            SplitError::ItemGone(_) => unreachable!("writing reads no item"),
+        });
+    }
     let mut text = serde_json::to_vec(value).expect("cache types always serialize");
     text.push(b'\n');
     write_private(path, &text).map_err(|error| match error.kind() {
@@ -362,6 +529,7 @@ mod tests {
             configured_scopes: configured,
             oidc_endpoint: "http://x".into(),
             portal_endpoint: "http://x".into(),
+            storage: Storage::File,
         }
     }
 

@@ -104,6 +104,13 @@ pub fn run(args: &ConfigureArgs) -> anyhow::Result<Exit> {
     }
 
     let applied = apply(&mut file.doc, &answers)?;
+    if let Some(storage) = &args.storage {
+        file.doc.upsert(
+            &SectionId::sso_session(&answers.session),
+            &[(crate::consts::PORTICO_STORAGE, storage.as_str())],
+            &[],
+        )?;
+    }
     let shown = path.display();
     if !file.is_changed() {
         eprintln!("portico: {shown} already has these settings; nothing to write");
@@ -198,6 +205,7 @@ fn configure_saml(
         ("entity_id", args.entity_id.as_deref()),
         ("sts_region", args.sts_region.as_deref()),
         ("acs_port", port.as_deref()),
+        (crate::consts::PORTICO_STORAGE, args.storage.as_deref()),
     ] {
         if let Some(value) = value {
             set.push((key, value));

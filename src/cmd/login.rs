@@ -106,6 +106,20 @@ pub fn run(args: &LoginArgs) -> anyhow::Result<Exit> {
         None => session.label(),
     };
     eprintln!("portico: signed in to {place}; the token is valid for {left}{refresh}.");
+    if let (false, Some(name)) = (session.storage.is_file(), &session.name) {
+        let profiles = crate::settings::storage::profiles_reading_the_token_file(&ctx, name);
+        if !profiles.is_empty() {
+            eprintln!(
+                "portico: the AWS CLI cannot read this session's token from {} (portico_storage = {}), so profile{} {} (sso_session = {}) will not work there; serve its roles through portico with `portico profiles sync --sso-session {} --credential-process` (a hand-written profile needs its sso_* keys replaced by such a credential_process line).",
+                session.storage.backend(),
+                session.storage.as_str(),
+                if profiles.len() == 1 { "" } else { "s" },
+                crate::sanitize::for_terminal(&profiles.join(", ")),
+                crate::sanitize::for_terminal(name),
+                crate::sanitize::for_terminal(name),
+            );
+        }
+    }
     Ok(Exit::Ok)
 }
 

@@ -68,7 +68,8 @@ fn status_of(
     now: OffsetDateTime,
 ) -> anyhow::Result<SessionStatus> {
     let path = store.tokens.token_path(session);
-    let token = match store.tokens.load_token(session) {
+    // Facts only: status never opens a keyring (it may be locked; nothing here needs a secret).
+    let token = match store.tokens.load_token_facts(session) {
         Ok(token) => token,
         Err(e) => {
             eprintln!("portico: {}", for_terminal(&e.to_string()));

@@ -27,6 +27,7 @@ mod network;
 mod region;
 mod saml;
 mod server;
+mod storage;
 mod token;
 
 use std::fmt;
@@ -52,6 +53,7 @@ pub enum Check {
     CachePermissions,
     CredentialServer,
     Browser,
+    Storage,
     Token,
     Refresh,
     OidcEndpoint,
@@ -80,7 +82,7 @@ impl Check {
     /// Every check, in the order a report shows them: those of the whole set-up, then (from
     /// [`Check::Browser`] on) those run once per sso-session, then (from [`Check::SamlIdpUrl`]
     /// on) those run once per saml-session, which reports [`Check::Clock`] too.
-    pub const ALL: [Check; 22] = [
+    pub const ALL: [Check; 23] = [
         Check::Config,
         Check::Sessions,
         Check::Profiles,
@@ -89,6 +91,7 @@ impl Check {
         Check::CachePermissions,
         Check::CredentialServer,
         Check::Browser,
+        Check::Storage,
         Check::Token,
         Check::Refresh,
         Check::OidcEndpoint,
@@ -117,6 +120,7 @@ impl Check {
             Check::CredentialServer => "credential-server",
             Check::Browser => "browser",
             Check::Token => "token",
+            Check::Storage => "storage",
             Check::Refresh => "refresh",
             Check::OidcEndpoint => "oidc-endpoint",
             Check::PortalEndpoint => "portal-endpoint",
@@ -149,6 +153,7 @@ impl Check {
             }
             Check::Browser => "the command a sign-in would run, and whether its program exists",
             Check::Token => "signed in, and until when",
+            Check::Storage => "where secrets are kept; a keyring: unlocked, item count",
             Check::Refresh => "the sign-in can be refreshed without a browser",
             Check::OidcEndpoint => "the OIDC endpoint answers",
             Check::PortalEndpoint => "the portal endpoint answers",
@@ -327,6 +332,7 @@ pub fn run(env: &Environment, scope: &Scope) -> anyhow::Result<Report> {
             for session in &sessions {
                 report.session = Some(session.label());
                 browser::check_browser(ctx, session, &mut report);
+                storage::check_storage(ctx, session, &env.portico_cache_dir()?, &mut report);
                 runtime.block_on(network::check_session(
                     &store,
                     session,
@@ -338,12 +344,19 @@ pub fn run(env: &Environment, scope: &Scope) -> anyhow::Result<Report> {
             for name in &saml_sessions {
                 report.session = Some(format!("saml-session {name}"));
                 match ctx.saml_session(name) {
-                    Ok(session) => runtime.block_on(saml::check_saml_session(
-                        &assertions,
-                        &session,
-                        &budget,
-                        &mut report,
-                    )),
+                    Ok(session) => {
+                        storage::check_saml_storage(
+                            session.storage,
+                            &env.portico_cache_dir()?,
+                            &mut report,
+                        );
+                        runtime.block_on(saml::check_saml_session(
+                            &assertions,
+                            &session,
+                            &budget,
+                            &mut report,
+                        ))
+                    }
                     Err(e) => {
                         let (message, fix) = split_fix(&e.to_string());
                         report.add(Check::SamlIdpUrl, Status::Fail, message, fix);

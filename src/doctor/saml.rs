@@ -512,6 +512,7 @@ mod tests {
             sts_region: "us-east-1".into(),
             acs_port: Some(4711),
             sts_endpoint: "https://sts.us-east-1.amazonaws.com".into(),
+            storage: Default::default(),
         };
         let fix = |kind: &str| {
             explain(

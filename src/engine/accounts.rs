@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
 use crate::cache::accounts::{self, AccountsCache};
-use crate::cache::rolecreds;
 use crate::identity::{OnMissing, Store};
 use crate::model::{Account, AccountList, Progress};
 use crate::settings::SsoSession;
@@ -35,7 +34,7 @@ pub fn cached_accounts(
     session: &SsoSession,
 ) -> Option<CachedAccounts> {
     let token_path = store.tokens.token_path(session);
-    if !rolecreds::signed_in(&token_path) {
+    if !store.tokens.has_token(session) {
         crate::debug!(
             "{} is gone (signed out); not using the cached account list",
             token_path.display()

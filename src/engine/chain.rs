@@ -108,6 +108,16 @@ impl ChainedRole {
         matches!(self.source, ChainSource::Role(_))
     }
 
+    /// Where its keys are kept: where its source's sign-in keeps its secrets (a keyring
+    /// session's chained keys go to that keyring, never to the AWS CLI's file); files for
+    /// static keys and the environment.
+    pub fn storage(&self) -> crate::model::Storage {
+        match &self.source {
+            ChainSource::Role(source) => source.storage(),
+            _ => crate::model::Storage::File,
+        }
+    }
+
     /// How messages name it: `profile NAME` or the role ARN.
     pub fn label(&self) -> String {
         match &self.profile {

@@ -18,6 +18,9 @@ pub fn kind_of_cause(cause: &(dyn std::error::Error + 'static)) -> Option<Failur
     if let Some(e) = cause.downcast_ref::<super::ChainError>() {
         return Some(e.kind());
     }
+    if cause.downcast_ref::<crate::vault::VaultError>().is_some() {
+        return Some(FailureKind::Keyring);
+    }
     if let Some(e) = cause.downcast_ref::<crate::awsconfig::edit::EditError>() {
         return Some(e.kind());
     }

@@ -132,7 +132,9 @@ impl Engine {
         if !self.still_signed_in(target) {
             return None;
         }
-        if let Target::Chained(role) = target {
+        // A chained role of a file-kept sign-in shares the AWS CLI's assume-role cache; one
+        // whose sign-in is kept in a keyring keeps its keys there too, like its source's.
+        if let (Target::Chained(role), true) = (target, target.storage().is_file()) {
             let creds = self.assumed.load(
                 &role.key,
                 &role.account_id,
@@ -146,7 +148,7 @@ impl Engine {
             );
             return Some(creds);
         }
-        let creds = self.cache.load_with_margin(
+        let creds = self.cache.for_storage(target.storage()).load_with_margin(
             target.cache_key(),
             target.account_id(),
             target.role_name(),
@@ -218,11 +220,14 @@ impl Engine {
 
     /// Forgets the cached keys of one role (after the service refused them, say).
     pub fn forget(&self, target: &Target) -> std::io::Result<bool> {
-        if let Target::Chained(role) = target {
+        if let (Target::Chained(role), true) = (target, target.storage().is_file()) {
             return self.assumed.remove(&role.key);
         }
-        self.cache
-            .remove(target.cache_key(), target.account_id(), target.role_name())
+        self.cache.for_storage(target.storage()).remove(
+            target.cache_key(),
+            target.account_id(),
+            target.role_name(),
+        )
     }
 
     /// The one place that knows how each kind of source gives keys.
@@ -320,6 +325,10 @@ impl Engine {
             role.source_label()
         );
         let assumed = assume::assume(role, &keys, &source_arn, mfa).await?;
+        if !role.storage().is_file() {
+            // Filed by store_creds in the keyring, with the source's sign-in.
+            return Ok(assumed.creds);
+        }
         match self.assumed.store(&role.key, &assumed) {
             Ok(path) => {
                 if let Some(source) = role.signed_in_source() {
@@ -397,9 +406,9 @@ impl Engine {
     }
 
     fn store_creds(&self, target: &Target, creds: &RoleCredentials) -> std::io::Result<()> {
+        let cache = self.cache.for_storage(target.storage());
         match target {
-            Target::IdentityCenter(role) => self
-                .cache
+            Target::IdentityCenter(role) => cache
                 .store(
                     role.session.cache_key(),
                     &role.session.start_url,
@@ -407,8 +416,7 @@ impl Engine {
                     creds,
                 )
                 .map(drop),
-            Target::Saml(role) => self
-                .cache
+            Target::Saml(role) => cache
                 .store(
                     &role.session.cache_key(),
                     &role.session.idp_url,
@@ -416,17 +424,19 @@ impl Engine {
                     creds,
                 )
                 .map(drop),
-            // Filed by fetch_chained with the whole AssumeRole answer, as the AWS CLI keeps it.
-            Target::Chained(_) => Ok(()),
+            // Filed by fetch_chained with the whole AssumeRole answer, as the AWS CLI keeps it,
+            // unless its sign-in is kept in a keyring: then its keys go there too.
+            Target::Chained(_) if target.storage().is_file() => Ok(()),
+            Target::Chained(role) => cache
+                .store(&role.cache_key, &role.role_arn, &role.role_name, creds)
+                .map(drop),
         }
     }
 
     /// Whether the sign-in behind `target` still exists (one `stat`).
     fn signed_in(&self, target: &Target) -> bool {
         match target {
-            Target::IdentityCenter(role) => {
-                rolecreds::signed_in(&self.store.tokens.token_path(&role.session))
-            }
+            Target::IdentityCenter(role) => self.store.tokens.has_token(&role.session),
             // Keys from STS stand on their own until they expire: there is no sign-in to end.
             Target::Saml(_) => true,
             // A chained role's keys stand while the sign-in at the bottom of its chain does.

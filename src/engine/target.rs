@@ -121,6 +121,16 @@ impl Target {
         matches!(self, Target::Chained(role) if role.source_is_role())
     }
 
+    /// Where the session's secrets are kept (`portico_storage`); a chained role's are kept
+    /// where its source's are (files for static keys and the environment).
+    pub fn storage(&self) -> crate::model::Storage {
+        match self {
+            Target::IdentityCenter(role) => role.session.storage,
+            Target::Saml(role) => role.session.storage,
+            Target::Chained(role) => role.storage(),
+        }
+    }
+
     /// `ROLE in ACCOUNT`, for messages.
     pub fn describe(&self) -> String {
         format!("{} in {}", self.role_name(), self.account_id())

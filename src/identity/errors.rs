@@ -73,6 +73,7 @@ impl IdentityError {
             // count as every other such message.
             I::Cache(CacheError::Corrupt { .. } | CacheError::NotAFile { .. }) => K::LoginRequired,
             I::Network { .. } | I::Service { .. } => K::Service,
+            I::Cache(CacheError::Keyring(_)) => K::Keyring,
             I::Listener(_) | I::Lock { .. } | I::Cache(_) => K::Other,
         }
     }

@@ -56,7 +56,9 @@ impl Store {
     pub fn from_env(env: &Environment) -> Result<Store, SettingsError> {
         let own = env.portico_cache_dir()?;
         Ok(Store {
-            tokens: TokenCache::new(env.sso_cache_dir()?),
+            // A session whose secrets are in a keyring keeps its token's facts in portico's
+            // cache, never in the AWS CLI's folder.
+            tokens: TokenCache::new(env.sso_cache_dir()?).with_facts_dir(own.join("tokens")),
             locks: own.join("locks"),
             refusals: own.join("refresh-refused"),
             own_registrations: TokenCache::new(own.join("registrations")),

@@ -80,12 +80,17 @@ pub(super) fn refused_at(store: &Store, session: &SsoSession, token: &TokenFile)
     let refresh = token.refresh_token.as_ref()?;
     let bytes = std::fs::read(path(store, session)).ok()?;
     let record: Refusal = serde_json::from_slice(&bytes).ok()?;
-    if record.refresh_token_sha1 != sha1_hex(refresh.expose()) {
+    // A keyring session's token read for its facts has no secrets to compare; the record is
+    // forgotten whenever a new token is kept, and no other tool writes such a token, so a
+    // record there is the current token's.
+    let compare = !token.facts_only();
+    if compare && record.refresh_token_sha1 != sha1_hex(refresh.expose()) {
         return None;
     }
-    if record
-        .access_token_sha1
-        .is_some_and(|access| access != sha1_hex(token.access_token.expose()))
+    if compare
+        && record
+            .access_token_sha1
+            .is_some_and(|access| access != sha1_hex(token.access_token.expose()))
     {
         return None;
     }
@@ -109,6 +114,7 @@ mod tests {
             configured_scopes: None,
             oidc_endpoint: "http://x".into(),
             portal_endpoint: "http://x".into(),
+            storage: Default::default(),
         }
     }
 

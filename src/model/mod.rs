@@ -11,8 +11,10 @@ pub mod id;
 pub mod partition;
 mod sso_session;
 pub mod start_url;
+mod storage;
 
 pub use sso_session::SsoSession;
+pub use storage::Storage;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

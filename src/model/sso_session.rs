@@ -22,6 +22,8 @@ pub struct SsoSession {
     pub configured_scopes: Option<Vec<String>>,
     pub oidc_endpoint: String,
     pub portal_endpoint: String,
+    /// `portico_storage` (or `PORTICO_STORAGE`): where the session's secrets are kept.
+    pub storage: super::Storage,
 }
 
 impl SsoSession {

@@ -64,6 +64,9 @@ pub enum SamlError {
         "STS AssumeRoleWithSAML failed: {detail}; try again later, or run with -v for details"
     )]
     Service { detail: String },
+    /// The keyring `portico_storage` names cannot keep or give the assertion.
+    #[error(transparent)]
+    Keyring(#[from] crate::vault::VaultError),
     #[error("cannot keep the SAML assertion in {path}: {source}")]
     Store {
         path: String,
@@ -96,6 +99,7 @@ impl SamlError {
             | S::IdpRejectedClaim { .. } => K::AccessDenied,
             S::RegionDisabled { .. } => K::Config,
             S::Network { .. } | S::Service { .. } => K::Service,
+            S::Keyring(_) => K::Keyring,
             S::Listener { .. } | S::Store { .. } => K::Other,
         }
     }

@@ -60,6 +60,7 @@ pub fn kind(error: &SamlError) -> Option<&'static str> {
         SamlError::Service { detail } if detail.starts_with("ValidationError") => "ValidationError",
         SamlError::Service { .. } => "service",
         SamlError::Store { .. } => "store",
+        SamlError::Keyring(_) => "keyring",
     })
 }
 

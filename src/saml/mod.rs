@@ -44,6 +44,7 @@ pub(crate) fn test_session() -> SamlSession {
         sts_region: "us-east-1".into(),
         acs_port: None,
         sts_endpoint: "https://sts.us-east-1.amazonaws.com".into(),
+        storage: Default::default(),
     }
 }
 
@@ -217,13 +218,16 @@ async fn browser_trip(
     let kept = Assertion::new(session, posted);
     match store.store(session, &kept) {
         Ok(path) => crate::debug!("kept the SAML assertion in {}", path.display()),
-        Err(e) => crate::cache::files::note_unwritable(
+        // Never a file instead: the sign-in fails with the keyring's line.
+        Err(crate::cache::secrets::SplitError::Vault(e)) => return Err(e.into()),
+        Err(crate::cache::secrets::SplitError::Io(e)) => crate::cache::files::note_unwritable(
             store
                 .path(session)
                 .parent()
                 .unwrap_or(std::path::Path::new(".")),
             &e,
         ),
+        Err(e) => crate::debug!("cannot keep the SAML assertion: {e}"),
     }
     Ok(kept)
 }
@@ -235,7 +239,7 @@ pub async fn assertion(
     session: &SamlSession,
     on_missing: &OnMissing,
 ) -> Result<Assertion, SamlError> {
-    if let Some(kept) = store.load(session, OffsetDateTime::now_utc()) {
+    if let Some(kept) = store.try_load(session, OffsetDateTime::now_utc())? {
         return Ok(kept);
     }
     match on_missing {

@@ -12,9 +12,14 @@ use time::OffsetDateTime;
 use super::response::SamlRole;
 use crate::cache::files::{remove_if_exists, sha1_hex, write_private};
 use crate::cache::lock::{self, SessionLock};
+use crate::cache::secrets::{self, SplitError};
 use crate::secret::Secret;
 use crate::settings::SamlSession;
 use crate::timefmt::rfc3339;
+use crate::vault::{Storage, VaultError};
+
+/// What a keyring keeps of the file when the saml-session's storage is one.
+const SECRETS: &[&[&str]] = &[&["samlResponse"]];
 
 /// An assertion is handed to STS only with this much of its life left (the call and a clock a
 /// little behind STS's must fit).
@@ -67,6 +72,10 @@ impl Assertion {
     }
 }
 
+fn pretty(value: &serde_json::Value) -> io::Result<Vec<u8>> {
+    serde_json::to_vec_pretty(value).map_err(io::Error::other)
+}
+
 /// The directory of kept assertions and their locks.
 #[derive(Debug, Clone)]
 pub struct AssertionStore {
@@ -116,31 +125,68 @@ impl AssertionStore {
     /// The kept assertion of `session` while STS still takes it; a missing, corrupt, foreign or
     /// expired file is a miss.
     pub fn load(&self, session: &SamlSession, now: OffsetDateTime) -> Option<Assertion> {
+        self.try_load(session, now).ok().flatten()
+    }
+
+    /// [`load`](Self::load), failing when the keyring `portico_storage` names cannot be read
+    /// (a sign-in then would only fail to keep its assertion there).
+    pub fn try_load(
+        &self,
+        session: &SamlSession,
+        now: OffsetDateTime,
+    ) -> Result<Option<Assertion>, VaultError> {
         let path = self.path(session);
-        let bytes = std::fs::read(&path).ok()?;
+        let bytes = match self.read(session) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return Ok(None),
+            Err(SplitError::Vault(e)) => return Err(e),
+            Err(_) => return Ok(None),
+        };
         let kept: Assertion = match serde_json::from_slice(&bytes) {
             Ok(kept) => kept,
             Err(e) => {
                 crate::debug!("ignoring corrupt {}: {e}", path.display());
-                return None;
+                return Ok(None);
             }
         };
         if kept.version != VERSION
             || kept.session_key != session.cache_key()
             || kept.idp_url != session.idp_url
         {
-            return None;
+            return Ok(None);
         }
         if !kept.usable(now) {
             crate::debug!("the kept SAML assertion of {} has expired", session.label());
-            return None;
+            return Ok(None);
         }
-        Some(kept)
+        Ok(Some(kept))
+    }
+
+    /// The file's whole JSON, moving an assertion a previous storage kept to the one the
+    /// session names now.
+    fn read(&self, session: &SamlSession) -> Result<Option<Vec<u8>>, SplitError> {
+        let path = self.path(session);
+        let Some((bytes, kept)) = secrets::read_kept(&path)? else {
+            return Ok(None);
+        };
+        if kept != session.storage {
+            if let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+                let moved = match session.storage {
+                    Storage::File => secrets::forget_item(&path)
+                        .and_then(|_| Ok(write_private(&path, &pretty(&value)?)?)),
+                    storage => secrets::write(&path, &value, SECRETS, storage),
+                };
+                if let Err(e) = moved {
+                    crate::debug!("cannot move {}: {e}", path.display());
+                }
+            }
+        }
+        Ok(Some(bytes))
     }
 
     /// The kept assertion of `session` however old, for the roles it lists.
     pub fn load_any(&self, session: &SamlSession) -> Option<Assertion> {
-        let bytes = std::fs::read(self.path(session)).ok()?;
+        let bytes = self.read(session).ok().flatten()?;
         let kept: Assertion = serde_json::from_slice(&bytes).ok()?;
         (kept.version == VERSION
             && kept.session_key == session.cache_key()
@@ -148,15 +194,30 @@ impl AssertionStore {
             .then_some(kept)
     }
 
-    pub fn store(&self, session: &SamlSession, assertion: &Assertion) -> io::Result<PathBuf> {
+    /// Keeps the assertion: a 0600 file, or with `portico_storage` naming a keyring, the
+    /// `SAMLResponse` there and the rest in the file.
+    pub fn store(
+        &self,
+        session: &SamlSession,
+        assertion: &Assertion,
+    ) -> Result<PathBuf, SplitError> {
         let path = self.path(session);
-        let json = serde_json::to_vec_pretty(assertion).map_err(io::Error::other)?;
-        write_private(&path, &json)?;
+        if session.storage.is_file() {
+            let json = serde_json::to_vec_pretty(assertion).map_err(io::Error::other)?;
+            write_private(&path, &json)?;
+        } else {
+            let value = serde_json::to_value(assertion).map_err(io::Error::other)?;
+            secrets::write(&path, &value, SECRETS, session.storage)?;
+        }
         Ok(path)
     }
 
     pub fn remove(&self, session: &SamlSession) -> io::Result<bool> {
-        remove_if_exists(&self.path(session))
+        let path = self.path(session);
+        if let Err(e) = secrets::forget_item(&path) {
+            crate::debug!("{}: {e}", path.display());
+        }
+        remove_if_exists(&path)
     }
 
     /// The saml-session's sign-in lock (blocking while another process signs in); carried on

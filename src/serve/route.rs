@@ -337,6 +337,7 @@ mod tests {
             configured_scopes: None,
             oidc_endpoint: "https://oidc.eu-west-1.amazonaws.com".into(),
             portal_endpoint: "https://portal.sso.eu-west-1.amazonaws.com".into(),
+            storage: Default::default(),
         };
         Target::identity_center(session, "111122223333", "Admin")
     }

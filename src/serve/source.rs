@@ -208,6 +208,8 @@ fn http_failure(kind: FailureKind) -> (u16, &'static str) {
         FailureKind::Config => (404, "NotFound"),
         FailureKind::AccessDenied => (403, "AccessDenied"),
         FailureKind::Service => (502, "ServiceUnavailable"),
+        // The server's keyring is locked or gone: nothing the client can fix by retrying soon.
+        FailureKind::Keyring => (503, "KeyringUnavailable"),
         FailureKind::Cancelled | FailureKind::Other => (500, "InternalError"),
     }
 }

@@ -12,6 +12,8 @@ pub enum SettingsError {
     NoHome,
     #[error(transparent)]
     Config(#[from] LoadError),
+    #[error(transparent)]
+    Storage(#[from] super::storage::BadStorage),
     #[error("{}", profile_not_found(profile, *origin, path, suggestions, *count))]
     ProfileNotFound {
         profile: String,

@@ -18,6 +18,7 @@ mod profiles;
 mod rules;
 mod saml;
 mod sso;
+pub mod storage;
 
 pub use crate::awsconfig::SAML_SESSION_PREFIX;
 pub use crate::model::SsoSession;

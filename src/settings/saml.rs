@@ -29,6 +29,8 @@ pub struct SamlSession {
     pub acs_port: Option<u16>,
     /// `AWS_ENDPOINT_URL_STS`, else `AWS_ENDPOINT_URL`, else `https://sts.{sts_region}.amazonaws.com`.
     pub sts_endpoint: String,
+    /// `portico_storage` (or `PORTICO_STORAGE`): where the kept assertion and keys are kept.
+    pub storage: crate::model::Storage,
 }
 
 impl SamlSession {
@@ -138,6 +140,11 @@ impl Context {
             sts_region: sts_region.to_string(),
             acs_port,
             sts_endpoint,
+            storage: super::storage::resolve(
+                section.get(crate::consts::PORTICO_STORAGE),
+                &header,
+                &self.path(),
+            )?,
         })
     }
 

@@ -124,6 +124,8 @@ impl Context {
             .unwrap_or_else(|| vec![keys::SCOPE_ACCOUNT_ACCESS.to_string()]);
         let mut session = self.build_session(Some(name.to_string()), start_url, region, scopes)?;
         session.configured_scopes = configured;
+        let stored = section.get(keys::PORTICO_STORAGE);
+        session.storage = super::storage::resolve(stored, &header, &self.path())?;
         Ok(session)
     }
 
@@ -153,6 +155,9 @@ impl Context {
             region: region.to_string(),
             scopes,
             configured_scopes: None,
+            // Legacy profiles and a bare --start-url have no section to say it: the variable,
+            // else files.
+            storage: super::storage::resolve(None, "", &self.path())?,
             oidc_endpoint: endpoint(
                 &self.env.endpoint_url_sso_oidc,
                 "AWS_ENDPOINT_URL_SSO_OIDC",

@@ -17,6 +17,7 @@ pub fn session_for(emu: &Running) -> SsoSession {
         configured_scopes: None,
         oidc_endpoint: emu.url(),
         portal_endpoint: emu.url(),
+        storage: Default::default(),
     }
 }
 

@@ -131,7 +131,7 @@ impl Portal {
         }
         if let (Source::IdentityCenter, Some(session)) = (&choice.source, &self.current) {
             let token_fresh = matches!(
-                self.store.tokens.load_token(session),
+                self.store.tokens.load_token_facts(session),
                 Ok(Some(t)) if t.is_fresh(OffsetDateTime::now_utc())
             );
             if self.signing_in() && !token_fresh {

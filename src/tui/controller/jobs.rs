@@ -334,6 +334,7 @@ mod tests {
             configured_scopes: None,
             oidc_endpoint: String::new(),
             portal_endpoint: String::new(),
+            storage: Default::default(),
         };
         let runtime = Runtime::start().unwrap();
         let epoch = Epoch::new();

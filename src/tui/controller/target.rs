@@ -138,6 +138,7 @@ mod tests {
             configured_scopes: None,
             oidc_endpoint: String::new(),
             portal_endpoint: String::new(),
+            storage: Default::default(),
         };
         assert_eq!(
             profile_region(&config, &session, "111122223333", "Admin").as_deref(),
