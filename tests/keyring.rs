@@ -301,8 +301,8 @@ fn pkce_login_puts_the_token_in_the_kernel_keyring() {
     assert_success(&world.run(&["logout"]));
 }
 
-/// `file` → kernel keyring moves the token and the cached keys into the keyring and deletes
-/// the AWS CLI's file; back to `file` writes the file again and deletes the items. The keys are
+/// `file` → kernel keyring moves the token, the client registration and the cached keys into
+/// the keyring and deletes the AWS CLI's files; back to `file` writes the file again and deletes the items. The keys are
 /// moved, not fetched again, and the token is not refreshed.
 #[test]
 fn switching_storage_moves_the_token_and_keys_both_ways() {
@@ -340,9 +340,12 @@ fn switching_storage_moves_the_token_and_keys_both_ways() {
     assert!(world.item(Storage::KernelKeyring, &cached[0]).is_some());
     let mut seen = values(&moved);
     seen.extend(key_secrets(&out));
-    // The registration file of the `file` days is the AWS CLI's and stays; the hunt is for
-    // the token and the keys.
-    seen.retain(|s| s != moved["clientSecret"].as_str().unwrap());
+    // The client registration moved with the token: its secret is in no file either.
+    assert!(
+        seen.iter()
+            .any(|s| s == moved["clientSecret"].as_str().unwrap()),
+        "the hunt looks for the client secret"
+    );
     world.hunt(&seen);
     assert_eq!(
         world.env.stat("CreateToken:refresh_token"),

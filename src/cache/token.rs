@@ -294,6 +294,7 @@ impl TokenCache {
             path: old.clone(),
             error,
         })?;
+        self.move_registration(session)?;
         crate::debug!(
             "moved the token of {} from {} to {}",
             session.label(),
@@ -356,6 +357,32 @@ impl TokenCache {
             }
             Err(error) => Err(CacheError::Write { path, error }),
         }
+    }
+
+    /// The client registration the previous storage kept, moved with the token: its client
+    /// secret must not stay in the AWS CLI's folder once the session's secrets are in a
+    /// keyring (nor in the keyring once they are back in files).
+    fn move_registration(&self, session: &SsoSession) -> Result<(), CacheError> {
+        let here = self.registration_path(session);
+        let Some(name) = here.file_name() else {
+            return Ok(());
+        };
+        let other = match session.storage {
+            Storage::File => &self.facts,
+            _ => &self.dir,
+        };
+        let old = other.join(name);
+        if old == here {
+            return Ok(());
+        }
+        // A corrupt or unreadable old registration is only a cache: it goes all the same.
+        if let Ok(Some(registration)) = load_json::<Registration>(&old) {
+            if self.load_registration(session).is_none() {
+                self.store_registration(session, &registration)?;
+            }
+        }
+        remove_split(&old).map_err(|error| CacheError::Write { path: old, error })?;
+        Ok(())
     }
 
     /// The cached registration; a corrupt one is treated as absent (it is only a cache).
