@@ -652,20 +652,6 @@ fn aws_cli(world: &World, aws: &Path) -> Command {
     cmd
 }
 
-/// The `aws` of a major version: Debian's v2 (`/usr/bin/aws`) or a v1 on PATH.
-fn aws_of(major: &str) -> Option<PathBuf> {
-    let mut candidates: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).map(|d| d.join("aws")).collect())
-        .unwrap_or_default();
-    candidates.extend(["/usr/bin/aws", "/bin/aws"].map(PathBuf::from));
-    candidates.into_iter().find(|p| {
-        Command::new(p)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| text(&o.stdout).starts_with(&format!("aws-cli/{major}.")))
-    })
-}
-
 /// Chained profiles whose source is a profile with static keys (the emulator's issued keys,
 /// copied in): botocore resolves the source itself, so every tool reads the same chain.
 fn static_source(world: &World) -> String {
@@ -708,11 +694,11 @@ fn the_aws_cli_and_boto3_share_the_cache_with_portico_both_ways() {
     world
         .env
         .write_config(&format!("{config}{}", static_source(&world)));
-    let debian = aws_of("2");
+    let debian = common::awscli::of_major("2");
     if debian.is_none() {
         common::tool_missing("Debian's awscli (aws-cli/2)", "the AWS CLI reads the cache");
     }
-    let v1 = aws_of("1");
+    let v1 = common::awscli::of_major("1");
     if v1.is_none() {
         common::tool_missing("an AWS CLI v1 on PATH", "the AWS CLI writes the cache");
     }

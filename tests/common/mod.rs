@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+pub mod awscli;
 pub mod serving;
 pub mod session;
 pub mod tmux;
