@@ -152,6 +152,17 @@ fn lines(out: &Output) -> Vec<String> {
     text(&out.stderr).lines().map(String::from).collect()
 }
 
+/// `portico configure ARGS`, which must succeed without a warning.
+fn configure_without_warning(env: &TestEnv, args: &[&str]) {
+    let out = env.portico().arg("configure").args(args).output().unwrap();
+    assert_success(&out);
+    assert!(
+        !text(&out.stderr).contains("warning"),
+        "{args:?}: {}",
+        text(&out.stderr)
+    );
+}
+
 /// Debian's AWS CLI (which predates the vanity resolver) with this test's HOME, its SSO and
 /// SSO OIDC clients sent to the emulator.
 fn aws_cli(env: &TestEnv) -> Option<Command> {
@@ -415,17 +426,7 @@ fn configure_takes_the_region_from_every_regional_host() {
             "eusc-de-east-1",
         ),
     ] {
-        let out = env
-            .portico()
-            .args(["configure", "--sso-session", session, "--start-url", url])
-            .output()
-            .unwrap();
-        assert_success(&out);
-        assert!(
-            !text(&out.stderr).contains("warning"),
-            "{url}: {}",
-            text(&out.stderr)
-        );
+        configure_without_warning(&env, &["--sso-session", session, "--start-url", url]);
         let config = std::fs::read_to_string(env.config_path()).unwrap();
         assert!(
             config.contains(&format!(
@@ -435,24 +436,16 @@ fn configure_takes_the_region_from_every_regional_host() {
         );
     }
     // The issuer URL of the European Sovereign Cloud names no Region: --region gives it.
-    let out = env
-        .portico()
-        .args([
-            "configure",
+    configure_without_warning(
+        &env,
+        &[
             "--sso-session",
             "eusc-issuer",
             "--start-url",
             "https://identitycenter.amazonaws.eu/ssoins-1234567890abcdef",
             "--region",
             "eusc-de-east-1",
-        ])
-        .output()
-        .unwrap();
-    assert_success(&out);
-    assert!(
-        !text(&out.stderr).contains("warning"),
-        "{}",
-        text(&out.stderr)
+        ],
     );
 
     // A company's own address is a vanity URL: written, with a note of what happens with it.
@@ -728,17 +721,7 @@ fn a_replica_region_is_an_sso_session_of_its_own() {
     .unwrap();
     primary.write_config("");
     for (name, url) in [("corp", PRIMARY), ("corp-eu", REPLICA)] {
-        let out = primary
-            .portico()
-            .args(["configure", "--sso-session", name, "--start-url", url])
-            .output()
-            .unwrap();
-        assert_success(&out);
-        assert!(
-            !text(&out.stderr).contains("warning"),
-            "{}",
-            text(&out.stderr)
-        );
+        configure_without_warning(&primary, &["--sso-session", name, "--start-url", url]);
     }
     let login = |name: &str, emulator: &str| {
         let out = primary
