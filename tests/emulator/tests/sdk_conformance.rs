@@ -9,7 +9,7 @@ use aws_sdk_ssooidc::operation::create_token::CreateTokenError;
 use aws_sdk_ssooidc::operation::register_client::RegisterClientError;
 use aws_sdk_ssooidc::operation::start_device_authorization::StartDeviceAuthorizationError;
 use common::*;
-use idc_emulator::{Config, Control, Directory, Faults};
+use idc_emulator::{Config, Directory, Faults};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 fn generated(accounts: usize, roles: usize) -> Config {
@@ -810,26 +810,6 @@ async fn generated_directory_is_deterministic() {
     assert!(listings[0][..250]
         .iter()
         .all(|l| l[..12].bytes().all(|b| b.is_ascii_digit())));
-}
-
-/// An STS client for the emulator signing with `keys` (access key, secret, session token).
-fn sts_with(emu: &Control, keys: (&str, &str, Option<&str>)) -> aws_sdk_sts::Client {
-    let credentials = aws_sdk_sts::config::Credentials::new(
-        keys.0,
-        keys.1,
-        keys.2.map(str::to_string),
-        None,
-        "test",
-    );
-    let config = aws_sdk_sts::Config::builder()
-        .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
-        .region(aws_sdk_sts::config::Region::new("eu-west-1"))
-        .endpoint_url(emu.url())
-        .http_client(http_client())
-        .credentials_provider(credentials)
-        .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
-        .build();
-    aws_sdk_sts::Client::from_conf(config)
 }
 
 /// GetCallerIdentity through aws-sdk-sts (which signs with aws-sigv4; the emulator checks the

@@ -47,6 +47,27 @@ pub fn sso(emu: &Control, retries: bool) -> aws_sdk_sso::Client {
     aws_sdk_sso::Client::from_conf(builder.build())
 }
 
+/// An STS client for the emulator signing with `keys` (access key, secret, session token).
+/// Retries off, so each call is exactly one request.
+pub fn sts_with(emu: &Control, keys: (&str, &str, Option<&str>)) -> aws_sdk_sts::Client {
+    let credentials = aws_sdk_sts::config::Credentials::new(
+        keys.0,
+        keys.1,
+        keys.2.map(str::to_string),
+        None,
+        "test",
+    );
+    let config = aws_sdk_sts::Config::builder()
+        .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+        .region(aws_sdk_sts::config::Region::new("eu-west-1"))
+        .endpoint_url(emu.url())
+        .http_client(http_client())
+        .credentials_provider(credentials)
+        .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
+        .build();
+    aws_sdk_sts::Client::from_conf(config)
+}
+
 /// A registered client: (id, secret).
 pub struct Registration {
     pub client_id: String,
