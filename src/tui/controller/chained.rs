@@ -7,10 +7,8 @@
 //! one).
 
 use crate::engine::{self, ChainSource, ChainedRole, Target, Wanted};
-use crate::identity::IdentityError;
 use crate::saml::SamlError;
 use crate::settings::{ProfileSource, SsoSession};
-use crate::sso::SsoError;
 use crate::tui::ChainedProfile;
 
 use super::portal::Portal;
@@ -106,21 +104,16 @@ pub(super) fn mfa_refusal(target: &Target) -> Option<String> {
     None
 }
 
-/// Whether `err` says a sign-in is missing (a token, a SAML assertion): for a chained row it
-/// is its source's sign-in, which [`sign_in_needed`] names.
+/// Whether `err` says a sign-in is missing (a token, as `jobs::needs_sign_in` says, or a SAML
+/// assertion): for a chained row it is its source's sign-in, which [`sign_in_needed`] names.
 pub(super) fn sign_in_missing(err: &anyhow::Error) -> bool {
-    err.chain().any(|e| {
-        matches!(
-            e.downcast_ref::<IdentityError>(),
-            Some(IdentityError::LoginRequired { .. })
-        ) || matches!(
-            e.downcast_ref::<SsoError>(),
-            Some(SsoError::Unauthorized { .. })
-        ) || matches!(
-            e.downcast_ref::<SamlError>(),
-            Some(SamlError::LoginRequired { .. } | SamlError::NoBrowser { .. })
-        )
-    })
+    super::jobs::needs_sign_in(err)
+        || err.chain().any(|e| {
+            matches!(
+                e.downcast_ref::<SamlError>(),
+                Some(SamlError::LoginRequired { .. } | SamlError::NoBrowser { .. })
+            )
+        })
 }
 
 /// The sign-in a chained row needs, said in one line, and whether it is the open
