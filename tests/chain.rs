@@ -119,28 +119,15 @@ impl World {
 
     /// Whose keys these are: STS GetCallerIdentity at the emulator, signed with them.
     fn caller(&self, keys: &serde_json::Value) -> String {
-        let field = |k: &str| keys[k].as_str().unwrap_or_default().to_string();
-        let credentials = aws_sdk_sts::config::Credentials::new(
+        let field = |k: &str| keys[k].as_str().unwrap_or_default();
+        let sts = self.env.sts_with(
             field("AccessKeyId"),
             field("SecretAccessKey"),
-            Some(field("SessionToken")),
-            None,
-            "chain-test",
+            field("SessionToken"),
         );
-        let config = aws_sdk_sts::Config::builder()
-            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
-            .region(aws_sdk_sts::config::Region::new("us-east-1"))
-            .endpoint_url(self.env.emu.url())
-            .http_client(portico::http::sdk_client(&self.env.emu.url()))
-            .credentials_provider(credentials)
-            .build();
         let who = self
             .runtime
-            .block_on(
-                aws_sdk_sts::Client::from_conf(config)
-                    .get_caller_identity()
-                    .send(),
-            )
+            .block_on(sts.get_caller_identity().send())
             .expect("GetCallerIdentity");
         who.arn().unwrap().to_string()
     }
