@@ -163,7 +163,6 @@ pub(super) fn sign_in_needed(target: &Target, open: Option<&SsoSession>) -> (Str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::{Context, Environment};
 
     const CONFIG: &str = "\
 [sso-session corp]
@@ -207,17 +206,7 @@ source_profile = looped
 ";
 
     fn portal(home: &std::path::Path) -> Portal {
-        let config = home.join("config");
-        std::fs::write(&config, CONFIG).unwrap();
-        let env = Environment {
-            home: Some(home.to_path_buf()),
-            cache_home: Some(home.join("cache")),
-            config_file: Some(config),
-            endpoint_url: Some("http://127.0.0.1:9".into()),
-            ..Environment::default()
-        };
-        let (tx, _rx) = std::sync::mpsc::channel();
-        Portal::new(Context::load(env).unwrap(), tx).unwrap()
+        Portal::over_config(home, CONFIG)
     }
 
     #[test]
