@@ -21,17 +21,7 @@ fn sts_for(emu: &Control, keys: &Keys) -> aws_sdk_sts::Client {
 
 /// Identity Center keys of the first account's first permission set.
 async fn identity_center_keys(emu: &Control) -> Keys {
-    let (_, token) = device_login(emu, &[], &[]).await;
-    let account = emu.directory().accounts()[0].clone();
-    let out = sso(emu, false)
-        .get_role_credentials()
-        .access_token(token.access_token().unwrap())
-        .account_id(&account.account_id)
-        .role_name(&account.roles[0])
-        .send()
-        .await
-        .unwrap();
-    let c = out.role_credentials().unwrap();
+    let c = role_credentials(emu, 0, 0).await;
     (
         c.access_key_id().unwrap().to_string(),
         c.secret_access_key().unwrap().to_string(),

@@ -820,17 +820,8 @@ async fn generated_directory_is_deterministic() {
 async fn get_caller_identity_names_whose_keys_they_are() {
     use aws_sdk_sts::error::ProvideErrorMetadata;
     let emu = idc_emulator::spawn(generated(3, 2)).await.unwrap();
-    let (_, token) = device_login(&emu, &[], &[]).await;
+    let creds = role_credentials(&emu, 1, 1).await;
     let account = emu.directory().accounts()[1].clone();
-    let creds = sso(&emu, false)
-        .get_role_credentials()
-        .access_token(token.access_token().unwrap())
-        .account_id(&account.account_id)
-        .role_name(&account.roles[1])
-        .send()
-        .await
-        .unwrap();
-    let creds = creds.role_credentials().unwrap();
     let (key, secret, session) = (
         creds.access_key_id().unwrap(),
         creds.secret_access_key().unwrap(),
@@ -902,17 +893,7 @@ async fn get_caller_identity_refuses_expired_keys() {
     })
     .await
     .unwrap();
-    let (_, token) = device_login(&emu, &[], &[]).await;
-    let account = emu.directory().accounts()[0].clone();
-    let creds = sso(&emu, false)
-        .get_role_credentials()
-        .access_token(token.access_token().unwrap())
-        .account_id(&account.account_id)
-        .role_name(&account.roles[0])
-        .send()
-        .await
-        .unwrap();
-    let creds = creds.role_credentials().unwrap();
+    let creds = role_credentials(&emu, 0, 0).await;
     let err = sts_with(
         &emu,
         (
