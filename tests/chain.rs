@@ -119,28 +119,15 @@ impl World {
 
     /// Whose keys these are: STS GetCallerIdentity at the emulator, signed with them.
     fn caller(&self, keys: &serde_json::Value) -> String {
-        let field = |k: &str| keys[k].as_str().unwrap_or_default().to_string();
-        let credentials = aws_sdk_sts::config::Credentials::new(
+        let field = |k: &str| keys[k].as_str().unwrap_or_default();
+        let sts = self.env.sts_with(
             field("AccessKeyId"),
             field("SecretAccessKey"),
-            Some(field("SessionToken")),
-            None,
-            "chain-test",
+            field("SessionToken"),
         );
-        let config = aws_sdk_sts::Config::builder()
-            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
-            .region(aws_sdk_sts::config::Region::new("us-east-1"))
-            .endpoint_url(self.env.emu.url())
-            .http_client(portico::http::sdk_client(&self.env.emu.url()))
-            .credentials_provider(credentials)
-            .build();
         let who = self
             .runtime
-            .block_on(
-                aws_sdk_sts::Client::from_conf(config)
-                    .get_caller_identity()
-                    .send(),
-            )
+            .block_on(sts.get_caller_identity().send())
             .expect("GetCallerIdentity");
         who.arn().unwrap().to_string()
     }
@@ -652,20 +639,6 @@ fn aws_cli(world: &World, aws: &Path) -> Command {
     cmd
 }
 
-/// The `aws` of a major version: Debian's v2 (`/usr/bin/aws`) or a v1 on PATH.
-fn aws_of(major: &str) -> Option<PathBuf> {
-    let mut candidates: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).map(|d| d.join("aws")).collect())
-        .unwrap_or_default();
-    candidates.extend(["/usr/bin/aws", "/bin/aws"].map(PathBuf::from));
-    candidates.into_iter().find(|p| {
-        Command::new(p)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| text(&o.stdout).starts_with(&format!("aws-cli/{major}.")))
-    })
-}
-
 /// Chained profiles whose source is a profile with static keys (the emulator's issued keys,
 /// copied in): botocore resolves the source itself, so every tool reads the same chain.
 fn static_source(world: &World) -> String {
@@ -708,11 +681,11 @@ fn the_aws_cli_and_boto3_share_the_cache_with_portico_both_ways() {
     world
         .env
         .write_config(&format!("{config}{}", static_source(&world)));
-    let debian = aws_of("2");
+    let debian = common::awscli::of_major("2");
     if debian.is_none() {
         common::tool_missing("Debian's awscli (aws-cli/2)", "the AWS CLI reads the cache");
     }
-    let v1 = aws_of("1");
+    let v1 = common::awscli::of_major("1");
     if v1.is_none() {
         common::tool_missing("an AWS CLI v1 on PATH", "the AWS CLI writes the cache");
     }

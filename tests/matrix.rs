@@ -173,21 +173,11 @@ impl World {
         if keys.access_key_id.is_empty() {
             return Err("no keys were handed out".into());
         }
-        let credentials = aws_sdk_sts::config::Credentials::new(
+        let sts = self.env.sts_with(
             &keys.access_key_id,
             &keys.secret_access_key,
-            Some(keys.session_token.clone()),
-            None,
-            "matrix",
+            &keys.session_token,
         );
-        let config = aws_sdk_sts::Config::builder()
-            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
-            .region(aws_sdk_sts::config::Region::new("us-east-1"))
-            .endpoint_url(self.env.emu.url())
-            .http_client(portico::http::sdk_client(&self.env.emu.url()))
-            .credentials_provider(credentials)
-            .build();
-        let sts = aws_sdk_sts::Client::from_conf(config);
         let who = self
             .runtime
             .block_on(sts.get_caller_identity().send())

@@ -8,7 +8,7 @@ mod common;
 use std::process::Output;
 use std::time::Duration;
 
-use common::{assert_success, text, tool_missing, wait_until, TestEnv};
+use common::{assert_success, awscli, text, wait_until, TestEnv};
 use idc_emulator::{Config, FaultsUpdate};
 
 /// The escape sequence every hostile name here carries: "turn the text red".
@@ -496,75 +496,6 @@ fn waiting_on_another_process_that_refreshes_says_refreshing() {
     assert!(out.status.success(), "{stderr}");
 }
 
-/// A directory holding endpoint rule sets that send the AWS CLI's SSO and SSO OIDC clients to
-/// the emulator: Debian's AWS CLI (2.9) predates `AWS_ENDPOINT_URL_*`, but reads models from
-/// `~/.aws/models` before its own (botocore's customer data path).
-fn point_the_aws_cli_at(env: &TestEnv) {
-    for service in ["sso", "sso-oidc"] {
-        let dir = env
-            .home
-            .path()
-            .join(".aws/models")
-            .join(service)
-            .join("2019-06-10");
-        std::fs::create_dir_all(&dir).unwrap();
-        let parameters = serde_json::json!({
-            "Region": {"builtIn": "AWS::Region", "required": false, "type": "String"},
-            "UseDualStack": {"builtIn": "AWS::UseDualStack", "required": true, "default": false, "type": "Boolean"},
-            "UseFIPS": {"builtIn": "AWS::UseFIPS", "required": true, "default": false, "type": "Boolean"},
-            "Endpoint": {"builtIn": "SDK::Endpoint", "required": false, "type": "String"},
-        });
-        let rules = serde_json::json!({
-            "version": "1.0",
-            "parameters": parameters,
-            "rules": [{"conditions": [], "type": "endpoint",
-                       "endpoint": {"url": env.emu.url(), "properties": {}, "headers": {}}}],
-        });
-        std::fs::write(
-            dir.join("endpoint-rule-set-1.json"),
-            serde_json::to_vec(&rules).unwrap(),
-        )
-        .unwrap();
-    }
-}
-
-/// Debian's AWS CLI (`/usr/bin/aws`, installed by tests/run.sh), if it is there; a loud note
-/// when not, and a failure under CI ([`common::tool_missing`]).
-fn aws_cli() -> Option<std::process::Command> {
-    let aws = std::path::Path::new("/usr/bin/aws");
-    if !aws.exists() {
-        tool_missing("/usr/bin/aws", "Debian package awscli");
-        return None;
-    }
-    Some(std::process::Command::new(aws))
-}
-
-/// The AWS CLI with this test's HOME and config, and nothing of the user's.
-fn aws(env: &TestEnv, mut cmd: std::process::Command) -> std::process::Command {
-    for var in [
-        "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_DATA_PATH",
-        "AWS_ENDPOINT_URL",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("HOME", env.home.path())
-        .env("AWS_CONFIG_FILE", env.config_path())
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            env.home.path().join(".aws/credentials"),
-        )
-        .env("AWS_ENDPOINT_URL_SSO", env.emu.url())
-        .env("AWS_ENDPOINT_URL_SSO_OIDC", env.emu.url())
-        .env("AWS_PAGER", "")
-        .stdin(std::process::Stdio::null());
-    cmd
-}
-
 /// Item 16 with the real AWS CLI: with the access token already expired, `aws configure
 /// export-credentials` and `portico credentials` both refresh with the refresh token in the
 /// file (the AWS CLI takes no lock). The emulator holds both refreshes until both have
@@ -576,11 +507,11 @@ fn aws(env: &TestEnv, mut cmd: std::process::Command) -> std::process::Command {
 /// round was five of each at once; which of them raced depended on timing.)
 #[test]
 fn portico_racing_the_aws_cli_for_a_refresh_uses_the_token_the_cli_wrote() {
-    if aws_cli().is_none() {
+    if !awscli::installed() {
         return;
     }
     let env = TestEnv::new(Config::default());
-    point_the_aws_cli_at(&env);
+    awscli::point_at_emulator(&env);
     env.login();
     for round in 0..2 {
         // Both tools keep role keys; without them, each needs the token at once.
@@ -591,7 +522,7 @@ fn portico_racing_the_aws_cli_for_a_refresh_uses_the_token_the_cli_wrote() {
         let refreshes = env.stat("CreateToken:refresh_token");
         env.emu.hold_refreshes(2);
 
-        let mut cmd = aws(&env, aws_cli().unwrap());
+        let mut cmd = awscli::command(&env);
         cmd.args(["configure", "export-credentials", "--profile", "dev"]);
         let mut cli = spawn_piped(cmd);
         wait_held(&env, &mut cli, 1, "the AWS CLI");
@@ -701,7 +632,7 @@ fn registrations(env: &TestEnv) -> Vec<serde_json::Value> {
 }
 
 fn aws_sso_login(env: &TestEnv) {
-    let mut cmd = aws(env, aws_cli().unwrap());
+    let mut cmd = awscli::command(env);
     cmd.args(["sso", "login", "--profile", "dev", "--no-browser"]);
     let (out, _) = common::output_within(&mut cmd, Duration::from_secs(120));
     let out = out.expect("aws sso login ends (the emulator approves at once)");
@@ -714,12 +645,12 @@ fn aws_sso_login(env: &TestEnv) {
 /// registers again on its next sign-in.
 #[test]
 fn after_the_aws_clis_device_login_both_tools_keep_their_registrations() {
-    if aws_cli().is_none() {
+    if !awscli::installed() {
         return;
     }
     let env = TestEnv::new(Config::default());
     without_registration_scopes(&env);
-    point_the_aws_cli_at(&env);
+    awscli::point_at_emulator(&env);
     env.emu.set_auto_approve(true);
 
     aws_sso_login(&env);
@@ -751,7 +682,7 @@ fn after_the_aws_clis_device_login_both_tools_keep_their_registrations() {
     aws_sso_login(&env);
     assert_eq!(env.stat("RegisterClient"), 2, "nobody registered again");
     assert_eq!(registrations(&env), cli);
-    let mut export = aws(&env, aws_cli().unwrap());
+    let mut export = awscli::command(&env);
     export.args(["configure", "export-credentials", "--profile", "dev"]);
     assert_success(&export.output().unwrap());
 }
@@ -760,12 +691,12 @@ fn after_the_aws_clis_device_login_both_tools_keep_their_registrations() {
 /// which reuses it — one RegisterClient for both tools.
 #[test]
 fn the_aws_cli_reuses_the_registration_portico_made() {
-    if aws_cli().is_none() {
+    if !awscli::installed() {
         return;
     }
     let env = TestEnv::new(Config::default());
     without_registration_scopes(&env);
-    point_the_aws_cli_at(&env);
+    awscli::point_at_emulator(&env);
     env.emu.set_auto_approve(true);
     assert_success(&run(&env, &["login", "--device-code"]));
     let ours = registrations(&env);

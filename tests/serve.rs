@@ -174,20 +174,6 @@ fn boto3(home: &Path, vars: &[(&str, &str)]) -> serde_json::Value {
     json(&out.stdout)
 }
 
-/// An `aws` that is the AWS CLI v2 (Debian's `awscli` package is v2), if there is one.
-fn aws_cli_v2() -> Option<PathBuf> {
-    let mut candidates: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).map(|d| d.join("aws")).collect())
-        .unwrap_or_default();
-    candidates.extend(["/usr/bin/aws", "/usr/local/bin/aws"].map(PathBuf::from));
-    candidates.into_iter().find(|aws| {
-        Command::new(aws)
-            .arg("--version")
-            .output()
-            .is_ok_and(|out| text(&out.stdout).starts_with("aws-cli/2."))
-    })
-}
-
 fn same_keys(got: &serde_json::Value, want: &serde_json::Value, who: &str) {
     for key in ["AccessKeyId", "SecretAccessKey", "SessionToken"] {
         assert_eq!(got[key], want[key], "{who}: {key}");
@@ -209,7 +195,7 @@ fn boto3_and_the_aws_cli_get_the_keys_portico_credentials_prints() {
     assert_eq!(got["method"], "container-role", "{got}");
     same_keys(&got, &want, "boto3");
 
-    match aws_cli_v2() {
+    match common::awscli::of_major("2") {
         Some(aws) => {
             let out = isolated(&aws, home.path(), &vars)
                 .args(["configure", "export-credentials", "--format", "process"])

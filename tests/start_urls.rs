@@ -16,7 +16,7 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 
-use common::{assert_success, support, text, tool_missing, TestEnv};
+use common::{assert_success, awscli, support, text, tool_missing, TestEnv};
 use idc_emulator::Config;
 use serde_json::{json, Value};
 
@@ -152,63 +152,25 @@ fn lines(out: &Output) -> Vec<String> {
     text(&out.stderr).lines().map(String::from).collect()
 }
 
-/// Debian's AWS CLI (`/usr/bin/aws`, which predates the vanity resolver), this test's HOME.
-/// It (2.9) predates `AWS_ENDPOINT_URL_*` too, but reads models from `~/.aws/models` before
-/// its own (botocore's customer data path): endpoint rule sets there send its SSO and SSO OIDC
-/// clients to the emulator (as tests/seams_messages.rs does).
+/// `portico configure ARGS`, which must succeed without a warning.
+fn configure_without_warning(env: &TestEnv, args: &[&str]) {
+    let out = env.portico().arg("configure").args(args).output().unwrap();
+    assert_success(&out);
+    assert!(
+        !text(&out.stderr).contains("warning"),
+        "{args:?}: {}",
+        text(&out.stderr)
+    );
+}
+
+/// Debian's AWS CLI (which predates the vanity resolver) with this test's HOME, its SSO and
+/// SSO OIDC clients sent to the emulator.
 fn aws_cli(env: &TestEnv) -> Option<Command> {
-    let aws = std::path::Path::new("/usr/bin/aws");
-    if !aws.exists() {
-        tool_missing("/usr/bin/aws", "Debian package awscli");
+    if !awscli::installed() {
         return None;
     }
-    for service in ["sso", "sso-oidc"] {
-        let dir = env
-            .home
-            .path()
-            .join(".aws/models")
-            .join(service)
-            .join("2019-06-10");
-        std::fs::create_dir_all(&dir).unwrap();
-        let rules = json!({
-            "version": "1.0",
-            "parameters": {
-                "Region": {"builtIn": "AWS::Region", "required": false, "type": "String"},
-                "UseDualStack": {"builtIn": "AWS::UseDualStack", "required": true, "default": false, "type": "Boolean"},
-                "UseFIPS": {"builtIn": "AWS::UseFIPS", "required": true, "default": false, "type": "Boolean"},
-                "Endpoint": {"builtIn": "SDK::Endpoint", "required": false, "type": "String"},
-            },
-            "rules": [{"conditions": [], "type": "endpoint",
-                       "endpoint": {"url": env.emu.url(), "properties": {}, "headers": {}}}],
-        });
-        std::fs::write(
-            dir.join("endpoint-rule-set-1.json"),
-            serde_json::to_vec(&rules).unwrap(),
-        )
-        .unwrap();
-    }
-    let mut cmd = Command::new(aws);
-    for var in [
-        "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_ENDPOINT_URL",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("HOME", env.home.path())
-        .env("AWS_CONFIG_FILE", env.config_path())
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            env.home.path().join(".aws/credentials"),
-        )
-        .env("AWS_ENDPOINT_URL_SSO", env.emu.url())
-        .env("AWS_ENDPOINT_URL_SSO_OIDC", env.emu.url())
-        .env("AWS_PAGER", "")
-        .stdin(Stdio::null());
-    Some(cmd)
+    awscli::point_at_emulator(env);
+    Some(awscli::command(env))
 }
 
 /// The vanity URL redirects (302, with a query and a trailing `/` to normalise away) to a
@@ -464,17 +426,7 @@ fn configure_takes_the_region_from_every_regional_host() {
             "eusc-de-east-1",
         ),
     ] {
-        let out = env
-            .portico()
-            .args(["configure", "--sso-session", session, "--start-url", url])
-            .output()
-            .unwrap();
-        assert_success(&out);
-        assert!(
-            !text(&out.stderr).contains("warning"),
-            "{url}: {}",
-            text(&out.stderr)
-        );
+        configure_without_warning(&env, &["--sso-session", session, "--start-url", url]);
         let config = std::fs::read_to_string(env.config_path()).unwrap();
         assert!(
             config.contains(&format!(
@@ -484,24 +436,16 @@ fn configure_takes_the_region_from_every_regional_host() {
         );
     }
     // The issuer URL of the European Sovereign Cloud names no Region: --region gives it.
-    let out = env
-        .portico()
-        .args([
-            "configure",
+    configure_without_warning(
+        &env,
+        &[
             "--sso-session",
             "eusc-issuer",
             "--start-url",
             "https://identitycenter.amazonaws.eu/ssoins-1234567890abcdef",
             "--region",
             "eusc-de-east-1",
-        ])
-        .output()
-        .unwrap();
-    assert_success(&out);
-    assert!(
-        !text(&out.stderr).contains("warning"),
-        "{}",
-        text(&out.stderr)
+        ],
     );
 
     // A company's own address is a vanity URL: written, with a note of what happens with it.
@@ -777,17 +721,7 @@ fn a_replica_region_is_an_sso_session_of_its_own() {
     .unwrap();
     primary.write_config("");
     for (name, url) in [("corp", PRIMARY), ("corp-eu", REPLICA)] {
-        let out = primary
-            .portico()
-            .args(["configure", "--sso-session", name, "--start-url", url])
-            .output()
-            .unwrap();
-        assert_success(&out);
-        assert!(
-            !text(&out.stderr).contains("warning"),
-            "{}",
-            text(&out.stderr)
-        );
+        configure_without_warning(&primary, &["--sso-session", name, "--start-url", url]);
     }
     let login = |name: &str, emulator: &str| {
         let out = primary

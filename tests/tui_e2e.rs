@@ -901,12 +901,10 @@ fn a_signal_while_the_loop_waits_for_a_lock_restores_the_terminal_and_exits_130(
     );
 }
 
-/// Chained profiles (issue 21) are rows of the list beside their source's row, marked
-/// `PROFILE via SOURCE`; the filter finds them by the `via` name; ⏎ exports keys of the
-/// chained role (one AssumeRole); and a row whose source's sign-in is missing names that
-/// sign-in and how to make it, starting none.
-#[test]
-fn chained_profiles_are_rows_via_their_source_and_a_signed_out_source_is_named() {
+/// A signed-in emulator whose roles can be chained once, a config with the Identity Center
+/// profile `hub` (platform-dev's PowerUserAccess), the chained profile `deploy` on it and
+/// `more`, and a bash pane whose STS is the emulator.
+fn chained_pane(more: &str) -> (TestEnv, Tmux) {
     let env = TestEnv::new(Config {
         directory: directory(),
         chain_roles: 1,
@@ -917,11 +915,23 @@ fn chained_profiles_are_rows_via_their_source_and_a_signed_out_source_is_named()
     env.write_config(&format!(
         "{config}\n[profile hub]\nsso_session = emu\nsso_account_id = 222233334444\nsso_role_name = PowerUserAccess\n\
          \n[profile deploy]\nrole_arn = arn:aws:iam::444455556666:role/ChainRole1\nsource_profile = hub\n\
-         \n[sso-session other]\nsso_start_url = https://d-9999999999.awsapps.com/start\nsso_region = eu-west-1\n\
-         \n[profile elsewhere]\nsso_session = other\nsso_account_id = 333344445555\nsso_role_name = Billing\n\
-         \n[profile offside]\nrole_arn = arn:aws:iam::333344445555:role/ChainRole1\nsource_profile = elsewhere\n"
+         \n{more}"
     ));
     let tmux = bash_pane_with(&env, vec![("AWS_ENDPOINT_URL_STS", env.emu.url())]);
+    (env, tmux)
+}
+
+/// Chained profiles (issue 21) are rows of the list beside their source's row, marked
+/// `PROFILE via SOURCE`; the filter finds them by the `via` name; ⏎ exports keys of the
+/// chained role (one AssumeRole); and a row whose source's sign-in is missing names that
+/// sign-in and how to make it, starting none.
+#[test]
+fn chained_profiles_are_rows_via_their_source_and_a_signed_out_source_is_named() {
+    let (env, tmux) = chained_pane(
+        "[sso-session other]\nsso_start_url = https://d-9999999999.awsapps.com/start\nsso_region = eu-west-1\n\
+         \n[profile elsewhere]\nsso_session = other\nsso_account_id = 333344445555\nsso_role_name = Billing\n\
+         \n[profile offside]\nrole_arn = arn:aws:iam::333344445555:role/ChainRole1\nsource_profile = elsewhere\n",
+    );
     tmux.run(r#"eval "$(portico --sso-session emu)"; echo "KEY=$AWS_ACCESS_KEY_ID""#);
     // Six Identity Center roles and two chained profiles, every account's roles listed; the
     // chained row beside its source: right after platform-dev's PowerUserAccess row.
@@ -984,20 +994,10 @@ fn chained_profiles_are_rows_via_their_source_and_a_signed_out_source_is_named()
 /// (no prompt on /dev/tty under raw mode): the status line says how to give the code.
 #[test]
 fn a_chained_row_names_the_open_sessions_sign_in_and_an_mfa_row_says_how_to_give_a_code() {
-    let env = TestEnv::new(Config {
-        directory: directory(),
-        chain_roles: 1,
-        ..Config::default()
-    });
-    env.login();
-    let config = std::fs::read_to_string(env.config_path()).unwrap();
-    env.write_config(&format!(
-        "{config}\n[profile hub]\nsso_session = emu\nsso_account_id = 222233334444\nsso_role_name = PowerUserAccess\n\
-         \n[profile deploy]\nrole_arn = arn:aws:iam::444455556666:role/ChainRole1\nsource_profile = hub\n\
-         \n[profile guarded]\nrole_arn = arn:aws:iam::333344445555:role/ChainRole1\nsource_profile = hub\n\
-         mfa_serial = arn:aws:iam::222233334444:mfa/alice\n"
-    ));
-    let tmux = bash_pane_with(&env, vec![("AWS_ENDPOINT_URL_STS", env.emu.url())]);
+    let (env, tmux) = chained_pane(
+        "[profile guarded]\nrole_arn = arn:aws:iam::333344445555:role/ChainRole1\nsource_profile = hub\n\
+         mfa_serial = arn:aws:iam::222233334444:mfa/alice\n",
+    );
     tmux.run(r#"portico --sso-session emu; echo "EXIT=$?""#);
     tmux.wait_for_text("8 roles");
 

@@ -6,16 +6,13 @@
 
 use std::io::{BufRead, Write};
 
-use aws_sdk_sts::config::retry::RetryConfig;
-use aws_sdk_sts::config::timeout::TimeoutConfig;
-use aws_sdk_sts::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_sts::config::Credentials;
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use time::OffsetDateTime;
 
 use super::chain::{ChainedRole, StaticKeys, CHAINED_MAX};
 use crate::cache::assumerole::Assumed;
 use crate::failure::FailureKind;
-use crate::model::RoleCredentials;
 use crate::sanitize::for_terminal as t;
 use crate::secret::Secret;
 
@@ -163,7 +160,6 @@ impl Drop for Quiet<'_> {
 }
 
 fn client(role: &ChainedRole, keys: &StaticKeys) -> aws_sdk_sts::Client {
-    let attempt = crate::aws::attempt_timeout();
     let creds = Credentials::new(
         keys.access_key_id.clone(),
         keys.secret_access_key.expose().to_string(),
@@ -171,21 +167,7 @@ fn client(role: &ChainedRole, keys: &StaticKeys) -> aws_sdk_sts::Client {
         None,
         "portico-chain-source",
     );
-    let config = aws_sdk_sts::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(role.sts_region.clone()))
-        .endpoint_url(&role.sts_endpoint)
-        .http_client(crate::http::sdk_client(&role.sts_endpoint))
-        .credentials_provider(creds)
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(attempt.min(std::time::Duration::from_secs(10)))
-                .operation_attempt_timeout(attempt)
-                .build(),
-        )
-        .retry_config(RetryConfig::standard().with_max_attempts(3))
-        .build();
-    aws_sdk_sts::Client::from_conf(config)
+    crate::aws::sts_client(&role.sts_region, &role.sts_endpoint, Some(creds))
 }
 
 /// The role session name: the profile's, else `portico-session-{unix seconds}` (botocore's
@@ -229,11 +211,6 @@ pub async fn assume(
         detail: detail.into(),
     };
     let request_id = aws_sdk_sts::operation::RequestId::request_id(&output).map(String::from);
-    let creds = output
-        .credentials
-        .ok_or_else(|| service("the answer holds no credentials"))?;
-    let expiration = OffsetDateTime::from_unix_timestamp(creds.expiration.secs())
-        .map_err(|_| service("the answer's Expiration is out of range"))?;
     let user = output.assumed_role_user;
     let arn = user.as_ref().map(|u| u.arn.clone()).unwrap_or_default();
     // botocore adds the account from AssumedRoleUser.Arn; the role's own ARN says the same.
@@ -241,13 +218,7 @@ pub async fn assume(
         .map(|a| a.account_id.to_string())
         .unwrap_or_else(|| role.account_id.clone());
     Ok(Assumed {
-        creds: RoleCredentials {
-            access_key_id: creds.access_key_id,
-            secret_access_key: Secret::new(creds.secret_access_key),
-            session_token: Secret::new(creds.session_token),
-            expiration,
-            account_id,
-        },
+        creds: crate::aws::sts_keys(output.credentials, account_id).map_err(service)?,
         assumed_role_id: user.map(|u| u.assumed_role_id).unwrap_or_default(),
         arn,
         request_id,
@@ -264,17 +235,7 @@ where
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
             return ChainError::Network {
                 endpoint: role.sts_endpoint.clone(),
-                detail: crate::http::Unreached::from(
-                    crate::http::explain(err, &role.sts_endpoint).or_else(|| {
-                        matches!(err, SdkError::TimeoutError(_))
-                            .then(|| crate::http::explain_timeout(&role.sts_endpoint))
-                            .flatten()
-                    }),
-                    || match err {
-                        SdkError::TimeoutError(_) => "no answer in time".into(),
-                        _ => "connection failed".into(),
-                    },
-                ),
+                detail: crate::aws::sts_unreached(err, &role.sts_endpoint),
             }
         }
         SdkError::ResponseError(_) => {

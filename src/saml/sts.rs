@@ -4,41 +4,18 @@
 //! the same assertion is used for that role again ([`durations`](super::durations)). Errors
 //! become [`SamlError`]s with the fix; none shows the assertion.
 
-use aws_sdk_sts::config::retry::RetryConfig;
-use aws_sdk_sts::config::timeout::TimeoutConfig;
-use aws_sdk_sts::config::{BehaviorVersion, Region};
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
-use time::OffsetDateTime;
 
 use super::errors::clean;
 use super::response::SamlRole;
 use super::store::Assertion;
 use super::{durations, AssertionStore, SamlError};
 use crate::model::RoleCredentials;
-use crate::secret::Secret;
 use crate::settings::SamlSession;
 
 /// What STS takes when DurationSeconds is not given, and what is asked again after a
 /// ValidationError on a longer one.
 pub const DEFAULT_DURATION: i32 = 3600;
-
-fn client(session: &SamlSession) -> aws_sdk_sts::Client {
-    let attempt = crate::aws::attempt_timeout();
-    let config = aws_sdk_sts::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(session.sts_region.clone()))
-        .endpoint_url(&session.sts_endpoint)
-        .http_client(crate::http::sdk_client(&session.sts_endpoint))
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(attempt.min(std::time::Duration::from_secs(10)))
-                .operation_attempt_timeout(attempt)
-                .build(),
-        )
-        .retry_config(RetryConfig::standard().with_max_attempts(3))
-        .build();
-    aws_sdk_sts::Client::from_conf(config)
-}
 
 /// Keys for `role` from `assertion`; `store` keeps the note of a refused SessionDuration.
 pub async fn assume(
@@ -47,7 +24,7 @@ pub async fn assume(
     assertion: &Assertion,
     role: &SamlRole,
 ) -> Result<RoleCredentials, SamlError> {
-    let client = client(session);
+    let client = crate::aws::sts_client(&session.sts_region, &session.sts_endpoint, None);
     // SessionDuration is 900–43200 when Entra sends it; anything else is left to STS's default.
     let mut wanted = assertion
         .session_duration
@@ -117,23 +94,10 @@ async fn call(
         .send()
         .await
         .map_err(|err| refusal(session, assertion, role, &err))?;
-    let creds = output.credentials.ok_or_else(|| {
+    crate::aws::sts_keys(output.credentials, role.account_id().to_string()).map_err(|detail| {
         Refusal::Other(SamlError::Service {
-            detail: "the answer holds no credentials".into(),
+            detail: detail.into(),
         })
-    })?;
-    let expiration =
-        OffsetDateTime::from_unix_timestamp(creds.expiration.secs()).map_err(|_| {
-            Refusal::Other(SamlError::Service {
-                detail: "the answer's Expiration is out of range".into(),
-            })
-        })?;
-    Ok(RoleCredentials {
-        access_key_id: creds.access_key_id,
-        secret_access_key: Secret::new(creds.secret_access_key),
-        session_token: Secret::new(creds.session_token),
-        expiration,
-        account_id: role.account_id().to_string(),
     })
 }
 
@@ -152,17 +116,7 @@ where
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
             return Refusal::Other(SamlError::Network {
                 endpoint: session.sts_endpoint.clone(),
-                detail: crate::http::Unreached::from(
-                    crate::http::explain(err, &session.sts_endpoint).or_else(|| {
-                        matches!(err, SdkError::TimeoutError(_))
-                            .then(|| crate::http::explain_timeout(&session.sts_endpoint))
-                            .flatten()
-                    }),
-                    || match err {
-                        SdkError::TimeoutError(_) => "no answer in time".into(),
-                        _ => "connection failed".into(),
-                    },
-                ),
+                detail: crate::aws::sts_unreached(err, &session.sts_endpoint),
             })
         }
         SdkError::ResponseError(_) => {

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+pub mod awscli;
 pub mod serving;
 pub mod session;
 pub mod tmux;
@@ -123,6 +124,34 @@ impl TestEnv {
             .stats()
             .get(key)
             .unwrap_or_else(|| panic!("stat {key}"))
+    }
+}
+
+impl TestEnv {
+    /// An STS client for the emulator signing with keys portico handed out (access key,
+    /// secret, session token), through portico's own HTTP stack: for GetCallerIdentity, which
+    /// says whose keys they are (the emulator checks the signature with the secret it issued).
+    pub fn sts_with(
+        &self,
+        access_key_id: &str,
+        secret_access_key: &str,
+        session_token: &str,
+    ) -> aws_sdk_sts::Client {
+        let credentials = aws_sdk_sts::config::Credentials::new(
+            access_key_id,
+            secret_access_key,
+            Some(session_token.to_string()),
+            None,
+            "portico-tests",
+        );
+        let config = aws_sdk_sts::Config::builder()
+            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+            .region(aws_sdk_sts::config::Region::new("us-east-1"))
+            .endpoint_url(self.emu.url())
+            .http_client(portico::http::sdk_client(&self.emu.url()))
+            .credentials_provider(credentials)
+            .build();
+        aws_sdk_sts::Client::from_conf(config)
     }
 }
 

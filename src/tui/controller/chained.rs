@@ -7,10 +7,8 @@
 //! one).
 
 use crate::engine::{self, ChainSource, ChainedRole, Target, Wanted};
-use crate::identity::IdentityError;
 use crate::saml::SamlError;
 use crate::settings::{ProfileSource, SsoSession};
-use crate::sso::SsoError;
 use crate::tui::ChainedProfile;
 
 use super::portal::Portal;
@@ -106,21 +104,16 @@ pub(super) fn mfa_refusal(target: &Target) -> Option<String> {
     None
 }
 
-/// Whether `err` says a sign-in is missing (a token, a SAML assertion): for a chained row it
-/// is its source's sign-in, which [`sign_in_needed`] names.
+/// Whether `err` says a sign-in is missing (a token, as `jobs::needs_sign_in` says, or a SAML
+/// assertion): for a chained row it is its source's sign-in, which [`sign_in_needed`] names.
 pub(super) fn sign_in_missing(err: &anyhow::Error) -> bool {
-    err.chain().any(|e| {
-        matches!(
-            e.downcast_ref::<IdentityError>(),
-            Some(IdentityError::LoginRequired { .. })
-        ) || matches!(
-            e.downcast_ref::<SsoError>(),
-            Some(SsoError::Unauthorized { .. })
-        ) || matches!(
-            e.downcast_ref::<SamlError>(),
-            Some(SamlError::LoginRequired { .. } | SamlError::NoBrowser { .. })
-        )
-    })
+    super::jobs::needs_sign_in(err)
+        || err.chain().any(|e| {
+            matches!(
+                e.downcast_ref::<SamlError>(),
+                Some(SamlError::LoginRequired { .. } | SamlError::NoBrowser { .. })
+            )
+        })
 }
 
 /// The sign-in a chained row needs, said in one line, and whether it is the open
@@ -170,7 +163,6 @@ pub(super) fn sign_in_needed(target: &Target, open: Option<&SsoSession>) -> (Str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::{Context, Environment};
 
     const CONFIG: &str = "\
 [sso-session corp]
@@ -214,17 +206,7 @@ source_profile = looped
 ";
 
     fn portal(home: &std::path::Path) -> Portal {
-        let config = home.join("config");
-        std::fs::write(&config, CONFIG).unwrap();
-        let env = Environment {
-            home: Some(home.to_path_buf()),
-            cache_home: Some(home.join("cache")),
-            config_file: Some(config),
-            endpoint_url: Some("http://127.0.0.1:9".into()),
-            ..Environment::default()
-        };
-        let (tx, _rx) = std::sync::mpsc::channel();
-        Portal::new(Context::load(env).unwrap(), tx).unwrap()
+        Portal::over_config(home, CONFIG)
     }
 
     #[test]

@@ -297,30 +297,17 @@ impl Portal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::{Context, Environment, SsoSession};
+    use crate::settings::SsoSession;
     use std::path::PathBuf;
 
     /// A portal over a config with one sso-session in a temporary HOME, opened on it, and a
     /// row of it.
     fn portal_in(home: &std::path::Path) -> (Portal, SsoSession, Choice) {
-        let config = home.join("config");
-        std::fs::write(
-            &config,
+        let mut portal = Portal::over_config(
+            home,
             "[sso-session corp]\nsso_start_url = https://d-1234567890.awsapps.com/start\nsso_region = eu-central-1\n",
-        )
-        .unwrap();
-        let env = Environment {
-            home: Some(home.to_path_buf()),
-            cache_home: Some(home.join("cache")),
-            config_file: Some(config),
-            // Nothing here may call out; were it to, it would meet a closed loopback port.
-            endpoint_url: Some("http://127.0.0.1:9".into()),
-            ..Environment::default()
-        };
-        let ctx = Context::load(env).unwrap();
-        let session = ctx.named_session("corp").unwrap();
-        let (tx, _rx) = std::sync::mpsc::channel();
-        let mut portal = Portal::new(ctx, tx).unwrap();
+        );
+        let session = portal.ctx.named_session("corp").unwrap();
         portal.current = Some(session.clone());
         let choice = Choice {
             account_id: "111122223333".into(),

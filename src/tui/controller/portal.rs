@@ -224,3 +224,23 @@ impl Portal {
         let _ = self.memory.save(&Memory::path(&self.cache_root));
     }
 }
+
+#[cfg(test)]
+impl Portal {
+    /// For the controller's tests: a portal over a config file holding `config` in the
+    /// temporary HOME `home`, opened on no session. Nothing here may call out; were it to, it
+    /// would meet a closed loopback port.
+    pub(super) fn over_config(home: &std::path::Path, config: &str) -> Portal {
+        let path = home.join("config");
+        std::fs::write(&path, config).unwrap();
+        let env = crate::settings::Environment {
+            home: Some(home.to_path_buf()),
+            cache_home: Some(home.join("cache")),
+            config_file: Some(path),
+            endpoint_url: Some("http://127.0.0.1:9".into()),
+            ..crate::settings::Environment::default()
+        };
+        let (tx, _rx) = std::sync::mpsc::channel();
+        Portal::new(Context::load(env).unwrap(), tx).unwrap()
+    }
+}

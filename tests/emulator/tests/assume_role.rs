@@ -14,33 +14,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 type Keys = (String, String, Option<String>);
 
-fn sts_with(emu: &Control, keys: &Keys) -> aws_sdk_sts::Client {
-    let credentials =
-        aws_sdk_sts::config::Credentials::new(&keys.0, &keys.1, keys.2.clone(), None, "test");
-    let config = aws_sdk_sts::Config::builder()
-        .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
-        .region(aws_sdk_sts::config::Region::new("eu-west-1"))
-        .endpoint_url(emu.url())
-        .http_client(http_client())
-        .credentials_provider(credentials)
-        .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
-        .build();
-    aws_sdk_sts::Client::from_conf(config)
+/// An STS client for the emulator signing with `keys`.
+fn sts_for(emu: &Control, keys: &Keys) -> aws_sdk_sts::Client {
+    sts_with(emu, (&keys.0, &keys.1, keys.2.as_deref()))
 }
 
 /// Identity Center keys of the first account's first permission set.
 async fn identity_center_keys(emu: &Control) -> Keys {
-    let (_, token) = device_login(emu, &[], &[]).await;
-    let account = emu.directory().accounts()[0].clone();
-    let out = sso(emu, false)
-        .get_role_credentials()
-        .access_token(token.access_token().unwrap())
-        .account_id(&account.account_id)
-        .role_name(&account.roles[0])
-        .send()
-        .await
-        .unwrap();
-    let c = out.role_credentials().unwrap();
+    let c = role_credentials(emu, 0, 0).await;
     (
         c.access_key_id().unwrap().to_string(),
         c.secret_access_key().unwrap().to_string(),
@@ -97,7 +78,7 @@ async fn the_sdk_chains_two_roles_and_the_keys_are_theirs() {
         .collect();
     let first_role = format!("arn:aws:iam::{}:role/ChainRole1", accounts[1]);
     let before = now();
-    let first = sts_with(&emu, &source)
+    let first = sts_for(&emu, &source)
         .assume_role()
         .role_arn(&first_role)
         .role_session_name("rust-sdk")
@@ -125,7 +106,7 @@ async fn the_sdk_chains_two_roles_and_the_keys_are_theirs() {
     let packed = first.packed_policy_size();
     assert_eq!(packed, None);
 
-    let second = sts_with(&emu, &keys_of(&first))
+    let second = sts_for(&emu, &keys_of(&first))
         .assume_role()
         .role_arn(format!("arn:aws:iam::{}:role/ChainRole2", accounts[2]))
         .role_session_name("hop2")
@@ -133,7 +114,7 @@ async fn the_sdk_chains_two_roles_and_the_keys_are_theirs() {
         .send()
         .await
         .unwrap();
-    let who = sts_with(&emu, &keys_of(&second))
+    let who = sts_for(&emu, &keys_of(&second))
         .get_caller_identity()
         .send()
         .await
@@ -157,7 +138,7 @@ async fn refusals_reach_the_sdk_with_stss_codes() {
     .await
     .unwrap();
     let source = identity_center_keys(&emu).await;
-    let caller = sts_with(&emu, &source)
+    let caller = sts_for(&emu, &source)
         .get_caller_identity()
         .send()
         .await
@@ -167,7 +148,7 @@ async fn refusals_reach_the_sdk_with_stss_codes() {
         .to_string();
     let account = emu.directory().accounts()[1].account_id.clone();
     let role = format!("arn:aws:iam::{account}:role/ChainRole1");
-    let sts = sts_with(&emu, &source);
+    let sts = sts_for(&emu, &source);
     let assume = || sts.assume_role().role_arn(&role).role_session_name("r1");
 
     // Not trusted.
@@ -251,7 +232,7 @@ async fn refusals_reach_the_sdk_with_stss_codes() {
         source.1.clone(),
         source.2.clone(),
     );
-    let stranger_sts = sts_with(&emu, &stranger);
+    let stranger_sts = sts_for(&emu, &stranger);
     let (status, code, _, _) = refused(
         stranger_sts
             .assume_role()

@@ -362,17 +362,8 @@ async fn device_verification_page_buttons() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_federation_signs_in_once() {
     let emu = idc_emulator::spawn(Config::default()).await.unwrap();
-    let (_, token) = device_login(&emu, &[], &[]).await;
+    let creds = role_credentials(&emu, 2, 0).await;
     let account = emu.directory().accounts()[2].clone();
-    let creds = sso(&emu, false)
-        .get_role_credentials()
-        .access_token(token.access_token().unwrap())
-        .account_id(&account.account_id)
-        .role_name(&account.roles[0])
-        .send()
-        .await
-        .unwrap();
-    let creds = creds.role_credentials().unwrap();
     let session = serde_json::json!({
         "sessionId": creds.access_key_id(),
         "sessionKey": creds.secret_access_key(),

@@ -9,7 +9,7 @@ use aws_sdk_ssooidc::operation::create_token::CreateTokenError;
 use aws_sdk_ssooidc::operation::register_client::RegisterClientError;
 use aws_sdk_ssooidc::operation::start_device_authorization::StartDeviceAuthorizationError;
 use common::*;
-use idc_emulator::{Config, Control, Directory, Faults};
+use idc_emulator::{Config, Directory, Faults};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 fn generated(accounts: usize, roles: usize) -> Config {
@@ -812,26 +812,6 @@ async fn generated_directory_is_deterministic() {
         .all(|l| l[..12].bytes().all(|b| b.is_ascii_digit())));
 }
 
-/// An STS client for the emulator signing with `keys` (access key, secret, session token).
-fn sts_with(emu: &Control, keys: (&str, &str, Option<&str>)) -> aws_sdk_sts::Client {
-    let credentials = aws_sdk_sts::config::Credentials::new(
-        keys.0,
-        keys.1,
-        keys.2.map(str::to_string),
-        None,
-        "test",
-    );
-    let config = aws_sdk_sts::Config::builder()
-        .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
-        .region(aws_sdk_sts::config::Region::new("eu-west-1"))
-        .endpoint_url(emu.url())
-        .http_client(http_client())
-        .credentials_provider(credentials)
-        .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
-        .build();
-    aws_sdk_sts::Client::from_conf(config)
-}
-
 /// GetCallerIdentity through aws-sdk-sts (which signs with aws-sigv4; the emulator checks the
 /// signature with code of its own): Identity Center's keys are the session of the
 /// permission set's `AWSReservedSSO_…` role; keys it never issued, a wrong secret, a missing
@@ -840,17 +820,8 @@ fn sts_with(emu: &Control, keys: (&str, &str, Option<&str>)) -> aws_sdk_sts::Cli
 async fn get_caller_identity_names_whose_keys_they_are() {
     use aws_sdk_sts::error::ProvideErrorMetadata;
     let emu = idc_emulator::spawn(generated(3, 2)).await.unwrap();
-    let (_, token) = device_login(&emu, &[], &[]).await;
+    let creds = role_credentials(&emu, 1, 1).await;
     let account = emu.directory().accounts()[1].clone();
-    let creds = sso(&emu, false)
-        .get_role_credentials()
-        .access_token(token.access_token().unwrap())
-        .account_id(&account.account_id)
-        .role_name(&account.roles[1])
-        .send()
-        .await
-        .unwrap();
-    let creds = creds.role_credentials().unwrap();
     let (key, secret, session) = (
         creds.access_key_id().unwrap(),
         creds.secret_access_key().unwrap(),
@@ -922,17 +893,7 @@ async fn get_caller_identity_refuses_expired_keys() {
     })
     .await
     .unwrap();
-    let (_, token) = device_login(&emu, &[], &[]).await;
-    let account = emu.directory().accounts()[0].clone();
-    let creds = sso(&emu, false)
-        .get_role_credentials()
-        .access_token(token.access_token().unwrap())
-        .account_id(&account.account_id)
-        .role_name(&account.roles[0])
-        .send()
-        .await
-        .unwrap();
-    let creds = creds.role_credentials().unwrap();
+    let creds = role_credentials(&emu, 0, 0).await;
     let err = sts_with(
         &emu,
         (

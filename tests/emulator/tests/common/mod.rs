@@ -47,6 +47,48 @@ pub fn sso(emu: &Control, retries: bool) -> aws_sdk_sso::Client {
     aws_sdk_sso::Client::from_conf(builder.build())
 }
 
+/// Signs in (device login, auto-approved) and gets, through GetRoleCredentials, the keys of
+/// permission set `role` (an index) of account `account` (an index) of the emulator's directory.
+pub async fn role_credentials(
+    emu: &Control,
+    account: usize,
+    role: usize,
+) -> aws_sdk_sso::types::RoleCredentials {
+    let (_, token) = device_login(emu, &[], &[]).await;
+    let account = emu.directory().accounts()[account].clone();
+    sso(emu, false)
+        .get_role_credentials()
+        .access_token(token.access_token().unwrap())
+        .account_id(&account.account_id)
+        .role_name(&account.roles[role])
+        .send()
+        .await
+        .unwrap()
+        .role_credentials
+        .expect("GetRoleCredentials answers with keys")
+}
+
+/// An STS client for the emulator signing with `keys` (access key, secret, session token).
+/// Retries off, so each call is exactly one request.
+pub fn sts_with(emu: &Control, keys: (&str, &str, Option<&str>)) -> aws_sdk_sts::Client {
+    let credentials = aws_sdk_sts::config::Credentials::new(
+        keys.0,
+        keys.1,
+        keys.2.map(str::to_string),
+        None,
+        "test",
+    );
+    let config = aws_sdk_sts::Config::builder()
+        .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+        .region(aws_sdk_sts::config::Region::new("eu-west-1"))
+        .endpoint_url(emu.url())
+        .http_client(http_client())
+        .credentials_provider(credentials)
+        .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
+        .build();
+    aws_sdk_sts::Client::from_conf(config)
+}
+
 /// A registered client: (id, secret).
 pub struct Registration {
     pub client_id: String,
