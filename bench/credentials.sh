@@ -310,6 +310,9 @@ for storage in file kernel-keyring keyring; do
     "$portico" credentials --profile dev >"$work/storage-$storage.json" 2>>"$work/step.log" ||
         die "portico credentials with PORTICO_STORAGE=$storage failed"
     lib check-process "$key_id" <"$work/storage-$storage.json" >/dev/null
+    # Its own `--version` right beside it: a ratio against one timed minutes earlier drifts
+    # with the machine's load (it read 1.37x for files that were 1.1x side by side).
+    measure "storage-$storage-version" "$storage_runs" "$portico" --version
     measure "storage-$storage" "$storage_runs" "$portico" credentials --profile dev
     # Back to files (the token and keys move back), so the next storage starts from there.
     export PORTICO_STORAGE=file
