@@ -26,6 +26,12 @@ struct World {
     bus: Option<Bus>,
 }
 
+impl Drop for World {
+    fn drop(&mut self) {
+        keyrings::unlink_kernel_items(self.env.home.path());
+    }
+}
+
 impl World {
     /// The usual test world with `portico_storage = STORAGE` in its sso-session.
     fn new(storage: &str, bus: Option<Bus>) -> World {

@@ -10,6 +10,33 @@ use std::time::Duration;
 use portico::vault::{self, ItemName, Storage};
 
 /// The secret fields of the keyring item holding `file`'s secrets, as JSON (`None`: no item).
+/// Unlinks the kernel-keyring items of the portico caches under `home` from the user's
+/// keyring: the tests run as the machine's user, whose keyring outlives the test's HOME, so
+/// without this every run would leave its (made-up) secrets there until the next reboot.
+pub fn unlink_kernel_items(home: &Path) {
+    let prefixes: Vec<String> = [".cache/portico", ".aws/sso", ".aws/cli", ".aws"]
+        .iter()
+        .map(|root| {
+            let name = ItemName::for_file(&home.join(root).join("f/x.json")).description();
+            name.trim_end_matches("f/x").to_string()
+        })
+        .collect();
+    let Ok(list) = Command::new("keyctl").args(["rlist", "@u"]).output() else {
+        return;
+    };
+    for id in String::from_utf8_lossy(&list.stdout).split_whitespace() {
+        let Ok(described) = Command::new("keyctl").args(["rdescribe", id]).output() else {
+            continue;
+        };
+        // `TYPE;UID;GID;PERM;DESCRIPTION`
+        let described = String::from_utf8_lossy(&described.stdout);
+        let description = described.trim_end().rsplit(';').next().unwrap_or_default();
+        if prefixes.iter().any(|p| description.starts_with(p.as_str())) {
+            let _ = Command::new("keyctl").args(["unlink", id, "@u"]).output();
+        }
+    }
+}
+
 pub fn item(storage: Storage, file: &Path) -> Option<serde_json::Value> {
     let bytes = vault::get(storage, &ItemName::for_file(file)).expect("the keyring answers")?;
     Some(serde_json::from_slice(&bytes).expect("an item is JSON"))
