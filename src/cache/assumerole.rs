@@ -45,14 +45,14 @@ pub fn cache_key(args: &KeyArgs) -> String {
         fields.push(("DurationSeconds", d.to_string()));
     }
     if let Some(v) = args.external_id {
-        fields.push(("ExternalId", py_json_string(v)));
+        fields.push(("ExternalId", super::token::python_json_str(v)));
     }
-    fields.push(("RoleArn", py_json_string(args.role_arn)));
+    fields.push(("RoleArn", super::token::python_json_str(args.role_arn)));
     if let Some(v) = args.role_session_name {
-        fields.push(("RoleSessionName", py_json_string(v)));
+        fields.push(("RoleSessionName", super::token::python_json_str(v)));
     }
     if let Some(v) = args.serial_number {
-        fields.push(("SerialNumber", py_json_string(v)));
+        fields.push(("SerialNumber", super::token::python_json_str(v)));
     }
     let body: Vec<String> = fields
         .iter()
@@ -60,33 +60,6 @@ pub fn cache_key(args: &KeyArgs) -> String {
         .collect();
     let text = format!("{{{}}}", body.join(", "));
     sha1_hex(&text).replace([':', '/', std::path::MAIN_SEPARATOR], "_")
-}
-
-/// A string as Python's `json.dumps` writes it (`ensure_ascii=True`): hand-written because
-/// serde_json leaves non-ASCII characters as they are, and the key must match byte for byte.
-fn py_json_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            ' '..='~' => out.push(c),
-            _ => {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    out.push_str(&format!("\\u{unit:04x}"));
-                }
-            }
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// The AssumeRole answer as the cache keeps it.

@@ -505,8 +505,10 @@ pub fn parse_time(text: &str) -> Option<OffsetDateTime> {
     .map(PrimitiveDateTime::assume_utc)
 }
 
-/// A JSON string as Python's `json.dumps` writes it (`ensure_ascii=True`).
-fn python_json_str(text: &str) -> String {
+/// A JSON string as Python's `json.dumps` writes it (`ensure_ascii=True`): hand-written
+/// because serde_json leaves non-ASCII characters as they are, and botocore's cache keys (the
+/// token cache's and the assume-role cache's) must match byte for byte.
+pub(super) fn python_json_str(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     for c in text.chars() {
