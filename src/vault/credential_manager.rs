@@ -10,8 +10,7 @@
 //!
 //! A credential holds at most 2560 bytes (`CRED_MAX_CREDENTIAL_BLOB_SIZE`), less than a token
 //! with its refresh token may take. A longer secret is split: the item holds the first 2560
-//! bytes and `TARGET#2`, `TARGET#3`, … the rest; the last part is always shorter than 2560
-//! bytes (empty if need be), which is how a reader knows where the secret ends.
+//! bytes and `TARGET#2`, `TARGET#3`, … the rest (see [`super::parts`]).
 //!
 //! The crate cannot list credentials, so `doctor` learns that the Credential Manager answers
 //! (a read of an item that does not exist) but not how many items portico has there: the
@@ -20,7 +19,7 @@
 
 use keyring::Entry;
 
-use super::{scope_prefix, ItemName, Problem, Storage, VaultError};
+use super::{parts, scope_prefix, ItemName, Problem, Storage, VaultError};
 
 /// `CRED_MAX_CREDENTIAL_BLOB_SIZE` (wincred.h).
 const PART: usize = 2560;
@@ -70,37 +69,11 @@ fn remove(target: &str) -> Result<bool, VaultError> {
 }
 
 pub(super) fn get(item: &ItemName) -> Result<Option<Vec<u8>>, VaultError> {
-    let Some(mut secret) = read(&target(item, 1))? else {
-        return Ok(None);
-    };
-    let mut last = secret.len();
-    let mut part = 2;
-    while last == PART {
-        match read(&target(item, part))? {
-            Some(more) => {
-                last = more.len();
-                secret.extend_from_slice(&more);
-            }
-            // A part is missing (a write stopped half-way): the secret is incomplete, so the
-            // item counts as gone, as a kernel key a reboot emptied does.
-            None => return Ok(None),
-        }
-        part += 1;
-    }
-    Ok(Some(secret))
-}
-
-/// The parts `secret` is written as: every one but the last exactly [`PART`] bytes long.
-fn parts(secret: &[u8]) -> Vec<&[u8]> {
-    let mut parts: Vec<&[u8]> = secret.chunks(PART).collect();
-    if secret.len() % PART == 0 {
-        parts.push(&[]);
-    }
-    parts
+    parts::join(PART, |part| read(&target(item, part)))
 }
 
 pub(super) fn put(item: &ItemName, secret: &[u8]) -> Result<(), VaultError> {
-    let parts = parts(secret);
+    let parts = parts::split(secret, PART);
     // The continuations first and the item last, so that a reader never finds a new first
     // part before the parts it leads to.
     for (index, blob) in parts.iter().enumerate().skip(1) {

@@ -19,6 +19,8 @@ mod kernel;
 #[cfg(target_os = "linux")]
 mod secret_service;
 
+#[cfg(any(target_os = "windows", test))]
+mod parts;
 // `keyring` on macOS and Windows: built, type-checked for those targets, untested here.
 #[cfg(target_os = "windows")]
 mod credential_manager;
