@@ -99,10 +99,10 @@ XDG_CACHE_HOME
 Where portico's own cache is (default ~/.cache): $XDG_CACHE_HOME/portico.
 
 PORTICO_STORAGE
-Where every session keeps its secrets, over portico_storage in its [sso-session] or [saml-session]: file (0600 files, the token shared with the AWS CLI; the default), keyring (the Secret Service: GNOME Keyring, KWallet) or kernel-keyring (Linux's per-user kernel keyring: no daemon, nothing on disk, gone at reboot). With a keyring every token, client secret, secret key, session token and SAML assertion of the session is kept there, never in a file; the AWS CLI reaches the session only through credential_process profiles (portico profiles sync --credential-process). A keyring that is locked, missing or does not answer is exit status 9, never a file instead.
+Where every session keeps its secrets, over portico_storage in its [sso-session] or [saml-session]: file (0600 files, the token shared with the AWS CLI; the default), keyring (the platform's user keyring: the Secret Service on Linux (GNOME Keyring, KWallet), the Keychain on macOS, the Credential Manager on Windows) or kernel-keyring (Linux's per-user kernel keyring: no daemon, nothing on disk, gone at reboot). With a keyring every token, client secret, secret key, session token and SAML assertion of the session is kept there, never in a file; the AWS CLI reaches the session only through credential_process profiles (portico profiles sync --credential-process). A keyring that is locked, missing or does not answer is exit status 9, never a file instead.
 
 PORTICO_KEYRING_TIMEOUT
-Seconds one Secret Service call may take (fractions allowed; default 10): a keyring daemon that does not answer, or waits on a prompt nobody sees, ends the command with exit status 9.
+Seconds one keyring call (Secret Service, Keychain, Credential Manager) may take (fractions allowed; default 10): a keyring daemon that does not answer, or waits on a prompt nobody sees, ends the command with exit status 9.
 
 DBUS_SESSION_BUS_ADDRESS
 The D-Bus session bus where portico_storage = keyring looks for the Secret Service.
@@ -742,8 +742,9 @@ pub struct ConfigureArgs {
     #[arg(long, value_name = "PORT", requires = "saml_session", value_parser = clap::value_parser!(u16).range(1..))]
     pub acs_port: Option<u16>,
     /// Where the session's secrets are kept (its `portico_storage`): file (0600 files, shared
-    /// with the AWS CLI), keyring (the Secret Service: GNOME Keyring, KWallet) or kernel-keyring
-    /// (Linux's per-user kernel keyring: no daemon, nothing on disk, gone at reboot). With a
+    /// with the AWS CLI), keyring (the platform's user keyring: the Secret Service on Linux, the
+    /// Keychain on macOS, the Credential Manager on Windows) or kernel-keyring (Linux's per-user
+    /// kernel keyring: no daemon, nothing on disk, gone at reboot). With a
     /// keyring the AWS CLI reaches the session through `credential_process` profiles only
     /// (`portico profiles sync --credential-process`). PORTICO_STORAGE overrides it.
     #[arg(long, value_name = "STORAGE", value_parser = ["file", "keyring", "kernel-keyring"])]

@@ -25,15 +25,7 @@ pub(super) fn check_storage(
         return;
     }
     match vault::count(storage, cache_root) {
-        Ok(count) => report.pass(
-            Check::Storage,
-            format!(
-                "{}: {} answers and is unlocked; {count} item{} of portico in it",
-                storage.as_str(),
-                storage.backend(),
-                if count == 1 { "" } else { "s" }
-            ),
-        ),
+        Ok(count) => report.pass(Check::Storage, answers(storage, count)),
         Err(e) => {
             let (message, fix) = split_fix(&e.to_string());
             report.add(Check::Storage, Status::Fail, message, fix);
@@ -64,21 +56,30 @@ pub(super) fn check_storage(
     }
 }
 
+/// The pass line of a keyring that answers: how many items portico has there, where the
+/// platform can tell.
+fn answers(storage: Storage, count: Option<usize>) -> String {
+    let items = match count {
+        Some(count) => format!(
+            "{count} item{} of portico in it",
+            if count == 1 { "" } else { "s" }
+        ),
+        None => "count unavailable (this platform's API cannot list items)".into(),
+    };
+    format!(
+        "{}: {} answers and is unlocked; {items}",
+        storage.as_str(),
+        storage.backend()
+    )
+}
+
 /// The same for a saml-session (whose profiles go through portico already).
 pub(super) fn check_saml_storage(storage: Storage, cache_root: &Path, report: &mut Report) {
     if storage.is_file() {
         return;
     }
     match vault::count(storage, cache_root) {
-        Ok(count) => report.pass(
-            Check::Storage,
-            format!(
-                "{}: {} answers and is unlocked; {count} item{} of portico in it",
-                storage.as_str(),
-                storage.backend(),
-                if count == 1 { "" } else { "s" }
-            ),
-        ),
+        Ok(count) => report.pass(Check::Storage, answers(storage, count)),
         Err(e) => {
             let (message, fix) = split_fix(&e.to_string());
             report.add(Check::Storage, Status::Fail, message, fix);

@@ -7,7 +7,8 @@ pub enum Storage {
     /// 0600 files, shared with the AWS CLI (its token cache); today's behaviour.
     #[default]
     File,
-    /// The platform's user keyring: the Secret Service on Linux.
+    /// The platform's user keyring: the Secret Service on Linux, the Keychain on macOS, the
+    /// Credential Manager on Windows.
     Keyring,
     /// Linux's per-user kernel keyring: no daemon, nothing on disk, gone at reboot.
     KernelKeyring,
@@ -40,7 +41,12 @@ impl Storage {
     pub fn backend(self) -> &'static str {
         match self {
             Storage::File => "the file cache",
+            #[cfg(not(any(target_os = "macos", target_os = "windows")))]
             Storage::Keyring => "the Secret Service keyring",
+            #[cfg(target_os = "macos")]
+            Storage::Keyring => "the macOS Keychain",
+            #[cfg(target_os = "windows")]
+            Storage::Keyring => "the Windows Credential Manager",
             Storage::KernelKeyring => "the kernel keyring",
         }
     }

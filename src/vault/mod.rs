@@ -1,5 +1,6 @@
 //! Where a session's secrets live when its `portico_storage` names a keyring: the Secret Service
-//! (GNOME Keyring, KWallet; `keyring`) or Linux's per-user kernel keyring (`kernel-keyring`).
+//! (GNOME Keyring, KWallet; `keyring`) or Linux's per-user kernel keyring (`kernel-keyring`);
+//! on macOS `keyring` is the Keychain and on Windows the Credential Manager (built, untested).
 //! One item per cache file, holding only that file's secret fields (`cache::secrets` splits
 //! them off); the file keeps the rest, so `status` and the portal never open the keyring.
 //!
@@ -17,6 +18,18 @@ use std::time::Duration;
 mod kernel;
 #[cfg(target_os = "linux")]
 mod secret_service;
+
+#[cfg(any(target_os = "windows", test))]
+mod parts;
+// `keyring` on macOS and Windows: built, type-checked for those targets, untested here.
+#[cfg(target_os = "windows")]
+mod credential_manager;
+#[cfg(target_os = "windows")]
+use credential_manager as native;
+#[cfg(target_os = "macos")]
+mod keychain;
+#[cfg(target_os = "macos")]
+use keychain as native;
 
 pub use crate::model::Storage;
 
@@ -91,29 +104,64 @@ pub struct VaultError {
     pub problem: Problem,
 }
 
+/// How to unlock the `keyring` backend of this platform.
+#[cfg(not(any(target_os = "macos", target_os = "windows")))]
+const UNLOCK: &str = "log in to the desktop, or `gnome-keyring-daemon --unlock`";
+#[cfg(target_os = "macos")]
+const UNLOCK: &str = "`security unlock-keychain`";
+#[cfg(target_os = "windows")]
+const UNLOCK: &str = "sign in to Windows interactively";
+
+/// What to do when the backend wanted a prompt.
+#[cfg(not(target_os = "macos"))]
+const PROMPT_FIX: &str = "unlock the keyring first";
+// The legacy keychain asks when it is locked or when an item's access list does not name this
+// portico binary (a rebuilt or updated one).
+#[cfg(target_os = "macos")]
+const PROMPT_FIX: &str = "unlock the keychain (`security unlock-keychain`), or allow this portico on its `portico:…` items in Keychain Access (or delete them there and sign in again)";
+
+#[cfg(not(any(target_os = "macos", target_os = "windows")))]
+fn missing(why: &str, or_file: &str) -> String {
+    format!(
+        "no Secret Service answers on the D-Bus session bus ({why}); start one (GNOME Keyring, KWallet) in this session, use `portico_storage = kernel-keyring`, {or_file}"
+    )
+}
+
+#[cfg(target_os = "macos")]
+fn missing(why: &str, or_file: &str) -> String {
+    format!("the Keychain is not available ({why}); run portico in a logged-in user session (or create a default keychain in Keychain Access), {or_file}")
+}
+
+#[cfg(target_os = "windows")]
+fn missing(why: &str, or_file: &str) -> String {
+    format!("the Credential Manager is not available ({why}); run portico in an interactive sign-in of the user, {or_file}")
+}
+
 fn describe(storage: Storage, problem: &Problem) -> String {
     const OR_FILE: &str =
         "or set `portico_storage = file` for the session (`portico configure --storage file`)";
     match problem {
         Problem::Locked => format!(
-            "it is locked and portico does not prompt to unlock it; unlock it (log in to the desktop, or `gnome-keyring-daemon --unlock`), {OR_FILE}"
+            "it is locked and portico does not prompt to unlock it; unlock it ({UNLOCK}), {OR_FILE}"
         ),
-        Problem::Missing(why) => format!(
-            "no Secret Service answers on the D-Bus session bus ({why}); start one (GNOME Keyring, KWallet) in this session, use `portico_storage = kernel-keyring`, {OR_FILE}"
-        ),
+        Problem::Missing(why) => missing(why, OR_FILE),
         Problem::NoAnswer(bound) => format!(
             "no answer within {}s (a prompt nobody sees, or a stuck daemon); check the keyring daemon, raise PORTICO_KEYRING_TIMEOUT, {OR_FILE}",
             bound.as_secs()
         ),
         Problem::Prompt => format!(
-            "it asked for a prompt, and portico does not show one; unlock the keyring first, {OR_FILE}"
+            "it asked for a prompt, and portico does not show one; {PROMPT_FIX}, {OR_FILE}"
         ),
         Problem::Quota => format!(
             "this user's key quota is full (/proc/sys/kernel/keys/maxbytes, maxkeys); raise it, use `portico_storage = keyring`, {OR_FILE}"
         ),
         Problem::Unsupported => format!(
-            "{} is not built into this portico (Linux only); {OR_FILE}",
-            storage.as_str()
+            "{} is not built into this portico ({}); {OR_FILE}",
+            storage.as_str(),
+            match storage {
+                Storage::Keyring => "Linux, macOS and Windows only",
+                _ => "Linux only",
+            }
         ),
         Problem::Other(what) => format!("{what}; {OR_FILE}"),
     }
@@ -135,6 +183,39 @@ pub fn timeout() -> Duration {
         .unwrap_or(Duration::from_secs(10))
 }
 
+/// Runs one macOS Keychain or Windows Credential Manager call on a thread of its own and gives
+/// up waiting after [`timeout`] (as the Secret Service backend does): the thread is left to
+/// finish or to end with the process.
+#[cfg(any(target_os = "macos", target_os = "windows"))]
+fn bounded_native<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, VaultError> + Send + 'static,
+) -> Result<T, VaultError> {
+    use std::sync::mpsc;
+    let bound = timeout();
+    let (send, receive) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("portico-keyring".into())
+        .spawn(move || {
+            let _ = send.send(work());
+        })
+        .map_err(|e| {
+            VaultError::new(
+                Storage::Keyring,
+                Problem::Other(format!("cannot start a thread: {e}")),
+            )
+        })?;
+    match receive.recv_timeout(bound) {
+        Ok(result) => result,
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            Err(VaultError::new(Storage::Keyring, Problem::NoAnswer(bound)))
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => Err(VaultError::new(
+            Storage::Keyring,
+            Problem::Other("the keyring call ended without an answer".into()),
+        )),
+    }
+}
+
 /// The secret of `item`, `None` if the keyring has no such item.
 pub fn get(storage: Storage, item: &ItemName) -> Result<Option<Vec<u8>>, VaultError> {
     match storage {
@@ -145,6 +226,11 @@ pub fn get(storage: Storage, item: &ItemName) -> Result<Option<Vec<u8>>, VaultEr
         Storage::Keyring => {
             let item = item.clone();
             secret_service::bounded(move |ss| ss.get(&item))
+        }
+        #[cfg(any(target_os = "macos", target_os = "windows"))]
+        Storage::Keyring => {
+            let item = item.clone();
+            bounded_native(move || native::get(&item))
         }
         #[cfg(not(target_os = "linux"))]
         _ => Err(VaultError::new(storage, Problem::Unsupported)),
@@ -162,6 +248,12 @@ pub fn put(storage: Storage, item: &ItemName, secret: &[u8]) -> Result<(), Vault
             let item = item.clone();
             let secret = secret.to_vec();
             secret_service::bounded(move |ss| ss.put(&item, &secret))
+        }
+        #[cfg(any(target_os = "macos", target_os = "windows"))]
+        Storage::Keyring => {
+            let item = item.clone();
+            let secret = secret.to_vec();
+            bounded_native(move || native::put(&item, &secret))
         }
         #[cfg(not(target_os = "linux"))]
         _ => {
@@ -182,21 +274,31 @@ pub fn delete(storage: Storage, item: &ItemName) -> Result<bool, VaultError> {
             let item = item.clone();
             secret_service::bounded(move |ss| ss.delete(&item))
         }
+        #[cfg(any(target_os = "macos", target_os = "windows"))]
+        Storage::Keyring => {
+            let item = item.clone();
+            bounded_native(move || native::delete(&item))
+        }
         #[cfg(not(target_os = "linux"))]
         _ => Err(VaultError::new(storage, Problem::Unsupported)),
     }
 }
 
 /// What `doctor` reports of a backend: reachable and unlocked, with the number of portico's
-/// items of the cache under `root` (never their values).
-pub fn count(storage: Storage, root: &Path) -> Result<usize, VaultError> {
+/// items of the cache under `root` (never their values) — `None` where the platform's API
+/// cannot list items (the Windows Credential Manager).
+pub fn count(storage: Storage, root: &Path) -> Result<Option<usize>, VaultError> {
     let scope = scope_of(root);
     match storage {
-        Storage::File => Ok(0),
+        Storage::File => Ok(Some(0)),
         #[cfg(target_os = "linux")]
-        Storage::KernelKeyring => kernel::count(&scope),
+        Storage::KernelKeyring => kernel::count(&scope).map(Some),
         #[cfg(target_os = "linux")]
-        Storage::Keyring => secret_service::bounded(move |ss| ss.count(&scope)),
+        Storage::Keyring => secret_service::bounded(move |ss| ss.count(&scope)).map(Some),
+        #[cfg(target_os = "macos")]
+        Storage::Keyring => bounded_native(move || native::count(&scope)).map(Some),
+        #[cfg(target_os = "windows")]
+        Storage::Keyring => bounded_native(move || native::count(&scope)),
         #[cfg(not(target_os = "linux"))]
         _ => {
             let _ = scope;
@@ -243,7 +345,8 @@ mod tests {
         ] {
             let text = VaultError::new(Storage::Keyring, problem).to_string();
             assert!(!text.contains('\n'), "{text}");
-            assert!(text.starts_with("the Secret Service keyring: "), "{text}");
+            let backend = format!("{}: ", Storage::Keyring.backend());
+            assert!(text.starts_with(&backend), "{text}");
             assert!(text.contains("portico_storage = file"), "{text}");
         }
     }
