@@ -747,6 +747,124 @@ fn the_aws_cli_and_boto3_share_the_cache_with_portico_both_ways() {
     }
 }
 
+/// Debian's AWS CLI (`/usr/bin/aws`, 2.9, which predates AWS_ENDPOINT_URL_STS: its SSO and
+/// STS clients reach the emulator through rule sets in the test's `~/.aws/models`) resolving a
+/// chained profile whose source is an Identity Center profile portico signed in: it reads
+/// portico's token, assumes the role once and writes the AWS CLI's cache; portico hands out
+/// the same keys with no AssumeRole. And the other way: portico's file serves the AWS CLI.
+/// An HTTPS proxy on a closed port makes any request to AWS itself fail.
+///
+/// The source is a legacy profile (`sso_start_url` in the profile): AWS CLI 2.9 cannot use an
+/// `sso_session` profile as a `source_profile` (aws/aws-cli#7496, fixed in later releases).
+#[test]
+fn debian_aws_cli_and_portico_share_a_chained_identity_center_profile_both_ways() {
+    if !common::awscli::installed() {
+        return;
+    }
+    let world = World::new(
+        false,
+        "
+[profile cli-first]
+role_arn = arn:aws:iam::222222222222:role/ChainRole1
+source_profile = legacy
+role_session_name = debian
+
+[profile portico-first]
+role_arn = arn:aws:iam::333333333333:role/ChainRole2
+source_profile = legacy
+role_session_name = debian
+",
+    );
+    let config = std::fs::read_to_string(world.env.config_path()).unwrap();
+    world.env.write_config(&format!(
+        "{config}\n[profile legacy]\nsso_start_url = {}\nsso_region = {}\nsso_account_id = {HUB}\nsso_role_name = Admin\n",
+        world.env.emu.start_url(),
+        world.env.emu.region(),
+    ));
+    // portico signs the legacy profile in (the emulator approves the device code itself).
+    assert_success(&world.run(&["login", "--profile", "legacy", "--device-code"]));
+    common::awscli::point_at_emulator(&world.env);
+    let proxy = common::closed_port_url();
+    let caller = |profile: &str| -> String {
+        // The emulator is plain HTTP; AWS itself is HTTPS only, so through the closed proxy.
+        // (NO_PROXY cannot serve here: botocore picks the proxy by the endpoint's name before
+        // the rule set sends the request to the emulator.)
+        let out = common::awscli::command(&world.env)
+            .env("HTTPS_PROXY", &proxy)
+            .args([
+                "sts",
+                "get-caller-identity",
+                "--profile",
+                profile,
+                "--output",
+                "json",
+            ])
+            .output()
+            .unwrap();
+        assert_success(&out);
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        json["Arn"].as_str().unwrap().to_string()
+    };
+    let assumed_by = |arn: &str| -> Vec<serde_json::Value> {
+        world
+            .cli_cache_files()
+            .iter()
+            .map(|f| serde_json::from_slice(&std::fs::read(f).unwrap()).unwrap())
+            .filter(|doc: &serde_json::Value| doc["AssumedRoleUser"]["Arn"] == arn)
+            .collect()
+    };
+    let want_cli = Identity::of_role(&chain_role(WORK, 1), "debian").arn;
+    let want_portico = Identity::of_role(&chain_role(PROD, 2), "debian").arn;
+    assert_eq!(world.assume_roles(), 0);
+
+    // The AWS CLI first: one AssumeRole (with the role keys of portico's token), one file.
+    let roles_before = world.env.stat("GetRoleCredentials");
+    assert_eq!(caller("cli-first"), want_cli);
+    assert_eq!(world.assume_roles(), 1);
+    assert!(
+        world.env.stat("GetRoleCredentials") > roles_before,
+        "the AWS CLI used portico's token"
+    );
+    let files = assumed_by(&want_cli);
+    let [doc] = files.as_slice() else {
+        panic!("one cache file for {want_cli}: {files:?}")
+    };
+    // portico takes the AWS CLI's file: the same keys, no AssumeRole; they are the role's.
+    let keys = world.keys(&["--profile", "cli-first"]);
+    assert_eq!(keys["AccessKeyId"], doc["Credentials"]["AccessKeyId"]);
+    assert_eq!(world.assume_roles(), 1, "portico used the AWS CLI's file");
+    assert_eq!(world.caller(&keys), want_cli);
+    // And the AWS CLI again: its own file, no AssumeRole.
+    assert_eq!(caller("cli-first"), want_cli);
+    assert_eq!(world.assume_roles(), 1);
+
+    // portico first: the AWS CLI takes portico's file.
+    let keys = world.keys(&["--profile", "portico-first"]);
+    assert_eq!(world.caller(&keys), want_portico);
+    assert_eq!(world.assume_roles(), 2);
+    assert_eq!(assumed_by(&want_portico).len(), 1);
+    assert_eq!(caller("portico-first"), want_portico);
+    // Its keys are portico's (with every proxy closed: it asks nothing to give them).
+    let out = common::awscli::command(&world.env)
+        .env("HTTPS_PROXY", &proxy)
+        .env("HTTP_PROXY", &proxy)
+        .args([
+            "configure",
+            "export-credentials",
+            "--profile",
+            "portico-first",
+            "--format",
+            "process",
+        ])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let exported: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(exported["AccessKeyId"], keys["AccessKeyId"]);
+    assert_eq!(world.assume_roles(), 2, "the AWS CLI used portico's file");
+    assert_eq!(assumed_by(&want_portico).len(), 1);
+}
+
 /// `mfa_serial` with a terminal: the prompt is on the terminal (botocore's words), never on
 /// stdout, and the code typed there assumes the role.
 #[test]

@@ -19,27 +19,38 @@ pub fn installed() -> bool {
     false
 }
 
-/// Endpoint rule sets in `env`'s `~/.aws/models` that send the AWS CLI's SSO and SSO OIDC
-/// clients to the emulator: Debian's AWS CLI (2.9) predates `AWS_ENDPOINT_URL_*` (and the
+/// Endpoint rule sets in `env`'s `~/.aws/models` that send the AWS CLI's SSO, SSO OIDC and
+/// STS clients to the emulator: Debian's AWS CLI (2.9) predates `AWS_ENDPOINT_URL_*` (and the
 /// vanity resolver), but reads models from `~/.aws/models` before its own (botocore's customer
 /// data path).
 pub fn point_at_emulator(env: &TestEnv) {
-    for service in ["sso", "sso-oidc"] {
+    let builtin = |name: &str, kind: &str| serde_json::json!({"builtIn": name, "required": false, "type": kind});
+    let flag = |name: &str| serde_json::json!({"builtIn": name, "required": true, "default": false, "type": "Boolean"});
+    for (service, version) in [
+        ("sso", "2019-06-10"),
+        ("sso-oidc", "2019-06-10"),
+        ("sts", "2011-06-15"),
+    ] {
         let dir = env
             .home
             .path()
             .join(".aws/models")
             .join(service)
-            .join("2019-06-10");
+            .join(version);
         std::fs::create_dir_all(&dir).unwrap();
+        let mut parameters = serde_json::json!({
+            "Region": builtin("AWS::Region", "String"),
+            "UseDualStack": flag("AWS::UseDualStack"),
+            "UseFIPS": flag("AWS::UseFIPS"),
+            "Endpoint": builtin("SDK::Endpoint", "String"),
+        });
+        if service == "sts" {
+            // STS's own rule set declares this built-in too (as tests/conformance's does).
+            parameters["UseGlobalEndpoint"] = flag("AWS::STS::UseGlobalEndpoint");
+        }
         let rules = serde_json::json!({
             "version": "1.0",
-            "parameters": {
-                "Region": {"builtIn": "AWS::Region", "required": false, "type": "String"},
-                "UseDualStack": {"builtIn": "AWS::UseDualStack", "required": true, "default": false, "type": "Boolean"},
-                "UseFIPS": {"builtIn": "AWS::UseFIPS", "required": true, "default": false, "type": "Boolean"},
-                "Endpoint": {"builtIn": "SDK::Endpoint", "required": false, "type": "String"},
-            },
+            "parameters": parameters,
             "rules": [{"conditions": [], "type": "endpoint",
                        "endpoint": {"url": env.emu.url(), "properties": {}, "headers": {}}}],
         });
@@ -74,6 +85,8 @@ pub fn command(env: &TestEnv) -> Command {
         )
         .env("AWS_ENDPOINT_URL_SSO", env.emu.url())
         .env("AWS_ENDPOINT_URL_SSO_OIDC", env.emu.url())
+        .env("AWS_ENDPOINT_URL_STS", env.emu.url())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_PAGER", "")
         .stdin(Stdio::null());
     cmd
