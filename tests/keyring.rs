@@ -8,11 +8,11 @@ mod common;
 #[path = "common/keyring.rs"]
 mod keyrings;
 
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+use common::serving::Serving;
 use common::{assert_success, support, text, TestEnv};
 use idc_emulator::Config;
 use keyrings::{hunt, item, values, Bus};
@@ -415,46 +415,12 @@ fn a_saml_sign_in_keeps_its_assertion_in_the_kernel_keyring() {
 fn serve_hands_out_keys_of_a_kernel_keyring_session() {
     let world = World::new("kernel-keyring", None);
     assert_success(&world.device_login());
-    let mut child = world
-        .portico()
-        .args(["serve", "--profile", "dev"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut vars = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut vars)
-        .unwrap();
-    let var = |name: &str| {
-        vars.lines()
-            .map(|l| l.strip_prefix("export ").unwrap_or(l))
-            .find_map(|l| l.strip_prefix(&format!("{name}=")))
-            .map(|v| v.trim_matches('\'').to_string())
-            .unwrap_or_else(|| panic!("{name} not in {vars}"))
-    };
-    let (uri, server_token) = (
-        var("AWS_CONTAINER_CREDENTIALS_FULL_URI"),
-        var("AWS_CONTAINER_AUTHORIZATION_TOKEN"),
-    );
-    let rest = uri.strip_prefix("http://").unwrap();
-    let (addr, path) = rest.split_at(rest.find('/').unwrap());
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: {server_token}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply).unwrap();
-    let _ = child.kill();
-    let _ = child.wait();
+    let mut cmd = world.portico();
+    cmd.args(["serve", "--profile", "dev"]);
+    let server = Serving::start(cmd);
+    let server_token = server.var("AWS_CONTAINER_AUTHORIZATION_TOKEN").to_string();
+    let reply = server.get();
+    drop(server);
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
     let body: serde_json::Value =
         serde_json::from_str(reply.split_once("\r\n\r\n").unwrap().1).unwrap();

@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::io::{Read, Write};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
@@ -143,20 +142,7 @@ fn serve_get_with(
     cmd.arg("serve").args(target);
     let server = Serving::start(cmd);
     let uri = server.var("AWS_CONTAINER_CREDENTIALS_FULL_URI").to_string();
-    let token = server.var("AWS_CONTAINER_AUTHORIZATION_TOKEN");
-    let rest = uri.strip_prefix("http://").unwrap();
-    let (addr, path) = rest.split_at(rest.find('/').unwrap());
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: {token}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
+    let response = server.get();
     drop(server);
     let (head, body) = response.split_once("\r\n\r\n").unwrap();
     let status = head

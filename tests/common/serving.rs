@@ -82,6 +82,28 @@ impl Serving {
             })
     }
 
+    /// GETs the printed URI with the printed token on a new connection (`Connection: close`)
+    /// and returns the whole response, head and body.
+    pub fn get(&self) -> String {
+        use std::io::Write;
+        let uri = self.var("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+        let token = self.var("AWS_CONTAINER_AUTHORIZATION_TOKEN");
+        let rest = uri.strip_prefix("http://").unwrap();
+        let (addr, path) = rest.split_at(rest.find('/').unwrap());
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: {token}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response
+    }
+
     /// What the server wrote on stderr so far.
     pub fn stderr(&self) -> String {
         text(&self.stderr.lock().unwrap())
