@@ -588,7 +588,12 @@ fn boto3_keys(world: &World, python: &Path, profile: &str) -> serde_json::Value 
 /// AWS_ENDPOINT_URL_STS (v1 with botocore 1.31 or later): it assumes the role itself (or takes
 /// it from its cache) and asks who it is.
 fn aws_cli_caller(world: &World, aws: &Path, profile: &str) -> String {
-    let out = aws_cli(world, aws)
+    caller_arn(aws_cli(world, aws), profile)
+}
+
+/// The `Arn` of `aws sts get-caller-identity --profile P` run by `cmd` (an AWS CLI).
+fn caller_arn(mut cmd: Command, profile: &str) -> String {
+    let out = cmd
         .args([
             "sts",
             "get-caller-identity",
@@ -789,21 +794,9 @@ role_session_name = debian
         // The emulator is plain HTTP; AWS itself is HTTPS only, so through the closed proxy.
         // (NO_PROXY cannot serve here: botocore picks the proxy by the endpoint's name before
         // the rule set sends the request to the emulator.)
-        let out = common::awscli::command(&world.env)
-            .env("HTTPS_PROXY", &proxy)
-            .args([
-                "sts",
-                "get-caller-identity",
-                "--profile",
-                profile,
-                "--output",
-                "json",
-            ])
-            .output()
-            .unwrap();
-        assert_success(&out);
-        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        json["Arn"].as_str().unwrap().to_string()
+        let mut cmd = common::awscli::command(&world.env);
+        cmd.env("HTTPS_PROXY", &proxy);
+        caller_arn(cmd, profile)
     };
     let assumed_by = |arn: &str| -> Vec<serde_json::Value> {
         world

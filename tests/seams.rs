@@ -764,8 +764,10 @@ fn the_portal_signs_in_through_a_configured_browser_where_no_display_is_guessed(
         url = world.env.emu.url(),
         portico = env!("CARGO_BIN_EXE_portico"),
     ));
-    let screen = pane.wait_for(&format!("{roles} roles"));
-    assert!(screen.contains("SAML corp"), "{screen}");
+    // The count can be drawn a frame before the rows: wait for both on one screen.
+    pane.wait_for(&format!("{roles} roles"));
+    let screen = pane.wait_for("SAML corp");
+    assert!(screen.contains(&format!("{roles} roles")), "{screen}");
     assert_eq!(world.env.stat("SamlSignIn"), 1);
     pane.keys(&["Escape"]);
     pane.wait_for("EXIT=0");
